@@ -1,0 +1,92 @@
+import type { Tensor2D, Tf } from './tensor.js';
+
+/**
+ * Sufficient statistics of a block of rows under given responsibilities.
+ * Statistics of disjoint blocks add (`CovarianceFamily.merge`), which makes
+ * chunked, sharded (worker) and streaming EM one code path.
+ *
+ * All arrays are float64, row-major, and in the engine's centered
+ * coordinates (the data minus the training mean).
+ */
+export interface SufficientStatistics {
+  /** Number of rows accumulated. */
+  n: number;
+  /** Σ_i r_ik, shape [k]. */
+  nk: Float64Array;
+  /** Σ_i r_ik x_i, shape [k, d]. */
+  sumX: Float64Array;
+  /** The family's second moments, e.g. Σ_i r_ik x_i x_iᵀ ([k, d, d]) for 'full', Σ_i r_ik x_i² ([k, d]) for 'diag'. */
+  second: Float64Array;
+}
+
+/** Parameters of a mixture in float64, row-major. */
+export interface MixtureParameters {
+  /** Mixing weights, shape [k], positive, summing to 1. */
+  weights: Float64Array;
+  /** Component means, shape [k, d]. */
+  means: Float64Array;
+  /** Covariances in the family's own layout; length = product of `CovarianceFamily.covarianceShape(k, d)`. */
+  covariances: Float64Array;
+}
+
+/**
+ * Per-iteration E-step kernel: owns whatever tensors the family precomputes
+ * from the current parameters (e.g. precision Cholesky factors) so that many
+ * blocks of rows can be scored without re-uploading them.
+ */
+export interface DensityKernel {
+  /** log N(x_i | μ_k, Σ_k) for a block of rows x [n, d] → [n, k]. The caller disposes the result. */
+  logDensity(x: Tensor2D): Tensor2D;
+  /** Frees the kernel's tensors. */
+  dispose(): void;
+}
+
+/** Context handed to plugins: the engine's tfjs namespace and sizes. */
+export interface PluginContext {
+  tf: Tf;
+  /** Number of components. */
+  k: number;
+  /** Number of features. */
+  d: number;
+}
+
+/**
+ * A covariance family: full, tied, diag and spherical are built in; a user
+ * adds another (mclust's EEI, a factor-analyzer covariance, ...) by binding an
+ * object of this shape in the container and naming it in the options.
+ */
+export interface CovarianceFamily {
+  /** Name used in options and on the CLI, e.g. 'full'. */
+  readonly name: string;
+  /** One line for --help and `gmm inspect`. */
+  readonly description: string;
+  /** mclust's model name where one exists (VVV, EEE, VVI, VII, EEI, ...). */
+  readonly mclustName?: string;
+
+  /** Layout of the covariances array, as scikit-learn's `covariances_` shape: full [k,d,d], tied [d,d], diag [k,d], spherical [k]. */
+  covarianceShape(k: number, d: number): number[];
+  /** Free parameters in the covariances alone (weights and means are counted by the engine). */
+  nCovarianceParameters(k: number, d: number): number;
+
+  /** Statistics of a block: x [n, d] (centered rows), resp [n, k] (responsibilities). Must not leak tensors. */
+  accumulate(x: Tensor2D, resp: Tensor2D, ctx: PluginContext): SufficientStatistics;
+  /** Statistics of the union of two disjoint blocks (usually element-wise sums). */
+  merge(a: SufficientStatistics, b: SufficientStatistics): SufficientStatistics;
+  /**
+   * M-step: parameters from merged statistics. `regCovar` is added to the
+   * diagonal of every covariance. Throws SingularCovarianceError (naming regCovar)
+   * when a covariance is not positive definite.
+   */
+  mStep(stats: SufficientStatistics, regCovar: number, ctx: PluginContext): MixtureParameters;
+  /** Builds the E-step kernel for these parameters. */
+  densityKernel(params: MixtureParameters, ctx: PluginContext): DensityKernel;
+
+  /** Full covariance matrices [k, d, d] for reporting, whatever the family. */
+  fullCovariances(covariances: Float64Array, k: number, d: number): Float64Array;
+  /** Precision Cholesky factors in scikit-learn's `precisions_cholesky_` layout (same shape as covariances). */
+  precisionsCholesky(covariances: Float64Array, k: number, d: number): Float64Array;
+  /** Covariances from precision Cholesky factors (inverse of the above); used for `precisionsInit`. */
+  covariancesFromPrecisionsCholesky(precisionsCholesky: Float64Array, k: number, d: number): Float64Array;
+  /** Throws an InvalidArgumentError if `covariances` is not a valid value for this family (length, symmetry, positive definiteness). */
+  validate(covariances: Float64Array, k: number, d: number): void;
+}
