@@ -1,0 +1,92 @@
+import type { Container, Tensor2D } from '@gmmkit/core';
+
+/** Rows as nested arrays, a flat float array with its shape, or a tfjs tensor [n, d]. */
+export type DataInput =
+  | readonly (readonly number[])[]
+  | { data: Float64Array | Float32Array | readonly number[]; shape: readonly [number, number] }
+  | Tensor2D;
+
+/** Built-in covariance families; any registered family name is accepted too. */
+export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical' | (string & {});
+/** Built-in initializers; any registered initializer name is accepted too. */
+export type InitParams = 'kmeans' | 'k-means++' | 'random' | 'random-from-data' | (string & {});
+/** 'auto' tries tensorflow (tfjs-node), then wasm, then cpu. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | (string & {});
+
+/** Options of GaussianMixture, named and defaulted as in scikit-learn's GaussianMixture. */
+export interface GaussianMixtureOptions {
+  /** Number of components k (default 1). */
+  nComponents?: number;
+  /** Covariance family (default 'full'). */
+  covarianceType?: CovarianceType;
+  /** Convergence threshold on the change of the mean log-likelihood lower bound (default 1e-3). */
+  tol?: number;
+  /** Added to the diagonal of every covariance (default 1e-6). */
+  regCovar?: number;
+  /** EM iterations per initialization (default 100). */
+  maxIter?: number;
+  /** Initializations; the best lower bound is kept (default 1). */
+  nInit?: number;
+  /** Initializer (default 'kmeans'). */
+  initParams?: InitParams;
+  /** User-provided initial weights [k]. */
+  weightsInit?: readonly number[];
+  /** User-provided initial means [k][d], original units. */
+  meansInit?: readonly (readonly number[])[];
+  /** User-provided initial precisions in the family's layout (as scikit-learn's precisions_init). */
+  precisionsInit?: readonly number[] | readonly (readonly number[])[] | readonly (readonly (readonly number[])[])[];
+  /** Seed driving every random choice (default 0). */
+  seed?: number;
+  /** Reuse the last fit's parameters as the initialization of the next fit (nInit is then 1). */
+  warmStart?: boolean;
+  /** Called after every EM iteration with the iteration number (1-based) and the mean log-likelihood lower bound. */
+  onIteration?: (iteration: number, lowerBound: number) => void;
+  /** Plugin container (default: `createGmmContainer()`, the built-ins). */
+  container?: Container;
+  /** Rows per block in the E-step and accumulation (default chosen by the engine). */
+  chunkSize?: number;
+}
+
+/** The fitted state, in original units, float64, as scikit-learn's attributes. */
+export interface FittedState {
+  k: number;
+  d: number;
+  covarianceType: string;
+  /** [k] */
+  weights: Float64Array;
+  /** [k, d] row-major */
+  means: Float64Array;
+  /** The family's layout (see CovarianceFamily.covarianceShape). */
+  covariances: Float64Array;
+  /** Same layout as covariances (scikit-learn's precisions_cholesky_). */
+  precisionsCholesky: Float64Array;
+  converged: boolean;
+  /** EM iterations of the best initialization. */
+  nIter: number;
+  /** Mean log-likelihood lower bound of the best initialization (scikit-learn's lower_bound_). */
+  lowerBound: number;
+  /** Lower bound after each iteration of the best initialization. */
+  lowerBoundHistory: number[];
+  /** Number of training rows. */
+  nSamples: number;
+}
+
+/** Versioned JSON form of a fitted model. */
+export interface GaussianMixtureJSON {
+  format: 'gmmkit.gaussian-mixture';
+  version: 1;
+  covarianceType: string;
+  k: number;
+  d: number;
+  weights: number[];
+  means: number[][];
+  /** Flat, in the family's layout, with its shape. */
+  covariances: { shape: number[]; values: number[] };
+  converged: boolean;
+  nIter: number;
+  lowerBound: number;
+  lowerBoundHistory: number[];
+  nSamples: number;
+  /** Options the model was fitted with (JSON-safe subset). */
+  options: { tol: number; regCovar: number; maxIter: number; nInit: number; initParams: string; seed: number };
+}
