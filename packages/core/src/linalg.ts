@@ -1,3 +1,201 @@
-// Small dense linear algebra on the host in float64 (D x D matrices, row-major).
-// Filled in by the EM engine work; see issue 3.
-export {};
+// Small dense linear algebra on the host in float64. Matrices are square
+// (n x n), row-major Float64Arrays unless said otherwise. These are the
+// D x D per-component computations of the EM engine (Cholesky factors of
+// covariances and precisions, log-determinants); the N-sized work runs in tfjs.
+
+/** n x n identity. */
+export function identity(n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) out[i * n + i] = 1;
+  return out;
+}
+
+/** Aᵀ for an m x n matrix (result n x m). */
+export function transpose(a: Float64Array, m: number, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = a[i * n + j]!;
+  return out;
+}
+
+/** A [m, k] @ B [k, n] → [m, n]. */
+export function matMul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const aip = a[i * k + p]!;
+      if (aip === 0) continue;
+      const bRow = p * n;
+      const oRow = i * n;
+      for (let j = 0; j < n; j++) out[oRow + j] += aip * b[bRow + j]!;
+    }
+  }
+  return out;
+}
+
+/** A Aᵀ for an n x n matrix (e.g. precision from its Cholesky factor). */
+export function aat(a: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += a[i * n + p]! * a[j * n + p]!;
+      out[i * n + j] = s;
+      out[j * n + i] = s;
+    }
+  }
+  return out;
+}
+
+/** Replaces A by (A + Aᵀ)/2 in place and returns it (rounding makes computed covariances slightly asymmetric). */
+export function symmetrize(a: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (a[i * n + j]! + a[j * n + i]!);
+      a[i * n + j] = v;
+      a[j * n + i] = v;
+    }
+  return a;
+}
+
+/** Adds `value` to the diagonal in place and returns A. */
+export function addDiagonal(a: Float64Array, n: number, value: number): Float64Array {
+  for (let i = 0; i < n; i++) a[i * n + i] += value;
+  return a;
+}
+
+/** True when |A_ij - A_ji| <= tol * max(1, |A_ij|, |A_ji|) for all i, j. */
+export function isSymmetric(a: Float64Array, n: number, tol = 1e-8): boolean {
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++) {
+      const x = a[i * n + j]!;
+      const y = a[j * n + i]!;
+      if (Math.abs(x - y) > tol * Math.max(1, Math.abs(x), Math.abs(y))) return false;
+    }
+  return true;
+}
+
+/**
+ * Lower Cholesky factor L (A = L Lᵀ) of a symmetric matrix, reading only its
+ * lower triangle; null when A is not (numerically) positive definite.
+ */
+export function tryCholesky(a: Float64Array, n: number): Float64Array | null {
+  const l = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let s = a[j * n + j]!;
+    for (let p = 0; p < j; p++) s -= l[j * n + p]! * l[j * n + p]!;
+    // Not PD (or NaN): a pivot must be strictly positive and finite.
+    if (!(s > 0) || !Number.isFinite(s)) return null;
+    const ljj = Math.sqrt(s);
+    l[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let t = a[i * n + j]!;
+      for (let p = 0; p < j; p++) t -= l[i * n + p]! * l[j * n + p]!;
+      l[i * n + j] = t / ljj;
+    }
+  }
+  return l;
+}
+
+/** Lower Cholesky factor; throws a RangeError when A is not positive definite. */
+export function cholesky(a: Float64Array, n: number): Float64Array {
+  const l = tryCholesky(a, n);
+  if (l === null) throw new RangeError('matrix is not positive definite');
+  return l;
+}
+
+/** Inverse of a lower-triangular matrix (itself lower triangular). Throws on a zero pivot. */
+export function invertLowerTriangular(l: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const ljj = l[j * n + j]!;
+    if (ljj === 0) throw new RangeError('triangular matrix is singular');
+    out[j * n + j] = 1 / ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      for (let p = j; p < i; p++) s += l[i * n + p]! * out[p * n + j]!;
+      out[i * n + j] = -s / l[i * n + i]!;
+    }
+  }
+  return out;
+}
+
+/** Solves L y = b for lower-triangular L (forward substitution). */
+export function solveLower(l: Float64Array, b: Float64Array, n: number): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let p = 0; p < i; p++) s -= l[i * n + p]! * y[p]!;
+    y[i] = s / l[i * n + i]!;
+  }
+  return y;
+}
+
+/** Solves U x = b for upper-triangular U (back substitution). */
+export function solveUpper(u: Float64Array, b: Float64Array, n: number): Float64Array {
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let p = i + 1; p < n; p++) s -= u[i * n + p]! * x[p]!;
+    x[i] = s / u[i * n + i]!;
+  }
+  return x;
+}
+
+/** log det A from its Cholesky factor (any triangular factor with A = T Tᵀ): 2 Σ log |T_ii|. */
+export function logDetFromCholesky(t: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(Math.abs(t[i * n + i]!));
+  return 2 * s;
+}
+
+/** Inverse of a symmetric positive definite matrix; null when not PD. */
+export function trySpdInverse(a: Float64Array, n: number): Float64Array | null {
+  const l = tryCholesky(a, n);
+  if (l === null) return null;
+  const li = invertLowerTriangular(l, n);
+  // A⁻¹ = L⁻ᵀ L⁻¹ = (L⁻¹)ᵀ (L⁻¹)
+  const lit = transpose(li, n, n);
+  return symmetrize(matMul(lit, li, n, n, n), n);
+}
+
+/**
+ * scikit-learn's precision Cholesky factor of a covariance: U = (L⁻¹)ᵀ with
+ * Σ = L Lᵀ, upper triangular, Σ⁻¹ = U Uᵀ. null when Σ is not PD.
+ * Then log N(x | μ, Σ) = -½(d ln 2π + ‖(x - μ)ᵀ U‖²) + Σ ln U_ii.
+ */
+export function tryPrecisionCholesky(cov: Float64Array, n: number): Float64Array | null {
+  const l = tryCholesky(cov, n);
+  if (l === null) return null;
+  return transpose(invertLowerTriangular(l, n), n, n);
+}
+
+/**
+ * Covariance from a precision factor M (any M with Σ⁻¹ = M Mᵀ, e.g. the upper
+ * factor above or a lower Cholesky factor of the precision). null when singular.
+ */
+export function tryCovarianceFromPrecisionCholesky(m: Float64Array, n: number): Float64Array | null {
+  return trySpdInverse(aat(m, n), n);
+}
+
+/** Numerically stable log Σ exp(v_i) over a slice [offset, offset + length). */
+export function logSumExp(v: ArrayLike<number>, offset = 0, length = v.length - offset): number {
+  let max = -Infinity;
+  for (let i = 0; i < length; i++) if (v[offset + i]! > max) max = v[offset + i]!;
+  if (max === -Infinity || !Number.isFinite(max)) return max;
+  let s = 0;
+  for (let i = 0; i < length; i++) s += Math.exp(v[offset + i]! - max);
+  return max + Math.log(s);
+}
+
+/** Σ v_i with Neumaier compensation: the float64 reduction of per-row log-likelihoods. */
+export function compensatedSum(v: ArrayLike<number>): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    const t = s + x;
+    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
+    s = t;
+  }
+  return s + c;
+}
