@@ -1,0 +1,50 @@
+import { GmmError, InvalidDataError } from '@gmmkit/core';
+
+/**
+ * CLI-side errors and the mapping of every error to one line and an exit
+ * code: 2 for usage and data problems (the user can fix the command or the
+ * file), 1 for anything else, 130 when interrupted.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** A command-line problem: bad flag value, output file exists, input missing. Exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** GmmError codes that mean "the user's input or flags are wrong" (exit 2). */
+const USER_CODES = new Set(['INVALID_ARGUMENT', 'INVALID_DATA', 'UNKNOWN_PLUGIN', 'MODEL_FORMAT']);
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof GmmError) {
+    if (err.code === 'ABORTED') return EXIT.interrupted;
+    return USER_CODES.has(err.code) ? EXIT.usage : EXIT.failure;
+  }
+  return EXIT.failure;
+}
+
+/** The one line printed after "gmm: error: ". Data errors carry their location. */
+export function messageFor(err: unknown): string {
+  if (err instanceof InvalidDataError) return withLocation(err.message, err.location);
+  if (err instanceof Error) return oneLine(err.message || err.name);
+  return oneLine(String(err));
+}
+
+function withLocation(message: string, loc: InvalidDataError['location']): string {
+  // Messages built by this package already name their location; only
+  // prefix what the engine left out.
+  const parts: string[] = [];
+  if (loc.file !== undefined && !message.includes(loc.file)) parts.push(loc.file);
+  if (loc.row !== undefined && !/\brow \d/.test(message)) parts.push(`row ${loc.row}`);
+  if (loc.column !== undefined && !/\bcolumn\b/.test(message)) parts.push(`column ${JSON.stringify(String(loc.column))}`);
+  if (loc.value !== undefined && !message.includes(loc.value)) parts.push(`value ${JSON.stringify(loc.value)}`);
+  return oneLine(parts.length > 0 ? `${parts.join(', ')}: ${message}` : message);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}

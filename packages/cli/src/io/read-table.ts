@@ -1,0 +1,475 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidDataError } from '@gmmkit/core';
+import { UsageError } from '../errors.js';
+
+/**
+ * Reading numeric tables: CSV and TSV (RFC 4180 quoting, header detection),
+ * JSON (an array of arrays, of objects, or of numbers) and NDJSON, from a
+ * file or from stdin ('-'). Every data problem is reported with where it
+ * sits: file, data row (and text line), column, value.
+ */
+
+export type TableFormat = 'csv' | 'tsv' | 'json' | 'ndjson';
+
+/** One cell as read: text from CSV/TSV, a JSON value otherwise. */
+export type Cell = string | number | boolean | null | object;
+
+/** A parsed table before any numeric conversion. */
+export interface RawTable {
+  /** File name as the user gave it, or '<stdin>'. */
+  source: string;
+  format: TableFormat;
+  /** Whether the first CSV/TSV record was taken as a header (JSON objects always have names). */
+  hasHeader: boolean;
+  /** Column names; for header-less input, the 1-based column numbers as strings. */
+  columns: string[];
+  rows: Cell[][];
+  /** 1-based text line where each row starts (undefined for JSON arrays). */
+  lines: (number | undefined)[];
+  /**
+   * Column indices (0-based) excluded unless asked for by --columns: an
+   * unnamed first column holding row names (R's write.csv) or an index (pandas).
+   */
+  indexColumns: number[];
+}
+
+/** A numeric matrix ready for the engine, with where it came from. */
+export interface NumericTable {
+  source: string;
+  /** Names of the selected columns. */
+  columns: string[];
+  /** 0-based indices of the selected columns in the input. */
+  columnIndices: number[];
+  n: number;
+  d: number;
+  /** Row-major [n, d]. */
+  data: Float64Array;
+}
+
+export interface ReadTableOptions {
+  /** --columns: names or 1-based indices/ranges, comma separated ("1-4", "a,c", "2,petal"). */
+  columns?: string | undefined;
+  /** Force a format instead of guessing from the extension and contents. */
+  format?: TableFormat | undefined;
+  /** Text to use for '-' instead of process.stdin (tests). */
+  stdinText?: string | undefined;
+}
+
+/** Reads a file (or stdin for '-') into a numeric matrix. */
+export async function readTable(file: string, options: ReadTableOptions = {}): Promise<NumericTable> {
+  const raw = await readRawTable(file, options);
+  return toNumeric(raw, selectColumns(raw, options.columns));
+}
+
+export async function readRawTable(file: string, options: ReadTableOptions = {}): Promise<RawTable> {
+  const isStdin = file === '-';
+  const source = isStdin ? '<stdin>' : file;
+  const text = isStdin ? (options.stdinText ?? (await readStdin())) : await readText(file);
+  return parseTable(text, { source, format: options.format ?? formatFromName(isStdin ? '' : file) });
+}
+
+export async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${describeFsError(err)}`);
+  }
+}
+
+export function describeFsError(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Format from the file extension; undefined means "look at the contents". */
+export function formatFromName(file: string): TableFormat | undefined {
+  switch (path.extname(file).toLowerCase()) {
+    case '.csv':
+      return 'csv';
+    case '.tsv':
+    case '.tab':
+      return 'tsv';
+    case '.json':
+      return 'json';
+    case '.ndjson':
+    case '.jsonl':
+      return 'ndjson';
+    default:
+      return undefined;
+  }
+}
+
+/** Guesses the format from the text: '[' JSON, '{' NDJSON, tabs TSV, else CSV. */
+export function sniffFormat(text: string): TableFormat {
+  const body = text.replace(/^\uFEFF/, '').trimStart();
+  if (body.startsWith('[')) return 'json';
+  if (body.startsWith('{')) return 'ndjson';
+  const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
+  const tabs = firstLine.split('\t').length - 1;
+  const commas = firstLine.split(',').length - 1;
+  return tabs > 0 && tabs >= commas ? 'tsv' : 'csv';
+}
+
+export function parseTable(text: string, opts: { source: string; format?: TableFormat | undefined }): RawTable {
+  const body = text.replace(/^\uFEFF/, '');
+  const format = opts.format ?? sniffFormat(body);
+  let table: RawTable;
+  switch (format) {
+    case 'csv':
+    case 'tsv':
+      table = parseDelimited(body, format, opts.source);
+      break;
+    case 'json':
+      table = parseJsonTable(body, opts.source);
+      break;
+    case 'ndjson':
+      table = parseNdjson(body, opts.source);
+      break;
+  }
+  if (table.rows.length === 0) throw new InvalidDataError(`${opts.source}: no data rows`, { file: opts.source });
+  if (table.columns.length === 0) throw new InvalidDataError(`${opts.source}: no columns`, { file: opts.source });
+  return table;
+}
+
+// ---------------------------------------------------------------- CSV / TSV
+
+interface DelimitedRecord {
+  fields: string[];
+  /** Whether each field was quoted (a quoted number in a header row reads as a name). */
+  quoted: boolean[];
+  line: number;
+}
+
+/** RFC 4180 records: quoted fields may hold delimiters, doubled quotes and newlines; CRLF or LF. */
+export function splitDelimited(text: string, delimiter: string, source: string): DelimitedRecord[] {
+  const records: DelimitedRecord[] = [];
+  let fields: string[] = [];
+  let quoted: boolean[] = [];
+  let field = '';
+  let fieldQuoted = false;
+  let line = 1;
+  let recordLine = 1;
+  let i = 0;
+  const n = text.length;
+  const endField = () => {
+    fields.push(field);
+    quoted.push(fieldQuoted);
+    field = '';
+    fieldQuoted = false;
+  };
+  const endRecord = () => {
+    endField();
+    // Blank lines (a lone empty field) are not records.
+    if (!(fields.length === 1 && fields[0]!.trim() === '' && !quoted[0])) records.push({ fields, quoted, line: recordLine });
+    fields = [];
+    quoted = [];
+  };
+  while (i < n) {
+    const c = text[i]!;
+    if (c === '"' && field.trim() === '' && !fieldQuoted) {
+      // Quoted field: read to the closing quote.
+      const startLine = line;
+      fieldQuoted = true;
+      field = '';
+      i++;
+      for (;;) {
+        if (i >= n) throw new InvalidDataError(`${source}: line ${startLine}: unterminated quoted field`, { file: source, row: startLine });
+        const q = text[i]!;
+        if (q === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        if (q === '\n') line++;
+        field += q;
+        i++;
+      }
+      // Tolerate spaces between the closing quote and the delimiter.
+      while (i < n && (text[i] === ' ' || text[i] === '\t') && text[i] !== delimiter) i++;
+      if (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') {
+        throw new InvalidDataError(`${source}: line ${line}: unexpected text after a closing quote`, { file: source, row: line });
+      }
+      continue;
+    }
+    if (c === delimiter) {
+      endField();
+      i++;
+      continue;
+    }
+    if (c === '\r' || c === '\n') {
+      endRecord();
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      i++;
+      line++;
+      recordLine = line;
+      continue;
+    }
+    field += c;
+    i++;
+  }
+  if (field !== '' || fieldQuoted || fields.length > 0) endRecord();
+  return records;
+}
+
+function parseDelimited(text: string, format: 'csv' | 'tsv', source: string): RawTable {
+  const records = splitDelimited(text, format === 'tsv' ? '\t' : ',', source);
+  if (records.length === 0) throw new InvalidDataError(`${source}: empty input`, { file: source });
+  const hasHeader = detectHeader(records);
+  const width = records[0]!.fields.length;
+  const columns = hasHeader ? records[0]!.fields.map((name, j) => (name.trim() === '' ? '' : name.trim())) : range(width).map((j) => String(j + 1));
+  const body = hasHeader ? records.slice(1) : records;
+  const rows: Cell[][] = [];
+  const lines: number[] = [];
+  // R's write.csv puts row names in a first column headed ""; pandas writes
+  // its index the same way. Such a column is not a feature.
+  const indexColumns = hasHeader && columns[0] === '' && width > 1 ? [0] : [];
+  body.forEach((rec, r) => {
+    if (rec.fields.length !== width) {
+      throw new InvalidDataError(
+        `${source}: row ${r + 1} (line ${rec.line}) has ${rec.fields.length} field${rec.fields.length === 1 ? '' : 's'}, expected ${width}`,
+        { file: source, row: r + 1 },
+      );
+    }
+    rows.push(rec.fields);
+    lines.push(rec.line);
+  });
+  // Unnamed columns other than an index get their 1-based number as a name.
+  const named = columns.map((c, j) => (c === '' ? String(j + 1) : c));
+  return { source, format, hasHeader, columns: named, rows, lines, indexColumns };
+}
+
+/**
+ * The first record is a header when some column holds text there and a
+ * number in the next record, or when every field of it is text (or quoted
+ * where the next record is not, as R writes numeric-looking names).
+ */
+export function detectHeader(records: readonly DelimitedRecord[]): boolean {
+  const first = records[0]!;
+  const second = records[1];
+  const isText = (s: string) => parseNumber(s) === undefined;
+  if (first.fields.every((f) => isText(f))) return true;
+  if (second === undefined) return false;
+  return first.fields.some((f, j) => {
+    const next = second.fields[j];
+    if (next === undefined || isText(next)) return false;
+    return isText(f) || (first.quoted[j] === true && second.quoted[j] !== true);
+  });
+}
+
+// ---------------------------------------------------------------- JSON
+
+function parseJsonTable(text: string, source: string): RawTable {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidDataError(`${source}: not valid JSON (${(err as Error).message})`, { file: source });
+  }
+  if (!Array.isArray(value)) {
+    throw new InvalidDataError(`${source}: expected a JSON array of rows (arrays or objects), got ${jsonKind(value)}`, { file: source });
+  }
+  return rowsFromJsonValues(value, source, undefined);
+}
+
+function parseNdjson(text: string, source: string): RawTable {
+  const values: unknown[] = [];
+  const lines: number[] = [];
+  text.split(/\r?\n/).forEach((lineText, idx) => {
+    if (lineText.trim() === '') return;
+    try {
+      values.push(JSON.parse(lineText));
+    } catch (err) {
+      throw new InvalidDataError(`${source}: line ${idx + 1}: not valid JSON (${(err as Error).message})`, { file: source, row: values.length + 1 });
+    }
+    lines.push(idx + 1);
+  });
+  return rowsFromJsonValues(values, source, lines);
+}
+
+function rowsFromJsonValues(values: unknown[], source: string, lines: number[] | undefined): RawTable {
+  const format: TableFormat = lines === undefined ? 'json' : 'ndjson';
+  const where = (r: number) => (lines === undefined ? `row ${r + 1}` : `row ${r + 1} (line ${lines[r]})`);
+  const lineList = lines ?? values.map(() => undefined);
+  if (values.length === 0) return { source, format, hasHeader: false, columns: [], rows: [], lines: [], indexColumns: [] };
+  const first = values[0];
+  // A flat array of numbers is one column.
+  if (lines === undefined && values.every((v) => !Array.isArray(v) && (v === null || typeof v !== 'object'))) {
+    return { source, format, hasHeader: false, columns: ['1'], rows: values.map((v) => [v as Cell]), lines: lineList, indexColumns: [] };
+  }
+  if (Array.isArray(first)) {
+    const width = first.length;
+    const rows = values.map((v, r) => {
+      if (!Array.isArray(v)) throw new InvalidDataError(`${source}: ${where(r)} is ${jsonKind(v)}, expected an array like row 1`, { file: source, row: r + 1 });
+      if (v.length !== width) {
+        throw new InvalidDataError(`${source}: ${where(r)} has ${v.length} values, expected ${width}`, { file: source, row: r + 1 });
+      }
+      return v as Cell[];
+    });
+    return { source, format, hasHeader: false, columns: range(width).map((j) => String(j + 1)), rows, lines: lineList, indexColumns: [] };
+  }
+  if (first !== null && typeof first === 'object') {
+    const columns = Object.keys(first);
+    const rows = values.map((v, r) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        throw new InvalidDataError(`${source}: ${where(r)} is ${jsonKind(v)}, expected an object like row 1`, { file: source, row: r + 1 });
+      }
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj);
+      for (const c of columns) {
+        if (!(c in obj)) throw new InvalidDataError(`${source}: ${where(r)} has no key '${c}'`, { file: source, row: r + 1, column: c });
+      }
+      if (keys.length !== columns.length) {
+        const extra = keys.find((k) => !columns.includes(k))!;
+        throw new InvalidDataError(`${source}: ${where(r)} has key '${extra}' that row 1 lacks`, { file: source, row: r + 1, column: extra });
+      }
+      return columns.map((c) => obj[c] as Cell);
+    });
+    return { source, format, hasHeader: true, columns, rows, lines: lineList, indexColumns: [] };
+  }
+  throw new InvalidDataError(`${source}: ${where(0)} is ${jsonKind(first)}, expected an array or an object`, { file: source, row: 1 });
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+// ---------------------------------------------------------------- columns
+
+/**
+ * Resolves --columns to 0-based indices. Tokens are comma separated; a
+ * token equal to a column name selects it by name, otherwise N selects the
+ * N-th column (1-based, like cut -f) and N-M a range.
+ */
+export function selectColumns(table: RawTable, spec: string | undefined): number[] {
+  if (spec === undefined) {
+    return range(table.columns.length).filter((j) => !table.indexColumns.includes(j));
+  }
+  const out: number[] = [];
+  const width = table.columns.length;
+  const describe = () => (table.hasHeader ? `columns: ${table.columns.map((c) => JSON.stringify(c)).join(', ')}` : `${width} columns, no header`);
+  const tokens = spec.split(',').map((t) => t.trim());
+  if (tokens.some((t) => t === '')) throw new UsageError(`--columns '${spec}': empty entry`);
+  for (const token of tokens) {
+    const byName = table.hasHeader ? table.columns.indexOf(token) : -1;
+    if (byName >= 0) {
+      if (table.columns.indexOf(token, byName + 1) >= 0) throw new UsageError(`--columns: column name '${token}' is ambiguous in ${table.source}`);
+      out.push(byName);
+      continue;
+    }
+    const m = /^(\d+)(?:-(\d+))?$/.exec(token);
+    if (m === null) throw new UsageError(`--columns: no column named '${token}' in ${table.source} (${describe()})`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo < 1 || hi < lo) throw new UsageError(`--columns: '${token}' is not a valid 1-based column index or range`);
+    if (hi > width) throw new UsageError(`--columns: column ${hi} is out of range: ${table.source} has ${width} column${width === 1 ? '' : 's'} (${describe()})`);
+    for (let j = lo; j <= hi; j++) out.push(j - 1);
+  }
+  const dup = out.find((j, i) => out.indexOf(j) !== i);
+  if (dup !== undefined) throw new UsageError(`--columns: column '${table.columns[dup]}' is selected twice`);
+  return out;
+}
+
+// ---------------------------------------------------------------- numbers
+
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NOT_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
+const MISSING = new Set(['', 'NA', 'N/A', 'null', 'NULL', 'None']);
+
+/** A finite decimal number, or undefined (no hex, no 'Infinity', no empty string). */
+export function parseNumber(text: string): number | undefined {
+  const t = text.trim();
+  if (!NUMBER_RE.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Converts the selected columns to a float64 matrix, naming the first bad cell. */
+export function toNumeric(table: RawTable, columnIndices: readonly number[]): NumericTable {
+  const n = table.rows.length;
+  const d = columnIndices.length;
+  if (d === 0) throw new UsageError(`no columns selected from ${table.source}`);
+  const data = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) {
+    const row = table.rows[r]!;
+    for (let c = 0; c < d; c++) {
+      const j = columnIndices[c]!;
+      const cell = row[j];
+      const v = typeof cell === 'number' ? (Number.isFinite(cell) ? cell : undefined) : typeof cell === 'string' ? parseNumber(cell) : undefined;
+      if (v === undefined) throw cellError(table, r, j, cell, columnIndices);
+      data[r * d + c] = v;
+    }
+  }
+  return { source: table.source, columns: columnIndices.map((j) => table.columns[j]!), columnIndices: [...columnIndices], n, d, data };
+}
+
+function cellError(table: RawTable, r: number, j: number, cell: Cell | undefined, selected: readonly number[]): InvalidDataError {
+  const name = table.columns[j]!;
+  const line = table.lines[r];
+  const at = `${table.source}: row ${r + 1}${line !== undefined ? ` (line ${line})` : ''}, column '${name}'${table.hasHeader ? '' : ` (${j + 1})`}`;
+  const shown = cell === undefined || cell === null ? '' : typeof cell === 'string' ? cell : JSON.stringify(cell);
+  const text = shown.trim();
+  const location = { file: table.source, row: r + 1, column: name, value: shown };
+  if (cell === null || MISSING.has(text)) return new InvalidDataError(`${at}: empty or missing value${text === '' ? '' : ` '${text}'`}`, location);
+  if (NOT_FINITE_RE.test(text) || (typeof cell === 'number' && !Number.isFinite(cell))) {
+    return new InvalidDataError(`${at}: value '${text}' is not a finite number`, location);
+  }
+  // A column that is text all the way down (iris's Species) gets a hint
+  // listing the numeric columns to pass to --columns.
+  const numericCols = table.columns.map((_, k) => k).filter((k) => selected.includes(k) && columnIsNumeric(table, k));
+  const hint = columnIsText(table, j)
+    ? `; column '${name}' is not numeric: choose columns with --columns${numericCols.length > 0 ? ` (e.g. --columns ${compactIndexList(numericCols)})` : ''}`
+    : '';
+  return new InvalidDataError(`${at}: value '${text}' is not a number${hint}`, location);
+}
+
+function cellNumeric(cell: Cell | undefined): boolean {
+  return typeof cell === 'number' ? Number.isFinite(cell) : typeof cell === 'string' && parseNumber(cell) !== undefined;
+}
+
+function columnIsNumeric(table: RawTable, j: number): boolean {
+  return table.rows.every((row) => cellNumeric(row[j]));
+}
+
+function columnIsText(table: RawTable, j: number): boolean {
+  return table.rows.every((row) => !cellNumeric(row[j]));
+}
+
+/** 0-based indices -> "1-4,6" (1-based, ranges collapsed). */
+export function compactIndexList(indices: readonly number[]): string {
+  const sorted = [...indices].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let k = i;
+    while (k + 1 < sorted.length && sorted[k + 1] === sorted[k]! + 1) k++;
+    parts.push(k > i ? `${sorted[i]! + 1}-${sorted[k]! + 1}` : `${sorted[i]! + 1}`);
+    i = k + 1;
+  }
+  return parts.join(',');
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
