@@ -1,0 +1,82 @@
+import type { TopLevelSpec } from 'vega-lite';
+
+/** Two dimensions of a fitted mixture and the points it was fitted to. */
+export interface FitPlotInput {
+  /** Axis titles. */
+  xName: string;
+  yName: string;
+  /** Points [n][2] in the plotted units. */
+  points: readonly (readonly [number, number])[];
+  /** Component of each point (0-based). */
+  labels: ArrayLike<number>;
+  /** Component means [k][2]. */
+  means: readonly (readonly [number, number])[];
+  /** Component covariances [k] of [[sxx, sxy], [sxy, syy]] (marginal over the two dimensions). */
+  covariances: readonly (readonly [readonly [number, number], readonly [number, number]])[];
+  /** Contours to draw, in standard deviations (Mahalanobis radius); default [1, 2]. */
+  sigmas?: readonly number[];
+  title?: string;
+}
+
+/**
+ * Points of the ellipse {x : (x - mean)ᵀ Σ⁻¹ (x - mean) = r²}: the circle of
+ * radius r mapped through the Cholesky factor L of Σ (Σ = L Lᵀ).
+ */
+export function ellipsePoints(mean: readonly [number, number], cov: FitPlotInput['covariances'][number], r: number, segments = 64): [number, number][] {
+  const a = cov[0][0];
+  const b = cov[0][1];
+  const c = cov[1][1];
+  const l11 = Math.sqrt(Math.max(a, 0));
+  const l21 = l11 > 0 ? b / l11 : 0;
+  const l22 = Math.sqrt(Math.max(c - l21 * l21, 0));
+  const out: [number, number][] = [];
+  for (let i = 0; i <= segments; i++) {
+    const t = (2 * Math.PI * i) / segments;
+    const u = r * Math.cos(t);
+    const v = r * Math.sin(t);
+    out.push([mean[0] + l11 * u, mean[1] + l21 * u + l22 * v]);
+  }
+  return out;
+}
+
+/** Points coloured by component, with 1- and 2-sigma ellipses and the means marked. */
+export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
+  const sigmas = input.sigmas ?? [1, 2];
+  const name = (j: number) => String(j + 1);
+  const points = input.points.map(([x, y], i) => ({ x, y, component: name(input.labels[i]!) }));
+  const ellipses: { x: number; y: number; component: string; contour: string; order: number; path: string }[] = [];
+  input.means.forEach((mean, j) => {
+    for (const s of sigmas) {
+      ellipsePoints(mean, input.covariances[j]!, s).forEach(([x, y], order) =>
+        ellipses.push({ x, y, component: name(j), contour: `${s}σ`, order, path: `${j}:${s}` }),
+      );
+    }
+  });
+  const means = input.means.map(([x, y], j) => ({ x, y, component: name(j) }));
+  const x = { field: 'x', type: 'quantitative' as const, title: input.xName, scale: { zero: false } };
+  const y = { field: 'y', type: 'quantitative' as const, title: input.yName, scale: { zero: false } };
+  const color = { field: 'component', type: 'nominal' as const, title: 'component' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: input.title ?? `Gaussian mixture, k=${input.means.length}`,
+    width: 420,
+    height: 420,
+    background: 'white',
+    layer: [
+      { data: { values: points }, mark: { type: 'circle', size: 18, opacity: 0.6 }, encoding: { x, y, color } },
+      {
+        data: { values: ellipses },
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          x,
+          y,
+          color,
+          detail: { field: 'path', type: 'nominal' },
+          order: { field: 'order', type: 'quantitative' },
+          strokeDash: { field: 'contour', type: 'nominal', title: 'contour' },
+        },
+      },
+      { data: { values: means }, mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' }, encoding: { x, y } },
+    ],
+  } as TopLevelSpec;
+}
