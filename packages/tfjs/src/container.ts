@@ -1,0 +1,16 @@
+import { createContainer, pluginModule, type Container, type ContainerModule, type PluginSet } from '@gmmkit/core';
+import { diagCovariance, fullCovariance, sphericalCovariance, tiedCovariance } from './covariance/index.js';
+import { kmeansInitializer, kmeansPlusPlusInitializer, randomFromDataInitializer, randomInitializer } from './init/index.js';
+import { builtinBackends } from './runtime/backends.js';
+
+/** The built-in plugins, bound exactly as a user's plugin set would be. */
+export const builtinPlugins: PluginSet = {
+  covarianceFamilies: [fullCovariance, tiedCovariance, diagCovariance, sphericalCovariance],
+  initializers: [kmeansInitializer, kmeansPlusPlusInitializer, randomInitializer, randomFromDataInitializer],
+  backends: builtinBackends,
+};
+
+/** A container with the built-ins, then `extraModules` (later bindings of a name win). */
+export function createGmmContainer(...extraModules: ContainerModule[]): Container {
+  return createContainer(pluginModule(builtinPlugins), ...extraModules);
+}

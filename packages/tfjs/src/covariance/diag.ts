@@ -1,0 +1,70 @@
+import type { CovarianceFamily, MixtureParameters, SufficientStatistics } from '@gmmkit/core';
+import {
+  addStatistics,
+  axisAlignedKernel,
+  checkPositive,
+  checkValues,
+  diagonalSecondMoments,
+  firstMoments,
+  singularCovarianceError,
+  weightsAndMeans,
+} from './common.js';
+
+/** 1/√v element-wise (precision Cholesky factors of variances). */
+export function inverseSqrt(v: Float64Array): Float64Array {
+  return v.map((x) => 1 / Math.sqrt(x));
+}
+/** 1/p² element-wise (variances from precision Cholesky factors). */
+export function inverseSquare(p: Float64Array): Float64Array {
+  return p.map((x) => 1 / (x * x));
+}
+
+/** 'diag' (mclust VVI): each component has its own diagonal covariance. Layout [k, d]. */
+export const diagCovariance: CovarianceFamily = {
+  name: 'diag',
+  description: 'each component has its own diagonal covariance (mclust VVI)',
+  mclustName: 'VVI',
+  covarianceShape: (k, d) => [k, d],
+  nCovarianceParameters: (k, d) => k * d,
+
+  accumulate(x, resp, { tf }): SufficientStatistics {
+    const { nk, sumX } = firstMoments(tf, x, resp);
+    return { n: x.shape[0], nk, sumX, second: diagonalSecondMoments(tf, x, resp) };
+  },
+  merge: addStatistics,
+
+  mStep(stats, regCovar, { k, d }): MixtureParameters {
+    const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    const covariances = new Float64Array(k * d);
+    for (let j = 0; j < k; j++)
+      for (let c = 0; c < d; c++) {
+        const i = j * d + c;
+        const v = stats.second[i]! / nk[j]! - means[i]! * means[i]! + regCovar;
+        if (!(v > 0) || !Number.isFinite(v)) throw singularCovarianceError('diag', regCovar, j);
+        covariances[i] = v;
+      }
+    return { weights, means, covariances };
+  },
+
+  densityKernel(params, { tf, k, d }) {
+    return axisAlignedKernel(tf, params.means, inverseSqrt(params.covariances), k, d);
+  },
+
+  fullCovariances(c, k, d) {
+    const out = new Float64Array(k * d * d);
+    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = c[j * d + a]!;
+    return out;
+  },
+  precisionsCholesky: (c) => {
+    checkPositive('diag', c);
+    return inverseSqrt(c);
+  },
+  covariancesFromPrecisionsCholesky: (p) => {
+    checkPositive('diag', p, 'precision');
+    return inverseSquare(p);
+  },
+  validate(c, k, d) {
+    checkValues('diag', c, k * d);
+    checkPositive('diag', c);
+  },
+};

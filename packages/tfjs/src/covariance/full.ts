@@ -1,0 +1,156 @@
+import {
+  InvalidArgumentError,
+  addDiagonal,
+  isSymmetric,
+  symmetrize,
+  tryCholesky,
+  tryCovarianceFromPrecisionCholesky,
+  tryPrecisionCholesky,
+  type CovarianceFamily,
+  type DensityKernel,
+  type MixtureParameters,
+  type PluginContext,
+  type SufficientStatistics,
+  type Tensor2D,
+} from '@gmmkit/core';
+import { LOG_2PI, addStatistics, checkValues, download, firstMoments, singularCovarianceError, weightsAndMeans } from './common.js';
+
+/**
+ * Covariance of one component from its statistics: S/n_k - μ μᵀ + reg I,
+ * symmetrized. `second` holds Σ r x xᵀ at `offset`, means μ at `meanOffset`.
+ */
+export function covarianceFromMoments(
+  second: Float64Array,
+  offset: number,
+  nk: number,
+  mean: Float64Array,
+  meanOffset: number,
+  d: number,
+  regCovar: number,
+): Float64Array {
+  const cov = new Float64Array(d * d);
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b < d; b++)
+      cov[a * d + b] = second[offset + a * d + b]! / nk - mean[meanOffset + a]! * mean[meanOffset + b]!;
+  return addDiagonal(symmetrize(cov, d), d, regCovar);
+}
+
+/**
+ * E-step kernel for general matrices: K precision factors U_k ([d, d], Σ_k⁻¹ = U_k U_kᵀ)
+ * concatenated into one [d, K*d] matrix so a block of rows is scored with a
+ * single matMul x @ U - μU ([n, K*d]), then squared and summed per component.
+ * means [k, d], precisionsCholesky [k, d, d] (or one [d, d] shared when `shared`).
+ */
+export function matrixKernel(
+  tf: PluginContext['tf'],
+  means: Float64Array,
+  precisionsCholesky: Float64Array,
+  k: number,
+  d: number,
+  shared = false,
+): DensityKernel {
+  const kd = k * d;
+  const u = new Float32Array(d * kd); // [d, k*d]
+  const b = new Float32Array(kd); // [k*d]: μ_kᵀ U_k
+  const bias = new Float32Array(k);
+  for (let j = 0; j < k; j++) {
+    const off = shared ? 0 : j * d * d;
+    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) u[r * kd + j * d + c] = precisionsCholesky[off + r * d + c]!;
+    for (let c = 0; c < d; c++) {
+      let s = 0;
+      for (let r = 0; r < d; r++) s += means[j * d + r]! * precisionsCholesky[off + r * d + c]!;
+      b[j * d + c] = s;
+    }
+    let logDet = 0;
+    for (let r = 0; r < d; r++) logDet += Math.log(precisionsCholesky[off + r * d + r]!);
+    bias[j] = logDet - 0.5 * d * LOG_2PI;
+  }
+  const uT = tf.tensor2d(u, [d, kd]);
+  const bT = tf.tensor2d(b, [1, kd]);
+  const biasT = tf.tensor2d(bias, [1, k]);
+  return {
+    logDensity(x: Tensor2D): Tensor2D {
+      return tf.tidy(() => {
+        const n = x.shape[0];
+        const y = tf.sub(tf.matMul(x, uT), bT); // [n, k*d]
+        const q = tf.sum(tf.reshape(tf.square(y), [n, k, d]), 2); // [n, k]
+        return tf.add(tf.mul(q, -0.5), biasT) as Tensor2D;
+      });
+    },
+    dispose() {
+      uT.dispose();
+      bT.dispose();
+      biasT.dispose();
+    },
+  };
+}
+
+/** Validates one symmetric positive definite d x d matrix at `offset`; `label` names it in the error. */
+export function validateSpd(family: string, values: Float64Array, offset: number, d: number, label: string): void {
+  const m = values.subarray(offset, offset + d * d);
+  if (!isSymmetric(m, d, 1e-6)) throw new InvalidArgumentError(`'${family}' ${label} is not symmetric`);
+  if (tryCholesky(m, d) === null) throw new InvalidArgumentError(`'${family}' ${label} is not positive definite`);
+}
+
+/** Applies `f` to each of `count` d x d blocks; throws InvalidArgumentError naming the block when f returns null. */
+export function mapBlocks(
+  family: string,
+  values: Float64Array,
+  count: number,
+  d: number,
+  f: (m: Float64Array, d: number) => Float64Array | null,
+  what: string,
+): Float64Array {
+  const out = new Float64Array(count * d * d);
+  for (let j = 0; j < count; j++) {
+    const r = f(values.subarray(j * d * d, (j + 1) * d * d), d);
+    if (r === null) throw new InvalidArgumentError(`'${family}' ${what}${count > 1 ? ` of component ${j + 1}` : ''} is not positive definite`);
+    out.set(r, j * d * d);
+  }
+  return out;
+}
+
+/** 'full' (mclust VVV): each component has its own general covariance matrix. Layout [k, d, d]. */
+export const fullCovariance: CovarianceFamily = {
+  name: 'full',
+  description: 'each component has its own general covariance matrix (mclust VVV)',
+  mclustName: 'VVV',
+  covarianceShape: (k, d) => [k, d, d],
+  nCovarianceParameters: (k, d) => (k * d * (d + 1)) / 2,
+
+  accumulate(x, resp, { tf, k, d }): SufficientStatistics {
+    const { nk, sumX } = firstMoments(tf, x, resp);
+    // Σ_i r_ik x_i x_iᵀ for all k at once: (resp ⊗ x)ᵀ @ x, [k*d, d].
+    const second = download(tf, () => {
+      const n = x.shape[0];
+      const rx = tf.reshape(tf.mul(tf.expandDims(resp, 2), tf.expandDims(x, 1)), [n, k * d]);
+      return tf.matMul(rx, x, true, false);
+    });
+    return { n: x.shape[0], nk, sumX, second };
+  },
+  merge: addStatistics,
+
+  mStep(stats, regCovar, { k, d }): MixtureParameters {
+    const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    const covariances = new Float64Array(k * d * d);
+    for (let j = 0; j < k; j++) {
+      const cov = covarianceFromMoments(stats.second, j * d * d, nk[j]!, means, j * d, d, regCovar);
+      if (tryCholesky(cov, d) === null) throw singularCovarianceError('full', regCovar, j);
+      covariances.set(cov, j * d * d);
+    }
+    return { weights, means, covariances };
+  },
+
+  densityKernel(params, { tf, k, d }) {
+    return matrixKernel(tf, params.means, this.precisionsCholesky(params.covariances, k, d), k, d);
+  },
+
+  fullCovariances: (c) => Float64Array.from(c),
+  precisionsCholesky: (c, k, d) => mapBlocks('full', c, k, d, tryPrecisionCholesky, 'covariance'),
+  covariancesFromPrecisionsCholesky: (p, k, d) =>
+    mapBlocks('full', p, k, d, tryCovarianceFromPrecisionCholesky, 'precision'),
+  validate(c, k, d) {
+    checkValues('full', c, k * d * d);
+    for (let j = 0; j < k; j++) validateSpd('full', c, j * d * d, d, `covariance of component ${j + 1}`);
+  },
+};

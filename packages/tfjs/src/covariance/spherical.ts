@@ -1,0 +1,58 @@
+import type { CovarianceFamily, MixtureParameters, SufficientStatistics } from '@gmmkit/core';
+import { addStatistics, axisAlignedKernel, checkPositive, checkValues, download, firstMoments, singularCovarianceError, weightsAndMeans } from './common.js';
+import { inverseSqrt, inverseSquare } from './diag.js';
+
+/** 'spherical' (mclust VII): each component has its own single variance σ_k² I. Layout [k]. */
+export const sphericalCovariance: CovarianceFamily = {
+  name: 'spherical',
+  description: 'each component has its own single variance, σ²·I (mclust VII)',
+  mclustName: 'VII',
+  covarianceShape: (k) => [k],
+  nCovarianceParameters: (k) => k,
+
+  accumulate(x, resp, { tf }): SufficientStatistics {
+    const { nk, sumX } = firstMoments(tf, x, resp);
+    // Σ_i r_ik ‖x_i‖², [k]
+    const second = download(tf, () => tf.reshape(tf.matMul(resp, tf.sum(tf.square(x), 1, true), true, false), [-1]));
+    return { n: x.shape[0], nk, sumX, second };
+  },
+  merge: addStatistics,
+
+  mStep(stats, regCovar, { k, d }): MixtureParameters {
+    const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    // scikit-learn: the mean over features of the diagonal variances, + reg.
+    const covariances = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      let m2 = 0;
+      for (let c = 0; c < d; c++) m2 += means[j * d + c]! * means[j * d + c]!;
+      const v = (stats.second[j]! / nk[j]! - m2) / d + regCovar;
+      if (!(v > 0) || !Number.isFinite(v)) throw singularCovarianceError('spherical', regCovar, j);
+      covariances[j] = v;
+    }
+    return { weights, means, covariances };
+  },
+
+  densityKernel(params, { tf, k, d }) {
+    const s = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) s.fill(1 / Math.sqrt(params.covariances[j]!), j * d, (j + 1) * d);
+    return axisAlignedKernel(tf, params.means, s, k, d);
+  },
+
+  fullCovariances(c, k, d) {
+    const out = new Float64Array(k * d * d);
+    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = c[j]!;
+    return out;
+  },
+  precisionsCholesky: (c) => {
+    checkPositive('spherical', c);
+    return inverseSqrt(c);
+  },
+  covariancesFromPrecisionsCholesky: (p) => {
+    checkPositive('spherical', p, 'precision');
+    return inverseSquare(p);
+  },
+  validate(c, k) {
+    checkValues('spherical', c, k);
+    checkPositive('spherical', c);
+  },
+};

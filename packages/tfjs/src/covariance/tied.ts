@@ -1,0 +1,62 @@
+import {
+  addDiagonal,
+  symmetrize,
+  tryCholesky,
+  tryCovarianceFromPrecisionCholesky,
+  tryPrecisionCholesky,
+  type CovarianceFamily,
+  type MixtureParameters,
+  type SufficientStatistics,
+} from '@gmmkit/core';
+import { addStatistics, checkValues, download, firstMoments, singularCovarianceError, weightsAndMeans } from './common.js';
+import { mapBlocks, matrixKernel, validateSpd } from './full.js';
+
+/** 'tied' (mclust EEE): one general covariance matrix shared by all components. Layout [d, d]. */
+export const tiedCovariance: CovarianceFamily = {
+  name: 'tied',
+  description: 'all components share one general covariance matrix (mclust EEE)',
+  mclustName: 'EEE',
+  covarianceShape: (_k, d) => [d, d],
+  nCovarianceParameters: (_k, d) => (d * (d + 1)) / 2,
+
+  accumulate(x, resp, { tf }): SufficientStatistics {
+    const { nk, sumX } = firstMoments(tf, x, resp);
+    // Σ_i (Σ_k r_ik) x_i x_iᵀ, [d, d] (the row weight is 1 for normalized responsibilities).
+    const second = download(tf, () => tf.matMul(tf.mul(x, tf.sum(resp, 1, true)), x, true, false));
+    return { n: x.shape[0], nk, sumX, second };
+  },
+  merge: addStatistics,
+
+  mStep(stats, regCovar, { k, d }): MixtureParameters {
+    const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    // scikit-learn: (Σ x xᵀ - Σ_k n_k μ_k μ_kᵀ) / Σ n_k + reg I
+    let total = 0;
+    for (let j = 0; j < k; j++) total += nk[j]!;
+    const cov = new Float64Array(d * d);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) {
+        let m2 = 0;
+        for (let j = 0; j < k; j++) m2 += nk[j]! * means[j * d + a]! * means[j * d + b]!;
+        cov[a * d + b] = (stats.second[a * d + b]! - m2) / total;
+      }
+    addDiagonal(symmetrize(cov, d), d, regCovar);
+    if (tryCholesky(cov, d) === null) throw singularCovarianceError('tied', regCovar);
+    return { weights, means, covariances: cov };
+  },
+
+  densityKernel(params, { tf, k, d }) {
+    return matrixKernel(tf, params.means, this.precisionsCholesky(params.covariances, k, d), k, d, true);
+  },
+
+  fullCovariances(c, k, d) {
+    const out = new Float64Array(k * d * d);
+    for (let j = 0; j < k; j++) out.set(c.subarray(0, d * d), j * d * d);
+    return out;
+  },
+  precisionsCholesky: (c, _k, d) => mapBlocks('tied', c, 1, d, tryPrecisionCholesky, 'covariance'),
+  covariancesFromPrecisionsCholesky: (p, _k, d) => mapBlocks('tied', p, 1, d, tryCovarianceFromPrecisionCholesky, 'precision'),
+  validate(c, _k, d) {
+    checkValues('tied', c, d * d);
+    validateSpd('tied', c, 0, d, 'covariance');
+  },
+};

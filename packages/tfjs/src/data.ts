@@ -1,0 +1,88 @@
+import { InvalidDataError, type Tensor2D } from '@gmmkit/core';
+import type { DataInput } from './types.js';
+
+/** A dense float64 matrix, row-major: element (i, j) is data[i * cols + j]. */
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float64Array;
+}
+
+function isTensor(x: unknown): x is Tensor2D {
+  return typeof x === 'object' && x !== null && 'dataSync' in x && 'shape' in x && 'rank' in x;
+}
+
+/**
+ * Converts any DataInput to a float64 Matrix and validates it: non-empty,
+ * rectangular, every value finite. Errors are InvalidDataError naming the
+ * 1-based row and column and the offending value. A tensor input is read,
+ * not disposed.
+ */
+export function toMatrix(X: DataInput): Matrix {
+  if (isTensor(X)) {
+    if (X.rank !== 2) throw new InvalidDataError(`expected a 2-D tensor [n, d], got rank ${X.rank}`);
+    const [rows, cols] = X.shape;
+    return checked({ rows, cols, data: Float64Array.from(X.dataSync()) });
+  }
+  if (Array.isArray(X)) {
+    const rowsArr = X as readonly (readonly number[])[];
+    const rows = rowsArr.length;
+    if (rows === 0) throw new InvalidDataError('data is empty: no rows');
+    const first = rowsArr[0];
+    if (!Array.isArray(first)) throw new InvalidDataError('expected rows as arrays of numbers', { row: 1 });
+    const cols = first.length;
+    if (cols === 0) throw new InvalidDataError('data has no columns', { row: 1 });
+    const data = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) {
+      const row = rowsArr[i];
+      if (!Array.isArray(row)) throw new InvalidDataError(`row ${i + 1} is not an array`, { row: i + 1 });
+      if (row.length !== cols) {
+        throw new InvalidDataError(`row ${i + 1} has ${row.length} values, expected ${cols} (as row 1)`, { row: i + 1 });
+      }
+      for (let j = 0; j < cols; j++) {
+        const v = row[j];
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw badValue(i, j, v);
+        data[i * cols + j] = v;
+      }
+    }
+    return { rows, cols, data };
+  }
+  if (typeof X === 'object' && X !== null && 'shape' in X && 'data' in X) {
+    const shape = X.shape;
+    if (!Array.isArray(shape) || shape.length !== 2) throw new InvalidDataError('shape must be [rows, cols]');
+    const [rows, cols] = shape as [number, number];
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+      throw new InvalidDataError(`invalid shape [${rows}, ${cols}]`);
+    }
+    if (X.data.length !== rows * cols) {
+      throw new InvalidDataError(`data has ${X.data.length} values but shape [${rows}, ${cols}] needs ${rows * cols}`);
+    }
+    return checked({ rows, cols, data: Float64Array.from(X.data as ArrayLike<number>) });
+  }
+  throw new InvalidDataError('unsupported data: expected number[][], { data, shape } or a 2-D tensor');
+}
+
+function badValue(i: number, j: number, v: unknown): InvalidDataError {
+  return new InvalidDataError(`non-finite value ${String(v)} at row ${i + 1}, column ${j + 1}`, {
+    row: i + 1,
+    column: j + 1,
+    value: String(v),
+  });
+}
+
+function checked(m: Matrix): Matrix {
+  if (m.rows === 0) throw new InvalidDataError('data is empty: no rows');
+  if (m.cols === 0) throw new InvalidDataError('data has no columns');
+  for (let i = 0; i < m.data.length; i++) {
+    if (!Number.isFinite(m.data[i])) throw badValue(Math.floor(i / m.cols), i % m.cols, m.data[i]);
+  }
+  return m;
+}
+
+/** Column means of a matrix, [cols]. */
+export function columnMeans(m: Matrix): Float64Array {
+  const mean = new Float64Array(m.cols);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) mean[j] += m.data[i * m.cols + j]!;
+  for (let j = 0; j < m.cols; j++) mean[j]! /= m.rows;
+  return mean;
+}

@@ -1,0 +1,653 @@
+import {
+  InvalidArgumentError,
+  InvalidDataError,
+  ModelFormatError,
+  NotFittedError,
+  PluginRegistry,
+  createRng,
+  deriveSeed,
+  tryCholesky,
+  type Container,
+  type CovarianceFamily,
+  type Initializer,
+  type MixtureParameters,
+  type PluginContext,
+} from '@gmmkit/core';
+import { createGmmContainer } from './container.js';
+import { columnMeans, toMatrix, type Matrix } from './data.js';
+import { DEFAULT_CHUNK_SIZE, runEm, statsFromResponsibilities, uploadBlocks, weightedLogProb, type EmResult, type RowBlocks } from './engine.js';
+import { initBackend, tf } from './runtime/index.js';
+import type { BackendName, DataInput, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
+
+export type { Matrix } from './data.js';
+
+/** Options of GaussianMixture plus the backend to run on. */
+export interface GaussianMixtureConfig extends GaussianMixtureOptions {
+  /** Backend (default: the one already initialized, else GMM_BACKEND, else 'auto'). */
+  backend?: BackendName;
+}
+
+export const MODEL_FORMAT = 'gmmkit.gaussian-mixture';
+export const MODEL_VERSION = 1;
+
+interface Resolved {
+  k: number;
+  covarianceType: string;
+  tol: number;
+  regCovar: number;
+  maxIter: number;
+  nInit: number;
+  initParams: string;
+  seed: number;
+  warmStart: boolean;
+  chunkSize: number;
+  weightsInit: Float64Array | undefined;
+  meansInit: Float64Array | undefined;
+  meansInitD: number | undefined;
+  precisionsInit: Float64Array | undefined;
+  onIteration: ((iteration: number, lowerBound: number) => void) | undefined;
+  backend: BackendName | undefined;
+}
+
+function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Flattens nested number arrays, checking every leaf is a finite number. */
+function flatten(name: string, value: unknown): Float64Array {
+  const out: number[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const e of v) walk(e);
+    else if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+    else throw new InvalidArgumentError(`${name} must contain only finite numbers, got ${String(v)}`);
+  };
+  walk(value);
+  return Float64Array.from(out);
+}
+
+function resolveOptions(o: GaussianMixtureConfig): Resolved {
+  const k = integerAtLeast('nComponents', o.nComponents, 1, 1);
+  let weightsInit: Float64Array | undefined;
+  if (o.weightsInit !== undefined) {
+    weightsInit = flatten('weightsInit', o.weightsInit);
+    if (weightsInit.length !== k) throw new InvalidArgumentError(`weightsInit must have nComponents=${k} values, got ${weightsInit.length}`);
+    let s = 0;
+    for (const w of weightsInit) {
+      if (w < 0 || w > 1) throw new InvalidArgumentError(`weightsInit values must be in [0, 1], got ${w}`);
+      s += w;
+    }
+    if (Math.abs(s - 1) > 1e-6) throw new InvalidArgumentError(`weightsInit must sum to 1, got ${s}`);
+  }
+  let meansInit: Float64Array | undefined;
+  let meansInitD: number | undefined;
+  if (o.meansInit !== undefined) {
+    if (!Array.isArray(o.meansInit) || o.meansInit.length !== k) {
+      throw new InvalidArgumentError(`meansInit must have nComponents=${k} rows`);
+    }
+    meansInitD = (o.meansInit[0] ?? []).length;
+    if (meansInitD === 0 || o.meansInit.some((r) => !Array.isArray(r) || r.length !== meansInitD)) {
+      throw new InvalidArgumentError('meansInit rows must all have the same number (>= 1) of features');
+    }
+    meansInit = flatten('meansInit', o.meansInit);
+  }
+  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') throw new InvalidArgumentError('onIteration must be a function');
+  const seed = o.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${String(seed)}`);
+  return {
+    k,
+    covarianceType: o.covarianceType ?? 'full',
+    tol: nonNegative('tol', o.tol, 1e-3),
+    regCovar: nonNegative('regCovar', o.regCovar, 1e-6),
+    maxIter: integerAtLeast('maxIter', o.maxIter, 1, 100),
+    nInit: integerAtLeast('nInit', o.nInit, 1, 1),
+    initParams: o.initParams ?? 'kmeans',
+    seed,
+    warmStart: o.warmStart ?? false,
+    chunkSize: integerAtLeast('chunkSize', o.chunkSize, 1, DEFAULT_CHUNK_SIZE),
+    weightsInit,
+    meansInit,
+    meansInitD,
+    precisionsInit: o.precisionsInit === undefined ? undefined : flatten('precisionsInit', o.precisionsInit),
+    onIteration: o.onIteration,
+    backend: o.backend,
+  };
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Precisions in the family's layout (scikit-learn's precisions_init) to
+ * covariances: blocks of [d, d] are factored by Cholesky, anything else
+ * (diagonal, spherical, ...) holds precisions element-wise.
+ */
+function covariancesFromPrecisions(family: CovarianceFamily, precisions: Float64Array, k: number, d: number): Float64Array {
+  const shape = family.covarianceShape(k, d);
+  if (precisions.length !== product(shape)) {
+    throw new InvalidArgumentError(
+      `precisionsInit for '${family.name}' must have shape [${shape.join(', ')}] (${product(shape)} values), got ${precisions.length} values`,
+    );
+  }
+  let factors: Float64Array;
+  const matrixBlocks = shape.length >= 2 && shape[shape.length - 1] === d && shape[shape.length - 2] === d;
+  if (matrixBlocks) {
+    const count = precisions.length / (d * d);
+    factors = new Float64Array(precisions.length);
+    for (let j = 0; j < count; j++) {
+      const l = tryCholesky(precisions.subarray(j * d * d, (j + 1) * d * d), d);
+      if (l === null) throw new InvalidArgumentError(`precisionsInit matrix ${j + 1} is not positive definite`);
+      factors.set(l, j * d * d);
+    }
+  } else {
+    factors = precisions.map((p) => {
+      if (!(p > 0)) throw new InvalidArgumentError(`precisionsInit values must be > 0, got ${p}`);
+      return Math.sqrt(p);
+    });
+  }
+  return family.covariancesFromPrecisionsCholesky(factors, k, d);
+}
+
+/** Index of the maximum of row i of a [n, k] matrix. */
+function argmaxRow(v: Float64Array, i: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (v[i * k + j]! > v[i * k + best]!) best = j;
+  return best;
+}
+
+function rowLogSumExp(v: Float64Array, i: number, k: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
+  if (max === -Infinity) return -Infinity;
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
+  return max + Math.log(s);
+}
+
+/**
+ * A Gaussian mixture fitted by EM, with scikit-learn's options, defaults and
+ * attribute definitions. Numbers in and out are float64 in original units;
+ * the N-sized work runs in tfjs (float32) on centered data.
+ */
+export class GaussianMixture {
+  readonly options: Readonly<GaussianMixtureConfig>;
+  readonly container: Container;
+  private readonly o: Resolved;
+  private readonly _family: CovarianceFamily;
+  private readonly initializer: Initializer;
+  private _state: FittedState | undefined;
+
+  constructor(options: GaussianMixtureConfig = {}) {
+    this.options = { ...options };
+    this.o = resolveOptions(options);
+    this.container = options.container ?? createGmmContainer();
+    const registry = new PluginRegistry(this.container);
+    this._family = registry.covarianceFamily(this.o.covarianceType);
+    this.initializer = registry.initializer(this.o.initParams);
+  }
+
+  get isFitted(): boolean {
+    return this._state !== undefined;
+  }
+
+  /** The fitted state (original units, float64). Throws NotFittedError before fit(). */
+  get state(): FittedState {
+    if (this._state === undefined) throw new NotFittedError('state');
+    return this._state;
+  }
+
+  get family(): CovarianceFamily {
+    return this._family;
+  }
+
+  /** Fits the model to X [n, d]: nInit EM runs, keeping the best lower bound. */
+  async fit(X: DataInput): Promise<this> {
+    const m = toMatrix(X);
+    const { k } = this.o;
+    const { rows: n, cols: d } = m;
+    // Argument checks before any tensor work.
+    if (k > n) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of samples (${n})`);
+    if (this.o.meansInitD !== undefined && this.o.meansInitD !== d) {
+      throw new InvalidArgumentError(`meansInit has ${this.o.meansInitD} features but the data has ${d}`);
+    }
+    const warm = this.o.warmStart && this._state !== undefined;
+    if (warm && this._state!.d !== d) {
+      throw new InvalidArgumentError(`warmStart: the model was fitted with ${this._state!.d} features but the data has ${d}`);
+    }
+    const presetCovariances =
+      this.o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(this._family, this.o.precisionsInit, k, d);
+
+    await initBackend(this.o.backend, this.container);
+    const ctx: PluginContext = { tf, k, d };
+    const center = columnMeans(m);
+    const centered = new Float64Array(m.data.length);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) centered[i * d + j] = m.data[i * d + j]! - center[j]!;
+    const blocks = uploadBlocks(tf, m.data, n, d, center, this.o.chunkSize);
+    try {
+      const nInit = warm ? 1 : this.o.nInit;
+      let best: EmResult | undefined;
+      for (let restart = 0; restart < nInit; restart++) {
+        const init = warm
+          ? this.centeredParams(center)
+          : this.initialParameters(blocks, centered, center, ctx, restart, presetCovariances);
+        const result = runEm(tf, this._family, blocks, init, this.o, ctx);
+        if (best === undefined || result.lowerBound > best.lowerBound) best = result;
+      }
+      const p = best!.params;
+      const means = Float64Array.from(p.means);
+      for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) means[j * d + c] += center[c]!;
+      this._state = {
+        k,
+        d,
+        covarianceType: this._family.name,
+        weights: Float64Array.from(p.weights),
+        means,
+        covariances: Float64Array.from(p.covariances),
+        precisionsCholesky: this._family.precisionsCholesky(p.covariances, k, d),
+        converged: best!.converged,
+        nIter: best!.nIter,
+        lowerBound: best!.lowerBound,
+        lowerBoundHistory: best!.lowerBoundHistory,
+        nSamples: n,
+      };
+    } finally {
+      blocks.dispose();
+    }
+    return this;
+  }
+
+  /** fit(X) then predict(X). */
+  async fitPredict(X: DataInput): Promise<Int32Array> {
+    const m = toMatrix(X);
+    const validated = { data: m.data, shape: [m.rows, m.cols] as const };
+    await this.fit(validated);
+    return this.predict(validated);
+  }
+
+  /** Initial parameters of one restart (centered coordinates): initializer, then M-step, then user overrides. */
+  private initialParameters(
+    blocks: RowBlocks,
+    centered: Float64Array,
+    center: Float64Array,
+    ctx: PluginContext,
+    restart: number,
+    presetCovariances: Float64Array | undefined,
+  ): MixtureParameters {
+    const { k, d } = ctx;
+    const n = blocks.n;
+    const meansInit = this.o.meansInit?.map((v, i) => v - center[i % d]!);
+    let params: MixtureParameters;
+    if (this.o.weightsInit && meansInit && presetCovariances) {
+      // Everything given: the initializer has nothing to add.
+      params = { weights: Float64Array.from(this.o.weightsInit), means: meansInit, covariances: presetCovariances };
+    } else {
+      const rng = createRng(deriveSeed(this.o.seed, restart));
+      const guess = this.initializer.initialize({ tf, x: blocks.tensors[0]!, data: centered, n, d, k, rng });
+      let resp: Float64Array;
+      if (guess.kind === 'responsibilities') {
+        resp = guess.resp;
+        if (resp.length !== n * k) throw new InvalidArgumentError(`initializer '${this.initializer.name}' returned ${resp.length} responsibilities, expected n*k=${n * k}`);
+      } else {
+        resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
+      }
+      params = this._family.mStep(statsFromResponsibilities(tf, this._family, blocks, resp, ctx), this.o.regCovar, ctx);
+      if (guess.kind === 'means') {
+        params.means = Float64Array.from(guess.means);
+        if (guess.weights) params.weights = Float64Array.from(guess.weights);
+      }
+      if (this.o.weightsInit) params.weights = Float64Array.from(this.o.weightsInit);
+      if (meansInit) params.means = meansInit;
+      if (presetCovariances) params.covariances = presetCovariances;
+    }
+    return params;
+  }
+
+  /** The fitted parameters shifted into coordinates centered at `center`. */
+  private centeredParams(center: Float64Array): MixtureParameters {
+    const s = this.state;
+    const means = Float64Array.from(s.means);
+    for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) means[j * s.d + c] -= center[c]!;
+    return { weights: Float64Array.from(s.weights), means, covariances: Float64Array.from(s.covariances) };
+  }
+
+  /** log w_k + log N(x_i | θ_k), [n, k], computed in coordinates centered at Σ_k w_k μ_k (a function of the state alone). */
+  private weightedLogProb(X: DataInput, method: string): { logProb: Float64Array; n: number } {
+    const s = this._state;
+    if (s === undefined) throw new NotFittedError(method);
+    const m = toMatrix(X);
+    if (m.cols !== s.d) throw new InvalidDataError(`the model has ${s.d} features but the data has ${m.cols}`, { column: m.cols });
+    const center = new Float64Array(s.d);
+    for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) center[c] += s.weights[j]! * s.means[j * s.d + c]!;
+    const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
+    try {
+      const ctx: PluginContext = { tf, k: s.k, d: s.d };
+      return { logProb: weightedLogProb(tf, this._family, this.centeredParams(center), blocks, ctx), n: m.rows };
+    } finally {
+      blocks.dispose();
+    }
+  }
+
+  /** Component labels [n] (argmax of the posterior). */
+  predict(X: DataInput): Int32Array {
+    const { logProb, n } = this.weightedLogProb(X, 'predict');
+    const k = this.state.k;
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = argmaxRow(logProb, i, k);
+    return out;
+  }
+
+  /** Posterior probabilities [n, k]. */
+  predictProba(X: DataInput): Matrix {
+    const { logProb, n } = this.weightedLogProb(X, 'predictProba');
+    const k = this.state.k;
+    const data = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const lse = rowLogSumExp(logProb, i, k);
+      for (let j = 0; j < k; j++) data[i * k + j] = Math.exp(logProb[i * k + j]! - lse);
+    }
+    return { rows: n, cols: k, data };
+  }
+
+  /** log p(x_i) per row, [n]. */
+  scoreSamples(X: DataInput): Float64Array {
+    const { logProb, n } = this.weightedLogProb(X, 'scoreSamples');
+    const k = this.state.k;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = rowLogSumExp(logProb, i, k);
+    return out;
+  }
+
+  /** Mean log-likelihood per row. */
+  score(X: DataInput): number {
+    const s = this.scoreSamples(X);
+    return sum(s) / s.length;
+  }
+
+  /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters). */
+  nParameters(): number {
+    const { k, d } = this.state;
+    return this._family.nCovarianceParameters(k, d) + k * d + k - 1;
+  }
+
+  /** Bayesian information criterion, -2 ln L + p ln n (lower is better). */
+  bic(X: DataInput): number {
+    const s = this.scoreSamples(X);
+    return -2 * sum(s) + this.nParameters() * Math.log(s.length);
+  }
+
+  /** Akaike information criterion, -2 ln L + 2p (lower is better). */
+  aic(X: DataInput): number {
+    const s = this.scoreSamples(X);
+    return -2 * sum(s) + 2 * this.nParameters();
+  }
+
+  /** Covariance matrices [k, d, d] whatever the family. */
+  fullCovariances(): Float64Array {
+    const s = this.state;
+    return this._family.fullCovariances(s.covariances, s.k, s.d);
+  }
+
+  /**
+   * n draws from the fitted mixture (host float64): component counts from a
+   * multinomial on the weights, rows grouped by component in order, as scikit-learn.
+   */
+  sample(n: number, seed?: number): { X: Matrix; labels: Int32Array } {
+    const s = this.state;
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`sample size must be an integer >= 1, got ${n}`);
+    const rng = createRng(seed ?? deriveSeed(this.o.seed, 0x5a));
+    const { k, d } = s;
+    const counts = new Int32Array(k);
+    const cumulative = new Float64Array(k);
+    let acc = 0;
+    for (let j = 0; j < k; j++) cumulative[j] = acc += s.weights[j]!;
+    for (let i = 0; i < n; i++) {
+      const u = rng.next() * acc;
+      let j = 0;
+      while (j < k - 1 && u >= cumulative[j]!) j++;
+      counts[j]++;
+    }
+    const full = this.fullCovariances();
+    const data = new Float64Array(n * d);
+    const labels = new Int32Array(n);
+    const z = new Float64Array(d);
+    let row = 0;
+    for (let j = 0; j < k; j++) {
+      const l = tryCholesky(full.subarray(j * d * d, (j + 1) * d * d), d);
+      if (l === null) throw new InvalidArgumentError(`covariance of component ${j + 1} is not positive definite`);
+      for (let t = 0; t < counts[j]!; t++, row++) {
+        for (let c = 0; c < d; c++) z[c] = rng.normal();
+        for (let a = 0; a < d; a++) {
+          let v = s.means[j * d + a]!;
+          for (let b = 0; b <= a; b++) v += l[a * d + b]! * z[b]!;
+          data[row * d + a] = v;
+        }
+        labels[row] = j;
+      }
+    }
+    return { X: { rows: n, cols: d, data }, labels };
+  }
+
+  /** Versioned JSON (format 'gmmkit.gaussian-mixture', version 1). */
+  toJSON(): GaussianMixtureJSON {
+    const s = this.state;
+    const means: number[][] = [];
+    for (let j = 0; j < s.k; j++) means.push(Array.from(s.means.subarray(j * s.d, (j + 1) * s.d)));
+    return {
+      format: MODEL_FORMAT,
+      version: MODEL_VERSION,
+      covarianceType: s.covarianceType,
+      k: s.k,
+      d: s.d,
+      weights: Array.from(s.weights),
+      means,
+      covariances: { shape: this._family.covarianceShape(s.k, s.d), values: Array.from(s.covariances) },
+      converged: s.converged,
+      nIter: s.nIter,
+      lowerBound: s.lowerBound,
+      lowerBoundHistory: [...s.lowerBoundHistory],
+      nSamples: s.nSamples,
+      options: {
+        tol: this.o.tol,
+        regCovar: this.o.regCovar,
+        maxIter: this.o.maxIter,
+        nInit: this.o.nInit,
+        initParams: this.o.initParams,
+        seed: this.o.seed,
+      },
+    };
+  }
+
+  /** Restores a model from toJSON() output (object or JSON text), validating every field. */
+  static async fromJSON(json: unknown, options: { container?: Container; backend?: BackendName } = {}): Promise<GaussianMixture> {
+    const j = parseModelJSON(json);
+    const container = options.container ?? createGmmContainer();
+    let family: CovarianceFamily;
+    try {
+      family = new PluginRegistry(container).covarianceFamily(j.covarianceType);
+    } catch (error) {
+      throw new ModelFormatError(`model uses covariance type '${j.covarianceType}' which is not registered`, { cause: error });
+    }
+    const shape = family.covarianceShape(j.k, j.d);
+    if (j.covariances.shape.length !== shape.length || j.covariances.shape.some((v, i) => v !== shape[i])) {
+      throw new ModelFormatError(`covariances.shape is [${j.covariances.shape.join(', ')}], expected [${shape.join(', ')}] for '${family.name}' with k=${j.k}, d=${j.d}`);
+    }
+    const covariances = Float64Array.from(j.covariances.values);
+    if (covariances.length !== product(shape)) {
+      throw new ModelFormatError(`covariances.values has ${covariances.length} values, expected ${product(shape)}`);
+    }
+    let precisionsCholesky: Float64Array;
+    try {
+      family.validate(covariances, j.k, j.d);
+      precisionsCholesky = family.precisionsCholesky(covariances, j.k, j.d);
+    } catch (error) {
+      throw new ModelFormatError(`invalid covariances: ${(error as Error).message}`, { cause: error });
+    }
+    let model: GaussianMixture;
+    try {
+      model = new GaussianMixture({
+        nComponents: j.k,
+        covarianceType: j.covarianceType,
+        tol: j.options.tol,
+        regCovar: j.options.regCovar,
+        maxIter: j.options.maxIter,
+        nInit: j.options.nInit,
+        initParams: j.options.initParams,
+        seed: j.options.seed,
+        container,
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
+      });
+    } catch (error) {
+      throw new ModelFormatError(`invalid options: ${(error as Error).message}`, { cause: error });
+    }
+    model._state = {
+      k: j.k,
+      d: j.d,
+      covarianceType: family.name,
+      weights: Float64Array.from(j.weights),
+      means: Float64Array.from(j.means.flat()),
+      covariances,
+      precisionsCholesky,
+      converged: j.converged,
+      nIter: j.nIter,
+      lowerBound: j.lowerBound,
+      lowerBoundHistory: [...j.lowerBoundHistory],
+      nSamples: j.nSamples,
+    };
+    await initBackend(options.backend, container);
+    return model;
+  }
+
+  /** Forgets the fitted state. The model holds no tensors between calls, so nothing else needs freeing. */
+  dispose(): void {
+    this._state = undefined;
+  }
+}
+
+function sum(v: Float64Array): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    const t = s + x;
+    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
+/** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */
+function nearestMeanResponsibilities(data: Float64Array, n: number, d: number, k: number, means: Float64Array): Float64Array {
+  if (means.length !== k * d) throw new InvalidArgumentError(`initializer returned ${means.length} mean values, expected k*d=${k * d}`);
+  const resp = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestD = Infinity;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (data[i * d + c]! - means[j * d + c]!) ** 2;
+      if (s < bestD) {
+        bestD = s;
+        best = j;
+      }
+    }
+    resp[i * k + best] = 1;
+  }
+  return resp;
+}
+
+// ---- JSON validation ----
+
+function fail(message: string): never {
+  throw new ModelFormatError(message);
+}
+
+function finiteNumber(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${where} must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function positiveInt(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`${where} must be an integer >= 1, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function numberArray(v: unknown, where: string, length?: number): number[] {
+  if (!Array.isArray(v)) fail(`${where} must be an array`);
+  if (length !== undefined && v.length !== length) fail(`${where} must have ${length} entries, got ${v.length}`);
+  return v.map((x, i) => finiteNumber(x, `${where}[${i}]`));
+}
+
+function parseModelJSON(json: unknown): GaussianMixtureJSON {
+  let o: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      o = JSON.parse(json);
+    } catch (error) {
+      throw new ModelFormatError(`model is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('model must be a JSON object');
+  const r = o as Record<string, unknown>;
+  if (r['format'] !== MODEL_FORMAT) fail(`not a gmmkit model: format is ${JSON.stringify(r['format'])}, expected '${MODEL_FORMAT}'`);
+  const version = r['version'];
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) fail(`invalid model version ${JSON.stringify(version)}`);
+  if (version > MODEL_VERSION) {
+    fail(`model format version ${version} is newer than this gmmkit supports (${MODEL_VERSION}); upgrade @gmmkit/tfjs`);
+  }
+  if (typeof r['covarianceType'] !== 'string') fail('covarianceType must be a string');
+  const k = positiveInt(r['k'], 'k');
+  const d = positiveInt(r['d'], 'd');
+  const weights = numberArray(r['weights'], 'weights', k);
+  let total = 0;
+  weights.forEach((w, i) => {
+    if (w < 0) fail(`weights[${i}] must be >= 0, got ${w}`);
+    total += w;
+  });
+  if (Math.abs(total - 1) > 1e-6) fail(`weights must sum to 1, got ${total}`);
+  if (!Array.isArray(r['means']) || r['means'].length !== k) fail(`means must be an array of k=${k} rows`);
+  const means = (r['means'] as unknown[]).map((row, i) => numberArray(row, `means[${i}]`, d));
+  const cov = r['covariances'] as Record<string, unknown> | undefined;
+  if (typeof cov !== 'object' || cov === null) fail('covariances must be an object { shape, values }');
+  const shape = numberArray(cov['shape'], 'covariances.shape');
+  const values = numberArray(cov['values'], 'covariances.values');
+  if (typeof r['converged'] !== 'boolean') fail('converged must be a boolean');
+  const nIter = r['nIter'];
+  if (typeof nIter !== 'number' || !Number.isInteger(nIter) || nIter < 0) fail(`nIter must be an integer >= 0, got ${JSON.stringify(nIter)}`);
+  const opts = r['options'];
+  if (typeof opts !== 'object' || opts === null) fail('options must be an object');
+  const op = opts as Record<string, unknown>;
+  if (typeof op['initParams'] !== 'string') fail('options.initParams must be a string');
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    covarianceType: r['covarianceType'],
+    k,
+    d,
+    weights,
+    means,
+    covariances: { shape, values },
+    converged: r['converged'],
+    nIter,
+    lowerBound: finiteNumber(r['lowerBound'], 'lowerBound'),
+    lowerBoundHistory: numberArray(r['lowerBoundHistory'] ?? [], 'lowerBoundHistory'),
+    nSamples: positiveInt(r['nSamples'], 'nSamples'),
+    options: {
+      tol: finiteNumber(op['tol'], 'options.tol'),
+      regCovar: finiteNumber(op['regCovar'], 'options.regCovar'),
+      maxIter: positiveInt(op['maxIter'], 'options.maxIter'),
+      nInit: positiveInt(op['nInit'], 'options.nInit'),
+      initParams: op['initParams'],
+      seed: finiteNumber(op['seed'], 'options.seed'),
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { kmeansInitializer, kmeansPlusPlusInitializer, kmeansPlusPlusIndices, lloyd, oneHot, gatherRows } from './kmeans.js';
+export { randomInitializer, randomFromDataInitializer, sampleWithoutReplacement } from './random.js';

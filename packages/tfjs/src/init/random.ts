@@ -1,0 +1,51 @@
+import type { Initializer, InitializerInput } from '@gmmkit/core';
+
+/** 'random': uniform random responsibilities, each row normalized to sum to 1 (scikit-learn's 'random'). */
+export const randomInitializer: Initializer = {
+  name: 'random',
+  description: 'uniform random responsibilities, rows normalized',
+  initialize({ n, k, rng }: InitializerInput) {
+    const resp = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += resp[i * k + j] = rng.next();
+      // rng.next() can return exactly 0; keep the row a distribution anyway.
+      if (s === 0) for (let j = 0; j < k; j++) resp[i * k + j] = 1 / k;
+      else for (let j = 0; j < k; j++) resp[i * k + j]! /= s;
+    }
+    return { kind: 'responsibilities', resp };
+  },
+};
+
+/** k distinct indices from [0, n), uniformly (rejection for small k, shuffle otherwise). */
+export function sampleWithoutReplacement(n: number, k: number, next: () => number): number[] {
+  if (k * 4 < n) {
+    const picked = new Set<number>();
+    const out: number[] = [];
+    while (out.length < k) {
+      const i = Math.floor(next() * n);
+      if (!picked.has(i)) {
+        picked.add(i);
+        out.push(i);
+      }
+    }
+    return out;
+  }
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(next() * (n - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, k);
+}
+
+/** 'random-from-data': as scikit-learn 1.2, responsibility 1 on k distinct random rows (one per component), 0 elsewhere. */
+export const randomFromDataInitializer: Initializer = {
+  name: 'random-from-data',
+  description: 'each component starts from one distinct random row (scikit-learn 1.2)',
+  initialize({ n, k, rng }: InitializerInput) {
+    const resp = new Float64Array(n * k);
+    sampleWithoutReplacement(n, k, () => rng.next()).forEach((row, j) => (resp[row * k + j] = 1));
+    return { kind: 'responsibilities', resp };
+  },
+};
