@@ -1,0 +1,111 @@
+import { AbortedError, type Container } from '@gmmkit/core';
+import { GaussianMixture, type GaussianMixtureJSON } from '@gmmkit/tfjs';
+import { responsibilityEntropy } from './criteria.js';
+
+/**
+ * One cell of a sweep: a (k, covariance family) fit. The same function runs
+ * in-process and inside workers, so both paths produce the same numbers.
+ */
+
+/** EM settings shared by every cell (GaussianMixture's options). */
+export interface FitSettings {
+  tol?: number;
+  regCovar?: number;
+  maxIter?: number;
+  nInit?: number;
+  initParams?: string;
+  /** Backend name; cells pass it explicitly so GMM_BACKEND cannot switch it under the sweep. */
+  backend?: string;
+}
+
+export interface CellSpec {
+  /** Index of the cell in the sweep's canonical (k, family) grid. */
+  id: number;
+  k: number;
+  covarianceType: string;
+  /** deriveSeed(master, k, hash(family)): independent of scheduling. */
+  seed: number;
+}
+
+export interface CellResult {
+  id: number;
+  k: number;
+  covarianceType: string;
+  /** Total log-likelihood of the training rows, Σ_i ln p(x_i). NaN when the cell failed. */
+  logLikelihood: number;
+  nParameters: number;
+  /** Σ_i Σ_k -r_ik ln r_ik. */
+  entropy: number;
+  n: number;
+  converged: boolean;
+  iterations: number;
+  seconds: number;
+  /** Why the fit failed ("SingularCovarianceError: ..."). */
+  error?: string;
+  /** The fitted model, for rebuilding the best one on the main thread. */
+  model?: GaussianMixtureJSON;
+}
+
+/** Rows as the engine's flat input. */
+export interface MatrixData {
+  rows: number;
+  cols: number;
+  data: Float64Array;
+}
+
+export async function fitCell(
+  x: MatrixData,
+  spec: CellSpec,
+  settings: FitSettings,
+  container: Container,
+  signal?: AbortSignal,
+): Promise<CellResult> {
+  const started = performance.now();
+  const base = { id: spec.id, k: spec.k, covarianceType: spec.covarianceType, n: x.rows };
+  let gm: GaussianMixture | undefined;
+  try {
+    if (signal?.aborted) throw new AbortedError('sweep aborted');
+    gm = new GaussianMixture({
+      ...settings,
+      nComponents: spec.k,
+      covarianceType: spec.covarianceType,
+      seed: spec.seed,
+      container,
+    });
+    const input = { data: x.data, shape: [x.rows, x.cols] as const };
+    await gm.fit(input);
+    // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_.
+    const logLikelihood = gm.score(input) * x.rows;
+    const entropy = responsibilityEntropy(gm.predictProba(input).data);
+    const state = gm.state;
+    return {
+      ...base,
+      logLikelihood,
+      nParameters: gm.nParameters(),
+      entropy,
+      converged: state.converged,
+      iterations: state.nIter,
+      seconds: (performance.now() - started) / 1000,
+      model: gm.toJSON(),
+    };
+  } catch (err) {
+    if (err instanceof AbortedError || signal?.aborted) throw err instanceof AbortedError ? err : new AbortedError('sweep aborted');
+    return {
+      ...base,
+      logLikelihood: Number.NaN,
+      nParameters: Number.NaN,
+      entropy: Number.NaN,
+      converged: false,
+      iterations: 0,
+      seconds: (performance.now() - started) / 1000,
+      error: describeError(err),
+    };
+  } finally {
+    gm?.dispose();
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

@@ -1,0 +1,57 @@
+import type { SweepResult, SweepRow } from './sweep.js';
+
+export interface FormatOptions {
+  /** Significant decimals of the scores (default 2). */
+  decimals?: number;
+}
+
+/**
+ * An aligned text table of a sweep, read like mclust's BIC table: one row per
+ * k, one column per covariance family, the chosen criterion in the cells,
+ * the best cell marked `*`. Failed cells read `failed` and their reasons follow
+ * the table; cells a family never reached (patience) are blank.
+ */
+export function formatSweepTable(result: SweepResult, options: FormatOptions = {}): string {
+  const decimals = options.decimals ?? 2;
+  const families: string[] = [];
+  const ks: number[] = [];
+  const byCell = new Map<string, SweepRow>();
+  for (const row of result.rows) {
+    if (!families.includes(row.covarianceType)) families.push(row.covarianceType);
+    if (!ks.includes(row.k)) ks.push(row.k);
+    byCell.set(`${row.k}\u0000${row.covarianceType}`, row);
+  }
+  ks.sort((a, b) => a - b);
+
+  const header = [`k \\ ${result.criterion}`, ...families];
+  const body = ks.map((k) => [
+    String(k),
+    ...families.map((f) => {
+      const row = byCell.get(`${k}\u0000${f}`);
+      if (!row) return '';
+      if (row.error !== undefined) return 'failed';
+      const mark = row === result.best ? '*' : ' ';
+      return `${row.score.toFixed(decimals)}${mark}`;
+    }),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
+  // Numbers right-aligned; the trailing mark column keeps decimals aligned.
+  const line = (cells: string[]): string =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+
+  const out = [line(header), line(header.map((_, c) => '-'.repeat(widths[c]!))), ...body.map(line)];
+  const b = result.best;
+  out.push('');
+  out.push(
+    `best: ${b.covarianceType}, k = ${b.k} (${result.criterion} = ${b.score.toFixed(decimals)}, ` +
+      `log-likelihood = ${b.logLikelihood.toFixed(decimals)}, ${b.nParameters} parameters)`,
+  );
+  const failed = result.rows.filter((r) => r.error !== undefined);
+  for (const r of failed) out.push(`failed: ${r.covarianceType}, k = ${r.k}: ${r.error}`);
+  const unconverged = result.rows.filter((r) => r.error === undefined && !r.converged);
+  if (unconverged.length > 0) {
+    out.push(`not converged: ${unconverged.map((r) => `${r.covarianceType} k=${r.k}`).join(', ')} (raise maxIter or tol)`);
+  }
+  out.push(`${result.criterion}: lower is better`);
+  return out.join('\n');
+}

@@ -1,0 +1,14 @@
+export { aic, bic, icl, builtinCriteria, criteriaModule, createSelectionContainer, responsibilityEntropy } from './criteria.js';
+export {
+  sweep,
+  parseKSpec,
+  cellSeed,
+  BUILTIN_COVARIANCE_TYPES,
+  type KSpec,
+  type SweepOptions,
+  type SweepProgress,
+  type SweepResult,
+  type SweepRow,
+} from './sweep.js';
+export { formatSweepTable, type FormatOptions } from './format.js';
+export { activeWorkerCount } from './pool.js';

@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AbortedError, GmmError } from '@gmmkit/core';
+import type { CellResult, CellSpec } from './cell.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+/** Workers alive right now (diagnostics; tests use it to check an abort leaves none behind). */
+const live = new Set<Worker>();
+export function activeWorkerCount(): number {
+  return live.size;
+}
+
+/**
+ * The compiled worker script. It sits next to this module in dist/. When this
+ * module runs from src/ (vitest transpiles .ts on the fly, which worker
+ * threads cannot), fall back to the package's dist/: build the package first
+ * (turbo's `test` task depends on its own `build`).
+ */
+export function workerScriptUrl(): URL {
+  const here = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  const dist = new URL('../dist/worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(dist))) return dist;
+  throw new GmmError(
+    'INVALID_ARGUMENT',
+    `sweep worker script not found (${fileURLToPath(here)}); build @gmmkit/model-selection ` +
+      '(pnpm --filter @gmmkit/model-selection build) or pass workers: 0 to sweep in-process',
+  );
+}
+
+export interface PoolOptions {
+  size: number;
+  init: WorkerInit;
+  /** The next cell to fit, or undefined when nothing is left. Called on the main thread. */
+  next(): CellSpec | undefined;
+  onResult(result: CellResult): void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Fits cells on `size` worker threads, handing each idle worker the next
+ * cell. Resolves when every cell is done; rejects with AbortedError on abort.
+ * Either way every worker has exited before the promise settles.
+ */
+export function runPool(opts: PoolOptions): Promise<void> {
+  const url = workerScriptUrl();
+  return new Promise<void>((resolve, reject) => {
+    const workers = new Set<Worker>();
+    const running = new Map<Worker, CellSpec>();
+    let settled = false;
+    let respawns = 0;
+
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      const exits = [...workers].map((w) => w.terminate().catch(() => 0));
+      void Promise.all(exits).then(() => (err === undefined ? resolve() : reject(err)));
+    };
+    const onAbort = (): void => finish(new AbortedError('sweep aborted'));
+
+    const retire = (w: Worker): void => {
+      workers.delete(w);
+      running.delete(w);
+      void w.terminate();
+    };
+
+    const dispatch = (w: Worker): void => {
+      if (settled) return;
+      let cell: CellSpec | undefined;
+      try {
+        cell = opts.next();
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      if (cell === undefined) {
+        retire(w);
+        if (running.size === 0) finish();
+        return;
+      }
+      running.set(w, cell);
+      w.postMessage({ type: 'cell', cell } satisfies ToWorker);
+    };
+
+    const spawn = (): void => {
+      const w = new Worker(url, { workerData: opts.init });
+      live.add(w);
+      workers.add(w);
+      w.on('exit', () => {
+        live.delete(w);
+        if (settled || !workers.has(w)) return;
+        crashed(w, `worker exited unexpectedly`);
+      });
+      w.on('error', (err) => {
+        if (!settled) crashed(w, `worker crashed: ${err.message}`);
+      });
+      w.on('message', (msg: FromWorker) => {
+        if (settled) return;
+        if (msg.type === 'ready') dispatch(w);
+        else if (msg.type === 'result') {
+          running.delete(w);
+          try {
+            opts.onResult(msg.result);
+          } catch (err) {
+            finish(err);
+            return;
+          }
+          dispatch(w);
+        } else finish(new GmmError('INVALID_ARGUMENT', `sweep worker failed: ${msg.message}`));
+      });
+    };
+
+    // A worker that dies mid-cell (out of memory, a native crash) fails that
+    // cell, not the sweep; a replacement takes over the remaining cells.
+    const crashed = (w: Worker, reason: string): void => {
+      const cell = running.get(w);
+      workers.delete(w);
+      running.delete(w);
+      if (cell) {
+        try {
+          opts.onResult({
+            id: cell.id,
+            k: cell.k,
+            covarianceType: cell.covarianceType,
+            logLikelihood: Number.NaN,
+            nParameters: Number.NaN,
+            entropy: Number.NaN,
+            n: opts.init.rows,
+            converged: false,
+            iterations: 0,
+            seconds: 0,
+            error: reason,
+          });
+        } catch (err) {
+          finish(err);
+          return;
+        }
+      }
+      if (respawns < opts.size) {
+        respawns++;
+        spawn();
+      } else if (workers.size === 0) {
+        finish(new GmmError('INVALID_ARGUMENT', `sweep workers keep crashing (last: ${reason})`));
+      }
+    };
+
+    if (opts.signal?.aborted) {
+      reject(new AbortedError('sweep aborted'));
+      return;
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    for (let i = 0; i < opts.size; i++) spawn();
+  });
+}

@@ -1,0 +1,23 @@
+import type { CellResult, CellSpec, FitSettings } from './cell.js';
+
+/** workerData of a sweep worker. */
+export interface WorkerInit {
+  /** gmmkit backend name active on the main thread ('wasm', 'cpu', ...). */
+  backend: string;
+  /** Plugin module specifiers, loaded with loadPluginModules(plugins, baseDir). */
+  plugins: string[];
+  baseDir: string;
+  /** The training rows, float64 row-major [rows, cols], shared, not copied. */
+  data: SharedArrayBuffer;
+  rows: number;
+  cols: number;
+  settings: FitSettings;
+}
+
+export type ToWorker = { type: 'cell'; cell: CellSpec };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'result'; result: CellResult }
+  /** The worker cannot go on (backend or plugins failed to load). */
+  | { type: 'fatal'; message: string };

@@ -1,0 +1,434 @@
+import { availableParallelism } from 'node:os';
+import {
+  AbortedError,
+  InvalidArgumentError,
+  InvalidDataError,
+  PluginRegistry,
+  deriveSeed,
+  loadPluginModules,
+  pluginModule,
+  type Container,
+  type Criterion,
+  type PluginSet,
+} from '@gmmkit/core';
+import {
+  GaussianMixture,
+  createGmmContainer,
+  currentBackend,
+  initBackend,
+  toMatrix,
+  type DataInput,
+  type GaussianMixtureJSON,
+} from '@gmmkit/tfjs';
+import { fitCell, type CellResult, type CellSpec, type FitSettings, type MatrixData } from './cell.js';
+import { aic, bic, createSelectionContainer, icl } from './criteria.js';
+import { runPool } from './pool.js';
+
+/** The four covariance families gmmkit ships, in mclust's usual order of flexibility. */
+export const BUILTIN_COVARIANCE_TYPES = ['full', 'tied', 'diag', 'spherical'] as const;
+
+/**
+ * Values of k: a single k, a list (`[2, 3, 5]`), an inclusive range
+ * (`{ min: 1, max: 6 }`), or the CLI's text forms `'1..6'`, `'2,3,5'`, `'4'`.
+ */
+export type KSpec = number | readonly number[] | { min: number; max: number } | string;
+
+export interface SweepProgress {
+  /** Cells finished (failed ones included). */
+  done: number;
+  /** Cells planned; shrinks when `patience` stops a family early. */
+  total: number;
+  /** The row just finished. */
+  row: SweepRow;
+}
+
+export interface SweepOptions {
+  /** Training rows (validated by the engine's toMatrix: finite numbers, rectangular, non-empty). */
+  data: DataInput;
+  /** Values of k (default 1..9, capped at the number of rows). */
+  k?: KSpec;
+  /** Covariance family names (default the four built-ins); any registered family works. */
+  covarianceTypes?: readonly string[];
+  /** 'bic' (default), 'aic', 'icl', a registered criterion's name, or a Criterion object. Lower is better. */
+  criterion?: string | Criterion;
+  /** EM initializations per cell; the best lower bound is kept (default 1). */
+  nInit?: number;
+  /** Master seed (default 0). Cell (k, family) fits with deriveSeed(seed, k, hash(family)). */
+  seed?: number;
+  /**
+   * Worker threads (default: the machine's cores, at most one per cell).
+   * 0 or 1 runs in-process. Results do not depend on it.
+   */
+  workers?: number;
+  /**
+   * Stop growing k for a family once that many consecutive k (in increasing
+   * order) failed to improve on the family's best criterion value so far; a
+   * failed cell counts as not improving. Default: no early stop.
+   */
+  patience?: number;
+  /** Cancels the sweep; the promise rejects with AbortedError once every worker has exited. */
+  signal?: AbortSignal;
+  onProgress?: (progress: SweepProgress) => void;
+  /** Convergence threshold (default 1e-3, as GaussianMixture). */
+  tol?: number;
+  regCovar?: number;
+  maxIter?: number;
+  /** Initializer name (default 'kmeans'). */
+  initParams?: string;
+  /**
+   * Plugin container (default createSelectionContainer() plus `plugins`).
+   * Workers cannot receive a container: if it binds families or an
+   * initializer other than the built-ins and `plugins` does not name the
+   * modules they come from, the sweep runs in-process.
+   */
+  container?: Container;
+  /**
+   * Plugin module specifiers (paths or package names, see core's
+   * loadPluginModule). Loaded on the main thread and in every worker, so
+   * plugin families run in parallel too.
+   */
+  plugins?: readonly string[];
+  /** Directory relative plugin paths resolve against (default process.cwd()). */
+  pluginBaseDir?: string;
+  /** tfjs backend ('auto', 'wasm', 'cpu', ...). Default: the active one, else initBackend()'s choice. Workers use the same. */
+  backend?: string;
+}
+
+export interface SweepRow {
+  k: number;
+  covarianceType: string;
+  bic: number;
+  aic: number;
+  /** BIC + 2 x entropy (see `icl`). */
+  icl: number;
+  /** Total log-likelihood Σ_i ln p(x_i). */
+  logLikelihood: number;
+  nParameters: number;
+  /** Σ_i Σ_k -r_ik ln r_ik of the fitted responsibilities. */
+  entropy: number;
+  converged: boolean;
+  /** EM iterations of the best initialization. */
+  iterations: number;
+  /** Wall time of the cell's fit and scoring. */
+  seconds: number;
+  /** The chosen criterion's value (lower is better). NaN when the cell failed. */
+  score: number;
+  /** Why the cell failed; its scores are NaN and it is never chosen. */
+  error?: string;
+}
+
+export interface SweepResult {
+  /** The chosen criterion's name. */
+  criterion: string;
+  /** Rows in k order, then family order; with `patience`, only the k each family reached. */
+  rows: SweepRow[];
+  /** The row with the lowest score (the first such row on a tie). */
+  best: SweepRow;
+  /** The best row's fitted model; the caller disposes it. */
+  model: GaussianMixture;
+  /** Worker threads used (0 = in-process). */
+  workers: number;
+  /** tfjs backend the fits ran on. */
+  backend: string;
+}
+
+/** Parses a KSpec into sorted distinct positive integers. */
+export function parseKSpec(spec: KSpec): number[] {
+  let ks: number[];
+  if (typeof spec === 'number') ks = [spec];
+  else if (typeof spec === 'string') ks = parseKText(spec);
+  else if (Array.isArray(spec)) ks = [...(spec as readonly number[])];
+  else if (spec !== null && typeof spec === 'object' && 'min' in spec && 'max' in spec) {
+    const { min, max } = spec;
+    checkK(min, 'k.min');
+    checkK(max, 'k.max');
+    if (max < min) throw new InvalidArgumentError(`empty k range: min ${min} > max ${max}`);
+    ks = [];
+    for (let k = min; k <= max; k++) ks.push(k);
+  } else throw new InvalidArgumentError(`k must be a number, a list, { min, max } or text like '1..6'; got ${String(spec)}`);
+  if (ks.length === 0) throw new InvalidArgumentError('empty k list: give at least one k');
+  for (const k of ks) checkK(k, 'k');
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+function parseKText(text: string): number[] {
+  const t = text.trim();
+  const range = /^(\d+)\s*(?:\.\.|-|:)\s*(\d+)$/.exec(t);
+  if (range) {
+    const min = Number(range[1]);
+    const max = Number(range[2]);
+    if (max < min) throw new InvalidArgumentError(`empty k range '${text}': ${min} > ${max}`);
+    return parseKSpec({ min, max });
+  }
+  if (/^\d+(\s*,\s*\d+)*$/.test(t)) return t.split(',').map((s) => Number(s.trim()));
+  throw new InvalidArgumentError(`cannot read k from '${text}': use a range like 1..6 or a list like 2,3,5`);
+}
+
+function checkK(k: unknown, what: string): void {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
+    throw new InvalidArgumentError(`${what} must be a positive integer, got ${String(k)}`);
+  }
+}
+
+/** FNV-1a of a family name: part of its cells' seed path, so seeds do not depend on list order. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The seed of cell (k, family) under a master seed. */
+export function cellSeed(master: number, k: number, covarianceType: string): number {
+  return deriveSeed(master, k, hashName(covarianceType));
+}
+
+function checkInt(value: number | undefined, name: string, min: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${value}`);
+}
+
+function checkNonNegative(value: number | undefined, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
+
+/**
+ * Fits a Gaussian mixture for every (k, covariance family) cell and picks the
+ * best by a criterion, like mclust's `Mclust()` or a scikit-learn BIC loop.
+ * Every check on the options happens before any fit starts.
+ */
+export async function sweep(options: SweepOptions): Promise<SweepResult> {
+  const { signal } = options;
+  if (signal?.aborted) throw new AbortedError('sweep aborted');
+
+  // ---- validation: all of it before any work ----
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${seed}`);
+  checkInt(options.nInit, 'nInit', 1);
+  checkInt(options.maxIter, 'maxIter', 1);
+  checkInt(options.workers, 'workers', 0);
+  checkInt(options.patience, 'patience', 1);
+  checkNonNegative(options.tol, 'tol');
+  checkNonNegative(options.regCovar, 'regCovar');
+
+  const matrix = toMatrix(options.data);
+  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: Float64Array.from(matrix.data) };
+  if (x.rows < 1) throw new InvalidDataError('no rows to fit');
+
+  const ks = options.k === undefined ? defaultKs(x.rows) : parseKSpec(options.k);
+  const tooBig = ks.filter((k) => k > x.rows);
+  if (tooBig.length > 0) {
+    throw new InvalidArgumentError(`k = ${tooBig.join(', ')} exceeds the number of rows (${x.rows}): each component needs a row`);
+  }
+
+  const pluginSpecs = [...(options.plugins ?? [])];
+  const pluginSets: PluginSet[] = await loadPluginModules(pluginSpecs, options.pluginBaseDir);
+  const container = options.container ?? createSelectionContainer(...pluginSets.map((s) => pluginModule(s)));
+  const registry = new PluginRegistry(container);
+
+  const families = [...(options.covarianceTypes ?? BUILTIN_COVARIANCE_TYPES)];
+  if (families.length === 0) throw new InvalidArgumentError('covarianceTypes is empty: name at least one covariance family');
+  if (new Set(families).size !== families.length) throw new InvalidArgumentError(`covarianceTypes has duplicates: ${families.join(', ')}`);
+  for (const f of families) registry.covarianceFamily(f); // throws UnknownPluginError listing what exists
+  const initParams = options.initParams ?? 'kmeans';
+  registry.initializer(initParams);
+  const criterion = resolveCriterion(options.criterion ?? 'bic', container);
+
+  const settings: FitSettings = { initParams };
+  if (options.tol !== undefined) settings.tol = options.tol;
+  if (options.regCovar !== undefined) settings.regCovar = options.regCovar;
+  if (options.maxIter !== undefined) settings.maxIter = options.maxIter;
+  if (options.nInit !== undefined) settings.nInit = options.nInit;
+
+  const backendName = (await initBackend(options.backend ?? currentBackend(), container)).name;
+  settings.backend = backendName;
+
+  // ---- the grid, and the scheduler shared by both runners ----
+  const cells: CellSpec[] = [];
+  for (const k of ks) for (const f of families) cells.push({ id: cells.length, k, covarianceType: f, seed: cellSeed(seed, k, f) });
+  const patience = options.patience;
+  // Without patience, biggest cells first balances the workers' load; with
+  // it, k must grow in order so a family can stop.
+  const queue = patience === undefined ? [...cells].sort((a, b) => b.k - a.k || a.id - b.id) : [...cells];
+
+  const results = new Map<number, CellResult>();
+  const rowsById = new Map<number, SweepRow>();
+  const stopAt = new Map<string, number>(); // family -> last k in its table
+  let done = 0;
+
+  const inTable = (c: { k: number; covarianceType: string }): boolean => {
+    const stop = stopAt.get(c.covarianceType);
+    return stop === undefined || c.k <= stop;
+  };
+  const next = (): CellSpec | undefined => {
+    while (queue.length > 0) {
+      const c = queue.shift()!;
+      if (inTable(c)) return c;
+    }
+    return undefined;
+  };
+  const onResult = (r: CellResult): void => {
+    const row = toRow(r, criterion);
+    results.set(r.id, r);
+    rowsById.set(r.id, row);
+    if (patience !== undefined && !stopAt.has(r.covarianceType)) updateStop(r.covarianceType);
+    // A speculative cell past its family's stop is dropped silently.
+    if (!inTable(r)) return;
+    done++;
+    options.onProgress?.({ done, total: cells.filter(inTable).length, row });
+  };
+  const updateStop = (family: string): void => {
+    let best = Number.POSITIVE_INFINITY;
+    let worse = 0;
+    for (const c of cells) {
+      if (c.covarianceType !== family) continue;
+      const row = rowsById.get(c.id);
+      if (!row) return; // the prefix is not complete yet
+      if (row.score < best) {
+        best = row.score;
+        worse = 0;
+      } else if (++worse >= patience!) {
+        stopAt.set(family, c.k);
+        return;
+      }
+    }
+  };
+
+  // ---- run ----
+  const wanted = options.workers ?? availableParallelism();
+  const workersSeeBindings = canUseWorkers(registry, families, initParams, pluginSets, options.container !== undefined);
+  const poolSize = workersSeeBindings ? Math.min(wanted, cells.length) : 0;
+  if (poolSize >= 2) {
+    const shared = new SharedArrayBuffer(x.data.byteLength);
+    new Float64Array(shared).set(x.data);
+    await runPool({
+      size: poolSize,
+      init: {
+        backend: backendName,
+        plugins: pluginSpecs,
+        baseDir: options.pluginBaseDir ?? process.cwd(),
+        data: shared,
+        rows: x.rows,
+        cols: x.cols,
+        settings,
+      },
+      next,
+      onResult,
+      ...(signal ? { signal } : {}),
+    });
+  } else {
+    for (let c = next(); c !== undefined; c = next()) {
+      // Fits are synchronous tfjs work: yield to the event loop between
+      // cells so an abort (or a timer) can run. In-process, an abort takes
+      // effect at the next cell boundary; workers are terminated at once.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw new AbortedError('sweep aborted');
+      onResult(await fitCell(x, c, settings, container, signal));
+    }
+  }
+  if (signal?.aborted) throw new AbortedError('sweep aborted');
+
+  // ---- table and best ----
+  const rows: SweepRow[] = cells.filter(inTable).map((c) => rowsById.get(c.id)!);
+  let best: SweepRow | undefined;
+  let bestId = -1;
+  for (const c of cells) {
+    if (!inTable(c)) continue;
+    const row = rowsById.get(c.id)!;
+    if (Number.isFinite(row.score) && (best === undefined || row.score < best.score)) {
+      best = row;
+      bestId = c.id;
+    }
+  }
+  if (best === undefined) {
+    const reasons = [...new Set(rows.map((r) => r.error ?? 'non-finite score'))];
+    throw new InvalidDataError(`every cell of the sweep failed: ${reasons.slice(0, 3).join('; ')}`);
+  }
+  const json = results.get(bestId)!.model as GaussianMixtureJSON;
+  const model = await GaussianMixture.fromJSON(json, { container, backend: backendName });
+  return { criterion: criterion.name, rows, best, model, workers: poolSize >= 2 ? poolSize : 0, backend: backendName };
+}
+
+/** Default k: 1..9 as mclust's Mclust(), capped at the number of rows. */
+function defaultKs(rows: number): number[] {
+  const ks: number[] = [];
+  for (let k = 1; k <= Math.min(9, rows); k++) ks.push(k);
+  return ks;
+}
+
+function resolveCriterion(c: string | Criterion, container: Container): Criterion {
+  if (typeof c === 'string') return new PluginRegistry(container).criterion(c);
+  if (c === null || typeof c !== 'object' || typeof c.score !== 'function' || typeof c.name !== 'string') {
+    throw new InvalidArgumentError('criterion must be a name or an object { name, description, score(input) }');
+  }
+  return c;
+}
+
+function toRow(r: CellResult, criterion: Criterion): SweepRow {
+  const row: SweepRow = {
+    k: r.k,
+    covarianceType: r.covarianceType,
+    bic: Number.NaN,
+    aic: Number.NaN,
+    icl: Number.NaN,
+    logLikelihood: r.logLikelihood,
+    nParameters: r.nParameters,
+    entropy: r.entropy,
+    converged: r.converged,
+    iterations: r.iterations,
+    seconds: r.seconds,
+    score: Number.NaN,
+  };
+  if (r.error !== undefined) {
+    row.error = r.error;
+    return row;
+  }
+  const input = { logLikelihood: r.logLikelihood, n: r.n, nParameters: r.nParameters, entropy: r.entropy };
+  row.bic = bic.score(input);
+  row.aic = aic.score(input);
+  row.icl = icl.score(input);
+  let score: number;
+  try {
+    score = criterion.score(input);
+  } catch (err) {
+    row.error = `criterion '${criterion.name}' failed: ${err instanceof Error ? err.message : String(err)}`;
+    return row;
+  }
+  row.score = Number.isFinite(score) ? score : Number.NaN;
+  if (!Number.isFinite(score)) row.error = `criterion '${criterion.name}' gave ${score}`;
+  return row;
+}
+
+/**
+ * Workers build their own container from the built-ins and the plugin
+ * specifiers, so they can only run families and initializers that are
+ * either the very built-in objects or come from those plugin modules.
+ */
+function canUseWorkers(
+  registry: PluginRegistry,
+  families: readonly string[],
+  initParams: string,
+  pluginSets: readonly PluginSet[],
+  customContainer: boolean,
+): boolean {
+  if (!customContainer) return true;
+  const builtins = new PluginRegistry(createGmmContainer());
+  const pluginFamilies = new Set(pluginSets.flatMap((s) => (s.covarianceFamilies ?? []).map((f) => f.name)));
+  const pluginInits = new Set(pluginSets.flatMap((s) => (s.initializers ?? []).map((i) => i.name)));
+  const same = <T>(get: (r: PluginRegistry) => T): boolean => {
+    try {
+      return get(registry) === get(builtins);
+    } catch {
+      return false;
+    }
+  };
+  for (const f of families) {
+    if (!pluginFamilies.has(f) && !same((r) => r.covarianceFamily(f))) return false;
+  }
+  return pluginInits.has(initParams) || same((r) => r.initializer(initParams));
+}

@@ -1,0 +1,40 @@
+/**
+ * Sweep worker (worker_threads). Runs from the built dist only: Node cannot
+ * load .ts in a worker. It initializes the main thread's backend, loads the
+ * plugin modules by specifier (a container cannot cross threads), then fits
+ * the cells it is sent, one at a time.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadPluginModules, pluginModule } from '@gmmkit/core';
+import { initBackend } from '@gmmkit/tfjs';
+import { fitCell } from './cell.js';
+import { createSelectionContainer } from './criteria.js';
+import type { ToWorker, WorkerInit, FromWorker } from './protocol.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (msg: FromWorker): void => port.postMessage(msg);
+
+async function main(): Promise<void> {
+  let container;
+  try {
+    const sets = await loadPluginModules(init.plugins, init.baseDir);
+    container = createSelectionContainer(...sets.map((s) => pluginModule(s)));
+    // Plugins may bring the backend, so the container comes first.
+    await initBackend(init.backend, container);
+  } catch (err) {
+    post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    return;
+  }
+  const x = { rows: init.rows, cols: init.cols, data: new Float64Array(init.data) };
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type !== 'cell') return;
+    fitCell(x, msg.cell, init.settings, container).then(
+      (result) => post({ type: 'result', result }),
+      (err: unknown) => post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+    );
+  });
+  post({ type: 'ready' });
+}
+
+void main();

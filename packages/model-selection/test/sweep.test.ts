@@ -1,0 +1,163 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { formatSweepTable } from '../src/format.js';
+import { sweep, type SweepResult, type SweepRow } from '../src/sweep.js';
+import { faithful, fixtureData, iris, sklearnTable } from './helpers.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Everything but the timing: what must not depend on the worker count. */
+const strip = (rows: SweepRow[]) => rows.map(({ seconds: _s, ...rest }) => rest);
+const bestK = (r: SweepResult, family: string, key: 'bic' | 'icl' | 'aic' = 'bic') => {
+  const rows = r.rows.filter((x) => x.covarianceType === family && x.error === undefined);
+  return rows.reduce((a, b) => (b[key] < a[key] ? b : a)).k;
+};
+
+describe('sweep quality (against scikit-learn 1.2.1 reference tables)', () => {
+  it('iris, 4 columns, full covariance: BIC picks k = 2, as scikit-learn', async () => {
+    const ref = sklearnTable('iris');
+    const r = await sweep({ data: iris(), k: '1..6', covarianceTypes: ['full'], nInit: 3, workers: 0 });
+    try {
+      expect(r.best.k).toBe(2);
+      expect(r.best.covarianceType).toBe('full');
+      expect(r.best.k).toBe(ref.best.bic.perCovarianceType['full']);
+      // Same optimum as scikit-learn at the chosen cell.
+      const refRow = ref.rows.find((x) => x.covarianceType === 'full' && x.k === 2)!;
+      expect(r.best.bic).toBeCloseTo(refRow.bic, 1);
+      expect(r.model.state.k).toBe(2);
+    } finally {
+      r.model.dispose();
+    }
+  });
+
+  it('faithful: full picks k = 2 and tied k = 3, as scikit-learn and mclust; icl = bic + 2 entropy', async () => {
+    const ref = sklearnTable('faithful');
+    const r = await sweep({ data: faithful(), k: '1..5', covarianceTypes: ['full', 'tied'], nInit: 3, workers: 0 });
+    try {
+      expect(bestK(r, 'full')).toBe(2);
+      expect(bestK(r, 'tied')).toBe(3);
+      expect(bestK(r, 'full')).toBe(ref.best.bic.perCovarianceType['full']);
+      expect(bestK(r, 'tied')).toBe(ref.best.bic.perCovarianceType['tied']);
+      expect(r.best).toMatchObject({ covarianceType: 'tied', k: 3 }); // sklearn's overall pick too
+      for (const row of r.rows) {
+        expect(row.error).toBeUndefined();
+        expect(row.score).toBe(row.bic);
+        expect(row.icl).toBeGreaterThanOrEqual(row.bic);
+        expect(row.icl - row.bic).toBeCloseTo(2 * row.entropy, 6);
+        const refRow = ref.rows.find((x) => x.covarianceType === row.covarianceType && x.k === row.k)!;
+        expect(row.nParameters).toBe(refRow.nParameters);
+      }
+      for (const [family, k] of [['full', 2], ['tied', 3]] as const) {
+        const mine = r.rows.find((x) => x.covarianceType === family && x.k === k)!;
+        const theirs = ref.rows.find((x) => x.covarianceType === family && x.k === k)!;
+        expect(mine.bic).toBeCloseTo(theirs.bic, 1);
+      }
+      const table = formatSweepTable(r);
+      expect(table).toMatch(/^k \\ bic\s+full\s+tied$/m);
+      expect(table).toMatch(/^3 .*\*$/m);
+      expect(table).toContain('best: tied, k = 3');
+    } finally {
+      r.model.dispose();
+    }
+  });
+
+  it.each([
+    ['blobs2d', ['full', 'diag']],
+    ['mix5d', ['full']],
+  ] as const)('synthetic %s: BIC recovers the true k', async (name, families) => {
+    const { X, k } = fixtureData(name);
+    const r = await sweep({ data: X, k: '1..6', covarianceTypes: families, nInit: 2, workers: 0 });
+    try {
+      expect(r.best.k).toBe(k);
+      expect(bestK(r, 'full')).toBe(sklearnTable(name).best.bic.perCovarianceType['full']);
+    } finally {
+      r.model.dispose();
+    }
+  });
+});
+
+describe('sweep mechanics', () => {
+  it('gives identical tables and models with 1 or 2 workers (seeds per cell, not per schedule)', async () => {
+    const opts = { data: faithful(), k: '1..4', covarianceTypes: ['full', 'tied', 'diag', 'spherical'], criterion: 'icl', seed: 11 };
+    const a = await sweep({ ...opts, workers: 1 });
+    const b = await sweep({ ...opts, workers: 2 });
+    try {
+      expect(a.workers).toBe(0);
+      expect(b.workers).toBe(2);
+      expect(strip(b.rows)).toEqual(strip(a.rows));
+      expect(b.best).toMatchObject({ k: a.best.k, covarianceType: a.best.covarianceType, score: a.best.score });
+      expect(b.model.toJSON()).toEqual(a.model.toJSON());
+    } finally {
+      a.model.dispose();
+      b.model.dispose();
+    }
+  });
+
+  it('reports progress cell by cell', async () => {
+    const seen: [number, number][] = [];
+    const r = await sweep({ data: faithful(), k: [1, 2], covarianceTypes: ['diag', 'spherical'], workers: 0, onProgress: (p) => seen.push([p.done, p.total]) });
+    r.model.dispose();
+    expect(seen).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+  });
+
+  it('patience stops a family after that many k without improvement; the kept rows equal the full sweep', async () => {
+    const { X } = fixtureData('blobs2d');
+    const base = { data: X, k: '1..8', covarianceTypes: ['full', 'spherical'], seed: 3 };
+    const full = await sweep({ ...base, workers: 0 });
+    const early = await sweep({ ...base, patience: 2, workers: 0 });
+    const earlyPool = await sweep({ ...base, patience: 2, workers: 2 });
+    try {
+      for (const family of ['full', 'spherical']) {
+        const all = full.rows.filter((r) => r.covarianceType === family);
+        // Where the rule says the family stops, computed from the full table.
+        let best = Infinity;
+        let worse = 0;
+        let stop = all[all.length - 1]!.k;
+        for (const r of all) {
+          if (r.score < best) [best, worse] = [r.score, 0];
+          else if (++worse >= 2) {
+            stop = r.k;
+            break;
+          }
+        }
+        const kept = early.rows.filter((r) => r.covarianceType === family);
+        expect(kept.map((r) => r.k)).toEqual(all.filter((r) => r.k <= stop).map((r) => r.k));
+        expect(strip(kept)).toEqual(strip(all.filter((r) => r.k <= stop)));
+      }
+      // blobs2d has 3 clusters: full covariance stops well before k = 8.
+      expect(Math.max(...early.rows.filter((r) => r.covarianceType === 'full').map((r) => r.k))).toBeLessThan(8);
+      expect(strip(earlyPool.rows)).toEqual(strip(early.rows));
+      expect(early.best).toMatchObject({ k: 3, covarianceType: 'full' });
+    } finally {
+      for (const r of [full, early, earlyPool]) r.model.dispose();
+    }
+  });
+
+  it('reports a failing cell in its row and goes on, in-process and on workers (plugin by specifier)', async () => {
+    for (const workers of [0, 2]) {
+      const r = await sweep({
+        data: faithful(),
+        k: '1..4',
+        covarianceTypes: ['fragile', 'tied'],
+        plugins: ['./test/fixtures/fragile-plugin.js'],
+        pluginBaseDir: packageDir,
+        workers,
+      });
+      try {
+        expect(r.workers).toBe(workers);
+        expect(r.rows).toHaveLength(8);
+        const failed = r.rows.filter((x) => x.error !== undefined);
+        expect(failed.map((x) => [x.covarianceType, x.k])).toEqual([['fragile', 3], ['fragile', 4]]);
+        for (const f of failed) {
+          expect(f.error).toMatch(/^SingularCovarianceError: fragile: .*raise regCovar/);
+          expect(f.score).toBeNaN();
+          expect(f.bic).toBeNaN();
+        }
+        expect(r.best).toMatchObject({ covarianceType: 'tied', k: 3 });
+        expect(formatSweepTable(r)).toMatch(/failed: fragile, k = 3: SingularCovarianceError/);
+      } finally {
+        r.model.dispose();
+      }
+    }
+  });
+});
