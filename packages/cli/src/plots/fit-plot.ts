@@ -42,7 +42,8 @@ export function ellipsePoints(mean: readonly [number, number], cov: FitPlotInput
 /** Points coloured by component, with 1- and 2-sigma ellipses and the means marked. */
 export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
   const sigmas = input.sigmas ?? [1, 2];
-  const name = (j: number) => String(j + 1);
+  // 0-based, as `gmm predict` labels them.
+  const name = (j: number) => String(j);
   const points = input.points.map(([x, y], i) => ({ x, y, component: name(input.labels[i]!) }));
   const ellipses: { x: number; y: number; component: string; contour: string; order: number; path: string }[] = [];
   input.means.forEach((mean, j) => {

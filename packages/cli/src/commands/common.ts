@@ -1,0 +1,193 @@
+import { ModelFormatError, PluginRegistry, loadPluginModules, pluginModule, type Container, type PluginSet } from '@gmmkit/core';
+import { GaussianMixture } from '@gmmkit/tfjs';
+import { createSelectionContainer } from '@gmmkit/model-selection';
+import { UsageError } from '../errors.js';
+import { readRawTable, selectColumns, toNumeric, type NumericTable } from '../io/read-table.js';
+import { applyStandardization, readModelFile, type LoadedModelFile } from '../model-file.js';
+
+/** Where a command writes: stdout for results, stderr for notes and progress. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Progress line (overwritten in place); a no-op unless stderr is a TTY. */
+  progress(text: string): void;
+  /** Ends a progress line, if one is showing. */
+  endProgress(): void;
+}
+
+export function processIo(): Io {
+  const tty = process.stderr.isTTY === true;
+  let showing = false;
+  return {
+    out: (t) => void process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
+    err: (t) => {
+      if (showing) process.stderr.write('\r\x1b[K');
+      showing = false;
+      process.stderr.write(t.endsWith('\n') ? t : t + '\n');
+    },
+    progress: (t) => {
+      if (!tty) return;
+      process.stderr.write(`\r\x1b[K${t}`);
+      showing = true;
+    },
+    endProgress: () => {
+      if (showing) process.stderr.write('\r\x1b[K');
+      showing = false;
+    },
+  };
+}
+
+/** Parsed arguments as yargs hands them over (kebab-case keys). */
+export type Args = Record<string, unknown>;
+
+/** A flag given twice keeps its last value (yargs collects repeats into an array). */
+export function last(v: unknown): unknown {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+export function str(args: Args, name: string): string | undefined {
+  const v = last(args[name]);
+  if (v === undefined || v === null) return undefined;
+  return String(v);
+}
+
+export function bool(args: Args, name: string): boolean {
+  return last(args[name]) === true;
+}
+
+function flagName(name: string): string {
+  return name.length === 1 ? `-${name}` : `--${name}`;
+}
+
+/** An integer flag with a lower bound; yargs turns non-numbers into NaN or null. */
+export function int(args: Args, name: string, min: number): number | undefined {
+  const v = last(args[name]);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new UsageError(`${flagName(name)} must be an integer >= ${min}, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+export function nonNegative(args: Args, name: string): number | undefined {
+  const v = last(args[name]);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new UsageError(`${flagName(name)} must be a finite number >= 0, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'number' && !Number.isNaN(v) ? String(v) : v === null || Number.isNaN(v) ? 'a non-number' : JSON.stringify(v);
+}
+
+export function pluginSpecifiers(args: Args): string[] {
+  const v = args['plugin'];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+export interface Plugins {
+  specifiers: string[];
+  sets: PluginSet[];
+  /** Built-ins, criteria and the plugins. */
+  container: Container;
+  registry: PluginRegistry;
+}
+
+/** Loads --plugin modules (relative paths resolve against the working directory). */
+export async function loadPlugins(args: Args): Promise<Plugins> {
+  const specifiers = pluginSpecifiers(args);
+  const sets = await loadPluginModules(specifiers, process.cwd());
+  const container = createSelectionContainer(...sets.map((s) => pluginModule(s)));
+  return { specifiers, sets, container, registry: new PluginRegistry(container) };
+}
+
+/** --backend, else $GMM_BACKEND, else 'auto'; an unknown name is rejected before any work. */
+export function backendName(args: Args, plugins: Plugins): string {
+  const name = (str(args, 'backend') ?? process.env['GMM_BACKEND'] ?? 'auto').trim() || 'auto';
+  if (name !== 'auto') plugins.registry.backend(name);
+  return name;
+}
+
+/** A model file loaded into a GaussianMixture, with what the CLI stored beside it. */
+export interface LoadedModel extends LoadedModelFile {
+  gm: GaussianMixture;
+}
+
+export async function loadModel(file: string, plugins: Plugins, backend: string): Promise<LoadedModel> {
+  const m = await readModelFile(file);
+  let gm: GaussianMixture;
+  try {
+    gm = await GaussianMixture.fromJSON(m.gmm, { container: plugins.container, backend });
+  } catch (err) {
+    if (err instanceof ModelFormatError) {
+      const unregistered = /not registered/.test(err.message);
+      const hint = unregistered
+        ? m.plugins.length > 0
+          ? ` (it was fitted with --plugin ${m.plugins.join(' --plugin ')}; load the same plugin)`
+          : ' (load the plugin that defines it with --plugin)'
+        : '';
+      throw new ModelFormatError(`${file}: ${err.message}${hint}`, { cause: err });
+    }
+    throw err;
+  }
+  return { ...m, gm };
+}
+
+/**
+ * Reads the data a saved model is applied to: --columns if given, else the
+ * model's columns by name when the header has them all, else every column;
+ * then checks the width against the model.
+ */
+export async function readDataForModel(file: string, model: LoadedModel, columnsFlag: string | undefined): Promise<NumericTable> {
+  const raw = await readRawTable(file);
+  const d = model.gmm.d;
+  let indices: number[];
+  if (columnsFlag !== undefined) {
+    indices = selectColumns(raw, columnsFlag);
+  } else if (model.columns !== undefined && raw.hasHeader && model.columns.every((c) => raw.columns.includes(c))) {
+    indices = model.columns.map((c) => raw.columns.indexOf(c));
+  } else {
+    indices = selectColumns(raw, undefined);
+  }
+  if (indices.length !== d) {
+    const expected = model.columns === undefined ? `${d} columns` : `${d} column${d === 1 ? '' : 's'} (${model.columns.join(', ')})`;
+    throw new ModelFormatError(
+      `${model.file} expects ${expected} but ${raw.source} has ${indices.length} ${columnsFlag === undefined ? 'columns' : 'selected columns'} (${indices.map((j) => raw.columns[j]).join(', ')}); choose them with --columns`,
+    );
+  }
+  return toNumeric(raw, indices);
+}
+
+/** The rows the model sees: standardized when the model says so. */
+export function modelInput(table: NumericTable, model: LoadedModelFile): { data: Float64Array; shape: [number, number] } {
+  const data = model.standardize === null ? table.data : applyStandardization(table.data, table.d, model.standardize);
+  return { data, shape: [table.n, table.d] };
+}
+
+/** Σ of a Float64Array (pairwise, so n large sums stay accurate). */
+export function sum(v: ArrayLike<number>, lo = 0, hi = v.length): number {
+  if (hi - lo <= 64) {
+    let s = 0;
+    for (let i = lo; i < hi; i++) s += v[i]!;
+    return s;
+  }
+  const mid = (lo + hi) >>> 1;
+  return sum(v, lo, mid) + sum(v, mid, hi);
+}
+
+/** Rows of a row-major [n, d] array as nested arrays. */
+export function nested(data: ArrayLike<number>, rows: number, cols: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < rows; i++) out.push(Array.from({ length: cols }, (_, j) => data[i * cols + j]!));
+  return out;
+}
+
+/** [k, d, d] as k nested D x D matrices. */
+export function matrices(data: ArrayLike<number>, k: number, d: number): number[][][] {
+  const out: number[][][] = [];
+  for (let j = 0; j < k; j++) out.push(nested(Array.from({ length: d * d }, (_, t) => data[j * d * d + t]!), d, d));
+  return out;
+}

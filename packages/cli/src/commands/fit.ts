@@ -1,0 +1,213 @@
+import { initBackend, GaussianMixture } from '@gmmkit/tfjs';
+import { UsageError } from '../errors.js';
+import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
+import { readTable, type NumericTable } from '../io/read-table.js';
+import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
+import {
+  applyStandardization,
+  computeStandardization,
+  logJacobian,
+  modelFile,
+  unstandardizeCovariances,
+  unstandardizeMeans,
+  type Standardization,
+} from '../model-file.js';
+import { fitPlotSpec } from '../plots/fit-plot.js';
+import { renderSvg } from '../plots/render.js';
+import { backendName, bool, int, loadPlugins, matrices, nested, nonNegative, str, sum, type Args, type Io } from './common.js';
+
+/** The --json document of `gmm fit` (the output contract). */
+export interface FitJson {
+  k: number;
+  covarianceType: string;
+  weights: number[];
+  /** [k][d], original units. */
+  means: number[][];
+  /** [k][d][d] full matrices whatever the family, original units. */
+  covariances: number[][][];
+  /** Σ_i ln p(x_i) in original units. */
+  logLikelihood: number;
+  meanLogLikelihood: number;
+  bic: number;
+  aic: number;
+  converged: boolean;
+  iterations: number;
+  backend: string;
+  n: number;
+  columns: string[];
+  nParameters: number;
+  standardized: boolean;
+}
+
+export async function fitCommand(args: Args, io: Io): Promise<number> {
+  const dataFile = str(args, 'data')!;
+  const k = int(args, 'k', 1)!;
+  const covarianceType = str(args, 'covariance') ?? 'full';
+  const initParams = str(args, 'init') ?? 'kmeans';
+  const nInit = int(args, 'n-init', 1);
+  const maxIter = int(args, 'max-iter', 1);
+  const seed = int(args, 'seed', 0);
+  const tol = nonNegative(args, 'tol');
+  const regCovar = nonNegative(args, 'reg-covar');
+  const output = str(args, 'output');
+  const plot = str(args, 'plot');
+  const force = bool(args, 'force');
+
+  // Everything that can be checked without the data, first.
+  const plugins = await loadPlugins(args);
+  plugins.registry.covarianceFamily(covarianceType);
+  plugins.registry.initializer(initParams);
+  const backend = backendName(args, plugins);
+  checkDistinct([
+    ['-o', output],
+    ['--plot', plot],
+  ]);
+  for (const [flag, file] of [['-o', output], ['--plot', plot]] as const) {
+    if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
+  }
+
+  const table = await readTable(dataFile, { columns: str(args, 'columns') });
+  if (k > table.n) throw new UsageError(`-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`);
+  const plotDims = plot === undefined ? undefined : plotColumns(table, str(args, 'plot-columns'));
+
+  const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
+  const x = { data: standardize === null ? table.data : applyStandardization(table.data, table.d, standardize), shape: [table.n, table.d] as [number, number] };
+
+  const info = await initBackend(backend, plugins.container);
+  const gm = new GaussianMixture({
+    nComponents: k,
+    covarianceType,
+    initParams,
+    ...(nInit === undefined ? {} : { nInit }),
+    ...(maxIter === undefined ? {} : { maxIter }),
+    ...(seed === undefined ? {} : { seed }),
+    ...(tol === undefined ? {} : { tol }),
+    ...(regCovar === undefined ? {} : { regCovar }),
+    container: plugins.container,
+    backend: info.name,
+    onIteration: (it, lb) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),
+  });
+  await gm.fit(x);
+  io.endProgress();
+
+  const result = summarize(gm, x, table, standardize, info.name);
+
+  // All outputs are rendered before any is written, so a failure leaves none.
+  const files: [string, string][] = [];
+  if (output !== undefined) {
+    files.push([output, JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, plugins.specifiers), null, 2) + '\n']);
+  }
+  if (plot !== undefined && plotDims !== undefined) {
+    files.push([plot, await renderFitPlot(gm, x, table, result, plotDims)]);
+  }
+  for (const [file, content] of files) {
+    await writeFileAtomic(file, content, { force, inputs: [dataFile] });
+    io.err(`wrote ${file}`);
+  }
+
+  io.out(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
+  return 0;
+}
+
+function summarize(gm: GaussianMixture, x: { data: Float64Array; shape: [number, number] }, table: NumericTable, s: Standardization | null, backend: string): FitJson {
+  const st = gm.state;
+  const n = table.n;
+  const logLikelihood = sum(gm.scoreSamples(x)) + n * logJacobian(s);
+  const p = gm.nParameters();
+  return {
+    k: st.k,
+    covarianceType: st.covarianceType,
+    weights: Array.from(st.weights),
+    means: nested(unstandardizeMeans(st.means, st.d, s), st.k, st.d),
+    covariances: matrices(unstandardizeCovariances(gm.fullCovariances(), st.d, s), st.k, st.d),
+    logLikelihood,
+    meanLogLikelihood: logLikelihood / n,
+    bic: -2 * logLikelihood + p * Math.log(n),
+    aic: -2 * logLikelihood + 2 * p,
+    converged: st.converged,
+    iterations: st.nIter,
+    backend,
+    n,
+    columns: table.columns,
+    nParameters: p,
+    standardized: s !== null,
+  };
+}
+
+/** Which two of the fitted columns a fit plot shows (0-based positions among them). */
+function plotColumns(table: NumericTable, spec: string | undefined): [number, number] {
+  if (spec === undefined) {
+    if (table.d === 2) return [0, 1];
+    throw new UsageError(
+      `--plot draws 2 columns but the fit uses ${table.d} (${table.columns.join(', ')}); choose two with --plot-columns, or fit two with --columns`,
+    );
+  }
+  const picks = spec.split(',').map((t) => t.trim());
+  if (picks.length !== 2) throw new UsageError(`--plot-columns needs exactly two columns, got '${spec}'`);
+  const pos = picks.map((t) => {
+    const byName = table.columns.indexOf(t);
+    if (byName >= 0) return byName;
+    if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= table.d) return Number(t) - 1;
+    throw new UsageError(`--plot-columns: '${t}' is not one of the fitted columns (${table.columns.join(', ')}) or a position 1..${table.d}`);
+  });
+  if (pos[0] === pos[1]) throw new UsageError('--plot-columns: the two columns must differ');
+  return [pos[0]!, pos[1]!];
+}
+
+async function renderFitPlot(
+  gm: GaussianMixture,
+  x: { data: Float64Array; shape: [number, number] },
+  table: NumericTable,
+  result: FitJson,
+  [a, b]: [number, number],
+): Promise<string> {
+  const d = table.d;
+  const points: [number, number][] = [];
+  for (let i = 0; i < table.n; i++) points.push([table.data[i * d + a]!, table.data[i * d + b]!]);
+  // The marginal of a Gaussian on two coordinates is the matching 2x2 block.
+  return renderSvg(
+    fitPlotSpec({
+      xName: table.columns[a]!,
+      yName: table.columns[b]!,
+      points,
+      labels: gm.predict(x),
+      means: result.means.map((m) => [m[a]!, m[b]!] as [number, number]),
+      covariances: result.covariances.map(
+        (c) =>
+          [
+            [c[a]![a]!, c[a]![b]!],
+            [c[b]![a]!, c[b]![b]!],
+          ] as [[number, number], [number, number]],
+      ),
+      title: `${result.k}-component ${result.covarianceType} mixture, ${table.source}`,
+    }),
+  );
+}
+
+function formatFit(r: FitJson, table: NumericTable): string {
+  const head = `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${r.n} rows x ${table.d} columns of ${table.source}`;
+  const summary = formatKeyValues([
+    ['backend', r.backend],
+    ['converged', `${r.converged ? 'yes' : 'NO'} after ${r.iterations} iteration${r.iterations === 1 ? '' : 's'}`],
+    ['log-likelihood', `${formatNumber(r.logLikelihood)} (mean ${formatNumber(r.meanLogLikelihood)} per row)`],
+    ['BIC', formatNumber(r.bic)],
+    ['AIC', formatNumber(r.aic)],
+    ['parameters', String(r.nParameters)],
+    ...(r.standardized ? ([['standardized', 'yes (figures in original units)']] as [string, string][]) : []),
+  ]);
+  return [head, '', summary, '', 'Means', componentTable(r.weights, r.means, table.columns), '', 'Standard deviations', sdTable(r, table.columns)].join('\n');
+}
+
+export function componentTable(weights: readonly number[], means: readonly (readonly number[])[], columns: readonly string[]): string {
+  return formatTable(
+    ['component', 'weight', ...columns],
+    means.map((m, j) => [String(j), formatNumber(weights[j]!, 4), ...m.map((v) => formatNumber(v, 5))]),
+  );
+}
+
+function sdTable(r: FitJson, columns: readonly string[]): string {
+  return formatTable(
+    ['component', ...columns],
+    r.covariances.map((c, j) => [String(j), ...c.map((row, a) => formatNumber(Math.sqrt(row[a]!), 5))]),
+  );
+}

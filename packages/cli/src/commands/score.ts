@@ -1,0 +1,42 @@
+import { formatKeyValues, formatNumber } from '../io/format.js';
+import { logJacobian } from '../model-file.js';
+import { backendName, bool, loadModel, loadPlugins, modelInput, readDataForModel, str, sum, type Args, type Io } from './common.js';
+
+/** The --json document of `gmm score` (the output contract). */
+export interface ScoreJson {
+  /** Σ_i ln p(x_i), natural log, original units. */
+  logLikelihood: number;
+  meanLogLikelihood: number;
+  bic: number;
+  aic: number;
+  n: number;
+}
+
+export async function scoreCommand(args: Args, io: Io): Promise<number> {
+  const plugins = await loadPlugins(args);
+  const backend = backendName(args, plugins);
+  const model = await loadModel(str(args, 'model')!, plugins, backend);
+  const table = await readDataForModel(str(args, 'data')!, model, str(args, 'columns'));
+  const n = table.n;
+  const logLikelihood = sum(model.gm.scoreSamples(modelInput(table, model))) + n * logJacobian(model.standardize);
+  const p = model.gm.nParameters();
+  const result: ScoreJson = {
+    logLikelihood,
+    meanLogLikelihood: logLikelihood / n,
+    bic: -2 * logLikelihood + p * Math.log(n),
+    aic: -2 * logLikelihood + 2 * p,
+    n,
+  };
+  io.out(
+    bool(args, 'json')
+      ? JSON.stringify(result, null, 2)
+      : formatKeyValues([
+          ['rows', String(n)],
+          ['log-likelihood', formatNumber(result.logLikelihood)],
+          ['mean per row', formatNumber(result.meanLogLikelihood)],
+          ['BIC', formatNumber(result.bic)],
+          ['AIC', formatNumber(result.aic)],
+        ]),
+  );
+  return 0;
+}

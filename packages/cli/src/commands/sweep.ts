@@ -1,0 +1,193 @@
+import { sweep, formatSweepTable, parseKSpec, type SweepResult } from '@gmmkit/model-selection';
+import { UsageError } from '../errors.js';
+import { formatKeyValues, formatNumber } from '../io/format.js';
+import { readTable } from '../io/read-table.js';
+import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
+import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
+import { renderSvg } from '../plots/render.js';
+import { sweepPlotSpec } from '../plots/sweep-plot.js';
+import { backendName, bool, int, loadPlugins, nonNegative, str, type Args, type Io } from './common.js';
+
+/** The --json document of `gmm sweep` (the output contract). */
+export interface SweepJson {
+  criterion: string;
+  best: { k: number; covarianceType: string; bic: number; aic: number; logLikelihood: number };
+  results: {
+    k: number;
+    covarianceType: string;
+    /** null where the fit failed (see error). */
+    bic: number | null;
+    aic: number | null;
+    icl: number | null;
+    logLikelihood: number | null;
+    converged: boolean;
+    iterations: number;
+    seconds: number;
+    error?: string;
+  }[];
+  backend: string;
+  n: number;
+  columns: string[];
+  standardized: boolean;
+}
+
+export async function sweepCommand(args: Args, io: Io): Promise<number> {
+  const dataFile = str(args, 'data')!;
+  const kText = str(args, 'k') ?? '1..9';
+  const ks = parseKSpec(kText);
+  const criterion = str(args, 'criterion') ?? 'bic';
+  const nInit = int(args, 'n-init', 1);
+  const maxIter = int(args, 'max-iter', 1);
+  const seed = int(args, 'seed', 0);
+  const workers = int(args, 'workers', 0);
+  const patience = int(args, 'patience', 1);
+  const tol = nonNegative(args, 'tol');
+  const regCovar = nonNegative(args, 'reg-covar');
+  const initParams = str(args, 'init') ?? 'kmeans';
+  const output = str(args, 'output');
+  const plot = str(args, 'plot');
+  const force = bool(args, 'force');
+
+  const plugins = await loadPlugins(args);
+  const families = covarianceList(str(args, 'covariance') ?? 'full,tied,diag,spherical', plugins.registry.covarianceFamilyNames());
+  for (const f of families) plugins.registry.covarianceFamily(f);
+  plugins.registry.initializer(initParams);
+  plugins.registry.criterion(criterion);
+  const backend = backendName(args, plugins);
+  checkDistinct([
+    ['-o', output],
+    ['--plot', plot],
+  ]);
+  for (const [flag, file] of [['-o', output], ['--plot', plot]] as const) {
+    if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
+  }
+
+  const table = await readTable(dataFile, { columns: str(args, 'columns') });
+  const tooBig = ks.filter((k) => k > table.n);
+  if (tooBig.length > 0) throw new UsageError(`--k ${kText}: k = ${tooBig.join(', ')} exceeds the number of rows (${table.n}) in ${table.source}`);
+  const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
+  const data = standardize === null ? table.data : applyStandardization(table.data, table.d, standardize);
+
+  // Ctrl-C aborts the sweep (workers are terminated); a second one exits at once.
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    io.endProgress();
+    io.err('interrupted: stopping the sweep (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let result: SweepResult;
+  try {
+    result = await sweep({
+      data: { data, shape: [table.n, table.d] },
+      k: ks,
+      covarianceTypes: families,
+      criterion,
+      initParams,
+      ...(nInit === undefined ? {} : { nInit }),
+      ...(maxIter === undefined ? {} : { maxIter }),
+      ...(seed === undefined ? {} : { seed }),
+      ...(workers === undefined ? {} : { workers }),
+      ...(patience === undefined ? {} : { patience }),
+      ...(tol === undefined ? {} : { tol }),
+      ...(regCovar === undefined ? {} : { regCovar }),
+      plugins: plugins.specifiers,
+      pluginBaseDir: process.cwd(),
+      backend,
+      signal: controller.signal,
+      onProgress: ({ done, total, row }) => io.progress(`sweep: ${done}/${total} fits (last: k=${row.k} ${row.covarianceType})`),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    io.endProgress();
+  }
+
+  try {
+    // Likelihood-based figures in original units: standardizing shifts every
+    // log-likelihood by the same n·log|J|, so the ranking is unchanged.
+    const shift = table.n * logJacobian(standardize);
+    const fix = (v: number, factor: number) => (Number.isFinite(v) ? v + factor * shift : null);
+    const builtin = ['bic', 'aic', 'icl'].includes(result.criterion);
+    const json: SweepJson = {
+      criterion: result.criterion,
+      best: {
+        k: result.best.k,
+        covarianceType: result.best.covarianceType,
+        bic: fix(result.best.bic, -2)!,
+        aic: fix(result.best.aic, -2)!,
+        logLikelihood: fix(result.best.logLikelihood, 1)!,
+      },
+      results: result.rows.map((r) => ({
+        k: r.k,
+        covarianceType: r.covarianceType,
+        bic: fix(r.bic, -2),
+        aic: fix(r.aic, -2),
+        icl: fix(r.icl, -2),
+        logLikelihood: fix(r.logLikelihood, 1),
+        converged: r.converged,
+        iterations: r.iterations,
+        seconds: r.seconds,
+        ...(r.error === undefined ? {} : { error: r.error }),
+      })),
+      backend: result.backend,
+      n: table.n,
+      columns: table.columns,
+      standardized: standardize !== null,
+    };
+
+    const files: [string, string][] = [];
+    if (output !== undefined) {
+      files.push([output, JSON.stringify(modelFile(result.model.toJSON(), table.columns, standardize, plugins.specifiers), null, 2) + '\n']);
+    }
+    if (plot !== undefined) {
+      const valueOf = (r: SweepResult['rows'][number]) => (builtin ? fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2) : Number.isFinite(r.score) ? r.score : null);
+      const svg = await renderSvg(
+        sweepPlotSpec({
+          criterion: result.criterion,
+          rows: result.rows.map((r) => ({ k: r.k, covarianceType: r.covarianceType, value: valueOf(r) })),
+          best: { k: result.best.k, covarianceType: result.best.covarianceType, value: valueOf(result.best)! },
+          title: `${result.criterion.toUpperCase()} by number of components, ${table.source}`,
+        }),
+      );
+      files.push([plot, svg]);
+    }
+    for (const [file, content] of files) {
+      await writeFileAtomic(file, content, { force, inputs: [dataFile] });
+      io.err(`wrote ${file}`);
+    }
+
+    if (bool(args, 'json')) {
+      io.out(JSON.stringify(json, null, 2));
+    } else {
+      const shifted: SweepResult = builtin && shift !== 0 ? { ...result, rows: result.rows.map((r) => ({ ...r, score: fix(r.score, -2) ?? Number.NaN })) } : result;
+      const b = json.best;
+      io.out(
+        [
+          `${result.criterion.toUpperCase()} (lower is better) for ${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`,
+          '',
+          formatSweepTable(shifted),
+          '',
+          formatKeyValues([
+            ['best', `k=${b.k}, ${b.covarianceType}`],
+            ['log-likelihood', formatNumber(b.logLikelihood)],
+            ['BIC', formatNumber(b.bic)],
+            ['AIC', formatNumber(b.aic)],
+          ]),
+        ].join('\n'),
+      );
+    }
+  } finally {
+    result.model.dispose();
+  }
+  return 0;
+}
+
+/** --covariance: a comma list, or 'all' for every registered family. */
+function covarianceList(spec: string, registered: string[]): string[] {
+  if (spec.trim() === 'all') return registered;
+  const list = spec.split(',').map((s) => s.trim());
+  if (list.some((s) => s === '')) throw new UsageError(`--covariance '${spec}': empty entry`);
+  if (new Set(list).size !== list.length) throw new UsageError(`--covariance '${spec}': a family is listed twice`);
+  return list;
+}

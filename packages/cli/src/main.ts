@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { fitCommand } from './commands/fit.js';
+import { inspectCommand } from './commands/inspect.js';
+import { predictCommand } from './commands/predict.js';
+import { sampleCommand } from './commands/sample.js';
+import { scoreCommand } from './commands/score.js';
+import { sweepCommand } from './commands/sweep.js';
+import { processIo, type Args, type Io } from './commands/common.js';
+import { EXIT, UsageError, exitCodeFor, messageFor } from './errors.js';
+import { commandSpecs, globalOptions, type CommandSpec, type OptionSpec } from './spec.js';
+
+const handlers: Record<CommandSpec['name'], (args: Args, io: Io) => Promise<number>> = {
+  fit: fitCommand,
+  predict: predictCommand,
+  score: scoreCommand,
+  sample: sampleCommand,
+  sweep: sweepCommand,
+  inspect: inspectCommand,
+};
+
+const EPILOGUE = [
+  'Exit codes: 0 success, 2 usage or data error, 1 any other failure, 130 interrupted.',
+  'Output files are written atomically and never replace an existing file without --force.',
+  'Progress goes to stderr (only on a terminal); results go to stdout.',
+].join('\n');
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function yargsOption(o: OptionSpec): Record<string, unknown> {
+  return {
+    type: o.type,
+    describe: o.description,
+    ...(o.alias === undefined ? {} : { alias: o.alias }),
+    ...(o.array === true ? { array: true } : { requiresArg: o.type !== 'boolean' }),
+    ...(o.default === undefined ? {} : { default: o.default }),
+    ...(o.choices === undefined ? {} : { choices: o.choices }),
+    ...(o.required === true ? { demandOption: true } : {}),
+  };
+}
+
+/**
+ * Runs `gmm` with these arguments and returns the exit code. Never throws
+ * and never calls process.exit (but for a second Ctrl-C during a sweep).
+ */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const debug = argv.includes('--debug');
+  let selected: { name: CommandSpec['name']; args: Args } | undefined;
+  try {
+    let parser = yargs()
+      .scriptName('gmm')
+      .usage('$0 <command> [options]\n\nGaussian mixture models from the command line (gmmkit).')
+      .exitProcess(false)
+      .strict()
+      .version(version())
+      .help()
+      .alias('help', 'h')
+      .wrap(Math.min(110, process.stdout.columns ?? 100))
+      .parserConfiguration({ 'camel-case-expansion': false })
+      .demandCommand(1, 'name a command: fit, predict, score, sample, sweep or inspect')
+      .epilogue(EPILOGUE)
+      .fail((msg, err) => {
+        throw err ?? new UsageError(msg ?? 'invalid arguments');
+      });
+    for (const o of globalOptions) parser = parser.option(o.name, yargsOption(o));
+    for (const spec of commandSpecs) {
+      parser = parser.command(
+        spec.usage,
+        spec.summary,
+        (y) => {
+          let c = y;
+          for (const p of spec.positionals) c = c.positional(p.name, { type: 'string', describe: p.description });
+          for (const o of spec.options) c = c.option(o.name, yargsOption(o));
+          for (const [cmd, desc] of spec.examples) c = c.example(cmd, desc);
+          return c;
+        },
+        (args) => {
+          selected = { name: spec.name, args: args as Args };
+        },
+      );
+    }
+    await parser.parseAsync(argv);
+    if (selected === undefined) return EXIT.ok; // --help or --version
+    return await handlers[selected.name](selected.args, io);
+  } catch (err) {
+    io.endProgress();
+    const code = exitCodeFor(err);
+    const hint = err instanceof UsageError && selected === undefined ? ` (see gmm ${argv[0] && handlers[argv[0] as CommandSpec['name']] ? argv[0] + ' ' : ''}--help)` : '';
+    io.err(code === EXIT.interrupted ? 'gmm: interrupted' : `gmm: error: ${messageFor(err)}${hint}`);
+    if (debug && err instanceof Error && err.stack !== undefined) io.err(err.stack);
+    return code;
+  }
+}

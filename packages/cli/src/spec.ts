@@ -1,0 +1,234 @@
+/**
+ * Every command and flag of `gmm`, as data. main.ts builds the yargs parser
+ * from this, and the docs test checks docs/cli.md against it, so the help
+ * text, the parser and the reference cannot drift apart.
+ */
+
+export interface OptionSpec {
+  /** Long name without dashes ('n-init'); a one-letter name is also written -k. */
+  name: string;
+  alias?: string;
+  type: 'string' | 'number' | 'boolean';
+  /** May be given more than once (collected into an array). */
+  array?: boolean;
+  description: string;
+  default?: string | number | boolean;
+  /** Fixed set of values; families, initializers and criteria are open (plugins) and so not listed here. */
+  choices?: readonly string[];
+  required?: boolean;
+}
+
+export interface PositionalSpec {
+  name: string;
+  description: string;
+}
+
+export interface CommandSpec {
+  name: 'fit' | 'predict' | 'score' | 'sample' | 'sweep' | 'inspect';
+  /** yargs command string, e.g. 'predict <model> <data>'. */
+  usage: string;
+  summary: string;
+  positionals: readonly PositionalSpec[];
+  options: readonly OptionSpec[];
+  examples: readonly (readonly [command: string, description: string])[];
+}
+
+const DATA: PositionalSpec = {
+  name: 'data',
+  description:
+    "Data file: CSV or TSV (header detected), JSON (array of arrays or of objects) or NDJSON; '-' reads stdin. Every selected column must be numeric.",
+};
+const MODEL: PositionalSpec = { name: 'model', description: 'Model file written by `gmm fit -o` or `gmm sweep -o`.' };
+
+const columns: OptionSpec = {
+  name: 'columns',
+  alias: 'c',
+  type: 'string',
+  description:
+    'Columns to use, comma separated: names, or 1-based indices and ranges like cut(1) ("1-4", "2,petal"). A name that matches a header wins over an index. Default: all columns (an unnamed first column of row names is skipped); a non-numeric column is an error naming it.',
+};
+const backend: OptionSpec = {
+  name: 'backend',
+  type: 'string',
+  description: "tfjs backend: auto, tensorflow, wasm, cpu, or a registered one. Default: $GMM_BACKEND, else auto (tensorflow, then wasm, then cpu).",
+};
+const seed: OptionSpec = { name: 'seed', type: 'number', default: 0, description: 'Seed for every random choice; same seed, backend and data give the same result.' };
+const nInit: OptionSpec = { name: 'n-init', type: 'number', default: 1, description: 'Initializations per fit; the best lower bound is kept.' };
+const maxIter: OptionSpec = { name: 'max-iter', type: 'number', default: 100, description: 'EM iterations per initialization.' };
+const tol: OptionSpec = { name: 'tol', type: 'number', default: 1e-3, description: 'Convergence threshold on the change of the mean log-likelihood lower bound.' };
+const regCovar: OptionSpec = { name: 'reg-covar', type: 'number', default: 1e-6, description: 'Added to the diagonal of every covariance.' };
+const init: OptionSpec = {
+  name: 'init',
+  type: 'string',
+  default: 'kmeans',
+  description: 'Initializer: kmeans, k-means++, random, random-from-data, or one registered by --plugin.',
+};
+const standardize: OptionSpec = {
+  name: 'standardize',
+  type: 'boolean',
+  default: false,
+  description:
+    'Z-score each column before fitting. The column means and standard deviations are saved in the model file and applied by predict, score and sample; reported means, covariances and likelihoods are in the original units.',
+};
+const json: OptionSpec = { name: 'json', type: 'boolean', default: false, description: 'Print one JSON document on stdout instead of tables.' };
+const force: OptionSpec = {
+  name: 'force',
+  alias: 'f',
+  type: 'boolean',
+  default: false,
+  description: 'Overwrite existing output files (without it an existing file is never replaced; an input file never is).',
+};
+
+export const globalOptions: readonly OptionSpec[] = [
+  {
+    name: 'plugin',
+    type: 'string',
+    array: true,
+    description:
+      'Load a plugin module (path or package name; repeatable) whose default export or `plugins` export registers covariance families, initializers, criteria or backends, usable by name in the other flags.',
+  },
+  { name: 'debug', type: 'boolean', default: false, description: 'Print stack traces of errors.' },
+];
+
+export const commandSpecs: readonly CommandSpec[] = [
+  {
+    name: 'fit',
+    usage: 'fit <data>',
+    summary: 'Fit a Gaussian mixture with k components',
+    positionals: [DATA],
+    options: [
+      { name: 'k', type: 'number', required: true, description: 'Number of components (1 <= k <= rows).' },
+      {
+        name: 'covariance',
+        type: 'string',
+        default: 'full',
+        description: 'Covariance family: full, tied, diag, spherical, or one registered by --plugin.',
+      },
+      init,
+      nInit,
+      maxIter,
+      tol,
+      regCovar,
+      seed,
+      backend,
+      columns,
+      standardize,
+      { name: 'output', alias: 'o', type: 'string', description: 'Write the fitted model (JSON) to this file.' },
+      {
+        name: 'plot',
+        type: 'string',
+        description: 'Write an SVG of the points coloured by component with 1- and 2-sigma ellipses (needs 2 columns, or --plot-columns).',
+      },
+      { name: 'plot-columns', type: 'string', description: 'The two fitted columns to plot when there are more than two (names or 1-based positions among the fitted columns).' },
+      json,
+      force,
+    ],
+    examples: [
+      ['gmm fit data/faithful.csv -k 2 -o model.json', 'fit two components, save the model'],
+      ['gmm fit data/iris.csv -k 3 --columns 1-4 --covariance diag --n-init 5 --json', 'iris without its Species column, JSON on stdout'],
+      ['gmm fit data/faithful.csv -k 2 --standardize --plot fit.svg', 'z-score the columns, plot the fit'],
+    ],
+  },
+  {
+    name: 'predict',
+    usage: 'predict <model> <data>',
+    summary: 'Label rows with their most likely component (0-based), or give every probability',
+    positionals: [MODEL, DATA],
+    options: [
+      { name: 'proba', type: 'boolean', default: false, description: 'One probability column per component (p0, p1, ...) instead of a label column.' },
+      {
+        name: 'columns',
+        alias: 'c',
+        type: 'string',
+        description:
+          "Columns to use (as in fit). Default: the model's columns by name when the data has them, else all columns.",
+      },
+      { name: 'output', alias: 'o', type: 'string', description: 'Write the CSV here instead of stdout.' },
+      backend,
+      force,
+    ],
+    examples: [
+      ['gmm predict model.json data/faithful.csv', 'a "label" column on stdout'],
+      ['gmm predict model.json data/faithful.csv --proba -o proba.csv', 'responsibilities to a file'],
+    ],
+  },
+  {
+    name: 'score',
+    usage: 'score <model> <data>',
+    summary: 'Log-likelihood, BIC and AIC of a model on data',
+    positionals: [MODEL, DATA],
+    options: [
+      { name: 'columns', alias: 'c', type: 'string', description: "Columns to use (as in predict)." },
+      backend,
+      json,
+    ],
+    examples: [['gmm score model.json data/faithful.csv --json', 'total and mean log-likelihood, bic, aic, n']],
+  },
+  {
+    name: 'sample',
+    usage: 'sample <model>',
+    summary: 'Draw rows from a fitted model',
+    positionals: [MODEL],
+    options: [
+      { name: 'n', type: 'number', required: true, description: 'Number of rows to draw.' },
+      seed,
+      { name: 'labels', type: 'boolean', default: false, description: 'Append a "component" column with the component each row came from.' },
+      { name: 'output', alias: 'o', type: 'string', description: 'Write the CSV here instead of stdout.' },
+      backend,
+      force,
+    ],
+    examples: [['gmm sample model.json -n 500 --seed 1 -o synthetic.csv', '500 rows with the model\'s column names']],
+  },
+  {
+    name: 'sweep',
+    usage: 'sweep <data>',
+    summary: 'Fit every k and covariance family, pick the best by a criterion',
+    positionals: [DATA],
+    options: [
+      { name: 'k', type: 'string', default: '1..9', description: 'Values of k: a range "1..9" and/or a list "2,3,5".' },
+      {
+        name: 'covariance',
+        type: 'string',
+        default: 'full,tied,diag,spherical',
+        description: 'Comma-separated covariance families, or "all" (every registered family, plugins included).',
+      },
+      { name: 'criterion', type: 'string', default: 'bic', description: 'Selection criterion, lower is better: bic, aic, icl, or one registered by --plugin.' },
+      nInit,
+      maxIter,
+      tol,
+      regCovar,
+      init,
+      seed,
+      { name: 'workers', type: 'number', description: 'Worker threads (default: one per core, at most the number of fits).' },
+      {
+        name: 'patience',
+        type: 'number',
+        description: 'Stop increasing k for a family after this many consecutive k without improvement of the criterion.',
+      },
+      backend,
+      columns,
+      standardize,
+      { name: 'output', alias: 'o', type: 'string', description: 'Write the best model (JSON) to this file.' },
+      { name: 'plot', type: 'string', description: 'Write an SVG of the criterion against k, one line per family, the best marked.' },
+      json,
+      force,
+    ],
+    examples: [
+      ['gmm sweep data/iris.csv --k 1..6 --columns 1-4', 'BIC table for k = 1..6 and the four families'],
+      ['gmm sweep data/faithful.csv --k 1..5 --covariance full,diag --criterion icl --plot sweep.svg -o best.json', 'ICL, plot, save the winner'],
+    ],
+  },
+  {
+    name: 'inspect',
+    usage: 'inspect <model>',
+    summary: 'A readable summary of a saved model',
+    positionals: [MODEL],
+    options: [{ name: 'json', type: 'boolean', default: false, description: 'Print the summary as JSON (weights, means, full covariances).' }],
+    examples: [['gmm inspect model.json', 'weights, means and covariances per component']],
+  },
+];
+
+/** The spec of one command. */
+export function commandSpec(name: CommandSpec['name']): CommandSpec {
+  return commandSpecs.find((c) => c.name === name)!;
+}
