@@ -22,7 +22,10 @@ import { InvalidArgumentError } from './errors.js';
  * bare name (`gmmkit-plugin-eei`, `@me/plugins/sub`) resolves as a package
  * from `baseDir`, then from gmmkit's own install.
  */
-export async function loadPluginModule(specifier: string, baseDir: string = process.cwd()): Promise<PluginSet> {
+export async function loadPluginModule(
+  specifier: string,
+  baseDir: string = process.cwd(),
+): Promise<PluginSet> {
   if (typeof specifier !== 'string' || specifier.trim() === '') {
     throw new InvalidArgumentError('plugin module specifier must be a non-empty string');
   }
@@ -31,7 +34,10 @@ export async function loadPluginModule(specifier: string, baseDir: string = proc
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new InvalidArgumentError(`plugin module '${specifier}' failed to load (${url}): ${messageOf(err)}`, { cause: err });
+    throw new InvalidArgumentError(
+      `plugin module '${specifier}' failed to load (${url}): ${messageOf(err)}`,
+      { cause: err },
+    );
   }
   const candidates: [string, unknown][] = [
     ['default export', mod['default']],
@@ -41,7 +47,9 @@ export async function loadPluginModule(specifier: string, baseDir: string = proc
     if (value === undefined) continue;
     const problem = pluginSetProblem(value);
     if (problem === undefined) return value as PluginSet;
-    throw new InvalidArgumentError(`plugin module '${specifier}': its ${where} is not a PluginSet: ${problem}`);
+    throw new InvalidArgumentError(
+      `plugin module '${specifier}': its ${where} is not a PluginSet: ${problem}`,
+    );
   }
   throw new InvalidArgumentError(
     `plugin module '${specifier}' exports no PluginSet: expected a default export or an export named 'plugins' ` +
@@ -50,7 +58,10 @@ export async function loadPluginModule(specifier: string, baseDir: string = proc
 }
 
 /** Loads several plugin modules, in order (later modules' plugins win on name clashes once bound). */
-export async function loadPluginModules(specifiers: readonly string[], baseDir?: string): Promise<PluginSet[]> {
+export async function loadPluginModules(
+  specifiers: readonly string[],
+  baseDir?: string,
+): Promise<PluginSet[]> {
   const sets: PluginSet[] = [];
   for (const s of specifiers) sets.push(await loadPluginModule(s, baseDir));
   return sets;
@@ -59,21 +70,27 @@ export async function loadPluginModules(specifiers: readonly string[], baseDir?:
 function resolveSpecifier(specifier: string, baseDir: string): string {
   if (specifier.startsWith('file:')) {
     const file = fileURLToPath(specifier);
-    if (!existsSync(file)) throw new InvalidArgumentError(`plugin module '${specifier}' not found: no file ${file}`);
+    if (!existsSync(file))
+      throw new InvalidArgumentError(`plugin module '${specifier}' not found: no file ${file}`);
     return specifier;
   }
   const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
   if (isPath) {
     const file = path.resolve(baseDir, specifier);
     if (!existsSync(file)) {
-      throw new InvalidArgumentError(`plugin module '${specifier}' not found: no file ${file} (paths resolve against ${baseDir})`);
+      throw new InvalidArgumentError(
+        `plugin module '${specifier}' not found: no file ${file} (paths resolve against ${baseDir})`,
+      );
     }
     return pathToFileURL(file).href;
   }
   // Bare name: a package. Resolve from the user's directory first (where
   // they installed it), then from gmmkit's own location.
   const errors: string[] = [];
-  for (const from of [path.join(path.resolve(baseDir), '__gmmkit_plugin_resolve__.js'), fileURLToPath(import.meta.url)]) {
+  for (const from of [
+    path.join(path.resolve(baseDir), '__gmmkit_plugin_resolve__.js'),
+    fileURLToPath(import.meta.url),
+  ]) {
     try {
       return pathToFileURL(createRequire(from).resolve(specifier)).href;
     } catch (err) {

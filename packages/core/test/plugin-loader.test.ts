@@ -15,7 +15,10 @@ const criterionSrc = (name: string) =>
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'gmmkit-plugins-'));
   writeFileSync(path.join(dir, 'default.mjs'), `export default { criteria: [${criterionSrc('aic3')}] };\n`);
-  writeFileSync(path.join(dir, 'named.mjs'), `export const plugins = { criteria: [${criterionSrc('named')}] };\n`);
+  writeFileSync(
+    path.join(dir, 'named.mjs'),
+    `export const plugins = { criteria: [${criterionSrc('named')}] };\n`,
+  );
   writeFileSync(path.join(dir, 'nothing.mjs'), `export const x = 1;\n`);
   writeFileSync(path.join(dir, 'empty-set.mjs'), `export default { foo: [] };\n`);
   writeFileSync(path.join(dir, 'bad-entry.mjs'), `export default { criteria: [{ name: 'c' }] };\n`);
@@ -28,7 +31,10 @@ beforeAll(() => {
     path.join(pkg, 'package.json'),
     JSON.stringify({ name: 'gmmkit-plugin-test', type: 'module', exports: { '.': './index.js' } }),
   );
-  writeFileSync(path.join(pkg, 'index.js'), `export default { criteria: [${criterionSrc('from-package')}] };\n`);
+  writeFileSync(
+    path.join(pkg, 'index.js'),
+    `export default { criteria: [${criterionSrc('from-package')}] };\n`,
+  );
 });
 
 afterAll(() => {
@@ -41,12 +47,16 @@ describe('loadPluginModule', () => {
     expect(set.criteria?.map((c) => c.name)).toEqual(['aic3']);
     // The set binds through the same path as the built-ins.
     const registry = new PluginRegistry(createContainer(pluginModule(set)));
-    expect(registry.criterion('aic3').score({ logLikelihood: -10, n: 5, nParameters: 2, entropy: 0 })).toBe(26);
+    expect(registry.criterion('aic3').score({ logLikelihood: -10, n: 5, nParameters: 2, entropy: 0 })).toBe(
+      26,
+    );
   });
 
   it('loads a named `plugins` export, absolute paths and file: URLs', async () => {
     expect((await loadPluginModule(path.join(dir, 'named.mjs'))).criteria?.[0]?.name).toBe('named');
-    expect((await loadPluginModule(pathToFileURL(path.join(dir, 'default.mjs')).href)).criteria?.[0]?.name).toBe('aic3');
+    expect(
+      (await loadPluginModule(pathToFileURL(path.join(dir, 'default.mjs')).href)).criteria?.[0]?.name,
+    ).toBe('aic3');
   });
 
   it('resolves a bare name as a package from baseDir', async () => {

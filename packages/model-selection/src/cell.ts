@@ -89,7 +89,8 @@ export async function fitCell(
       model: gm.toJSON(),
     };
   } catch (err) {
-    if (err instanceof AbortedError || signal?.aborted) throw err instanceof AbortedError ? err : new AbortedError('sweep aborted');
+    if (err instanceof AbortedError || signal?.aborted)
+      throw err instanceof AbortedError ? err : new AbortedError('sweep aborted');
     return {
       ...base,
       logLikelihood: Number.NaN,

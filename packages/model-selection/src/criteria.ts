@@ -1,4 +1,10 @@
-import { pluginModule, type Container, type ContainerModule, type Criterion, type CriterionInput } from '@gmmkit/core';
+import {
+  pluginModule,
+  type Container,
+  type ContainerModule,
+  type Criterion,
+  type CriterionInput,
+} from '@gmmkit/core';
 import { createGmmContainer } from '@gmmkit/tfjs';
 
 /**
@@ -11,7 +17,8 @@ import { createGmmContainer } from '@gmmkit/tfjs';
 export const bic: Criterion = {
   name: 'bic',
   description: 'Bayesian information criterion, -2 lnL + p ln n (lower is better)',
-  score: ({ logLikelihood, n, nParameters }: CriterionInput) => -2 * logLikelihood + nParameters * Math.log(n),
+  score: ({ logLikelihood, n, nParameters }: CriterionInput) =>
+    -2 * logLikelihood + nParameters * Math.log(n),
 };
 
 /** Akaike information criterion: -2 ln L + 2p (scikit-learn's `aic`). */

@@ -37,7 +37,10 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
   // Numbers right-aligned; the trailing mark column keeps decimals aligned.
   const line = (cells: string[]): string =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
 
   const out = [line(header), line(header.map((_, c) => '-'.repeat(widths[c]!))), ...body.map(line)];
   const b = result.best;
@@ -50,7 +53,9 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
   for (const r of failed) out.push(`failed: ${r.covarianceType}, k = ${r.k}: ${r.error}`);
   const unconverged = result.rows.filter((r) => r.error === undefined && !r.converged);
   if (unconverged.length > 0) {
-    out.push(`not converged: ${unconverged.map((r) => `${r.covarianceType} k=${r.k}`).join(', ')} (raise maxIter or tol)`);
+    out.push(
+      `not converged: ${unconverged.map((r) => `${r.covarianceType} k=${r.k}`).join(', ')} (raise maxIter or tol)`,
+    );
   }
   out.push(`${result.criterion}: lower is better`);
   return out.join('\n');

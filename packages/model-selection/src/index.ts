@@ -1,4 +1,12 @@
-export { aic, bic, icl, builtinCriteria, criteriaModule, createSelectionContainer, responsibilityEntropy } from './criteria.js';
+export {
+  aic,
+  bic,
+  icl,
+  builtinCriteria,
+  criteriaModule,
+  createSelectionContainer,
+  responsibilityEntropy,
+} from './criteria.js';
 export {
   sweep,
   parseKSpec,

@@ -145,7 +145,10 @@ export function parseKSpec(spec: KSpec): number[] {
     if (max < min) throw new InvalidArgumentError(`empty k range: min ${min} > max ${max}`);
     ks = [];
     for (let k = min; k <= max; k++) ks.push(k);
-  } else throw new InvalidArgumentError(`k must be a number, a list, { min, max } or text like '1..6'; got ${String(spec)}`);
+  } else
+    throw new InvalidArgumentError(
+      `k must be a number, a list, { min, max } or text like '1..6'; got ${String(spec)}`,
+    );
   if (ks.length === 0) throw new InvalidArgumentError('empty k list: give at least one k');
   for (const k of ks) checkK(k, 'k');
   return [...new Set(ks)].sort((a, b) => a - b);
@@ -187,7 +190,8 @@ export function cellSeed(master: number, k: number, covarianceType: string): num
 
 function checkInt(value: number | undefined, name: string, min: number): void {
   if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${value}`);
 }
 
 function checkNonNegative(value: number | undefined, name: string): void {
@@ -223,7 +227,9 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const ks = options.k === undefined ? defaultKs(x.rows) : parseKSpec(options.k);
   const tooBig = ks.filter((k) => k > x.rows);
   if (tooBig.length > 0) {
-    throw new InvalidArgumentError(`k = ${tooBig.join(', ')} exceeds the number of rows (${x.rows}): each component needs a row`);
+    throw new InvalidArgumentError(
+      `k = ${tooBig.join(', ')} exceeds the number of rows (${x.rows}): each component needs a row`,
+    );
   }
 
   const pluginSpecs = [...(options.plugins ?? [])];
@@ -232,8 +238,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const registry = new PluginRegistry(container);
 
   const families = [...(options.covarianceTypes ?? BUILTIN_COVARIANCE_TYPES)];
-  if (families.length === 0) throw new InvalidArgumentError('covarianceTypes is empty: name at least one covariance family');
-  if (new Set(families).size !== families.length) throw new InvalidArgumentError(`covarianceTypes has duplicates: ${families.join(', ')}`);
+  if (families.length === 0)
+    throw new InvalidArgumentError('covarianceTypes is empty: name at least one covariance family');
+  if (new Set(families).size !== families.length)
+    throw new InvalidArgumentError(`covarianceTypes has duplicates: ${families.join(', ')}`);
   for (const f of families) registry.covarianceFamily(f); // throws UnknownPluginError listing what exists
   const initParams = options.initParams ?? 'kmeans';
   registry.initializer(initParams);
@@ -250,7 +258,9 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
 
   // ---- the grid, and the scheduler shared by both runners ----
   const cells: CellSpec[] = [];
-  for (const k of ks) for (const f of families) cells.push({ id: cells.length, k, covarianceType: f, seed: cellSeed(seed, k, f) });
+  for (const k of ks)
+    for (const f of families)
+      cells.push({ id: cells.length, k, covarianceType: f, seed: cellSeed(seed, k, f) });
   const patience = options.patience;
   // Without patience, biggest cells first balances the workers' load; with
   // it, k must grow in order so a family can stop.
@@ -301,7 +311,13 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
 
   // ---- run ----
   const wanted = options.workers ?? availableParallelism();
-  const workersSeeBindings = canUseWorkers(registry, families, initParams, pluginSets, options.container !== undefined);
+  const workersSeeBindings = canUseWorkers(
+    registry,
+    families,
+    initParams,
+    pluginSets,
+    options.container !== undefined,
+  );
   const poolSize = workersSeeBindings ? Math.min(wanted, cells.length) : 0;
   if (poolSize >= 2) {
     const shared = new SharedArrayBuffer(x.data.byteLength);
@@ -351,7 +367,14 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   }
   const json = results.get(bestId)!.model as GaussianMixtureJSON;
   const model = await GaussianMixture.fromJSON(json, { container, backend: backendName });
-  return { criterion: criterion.name, rows, best, model, workers: poolSize >= 2 ? poolSize : 0, backend: backendName };
+  return {
+    criterion: criterion.name,
+    rows,
+    best,
+    model,
+    workers: poolSize >= 2 ? poolSize : 0,
+    backend: backendName,
+  };
 }
 
 /** Default k: 1..9 as mclust's Mclust(), capped at the number of rows. */
@@ -364,7 +387,9 @@ function defaultKs(rows: number): number[] {
 function resolveCriterion(c: string | Criterion, container: Container): Criterion {
   if (typeof c === 'string') return new PluginRegistry(container).criterion(c);
   if (c === null || typeof c !== 'object' || typeof c.score !== 'function' || typeof c.name !== 'string') {
-    throw new InvalidArgumentError('criterion must be a name or an object { name, description, score(input) }');
+    throw new InvalidArgumentError(
+      'criterion must be a name or an object { name, description, score(input) }',
+    );
   }
   return c;
 }

@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     if (msg.type !== 'cell') return;
     fitCell(x, msg.cell, init.settings, container).then(
       (result) => post({ type: 'result', result }),
-      (err: unknown) => post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+      (err: unknown) =>
+        post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
     );
   });
   post({ type: 'ready' });

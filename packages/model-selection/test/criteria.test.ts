@@ -1,9 +1,22 @@
 import { PluginRegistry, type CriterionInput } from '@gmmkit/core';
 import { describe, expect, it } from 'vitest';
-import { aic, bic, builtinCriteria, createSelectionContainer, icl, responsibilityEntropy } from '../src/criteria.js';
+import {
+  aic,
+  bic,
+  builtinCriteria,
+  createSelectionContainer,
+  icl,
+  responsibilityEntropy,
+} from '../src/criteria.js';
 import { sklearnTable } from './helpers.js';
 
-const input = (over: Partial<CriterionInput> = {}): CriterionInput => ({ logLikelihood: -100, n: 50, nParameters: 7, entropy: 3, ...over });
+const input = (over: Partial<CriterionInput> = {}): CriterionInput => ({
+  logLikelihood: -100,
+  n: 50,
+  nParameters: 7,
+  entropy: 3,
+  ...over,
+});
 
 describe('criteria', () => {
   it('bic = -2 lnL + p ln n and aic = -2 lnL + 2p', () => {
@@ -44,7 +57,9 @@ describe('criteria', () => {
     const reg = new PluginRegistry(createSelectionContainer());
     expect(reg.criterionNames()).toEqual(['bic', 'aic', 'icl']);
     expect(reg.criterion('icl')).toBe(icl);
-    expect(reg.covarianceFamilyNames()).toEqual(expect.arrayContaining(['full', 'tied', 'diag', 'spherical']));
+    expect(reg.covarianceFamilyNames()).toEqual(
+      expect.arrayContaining(['full', 'tied', 'diag', 'spherical']),
+    );
     expect(builtinCriteria.map((c) => c.name)).toEqual(['bic', 'aic', 'icl']);
   });
 });

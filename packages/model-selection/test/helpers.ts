@@ -4,7 +4,9 @@ const root = new URL('../../../', import.meta.url);
 
 /** A numeric CSV from data/ (quoted header, RFC 4180), keeping the named columns. */
 export function readCsv(name: string, columns: readonly string[]): number[][] {
-  const lines = readFileSync(new URL(`data/${name}`, root), 'utf8').trim().split(/\r?\n/);
+  const lines = readFileSync(new URL(`data/${name}`, root), 'utf8')
+    .trim()
+    .split(/\r?\n/);
   const header = lines[0]!.split(',').map((h) => h.replace(/^"|"$/g, ''));
   const idx = columns.map((c) => {
     const i = header.indexOf(c);
@@ -17,7 +19,8 @@ export function readCsv(name: string, columns: readonly string[]): number[][] {
   });
 }
 
-export const iris = (): number[][] => readCsv('iris.csv', ['Sepal.Length', 'Sepal.Width', 'Petal.Length', 'Petal.Width']);
+export const iris = (): number[][] =>
+  readCsv('iris.csv', ['Sepal.Length', 'Sepal.Width', 'Petal.Length', 'Petal.Width']);
 export const faithful = (): number[][] => readCsv('faithful.csv', ['eruptions', 'waiting']);
 
 export interface SklearnRow {
@@ -37,12 +40,17 @@ export interface SklearnTable {
   d: number;
   ks: number[];
   rows: SklearnRow[];
-  best: Record<'bic' | 'aic' | 'icl', { perCovarianceType: Record<string, number>; overall: { covarianceType: string; k: number } }>;
+  best: Record<
+    'bic' | 'aic' | 'icl',
+    { perCovarianceType: Record<string, number>; overall: { covarianceType: string; k: number } }
+  >;
 }
 
 /** scikit-learn 1.2.1 reference tables (fixtures/generate.py): n_init=10, random_state=0. */
 export function sklearnTable(dataset: string): SklearnTable {
-  const all = JSON.parse(readFileSync(new URL('fixtures/sklearn/model-selection.json', root), 'utf8')) as { tables: SklearnTable[] };
+  const all = JSON.parse(readFileSync(new URL('fixtures/sklearn/model-selection.json', root), 'utf8')) as {
+    tables: SklearnTable[];
+  };
   const t = all.tables.find((x) => x.dataset === dataset);
   if (!t) throw new Error(`no sklearn table for ${dataset}`);
   return t;
@@ -50,6 +58,9 @@ export function sklearnTable(dataset: string): SklearnTable {
 
 /** The rows of a synthetic fixture dataset (blobs2d, mix5d). */
 export function fixtureData(dataset: string): { X: number[][]; k: number } {
-  const f = JSON.parse(readFileSync(new URL(`fixtures/sklearn/${dataset}.json`, root), 'utf8')) as { X: number[][]; k: number };
+  const f = JSON.parse(readFileSync(new URL(`fixtures/sklearn/${dataset}.json`, root), 'utf8')) as {
+    X: number[][];
+    k: number;
+  };
   return { X: f.X, k: f.k };
 }

