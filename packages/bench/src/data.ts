@@ -23,7 +23,12 @@ export interface Dataset {
 export type Family = 'full' | 'tied' | 'diag' | 'spherical';
 export const FAMILIES: readonly Family[] = ['full', 'tied', 'diag', 'spherical'];
 /** mclust's model names for the four families. */
-export const MCLUST_MODEL: Record<Family, string> = { full: 'VVV', tied: 'EEE', diag: 'VVI', spherical: 'VII' };
+export const MCLUST_MODEL: Record<Family, string> = {
+  full: 'VVV',
+  tied: 'EEE',
+  diag: 'VVI',
+  spherical: 'VII',
+};
 
 /**
  * Draw n rows in d dimensions from a mixture of kTrue Gaussians with random

@@ -21,7 +21,10 @@ export const MCLUST_SCRIPT = join(BENCH_ROOT, 'r', 'bench_mclust.R');
 export const OPENBLAS_PINS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
 
 /** The environment for the benchmark's python: ours minus the OpenBLAS pins. */
-export function pythonEnv(base: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; unset: string[] } {
+export function pythonEnv(base: NodeJS.ProcessEnv = process.env): {
+  env: NodeJS.ProcessEnv;
+  unset: string[];
+} {
   const env = { ...base };
   const unset: string[] = [];
   for (const name of OPENBLAS_PINS) {
@@ -36,7 +39,11 @@ export function pythonEnv(base: NodeJS.ProcessEnv = process.env): { env: NodeJS.
 /** True when `python -c 'import sklearn'` succeeds. */
 export function sklearnAvailable(python = PYTHON): boolean {
   try {
-    const r = spawnSync(python, ['-c', 'import sklearn'], { stdio: 'ignore', env: pythonEnv().env, timeout: 60_000 });
+    const r = spawnSync(python, ['-c', 'import sklearn'], {
+      stdio: 'ignore',
+      env: pythonEnv().env,
+      timeout: 60_000,
+    });
     return r.status === 0;
   } catch {
     return false;
@@ -56,7 +63,10 @@ export interface SklearnEnv {
 
 export function probeSklearn(python = PYTHON): SklearnEnv {
   if (!sklearnAvailable(python)) {
-    return { available: false, reason: `\`${python} -c 'import sklearn'\` failed (apt-get install python3-sklearn)` };
+    return {
+      available: false,
+      reason: `\`${python} -c 'import sklearn'\` failed (apt-get install python3-sklearn)`,
+    };
   }
   const { env, unset } = pythonEnv();
   const r = spawnSync(python, [SKLEARN_SCRIPT, '--probe'], { encoding: 'utf8', env });
@@ -79,7 +89,10 @@ export interface SklearnTaskResult {
 }
 
 /** Run the python tasks described in `configPath`; progress goes to our stderr. */
-export function runSklearn(configPath: string, python = PYTHON): { env: SklearnEnv; results: SklearnTaskResult[] } {
+export function runSklearn(
+  configPath: string,
+  python = PYTHON,
+): { env: SklearnEnv; results: SklearnTaskResult[] } {
   const { env } = pythonEnv();
   const r = spawnSync(python, [SKLEARN_SCRIPT, configPath], {
     encoding: 'utf8',
@@ -120,6 +133,7 @@ export function runMclust(args: string[], rscript = RSCRIPT): Record<string, unk
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 16 * 1024 * 1024,
   });
-  if (r.status !== 0) throw new Error(`bench_mclust.R ${args[0]} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Error(`bench_mclust.R ${args[0]} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }

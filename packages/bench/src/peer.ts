@@ -7,7 +7,9 @@
  * `cholesky-tools` is installed (a `packageExtensions` entry) or found on
  * NODE_PATH. When it cannot load, the report says why.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Dataset, InitParameters } from './data.js';
 import { toRows } from './data.js';
 import { median } from './stats.js';
@@ -30,8 +32,11 @@ export function loadPeer(): PeerLoad {
   try {
     const mod = require('gaussian-mixture-model') as { default?: PeerCtor } | PeerCtor;
     const ctor = typeof mod === 'function' ? mod : mod.default;
-    if (typeof ctor !== 'function') return { ok: false, reason: 'gaussian-mixture-model has no default export' };
-    const pkg = require('gaussian-mixture-model/package.json') as { version: string };
+    if (typeof ctor !== 'function')
+      return { ok: false, reason: 'gaussian-mixture-model has no default export' };
+    // package.json is not in its "exports": read it next to the resolved entry (script/index.js).
+    const pkgPath = join(dirname(require.resolve('gaussian-mixture-model')), '..', 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string };
     return { ok: true, ctor, version: pkg.version };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
@@ -50,7 +55,9 @@ export function loadPeer(): PeerLoad {
 /** Covariances [k][d][d] from full precisions [k][d][d] that are diagonal (as initialParameters makes them). */
 function covariancesFromDiagonalPrecisions(init: InitParameters, d: number): number[][][] {
   const prec = init.precisions as number[][][];
-  return prec.map((p) => Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 / p[i]![i]! : 0))));
+  return prec.map((p) =>
+    Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 / p[i]![i]! : 0))),
+  );
 }
 
 export interface PeerTiming {
@@ -60,7 +67,13 @@ export interface PeerTiming {
 }
 
 /** Median ms of `runEM(1)` over `iters` iterations (the first skipped), median over `repeats` runs. */
-export function timePeer(ctor: PeerCtor, ds: Dataset, init: InitParameters, iters: number, repeats: number): PeerTiming {
+export function timePeer(
+  ctor: PeerCtor,
+  ds: Dataset,
+  init: InitParameters,
+  iters: number,
+  repeats: number,
+): PeerTiming {
   const rows = toRows(ds);
   const runs: number[] = [];
   for (let r = 0; r < repeats; r++) {
