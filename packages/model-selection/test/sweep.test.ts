@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadPluginModule, pluginModule, type Criterion } from '@gmmkit/core';
+import { createSelectionContainer } from '../src/criteria.js';
 import { formatSweepTable } from '../src/format.js';
 import { sweep, type SweepResult, type SweepRow } from '../src/sweep.js';
 import { faithful, fixtureData, iris, sklearnTable } from './helpers.js';
@@ -198,5 +200,41 @@ describe('sweep mechanics', () => {
         r.model.dispose();
       }
     }
+  });
+
+  it('runs in-process when a custom container binds families the workers cannot see; takes a Criterion object', async () => {
+    const fragile = (await loadPluginModule('./test/fixtures/fragile-plugin.js', packageDir))
+      .covarianceFamilies![0]!;
+    const container = createSelectionContainer(pluginModule({ covarianceFamilies: [fragile] }));
+    const aic3: Criterion = {
+      name: 'aic3',
+      description: 'AIC with 3 per parameter',
+      score: (i) => -2 * i.logLikelihood + 3 * i.nParameters,
+    };
+    const r = await sweep({
+      data: faithful(),
+      k: [1, 2],
+      covarianceTypes: ['fragile', 'diag'],
+      container,
+      criterion: aic3,
+      workers: 2,
+    });
+    try {
+      expect(r.workers).toBe(0);
+      expect(r.criterion).toBe('aic3');
+      for (const row of r.rows) expect(row.score).toBeCloseTo(row.aic + row.nParameters, 9);
+    } finally {
+      r.model.dispose();
+    }
+    // Built-in families in a custom container are the very same objects: workers are fine.
+    const builtins = await sweep({
+      data: faithful(),
+      k: [1, 2],
+      covarianceTypes: ['diag'],
+      container,
+      workers: 2,
+    });
+    expect(builtins.workers).toBe(2);
+    builtins.model.dispose();
   });
 });
