@@ -1,22 +1,19 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import { fitCommand } from './commands/fit.js';
-import { inspectCommand } from './commands/inspect.js';
-import { predictCommand } from './commands/predict.js';
-import { sampleCommand } from './commands/sample.js';
-import { scoreCommand } from './commands/score.js';
-import { sweepCommand } from './commands/sweep.js';
-import { processIo, type Args, type Io } from './commands/common.js';
+import type { Args, Io } from './commands/common.js';
 import { EXIT, UsageError, exitCodeFor, messageFor } from './errors.js';
 import { commandSpecs, globalOptions, type CommandSpec, type OptionSpec } from './spec.js';
 
-const handlers: Record<CommandSpec['name'], (args: Args, io: Io) => Promise<number>> = {
-  fit: fitCommand,
-  predict: predictCommand,
-  score: scoreCommand,
-  sample: sampleCommand,
-  sweep: sweepCommand,
-  inspect: inspectCommand,
+type Handler = (args: Args, io: Io) => Promise<number>;
+
+// Commands load lazily: --help and usage errors then skip loading tfjs.
+const handlers: Record<CommandSpec['name'], () => Promise<Handler>> = {
+  fit: async () => (await import('./commands/fit.js')).fitCommand,
+  predict: async () => (await import('./commands/predict.js')).predictCommand,
+  score: async () => (await import('./commands/score.js')).scoreCommand,
+  sample: async () => (await import('./commands/sample.js')).sampleCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
+  inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
 };
 
 const EPILOGUE = [
@@ -46,7 +43,8 @@ function yargsOption(o: OptionSpec): Record<string, unknown> {
  * Runs `gmm` with these arguments and returns the exit code. Never throws
  * and never calls process.exit (but for a second Ctrl-C during a sweep).
  */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: string[], ioArg?: Io): Promise<number> {
+  const io = ioArg ?? (await import('./io/process-io.js')).processIo();
   const debug = argv.includes('--debug');
   let selected: { name: CommandSpec['name']; args: Args } | undefined;
   try {
@@ -82,9 +80,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         },
       );
     }
+    for (const spec of commandSpecs) parser = parser.example(spec.examples[0]![0], spec.examples[0]![1]);
     await parser.parseAsync(argv);
     if (selected === undefined) return EXIT.ok; // --help or --version
-    return await handlers[selected.name](selected.args, io);
+    const run = await handlers[selected.name]();
+    return await run(selected.args, io);
   } catch (err) {
     io.endProgress();
     const code = exitCodeFor(err);

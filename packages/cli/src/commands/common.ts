@@ -1,4 +1,4 @@
-import { ModelFormatError, PluginRegistry, loadPluginModules, pluginModule, type Container, type PluginSet } from '@gmmkit/core';
+import { ModelFormatError, PluginRegistry, UnknownPluginError, loadPluginModules, pluginModule, type Container, type PluginSet } from '@gmmkit/core';
 import { GaussianMixture } from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
@@ -13,28 +13,6 @@ export interface Io {
   progress(text: string): void;
   /** Ends a progress line, if one is showing. */
   endProgress(): void;
-}
-
-export function processIo(): Io {
-  const tty = process.stderr.isTTY === true;
-  let showing = false;
-  return {
-    out: (t) => void process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
-    err: (t) => {
-      if (showing) process.stderr.write('\r\x1b[K');
-      showing = false;
-      process.stderr.write(t.endsWith('\n') ? t : t + '\n');
-    },
-    progress: (t) => {
-      if (!tty) return;
-      process.stderr.write(`\r\x1b[K${t}`);
-      showing = true;
-    },
-    endProgress: () => {
-      if (showing) process.stderr.write('\r\x1b[K');
-      showing = false;
-    },
-  };
 }
 
 /** Parsed arguments as yargs hands them over (kebab-case keys). */
@@ -107,7 +85,9 @@ export async function loadPlugins(args: Args): Promise<Plugins> {
 /** --backend, else $GMM_BACKEND, else 'auto'; an unknown name is rejected before any work. */
 export function backendName(args: Args, plugins: Plugins): string {
   const name = (str(args, 'backend') ?? process.env['GMM_BACKEND'] ?? 'auto').trim() || 'auto';
-  if (name !== 'auto') plugins.registry.backend(name);
+  if (name !== 'auto' && !plugins.registry.backends().some((b) => b.name === name)) {
+    throw new UnknownPluginError('backend', name, ['auto', ...plugins.registry.backends().map((b) => b.name)]);
+  }
   return name;
 }
 

@@ -59,7 +59,7 @@ export async function inspectCommand(args: Args, io: Io): Promise<number> {
   const parts = [
     formatKeyValues([
       ['model', file],
-      ['covariance', `${family.name}${family.mclustName === undefined ? '' : ` (mclust ${family.mclustName})`}: ${family.description}`],
+      ['covariance', `${family.name}${family.mclustName === undefined || family.description.includes(family.mclustName) ? '' : ` (mclust ${family.mclustName})`}: ${family.description}`],
       ['components', String(st.k)],
       ['columns', `${st.d}: ${columns.join(', ')}`],
       ['standardized', s === null ? 'no' : 'yes (z-scored before the model; figures below in original units)'],

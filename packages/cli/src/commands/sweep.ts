@@ -1,6 +1,5 @@
 import { sweep, formatSweepTable, parseKSpec, type SweepResult } from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
-import { formatKeyValues, formatNumber } from '../io/format.js';
 import { readTable } from '../io/read-table.js';
 import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
@@ -161,20 +160,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       io.out(JSON.stringify(json, null, 2));
     } else {
       const shifted: SweepResult = builtin && shift !== 0 ? { ...result, rows: result.rows.map((r) => ({ ...r, score: fix(r.score, -2) ?? Number.NaN })) } : result;
-      const b = json.best;
       io.out(
-        [
-          `${result.criterion.toUpperCase()} (lower is better) for ${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`,
-          '',
-          formatSweepTable(shifted),
-          '',
-          formatKeyValues([
-            ['best', `k=${b.k}, ${b.covarianceType}`],
-            ['log-likelihood', formatNumber(b.logLikelihood)],
-            ['BIC', formatNumber(b.bic)],
-            ['AIC', formatNumber(b.aic)],
-          ]),
-        ].join('\n'),
+        [`${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`, '', formatSweepTable(shifted)].join('\n'),
       );
     }
   } finally {
