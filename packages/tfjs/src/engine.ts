@@ -19,6 +19,8 @@ export interface RowBlocks {
   tensors: Tensor2D[];
   /** First row of each block. */
   starts: number[];
+  /** The same centered rows on the host, float64 [n, d]. */
+  hostData: Float64Array;
   n: number;
   d: number;
   dispose(): void;
@@ -28,17 +30,17 @@ export interface RowBlocks {
 export function uploadBlocks(tf: Tf, data: Float64Array, n: number, d: number, center: Float64Array, chunkSize: number): RowBlocks {
   const tensors: Tensor2D[] = [];
   const starts: number[] = [];
+  const hostData = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) hostData[i * d + j] = data[i * d + j]! - center[j]!;
   for (let start = 0; start < n; start += chunkSize) {
     const rows = Math.min(chunkSize, n - start);
-    const buf = new Float32Array(rows * d);
-    for (let i = 0; i < rows; i++)
-      for (let j = 0; j < d; j++) buf[i * d + j] = data[(start + i) * d + j]! - center[j]!;
-    tensors.push(tf.tensor2d(buf, [rows, d]));
+    tensors.push(tf.tensor2d(Float32Array.from(hostData.subarray(start * d, (start + rows) * d)), [rows, d]));
     starts.push(start);
   }
   return {
     tensors,
     starts,
+    hostData,
     n,
     d,
     dispose() {
@@ -82,8 +84,10 @@ export function emPass(
   params: MixtureParameters,
   blocks: RowBlocks,
   ctx: PluginContext,
+  reference?: Float64Array,
 ): { stats: SufficientStatistics; totalLogLikelihood: number } {
   const kernel = family.densityKernel(params, ctx);
+  const accCtx: PluginContext = reference === undefined ? ctx : { ...ctx, reference };
   const logW = logWeightsTensor(tf, params.weights);
   const total = new Sum();
   let stats: SufficientStatistics | undefined;
@@ -91,11 +95,14 @@ export function emPass(
     for (const x of blocks.tensors) {
       const [resp, lse] = tf.tidy(() => {
         const w = tf.add(kernel.logDensity(x), logW); // [rows, k]
-        const lse = tf.logSumExp(w, 1, true); // [rows, 1]
-        return [tf.exp(tf.sub(w, lse)) as Tensor2D, lse];
+        // logsumexp and the normalized responsibilities sharing one exp
+        const max = tf.max(w, 1, true); // [rows, 1]
+        const e = tf.exp(tf.sub(w, max));
+        const total = tf.sum(e, 1, true);
+        return [tf.div(e, total) as Tensor2D, tf.add(max, tf.log(total))];
       });
       try {
-        const s = family.accumulate(x, resp!, ctx);
+        const s = family.accumulate(x, resp!, accCtx);
         stats = stats === undefined ? s : family.merge(stats, s);
         total.add(lse!.dataSync());
       } finally {
@@ -110,6 +117,21 @@ export function emPass(
   return { stats: stats!, totalLogLikelihood: total.value };
 }
 
+/** Σ_i r_ik x_i / Σ_i r_ik in float64, [k, d] (0 for an empty component). */
+export function responsibilityMeans(resp: Float64Array, data: Float64Array, n: number, d: number, k: number): Float64Array {
+  const sums = new Float64Array(k * d);
+  const nk = new Float64Array(k);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) {
+      const r = resp[i * k + j]!;
+      if (r === 0) continue;
+      nk[j] += r;
+      for (let c = 0; c < d; c++) sums[j * d + c] += r * data[i * d + c]!;
+    }
+  for (let j = 0; j < k; j++) if (nk[j]! > 0) for (let c = 0; c < d; c++) sums[j * d + c]! /= nk[j]!;
+  return sums;
+}
+
 /** Statistics of given responsibilities resp [n, k] (float64 host) over the blocks. */
 export function statsFromResponsibilities(
   tf: Tf,
@@ -120,12 +142,15 @@ export function statsFromResponsibilities(
 ): SufficientStatistics {
   const { k } = ctx;
   let stats: SufficientStatistics | undefined;
+  // Second moments about each component's exact (float64) mean, so a
+  // component seeded on one row gets covariance regCovar·I, not float32 noise.
+  const accCtx: PluginContext = { ...ctx, reference: responsibilityMeans(resp, blocks.hostData, blocks.n, blocks.d, k) };
   blocks.tensors.forEach((x, b) => {
     const start = blocks.starts[b]!;
     const rows = x.shape[0];
     const r = tf.tensor2d(Float32Array.from(resp.subarray(start * k, (start + rows) * k)), [rows, k]);
     try {
-      const s = family.accumulate(x, r, ctx);
+      const s = family.accumulate(x, r, accCtx);
       stats = stats === undefined ? s : family.merge(stats, s);
     } finally {
       r.dispose();
@@ -154,6 +179,32 @@ export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: Mixtur
     logW.dispose();
   }
   return out;
+}
+
+/**
+ * The M-step on the fast (raw float32 moment) statistics; when it finds a
+ * covariance that is not positive definite, the pass is redone with second
+ * moments about the current means (ctx.reference), which removes the float32
+ * cancellation of tiny components (k close to n, duplicate rows), and only
+ * then does a SingularCovarianceError propagate.
+ */
+function mStepWithFallback(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: MixtureParameters,
+  stats: SufficientStatistics,
+  blocks: RowBlocks,
+  regCovar: number,
+  ctx: PluginContext,
+): MixtureParameters {
+  try {
+    return family.mStep(stats, regCovar, ctx);
+  } catch (error) {
+    if (!(error instanceof SingularCovarianceError) || stats.reference !== undefined) throw error;
+    const accurate = emPass(tf, family, params, blocks, ctx, params.means).stats;
+    if (accurate.reference === undefined) throw error; // the family ignores references: nothing more to try
+    return family.mStep(accurate, regCovar, ctx);
+  }
 }
 
 export interface EmSettings {
@@ -198,7 +249,7 @@ export function runEm(
         `the log-likelihood became non-finite at iteration ${iter} with regCovar=${settings.regCovar}; increase regCovar`,
       );
     }
-    params = family.mStep(stats, settings.regCovar, ctx);
+    params = mStepWithFallback(tf, family, params, stats, blocks, settings.regCovar, ctx);
     nIter = iter;
     history.push(lowerBound);
     settings.onIteration?.(iter, lowerBound);

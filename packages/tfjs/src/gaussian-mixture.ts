@@ -230,9 +230,8 @@ export class GaussianMixture {
     await initBackend(this.o.backend, this.container);
     const ctx: PluginContext = { tf, k, d };
     const center = columnMeans(m);
-    const centered = new Float64Array(m.data.length);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) centered[i * d + j] = m.data[i * d + j]! - center[j]!;
     const blocks = uploadBlocks(tf, m.data, n, d, center, this.o.chunkSize);
+    const centered = blocks.hostData;
     try {
       const nInit = warm ? 1 : this.o.nInit;
       let best: EmResult | undefined;

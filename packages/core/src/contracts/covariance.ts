@@ -17,6 +17,13 @@ export interface SufficientStatistics {
   sumX: Float64Array;
   /** The family's second moments, e.g. Σ_i r_ik x_i x_iᵀ ([k, d, d]) for 'full', Σ_i r_ik x_i² ([k, d]) for 'diag'. */
   second: Float64Array;
+  /**
+   * Optional, [k, d]: when present, `second` is taken about these per-component
+   * points (Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ for 'full') instead of the origin.
+   * Set by families that honour `PluginContext.reference`; statistics with
+   * different references cannot be merged.
+   */
+  reference?: Float64Array;
 }
 
 /** Parameters of a mixture in float64, row-major. */
@@ -48,6 +55,13 @@ export interface PluginContext {
   k: number;
   /** Number of features. */
   d: number;
+  /**
+   * Optional, [k, d] (centered coordinates): the engine asks `accumulate` to
+   * take second moments about these points (float32 accuracy: raw moments
+   * minus μμᵀ cancel when a component is small and far from the origin).
+   * A family may ignore it and return raw moments (no `reference` in its statistics).
+   */
+  reference?: Float64Array;
 }
 
 /**

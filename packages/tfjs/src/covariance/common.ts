@@ -1,5 +1,6 @@
 // Helpers shared by the built-in covariance families, exported so a plugin
 // author can write a new family (e.g. mclust's EEI) from the same parts.
+import type { Tensor } from '@tensorflow/tfjs-core';
 import {
   InvalidArgumentError,
   SingularCovarianceError,
@@ -20,17 +21,78 @@ export const LOG_2PI = Math.log(2 * Math.PI);
  */
 export const NK_EPSILON = 10 * Number.EPSILON;
 
+/** What the second-moment callbacks of `accumulateMoments` receive (tensors owned by the surrounding tidy). */
+export interface BlockTensors {
+  /** Rows [n, d]. */
+  x: Tensor2D;
+  /** Responsibilities transposed, [k, n]. */
+  respT: Tensor2D;
+}
+
 /**
- * Σ_i r_ik ([k]) and Σ_i r_ik x_i ([k, d]) of a block, downloaded to float64.
- * x [n, d], resp [n, k]. Leaves no tensors behind.
+ * Builds a family's `accumulate` from its second moment: n, Σ r ([k]) and
+ * Σ r x ([k, d]) are common; `raw` returns the second moment about the origin
+ * and `about` (optional) the one about ctx.reference, given the deviations
+ * dev [k, n, d] = x - m_k. Downloads to float64, leaks no tensors.
  */
-export function firstMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): { nk: Float64Array; sumX: Float64Array } {
-  const [nkT, sumXT] = tf.tidy(() => [tf.sum(resp, 0), tf.matMul(resp, x, true, false)]);
-  const nk = Float64Array.from(nkT!.dataSync());
-  const sumX = Float64Array.from(sumXT!.dataSync());
-  nkT!.dispose();
-  sumXT!.dispose();
-  return { nk, sumX };
+export function accumulateMoments(
+  tf: Tf,
+  x: Tensor2D,
+  resp: Tensor2D,
+  ctx: { k: number; d: number; reference?: Float64Array | undefined },
+  raw: (b: BlockTensors) => Tensor,
+  about?: (b: BlockTensors & { dev: import('@tensorflow/tfjs-core').Tensor3D }) => Tensor,
+): SufficientStatistics {
+  const reference = about === undefined ? undefined : ctx.reference;
+  const [nk, sumX, second] = downloadAll(tf, () => {
+    const { respT, nk, sumX } = transposedMoments(tf, x, resp);
+    const b = { x, respT };
+    const s = reference === undefined ? raw(b) : about!({ ...b, dev: deviations(tf, x, reference, ctx.k, ctx.d) });
+    return [nk, sumX, s];
+  });
+  const stats: SufficientStatistics = { n: x.shape[0], nk: nk!, sumX: sumX!, second: second! };
+  if (reference !== undefined) stats.reference = Float64Array.from(reference);
+  return stats;
+}
+
+/** Downloads several tensors computed inside `fn` to float64 and frees everything `fn` allocated. */
+export function downloadAll(tf: Tf, fn: () => import('@tensorflow/tfjs-core').Tensor[]): Float64Array[] {
+  const ts = tf.tidy(fn);
+  try {
+    return ts.map((t) => Float64Array.from(t.dataSync()));
+  } finally {
+    for (const t of ts) t.dispose();
+  }
+}
+
+/**
+ * Transposed views of a block for fast reductions over rows: tfjs-wasm's
+ * matMul with transposeA is ~10x slower than a plain matMul on a transposed
+ * operand, so the row axis is moved last once per block.
+ * Call inside tf.tidy. respT [k, n], and Σ_i r_ik ([k]) and Σ_i r_ik x_i ([k, d]).
+ */
+export function transposedMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): { respT: Tensor2D; nk: Tensor; sumX: Tensor2D } {
+  const respT = tf.transpose(resp) as Tensor2D;
+  return { respT, nk: tf.sum(respT, 1), sumX: tf.matMul(respT, x) };
+}
+
+/**
+ * Deviations of a block from per-component reference points, [k, n, d]:
+ * dev[j, i] = x_i - reference_j. Call inside tf.tidy.
+ */
+export function deviations(tf: Tf, x: Tensor2D, reference: Float64Array, k: number, d: number): import('@tensorflow/tfjs-core').Tensor3D {
+  return tf.sub(tf.expandDims(x, 0), tf.tensor3d(Float32Array.from(reference), [k, 1, d]));
+}
+
+/**
+ * μ_k - m_k ([k, d]): the means relative to the points the statistics'
+ * second moments were taken about (the origin when there is no reference).
+ */
+export function meanOffsets(means: Float64Array, stats: SufficientStatistics): Float64Array {
+  const ref = stats.reference;
+  if (ref === undefined) return means;
+  if (ref.length !== means.length) throw new InvalidArgumentError('statistics reference has the wrong shape');
+  return means.map((m, i) => m - ref[i]!);
 }
 
 /** Downloads a tensor computed inside `fn` to float64 and frees everything `fn` allocated. */
@@ -45,6 +107,9 @@ export function download(tf: Tf, fn: () => import('@tensorflow/tfjs-core').Tenso
 
 /** Statistics of the union of two disjoint blocks: element-wise sums. Works for every family whose `second` adds. */
 export function addStatistics(a: SufficientStatistics, b: SufficientStatistics): SufficientStatistics {
+  if (!sameReference(a.reference, b.reference)) {
+    throw new InvalidArgumentError('cannot merge sufficient statistics taken about different reference points');
+  }
   if (a.nk.length !== b.nk.length || a.sumX.length !== b.sumX.length || a.second.length !== b.second.length) {
     throw new InvalidArgumentError('cannot merge sufficient statistics of different shapes');
   }
@@ -53,7 +118,16 @@ export function addStatistics(a: SufficientStatistics, b: SufficientStatistics):
     for (let i = 0; i < p.length; i++) out[i] = p[i]! + q[i]!;
     return out;
   };
-  return { n: a.n + b.n, nk: add(a.nk, b.nk), sumX: add(a.sumX, b.sumX), second: add(a.second, b.second) };
+  const out: SufficientStatistics = { n: a.n + b.n, nk: add(a.nk, b.nk), sumX: add(a.sumX, b.sumX), second: add(a.second, b.second) };
+  if (a.reference !== undefined) out.reference = a.reference;
+  return out;
+}
+
+function sameReference(a: Float64Array | undefined, b: Float64Array | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -143,7 +217,29 @@ export function axisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Fl
   };
 }
 
-/** Σ_i r_ik x_i² per feature, [k, d]: the second moment of axis-aligned families. */
+/** Σ_i r_ik x_i² per feature ([k, d]) about the origin (inside tf.tidy): the raw second moment of axis-aligned families. */
+export function diagonalSecondMomentsOf(tf: Tf, b: BlockTensors): Tensor {
+  return tf.matMul(b.respT, tf.square(b.x));
+}
+
+/** Σ_i r_ik x_i² per feature, [k, d], downloaded to float64. x [n, d], resp [n, k]. Leaves no tensors behind. */
 export function diagonalSecondMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): Float64Array {
-  return download(tf, () => tf.matMul(resp, tf.square(x), true, false));
+  return download(tf, () => diagonalSecondMomentsOf(tf, { x, respT: tf.transpose(resp) as Tensor2D }));
+}
+
+/**
+ * Σ_i r_ik ([k]) and Σ_i r_ik x_i ([k, d]) of a block, downloaded to float64.
+ * x [n, d], resp [n, k]. Leaves no tensors behind.
+ */
+export function firstMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): { nk: Float64Array; sumX: Float64Array } {
+  const [nk, sumX] = downloadAll(tf, () => {
+    const m = transposedMoments(tf, x, resp);
+    return [m.nk, m.sumX];
+  });
+  return { nk: nk!, sumX: sumX! };
+}
+
+/** Σ_i r_ik (x_ij - m_kj)² ([k, d]) from deviations dev [k, n, d]. */
+export function diagonalSecondMomentsAbout(tf: Tf, b: BlockTensors & { dev: import('@tensorflow/tfjs-core').Tensor3D }): Tensor {
+  return tf.sum(tf.mul(tf.square(b.dev), tf.expandDims(b.respT, 2)), 1);
 }

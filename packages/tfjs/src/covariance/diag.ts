@@ -4,8 +4,10 @@ import {
   axisAlignedKernel,
   checkPositive,
   checkValues,
-  diagonalSecondMoments,
-  firstMoments,
+  accumulateMoments,
+  diagonalSecondMomentsOf,
+  diagonalSecondMomentsAbout,
+  meanOffsets,
   singularCovarianceError,
   weightsAndMeans,
 } from './common.js';
@@ -27,19 +29,20 @@ export const diagCovariance: CovarianceFamily = {
   covarianceShape: (k, d) => [k, d],
   nCovarianceParameters: (k, d) => k * d,
 
-  accumulate(x, resp, { tf }): SufficientStatistics {
-    const { nk, sumX } = firstMoments(tf, x, resp);
-    return { n: x.shape[0], nk, sumX, second: diagonalSecondMoments(tf, x, resp) };
+  accumulate(x, resp, ctx): SufficientStatistics {
+    const { tf } = ctx;
+    return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b), (b) => diagonalSecondMomentsAbout(tf, b));
   },
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    const delta = meanOffsets(means, stats);
     const covariances = new Float64Array(k * d);
     for (let j = 0; j < k; j++)
       for (let c = 0; c < d; c++) {
         const i = j * d + c;
-        const v = stats.second[i]! / nk[j]! - means[i]! * means[i]! + regCovar;
+        const v = stats.second[i]! / nk[j]! - delta[i]! * delta[i]! + regCovar;
         if (!(v > 0) || !Number.isFinite(v)) throw singularCovarianceError('diag', regCovar, j);
         covariances[i] = v;
       }

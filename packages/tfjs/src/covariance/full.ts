@@ -9,15 +9,43 @@ import {
   type CovarianceFamily,
   type DensityKernel,
   type MixtureParameters,
-  type PluginContext,
   type SufficientStatistics,
   type Tensor2D,
+  type Tf,
 } from '@gmmkit/core';
-import { LOG_2PI, addStatistics, checkValues, download, firstMoments, singularCovarianceError, weightsAndMeans } from './common.js';
+import type { Tensor, Tensor3D } from '@tensorflow/tfjs-core';
+import {
+  LOG_2PI,
+  accumulateMoments,
+  addStatistics,
+  checkValues,
+  meanOffsets,
+  singularCovarianceError,
+  weightsAndMeans,
+  type BlockTensors,
+} from './common.js';
 
 /**
- * Covariance of one component from its statistics: S/n_k - μ μᵀ + reg I,
- * symmetrized. `second` holds Σ r x xᵀ at `offset`, means μ at `meanOffset`.
+ * Σ_i r_ik x_i x_iᵀ for all k at once, [k*d, d]: (respᵀ ⊗ xᵀ) [k*d, n] @ x [n, d],
+ * one plain matMul with the row axis already last.
+ */
+export function fullSecondMoments(tf: Tf, k: number, d: number): (b: BlockTensors) => Tensor {
+  return ({ x, respT }) => {
+    const n = x.shape[0];
+    const rxT = tf.reshape(tf.mul(tf.expandDims(respT, 1), tf.expandDims(tf.transpose(x), 0)), [k * d, n]);
+    return tf.matMul(rxT, x);
+  };
+}
+
+/** Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [k, d, d], from deviations dev [k, n, d] (batched matMul). */
+export function fullSecondMomentsAbout(tf: Tf): (b: BlockTensors & { dev: Tensor3D }) => Tensor {
+  return ({ respT, dev }) => tf.matMul(tf.mul(dev, tf.expandDims(respT, 2)), dev, true, false);
+}
+
+/**
+ * Covariance of one component from its statistics: S/n_k - δ δᵀ + reg I,
+ * symmetrized. `second` holds Σ r (x - m)(x - m)ᵀ at `offset`, δ = μ - m at
+ * `meanOffset` (m = 0 for raw moments).
  */
 export function covarianceFromMoments(
   second: Float64Array,
@@ -42,7 +70,7 @@ export function covarianceFromMoments(
  * means [k, d], precisionsCholesky [k, d, d] (or one [d, d] shared when `shared`).
  */
 export function matrixKernel(
-  tf: PluginContext['tf'],
+  tf: Tf,
   means: Float64Array,
   precisionsCholesky: Float64Array,
   k: number,
@@ -118,23 +146,18 @@ export const fullCovariance: CovarianceFamily = {
   covarianceShape: (k, d) => [k, d, d],
   nCovarianceParameters: (k, d) => (k * d * (d + 1)) / 2,
 
-  accumulate(x, resp, { tf, k, d }): SufficientStatistics {
-    const { nk, sumX } = firstMoments(tf, x, resp);
-    // Σ_i r_ik x_i x_iᵀ for all k at once: (resp ⊗ x)ᵀ @ x, [k*d, d].
-    const second = download(tf, () => {
-      const n = x.shape[0];
-      const rx = tf.reshape(tf.mul(tf.expandDims(resp, 2), tf.expandDims(x, 1)), [n, k * d]);
-      return tf.matMul(rx, x, true, false);
-    });
-    return { n: x.shape[0], nk, sumX, second };
+  accumulate(x, resp, ctx): SufficientStatistics {
+    const { tf, k, d } = ctx;
+    return accumulateMoments(tf, x, resp, ctx, fullSecondMoments(tf, k, d), fullSecondMomentsAbout(tf));
   },
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    const delta = meanOffsets(means, stats);
     const covariances = new Float64Array(k * d * d);
     for (let j = 0; j < k; j++) {
-      const cov = covarianceFromMoments(stats.second, j * d * d, nk[j]!, means, j * d, d, regCovar);
+      const cov = covarianceFromMoments(stats.second, j * d * d, nk[j]!, delta, j * d, d, regCovar);
       if (tryCholesky(cov, d) === null) throw singularCovarianceError('full', regCovar, j);
       covariances.set(cov, j * d * d);
     }

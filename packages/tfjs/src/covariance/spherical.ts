@@ -1,5 +1,15 @@
 import type { CovarianceFamily, MixtureParameters, SufficientStatistics } from '@gmmkit/core';
-import { addStatistics, axisAlignedKernel, checkPositive, checkValues, download, firstMoments, singularCovarianceError, weightsAndMeans } from './common.js';
+import {
+  accumulateMoments,
+  addStatistics,
+  axisAlignedKernel,
+  checkPositive,
+  checkValues,
+  diagonalSecondMomentsAbout,
+  meanOffsets,
+  singularCovarianceError,
+  weightsAndMeans,
+} from './common.js';
 import { inverseSqrt, inverseSquare } from './diag.js';
 
 /** 'spherical' (mclust VII): each component has its own single variance σ_k² I. Layout [k]. */
@@ -10,21 +20,29 @@ export const sphericalCovariance: CovarianceFamily = {
   covarianceShape: (k) => [k],
   nCovarianceParameters: (k) => k,
 
-  accumulate(x, resp, { tf }): SufficientStatistics {
-    const { nk, sumX } = firstMoments(tf, x, resp);
-    // Σ_i r_ik ‖x_i‖², [k]
-    const second = download(tf, () => tf.reshape(tf.matMul(resp, tf.sum(tf.square(x), 1, true), true, false), [-1]));
-    return { n: x.shape[0], nk, sumX, second };
+  accumulate(x, resp, ctx): SufficientStatistics {
+    const { tf } = ctx;
+    return accumulateMoments(
+      tf,
+      x,
+      resp,
+      ctx,
+      // Σ_i r_ik ‖x_i‖², [k]
+      ({ x, respT }) => tf.reshape(tf.matMul(respT, tf.sum(tf.square(x), 1, true)), [-1]),
+      // Σ_i r_ik ‖x_i - m_k‖², [k]
+      (b) => tf.sum(diagonalSecondMomentsAbout(tf, b), 1),
+    );
   },
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    const delta = meanOffsets(means, stats);
     // scikit-learn: the mean over features of the diagonal variances, + reg.
     const covariances = new Float64Array(k);
     for (let j = 0; j < k; j++) {
       let m2 = 0;
-      for (let c = 0; c < d; c++) m2 += means[j * d + c]! * means[j * d + c]!;
+      for (let c = 0; c < d; c++) m2 += delta[j * d + c]! * delta[j * d + c]!;
       const v = (stats.second[j]! / nk[j]! - m2) / d + regCovar;
       if (!(v > 0) || !Number.isFinite(v)) throw singularCovarianceError('spherical', regCovar, j);
       covariances[j] = v;

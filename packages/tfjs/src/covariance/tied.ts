@@ -8,8 +8,8 @@ import {
   type MixtureParameters,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import { addStatistics, checkValues, download, firstMoments, singularCovarianceError, weightsAndMeans } from './common.js';
-import { mapBlocks, matrixKernel, validateSpd } from './full.js';
+import { accumulateMoments, addStatistics, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
+import { fullSecondMomentsAbout, mapBlocks, matrixKernel, validateSpd } from './full.js';
 
 /** 'tied' (mclust EEE): one general covariance matrix shared by all components. Layout [d, d]. */
 export const tiedCovariance: CovarianceFamily = {
@@ -19,24 +19,32 @@ export const tiedCovariance: CovarianceFamily = {
   covarianceShape: (_k, d) => [d, d],
   nCovarianceParameters: (_k, d) => (d * (d + 1)) / 2,
 
-  accumulate(x, resp, { tf }): SufficientStatistics {
-    const { nk, sumX } = firstMoments(tf, x, resp);
-    // Σ_i (Σ_k r_ik) x_i x_iᵀ, [d, d] (the row weight is 1 for normalized responsibilities).
-    const second = download(tf, () => tf.matMul(tf.mul(x, tf.sum(resp, 1, true)), x, true, false));
-    return { n: x.shape[0], nk, sumX, second };
+  accumulate(x, resp, ctx): SufficientStatistics {
+    const { tf } = ctx;
+    return accumulateMoments(
+      tf,
+      x,
+      resp,
+      ctx,
+      // Σ_i (Σ_k r_ik) x_i x_iᵀ, [d, d] (the row weight is 1 for normalized responsibilities)
+      ({ x, respT }) => tf.matMul(tf.mul(tf.transpose(x), tf.sum(respT, 0, true)), x),
+      // Σ_k Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [d, d]
+      (b) => tf.sum(fullSecondMomentsAbout(tf)(b), 0),
+    );
   },
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);
-    // scikit-learn: (Σ x xᵀ - Σ_k n_k μ_k μ_kᵀ) / Σ n_k + reg I
+    const delta = meanOffsets(means, stats);
+    // scikit-learn: (Σ x xᵀ - Σ_k n_k μ_k μ_kᵀ) / Σ n_k + reg I (δ = μ - m about a reference m)
     let total = 0;
     for (let j = 0; j < k; j++) total += nk[j]!;
     const cov = new Float64Array(d * d);
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++) {
         let m2 = 0;
-        for (let j = 0; j < k; j++) m2 += nk[j]! * means[j * d + a]! * means[j * d + b]!;
+        for (let j = 0; j < k; j++) m2 += nk[j]! * delta[j * d + a]! * delta[j * d + b]!;
         cov[a * d + b] = (stats.second[a * d + b]! - m2) / total;
       }
     addDiagonal(symmetrize(cov, d), d, regCovar);

@@ -1,0 +1,45 @@
+// Per-iteration EM time at N=100k, D=16, K=8 for each family (not a unit test).
+// Run: pnpm --filter @gmmkit/tfjs build && node packages/tfjs/scripts/bench-em.mjs   (env: N, CHUNK, FAMILIES, GMM_BACKEND)
+import { createRng } from '@gmmkit/core';
+import { GaussianMixture, initBackend, tf } from '../dist/index.js';
+
+const N = Number(process.env['N'] ?? 100_000);
+const D = 16;
+const K = 8;
+const backend = process.env['GMM_BACKEND'] ?? 'wasm';
+const chunkSize = process.env['CHUNK'] ? Number(process.env['CHUNK']) : undefined;
+const families = (process.env['FAMILIES'] ?? 'full,tied,diag,spherical').split(',');
+
+const rng = createRng(1);
+const centers = Array.from({ length: K }, () => Array.from({ length: D }, () => rng.normal() * 4));
+const data = new Float64Array(N * D);
+for (let i = 0; i < N; i++) {
+  const c = centers[i % K];
+  for (let j = 0; j < D; j++) data[i * D + j] = c[j] + rng.normal();
+}
+const X = { data, shape: [N, D] };
+const info = await initBackend(backend);
+console.log(`backend ${info.name}, N=${N} D=${D} K=${K}, chunk ${chunkSize ?? 'default'}`);
+for (const covarianceType of families) {
+  const times = [];
+  let last = 0;
+  const gmm = new GaussianMixture({
+    nComponents: K,
+    covarianceType,
+    maxIter: 12,
+    tol: 0,
+    initParams: process.env['INIT'] ?? 'kmeans',
+    seed: 0,
+    ...(chunkSize ? { chunkSize } : {}),
+    onIteration: () => {
+      const now = performance.now();
+      if (last) times.push(now - last);
+      last = now;
+    },
+  });
+  const before = tf.memory().numTensors;
+  await gmm.fit(X);
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  console.log(`${covarianceType.padEnd(10)} median ${median.toFixed(1)} ms/iter  (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}; leaked ${tf.memory().numTensors - before})`);
+}
