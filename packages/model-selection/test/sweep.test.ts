@@ -48,6 +48,10 @@ describe('sweep quality (against scikit-learn 1.2.1 reference tables)', () => {
       expect(bestK(r, 'full')).toBe(ref.best.bic.perCovarianceType['full']);
       expect(bestK(r, 'tied')).toBe(ref.best.bic.perCovarianceType['tied']);
       expect(r.best).toMatchObject({ covarianceType: 'tied', k: 3 }); // sklearn's overall pick too
+      // ICL penalizes the overlapping third component: both families pick k = 2, as the reference.
+      expect(bestK(r, 'full', 'icl')).toBe(ref.best.icl.perCovarianceType['full']);
+      expect(bestK(r, 'tied', 'icl')).toBe(ref.best.icl.perCovarianceType['tied']);
+      expect(bestK(r, 'tied', 'icl')).toBe(2);
       for (const row of r.rows) {
         expect(row.error).toBeUndefined();
         expect(row.score).toBe(row.bic);
