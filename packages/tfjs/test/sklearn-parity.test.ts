@@ -83,7 +83,10 @@ function mismatches(
     const a = got[i]!;
     const b = want[i]!;
     const tol = tolOf(i);
-    if (!(Math.abs(a - b) <= tol)) out.push(`${label(i)}: got ${a}, sklearn ${b}, |diff| ${Math.abs(a - b).toExponential(2)} > tol ${tol.toExponential(2)}`);
+    if (!(Math.abs(a - b) <= tol))
+      out.push(
+        `${label(i)}: got ${a}, sklearn ${b}, |diff| ${Math.abs(a - b).toExponential(2)} > tol ${tol.toExponential(2)}`,
+      );
   }
   return out;
 }
@@ -153,114 +156,138 @@ for (const ds of datasets) {
   describe(`${ds.dataset} (n=${n}, d=${d}, k=${k})`, () => {
     for (const c of ds.cases) {
       describe(c.covarianceType, () => {
-        let fit: FixedInitFit;
-        const ref = c.result;
+        describe("from sklearn's initial parameters (tol, regCovar, maxIter as sklearn)", () => {
+          let fit: FixedInitFit;
+          const ref = c.result;
 
-        beforeAll(async () => {
-          const gm = new GaussianMixture({
-            nComponents: k,
-            covarianceType: c.covarianceType,
-            tol: ds.options.tol,
-            regCovar: ds.options.regCovar,
-            maxIter: ds.options.maxIter,
-            nInit: 1,
-            weightsInit: c.init.weights,
-            meansInit: c.init.means,
-            precisionsInit: c.init.precisions,
-            seed: 0,
+          beforeAll(async () => {
+            const gm = new GaussianMixture({
+              nComponents: k,
+              covarianceType: c.covarianceType,
+              tol: ds.options.tol,
+              regCovar: ds.options.regCovar,
+              maxIter: ds.options.maxIter,
+              nInit: 1,
+              weightsInit: c.init.weights,
+              meansInit: c.init.means,
+              precisionsInit: c.init.precisions,
+              seed: 0,
+            });
+            try {
+              await gm.fit(ds.X);
+              const s = gm.state!;
+              fit = {
+                backend: tf.getBackend(),
+                state: {
+                  weights: Float64Array.from(s.weights),
+                  means: Float64Array.from(s.means),
+                  covariances: Float64Array.from(s.covariances),
+                  converged: s.converged,
+                  nIter: s.nIter,
+                  lowerBound: s.lowerBound,
+                  lowerBoundHistory: [...s.lowerBoundHistory],
+                },
+                score: gm.score(ds.X),
+                bic: gm.bic(ds.X),
+                aic: gm.aic(ds.X),
+                probaHead: gm.predictProba(ds.X.slice(0, 5)),
+              };
+            } finally {
+              gm.dispose();
+            }
+            const relScore = (fit.score - ref.score) / Math.abs(ref.score);
+            summary.push(
+              `${ds.dataset.padEnd(16)} ${c.covarianceType.padEnd(9)} [${fit.backend}] score ${fit.score.toFixed(7)} vs ${ref.score.toFixed(7)} ` +
+                `(rel ${relScore.toExponential(1)}), nIter ${fit.state.nIter} vs ${ref.nIter}`,
+            );
           });
-          try {
-            await gm.fit(ds.X);
-            const s = gm.state!;
-            fit = {
-              backend: tf.getBackend(),
-              state: {
-                weights: Float64Array.from(s.weights),
-                means: Float64Array.from(s.means),
-                covariances: Float64Array.from(s.covariances),
-                converged: s.converged,
-                nIter: s.nIter,
-                lowerBound: s.lowerBound,
-                lowerBoundHistory: [...s.lowerBoundHistory],
-              },
-              score: gm.score(ds.X),
-              bic: gm.bic(ds.X),
-              aic: gm.aic(ds.X),
-              probaHead: gm.predictProba(ds.X.slice(0, 5)),
-            };
-          } finally {
-            gm.dispose();
-          }
-          const relScore = (fit.score - ref.score) / Math.abs(ref.score);
-          summary.push(
-            `${ds.dataset.padEnd(16)} ${c.covarianceType.padEnd(9)} [${fit.backend}] score ${fit.score.toFixed(7)} vs ${ref.score.toFixed(7)} ` +
-              `(rel ${relScore.toExponential(1)}), nIter ${fit.state.nIter} vs ${ref.nIter}`,
-          );
-        });
 
-        it('score (mean log-likelihood) within 1e-4 relative', () => {
-          expect(Math.abs(fit.score - ref.score)).toBeLessThanOrEqual(1e-4 * Math.abs(ref.score));
-        });
+          it('score (mean log-likelihood) within 1e-4 relative', () => {
+            expect(Math.abs(fit.score - ref.score)).toBeLessThanOrEqual(1e-4 * Math.abs(ref.score));
+          });
 
-        it('same iteration count, convergence flag and lower-bound trajectory', () => {
-          const ours = fit.state.lowerBoundHistory;
-          const theirs = ref.lowerBoundHistory;
-          const detail =
-            `ours nIter=${fit.state.nIter} converged=${fit.state.converged} history=[${ours.join(', ')}]\n` +
-            `sklearn nIter=${ref.nIter} converged=${ref.converged} history=[${theirs.join(', ')}]\n` +
-            `sklearn changes: ${historyMargins(theirs, ds.options.tol)}`;
-          const m = ours.length;
-          const common = Math.min(m, theirs.length);
-          const bad = mismatches(ours.slice(0, common), theirs.slice(0, common), (i) => 1e-4 * Math.abs(theirs[i]!), (i) => `iteration ${i + 1}`);
-          expect(bad, `${bad.join('\n')}\n${detail}`).toEqual([]);
-          expect(fit.state.nIter, detail).toBe(ref.nIter);
-          expect(fit.state.converged, detail).toBe(ref.converged);
-          expect(Math.abs(fit.state.lowerBound - ref.lowerBound), detail).toBeLessThanOrEqual(1e-4 * Math.abs(ref.lowerBound));
-        });
+          it('same iteration count, convergence flag and lower-bound trajectory', () => {
+            const ours = fit.state.lowerBoundHistory;
+            const theirs = ref.lowerBoundHistory;
+            const detail =
+              `ours nIter=${fit.state.nIter} converged=${fit.state.converged} history=[${ours.join(', ')}]\n` +
+              `sklearn nIter=${ref.nIter} converged=${ref.converged} history=[${theirs.join(', ')}]\n` +
+              `sklearn changes: ${historyMargins(theirs, ds.options.tol)}`;
+            const m = ours.length;
+            const common = Math.min(m, theirs.length);
+            const bad = mismatches(
+              ours.slice(0, common),
+              theirs.slice(0, common),
+              (i) => 1e-4 * Math.abs(theirs[i]!),
+              (i) => `iteration ${i + 1}`,
+            );
+            expect(bad, `${bad.join('\n')}\n${detail}`).toEqual([]);
+            expect(fit.state.nIter, detail).toBe(ref.nIter);
+            expect(fit.state.converged, detail).toBe(ref.converged);
+            expect(Math.abs(fit.state.lowerBound - ref.lowerBound), detail).toBeLessThanOrEqual(
+              1e-4 * Math.abs(ref.lowerBound),
+            );
+          });
 
-        it('weights within 1e-3 relative, means within 1e-3 of the column scale', () => {
-          const bad = [
-            ...mismatches(fit.state.weights, ref.weights, (i) => 1e-3 * ref.weights[i]!, (i) => `weight[${i}]`),
-            ...mismatches(
-              fit.state.means,
-              ref.means.flat(),
-              (i) => {
-                const j = i % d;
-                return 1e-3 * Math.max(Math.abs(ref.means.flat()[i]! - colMean[j]!), colSd[j]!);
-              },
-              (i) => `mean[${Math.floor(i / d)}][${i % d}]`,
-            ),
-          ];
-          expect(bad, bad.join('\n')).toEqual([]);
-        });
+          it('weights within 1e-3 relative, means within 1e-3 of the column scale', () => {
+            const bad = [
+              ...mismatches(
+                fit.state.weights,
+                ref.weights,
+                (i) => 1e-3 * ref.weights[i]!,
+                (i) => `weight[${i}]`,
+              ),
+              ...mismatches(
+                fit.state.means,
+                ref.means.flat(),
+                (i) => {
+                  const j = i % d;
+                  return 1e-3 * Math.max(Math.abs(ref.means.flat()[i]! - colMean[j]!), colSd[j]!);
+                },
+                (i) => `mean[${Math.floor(i / d)}][${i % d}]`,
+              ),
+            ];
+            expect(bad, bad.join('\n')).toEqual([]);
+          });
 
-        it('covariances within 1e-3 of the matrix scale', () => {
-          const want = flat(ref.covariances);
-          const tols = covarianceTolerances(c.covarianceType, want, k, d);
-          const bad = mismatches(fit.state.covariances, want, (i) => tols[i]!, (i) => `covariances[${i}]`);
-          expect(bad, bad.join('\n')).toEqual([]);
-        });
+          it('covariances within 1e-3 of the matrix scale', () => {
+            const want = flat(ref.covariances);
+            const tols = covarianceTolerances(c.covarianceType, want, k, d);
+            const bad = mismatches(
+              fit.state.covariances,
+              want,
+              (i) => tols[i]!,
+              (i) => `covariances[${i}]`,
+            );
+            expect(bad, bad.join('\n')).toEqual([]);
+          });
 
-        it('bic and aic consistent with the fixture', () => {
-          const lnN = Math.log(n);
-          // bic - aic = p (ln n - 2): the engine's parameter count, exactly.
-          const p = (fit.bic - fit.aic) / (lnN - 2);
-          expect(p).toBeCloseTo(ref.nParameters, 4);
-          // Both from the engine's own likelihood (bic/aic on the training rows), to float64 round-off.
-          const ownBic = -2 * n * fit.score + ref.nParameters * lnN;
-          const ownAic = -2 * n * fit.score + 2 * ref.nParameters;
-          expect(Math.abs(fit.bic - ownBic)).toBeLessThanOrEqual(1e-9 * Math.abs(ownBic));
-          expect(Math.abs(fit.aic - ownAic)).toBeLessThanOrEqual(1e-9 * Math.abs(ownAic));
-          const allowed = 2 * n * 1e-4 * Math.abs(ref.score);
-          expect(Math.abs(fit.bic - ref.bic)).toBeLessThanOrEqual(allowed);
-          expect(Math.abs(fit.aic - ref.aic)).toBeLessThanOrEqual(allowed);
-        });
+          it('bic and aic consistent with the fixture', () => {
+            const lnN = Math.log(n);
+            // bic - aic = p (ln n - 2): the engine's parameter count, exactly.
+            const p = (fit.bic - fit.aic) / (lnN - 2);
+            expect(p).toBeCloseTo(ref.nParameters, 4);
+            // Both from the engine's own likelihood (bic/aic on the training rows), to float64 round-off.
+            const ownBic = -2 * n * fit.score + ref.nParameters * lnN;
+            const ownAic = -2 * n * fit.score + 2 * ref.nParameters;
+            expect(Math.abs(fit.bic - ownBic)).toBeLessThanOrEqual(1e-9 * Math.abs(ownBic));
+            expect(Math.abs(fit.aic - ownAic)).toBeLessThanOrEqual(1e-9 * Math.abs(ownAic));
+            const allowed = 2 * n * 1e-4 * Math.abs(ref.score);
+            expect(Math.abs(fit.bic - ref.bic)).toBeLessThanOrEqual(allowed);
+            expect(Math.abs(fit.aic - ref.aic)).toBeLessThanOrEqual(allowed);
+          });
 
-        it('predictProba of the first 5 rows within 5e-3', () => {
-          expect([fit.probaHead.rows, fit.probaHead.cols]).toEqual([5, k]);
-          const want = ref.predictProbaHead.flat();
-          const bad = mismatches(fit.probaHead.data, want, () => 5e-3, (i) => `proba[${Math.floor(i / k)}][${i % k}]`);
-          expect(bad, bad.join('\n')).toEqual([]);
+          it('predictProba of the first 5 rows within 5e-3', () => {
+            expect([fit.probaHead.rows, fit.probaHead.cols]).toEqual([5, k]);
+            const want = ref.predictProbaHead.flat();
+            const bad = mismatches(
+              fit.probaHead.data,
+              want,
+              () => 5e-3,
+              (i) => `proba[${Math.floor(i / k)}][${i % k}]`,
+            );
+            expect(bad, bad.join('\n')).toEqual([]);
+          });
         });
 
         it(`nInit=10 (seed 0) reaches sklearn's best-of-10 score within 1e-3 relative`, async () => {
