@@ -12,7 +12,7 @@ import {
 } from '@gmmkit/core';
 
 /** Default rows per block: large enough to amortize op dispatch, small enough to keep reductions over N short (tfjs-wasm). */
-export const DEFAULT_CHUNK_SIZE = 16384;
+export const DEFAULT_CHUNK_SIZE = 8192;
 
 /** Rows uploaded once as float32 blocks [rows_b, d], in the engine's centered coordinates. */
 export interface RowBlocks {
