@@ -61,7 +61,8 @@ if (mode == "per-iter") {
   run <- function(m) {
     ctrl <- emControl(tol = c(0, 0), itmax = c(m, m))
     t <- elapsed_ms(res <- me(data = x, modelName = model, z = z, control = ctrl, warn = FALSE))
-    list(ms = t, iters = attr(res, "info")[["iterations"]], loglik = res$loglik)
+    # info["iterations"] is negative when itmax was reached.
+    list(ms = t, iters = abs(attr(res, "info")[["iterations"]]), loglik = res$loglik)
   }
   run(1) # warm-up
   per <- numeric(0); got <- NA

@@ -17,6 +17,7 @@ import { median } from './stats.js';
 interface PeerModel {
   addPoint(point: number[]): void;
   runEM(iterations?: number): unknown;
+  weights: number[];
 }
 type PeerCtor = new (opts: {
   weights: number[];
@@ -91,6 +92,8 @@ export function timePeer(
       times.push(performance.now() - t0);
       if (singular) throw new Error('gaussian-mixture-model hit a singular covariance');
     }
+    if (!model.weights.every(Number.isFinite))
+      throw new Error('gaussian-mixture-model produced non-finite weights (underflow)');
     runs.push(median(times.length > 1 ? times.slice(1) : times));
   }
   return { msPerIter: median(runs), runs, iters };

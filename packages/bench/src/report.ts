@@ -19,6 +19,8 @@ export interface Measurement {
   /** The per-repeat values the median was taken over. */
   runs?: number[];
   peakRssBytes?: number;
+  /** Mean log-likelihood lower bound after the timed fit's iterations (checks that the same work was done). */
+  lowerBound?: number;
   skipped?: string;
   note?: string;
 }

@@ -82,12 +82,13 @@ function sklearnPerIter(
     const { results } = runSklearn(ctx.tmp.writeJson(`${idPrefix}-sklearn.json`, { tasks }));
     for (const f of families) {
       const r = results.find((x: SklearnTaskResult) => x.id === `${idPrefix}-${f}`);
-      out.set(
-        f,
-        r?.msPerIter !== undefined
-          ? { implementation: SKLEARN, msPerIter: r.msPerIter, runs: r.runs ?? [] }
-          : { implementation: SKLEARN, skipped: 'no result' },
-      );
+      if (r?.msPerIter === undefined) {
+        out.set(f, { implementation: SKLEARN, skipped: 'no result' });
+        continue;
+      }
+      const m: Measurement = { implementation: SKLEARN, msPerIter: r.msPerIter, runs: r.runs ?? [] };
+      if (typeof r['lowerBound'] === 'number') m.lowerBound = r['lowerBound'];
+      out.set(f, m);
     }
   } catch (err) {
     for (const f of families) out.set(f, { implementation: SKLEARN, skipped: errMsg(err) });
@@ -166,7 +167,10 @@ async function gmmkitPerIter(
       iters,
       repeats,
     );
-    return { m: { implementation: name, msPerIter: t.msPerIter, runs: t.runs }, iters };
+    const m: Measurement = { implementation: name, msPerIter: t.msPerIter, runs: t.runs };
+    if (t.lowerBound !== null) m.lowerBound = t.lowerBound;
+    if (t.nIter !== null && t.nIter !== iters) m.note = `ran ${t.nIter} iterations, not ${iters}`;
+    return { m, iters };
   } catch (err) {
     return { m: { implementation: name, skipped: errMsg(err) }, iters };
   }
@@ -193,6 +197,41 @@ async function perIterSection(ctx: Context, res: BenchResults): Promise<void> {
   iters[SKLEARN] = ctx.opts.sizes.iters;
   iters[MCLUST] = ctx.opts.sizes.iters;
   res.perIter = { n, d, k, iters, families };
+  ctx.notes.push(...sameWorkNotes(families, ctx.opts.sizes.iters));
+}
+
+/**
+ * gmmkit and scikit-learn start from the same parameters; after the same
+ * number of iterations their lower bounds should agree (up to float32).
+ */
+export function sameWorkNotes(
+  families: { family: string; entries: Measurement[] }[],
+  iters: number,
+): string[] {
+  const notes: string[] = [];
+  const diffs = new Map<string, number>();
+  for (const f of families) {
+    const ref = f.entries.find((m) => m.implementation === SKLEARN)?.lowerBound;
+    for (const m of f.entries) {
+      if (m.note !== undefined) notes.push(`${m.implementation}, ${f.family}: ${m.note}.`);
+      if (
+        m.implementation === SKLEARN ||
+        m.implementation === MCLUST ||
+        ref === undefined ||
+        m.lowerBound === undefined
+      )
+        continue;
+      if (m.implementation.startsWith('gmmkit') && iters > 0) {
+        diffs.set(m.implementation, Math.max(diffs.get(m.implementation) ?? 0, Math.abs(m.lowerBound - ref)));
+      }
+    }
+  }
+  for (const [impl, diff] of diffs) {
+    notes.push(
+      `Same work: after the timed fit's iterations, ${impl}'s mean log-likelihood lower bound differs from scikit-learn's by at most ${diff.toExponential(2)} over the families (both started from the same parameters).`,
+    );
+  }
+  return notes;
 }
 
 /** The first of the requested backends that is not the slow 'cpu' one (default wasm). */

@@ -182,3 +182,33 @@ describe('report renderer', () => {
     expect(t.split('\n')).toEqual(['T', 'a    bb', '---  --', 'xxx  y']);
   });
 });
+
+describe('same-work check', () => {
+  it('reports the largest lower-bound gap per gmmkit backend and carries entry notes', async () => {
+    const { sameWorkNotes } = await import('../src/run.js');
+    const notes = sameWorkNotes(
+      [
+        {
+          family: 'full',
+          entries: [
+            { implementation: 'gmmkit (wasm)', lowerBound: -10.001 },
+            { implementation: SKLEARN, lowerBound: -10 },
+            { implementation: 'mclust', note: 'converged exactly after 4 iterations' },
+          ],
+        },
+        {
+          family: 'diag',
+          entries: [
+            { implementation: 'gmmkit (wasm)', lowerBound: -9.5 },
+            { implementation: SKLEARN, lowerBound: -9.5 },
+          ],
+        },
+      ],
+      10,
+    );
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toContain('mclust, full: converged exactly after 4 iterations');
+    expect(notes[1]).toContain('gmmkit (wasm)');
+    expect(notes[1]).toContain('1.00e-3');
+  });
+});
