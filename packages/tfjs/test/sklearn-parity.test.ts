@@ -91,6 +91,12 @@ function mismatches(
   return out;
 }
 
+function worstRatio(got: ArrayLike<number>, want: readonly number[], tolOf: (i: number) => number): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / tolOf(i));
+  return worst;
+}
+
 /** Per-entry covariance tolerances: 1e-3 of max(|b_ij|, sqrt(b_ii b_jj)). */
 function covarianceTolerances(type: string, want: readonly number[], k: number, d: number): number[] {
   const rel = 1e-3;
@@ -196,9 +202,16 @@ for (const ds of datasets) {
               gm.dispose();
             }
             const relScore = (fit.score - ref.score) / Math.abs(ref.score);
+            // Worst error as a fraction of its tolerance (1 = at the limit), for the summary.
+            const wantCov = flat(ref.covariances);
+            const covTols = covarianceTolerances(c.covarianceType, wantCov, k, d);
+            const meanTol = (i: number): number =>
+              1e-3 * Math.max(Math.abs(ref.means.flat()[i]! - colMean[i % d]!), colSd[i % d]!);
             summary.push(
               `${ds.dataset.padEnd(16)} ${c.covarianceType.padEnd(9)} [${fit.backend}] score ${fit.score.toFixed(7)} vs ${ref.score.toFixed(7)} ` +
-                `(rel ${relScore.toExponential(1)}), nIter ${fit.state.nIter} vs ${ref.nIter}`,
+                `(rel ${relScore.toExponential(1)}), nIter ${fit.state.nIter} vs ${ref.nIter}, ` +
+                `worst/tol means ${worstRatio(fit.state.means, ref.means.flat(), meanTol).toExponential(1)} ` +
+                `covariances ${worstRatio(fit.state.covariances, wantCov, (i) => covTols[i]!).toExponential(1)}`,
             );
           });
 
