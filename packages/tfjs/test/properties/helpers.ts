@@ -1,0 +1,162 @@
+// Shared plumbing of the property suite: the container (built-ins + the test
+// plugins), the family x initializer grid read from it, fit options, fixed
+// fast-check seeds with replay hints, and small numeric checks.
+import { PluginRegistry, pluginModule, trySpdInverse, type Container, type GmmError, type PluginSet } from '@gmmkit/core';
+import fc from 'fast-check';
+import { GaussianMixture, createGmmContainer, type GaussianMixtureConfig } from '../../src/index.js';
+import type { Dataset, FitChoice } from './arbitraries.js';
+import { eeiFamily, farthestPointInitializer } from './plugins.js';
+
+/** float32 machine epsilon (unit roundoff is half of it). */
+export const EPS32 = 2 ** -23;
+
+/** The plugins every property test registers on top of the built-ins. */
+export const testPlugins: PluginSet = { covarianceFamilies: [eeiFamily], initializers: [farthestPointInitializer] };
+
+/** Built-ins + test plugins (+ `extra`), bound the way a user binds plugins. */
+export function testContainer(extra?: PluginSet): Container {
+  return extra === undefined
+    ? createGmmContainer(pluginModule(testPlugins))
+    : createGmmContainer(pluginModule(testPlugins), pluginModule(extra));
+}
+
+/** Every registered family x initializer of a container. */
+export function grid(container: Container): { family: string; init: string }[] {
+  const registry = new PluginRegistry(container);
+  const out: { family: string; init: string }[] = [];
+  for (const family of registry.covarianceFamilyNames())
+    for (const init of registry.initializerNames()) out.push({ family, init });
+  return out;
+}
+
+export function familyNames(container: Container): string[] {
+  return new PluginRegistry(container).covarianceFamilyNames();
+}
+
+// ---- fast-check runs: fixed seeds, replayable failures ----
+
+/** Base seed; CI uses the default. Override with FC_SEED=<n> to explore. */
+export const BASE_SEED = Number(process.env['FC_SEED'] ?? 20261124);
+
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Runs an fc property with a per-test seed derived from BASE_SEED and the test
+ * name (so the grid's cells see different datasets). A failure rethrows
+ * fast-check's report (counterexample, seed, path) plus the command that
+ * replays exactly that case: FC_REPLAY=<seed>:<path> with vitest -t.
+ */
+export async function check<T>(
+  name: string,
+  property: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>,
+  numRuns: number,
+): Promise<void> {
+  const replay = process.env['FC_REPLAY'];
+  const params: fc.Parameters<T> =
+    replay === undefined
+      ? { seed: (BASE_SEED ^ hashName(name)) | 0, numRuns }
+      : { seed: Number(replay.split(':')[0]), path: replay.slice(replay.indexOf(':') + 1), numRuns, endOnFailure: true };
+  const details = await fc.check(property as fc.IAsyncPropertyWithHooks<T>, params);
+  if (details.failed) {
+    const report = fc.defaultReportMessage(details) ?? 'property failed';
+    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(
+      `${report}\n\nError: ${cause}\n\nReplay: FC_REPLAY='${details.seed}:${details.counterexamplePath ?? ''}' pnpm vitest run test/properties -t '${name}'`,
+    );
+  }
+}
+
+// ---- fitting ----
+
+/** Bounded so a fit takes milliseconds; enough iterations for EM to move. */
+export const MAX_ITER = 30;
+
+export function fitOptions(ds: Dataset, fit: FitChoice, family: string, init: string, container: Container): GaussianMixtureConfig {
+  return {
+    nComponents: fit.nComponents,
+    covarianceType: family,
+    initParams: init,
+    regCovar: fit.regCovarRelative * ds.scale * ds.scale,
+    nInit: fit.nInit,
+    seed: fit.seed,
+    maxIter: MAX_ITER,
+    tol: 1e-5,
+    container,
+  };
+}
+
+/** True for the engine's typed refusal of a singular covariance (the message names regCovar). */
+export function isSingular(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as GmmError).code === 'SINGULAR_COVARIANCE';
+}
+
+/**
+ * Fits, or discards the case (fc.pre) when the engine refuses it with a
+ * SingularCovarianceError: a documented outcome (e.g. k-means++ seeds each
+ * component with one row, singular at regCovar = 0), not a property
+ * violation. Any other exception fails the property. fast-check fails the
+ * run if too many cases are discarded, so this cannot silently empty a test.
+ */
+export async function fitOrDiscard(gm: GaussianMixture, X: Parameters<GaussianMixture['fit']>[0]): Promise<GaussianMixture> {
+  try {
+    await gm.fit(X);
+  } catch (error) {
+    if (isSingular(error)) fc.pre(false);
+    throw error;
+  }
+  return gm;
+}
+
+/** Number of runs per property and grid cell; FC_RUNS_SCALE=<x> multiplies them (heavier sweeps). */
+export function runs(base: number): number {
+  return Math.max(1, Math.round(base * Number(process.env['FC_RUNS_SCALE'] ?? 1)));
+}
+
+/**
+ * scikit-learn's precisions_init from fitted covariances in the family's
+ * layout: blocks of [d, d] are inverted as matrices, every other layout holds
+ * variances element-wise (the engine reads precisionsInit the same way).
+ */
+export function precisionsOf(gm: GaussianMixture): number[] {
+  const { k, d, covariances } = gm.state;
+  const shape = gm.family.covarianceShape(k, d);
+  const matrix = shape.length >= 2 && shape[shape.length - 1] === d && shape[shape.length - 2] === d;
+  if (!matrix) return Array.from(covariances, (v) => 1 / v);
+  const out: number[] = [];
+  for (let b = 0; b < covariances.length / (d * d); b++) {
+    const inv = trySpdInverse(covariances.subarray(b * d * d, (b + 1) * d * d), d);
+    if (inv === null) throw new Error('fitted covariance is not SPD');
+    out.push(...inv);
+  }
+  return out;
+}
+
+export function rowsOf(flat: Float64Array, cols: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < flat.length / cols; i++) out.push(Array.from(flat.subarray(i * cols, (i + 1) * cols)));
+  return out;
+}
+
+/** max_i |a_i - b_i|. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+/** A compact description of a fit for failure messages. */
+export function describeFit(gm: GaussianMixture): string {
+  const s = gm.state;
+  return `k=${s.k} d=${s.d} nIter=${s.nIter} lowerBound=${s.lowerBound} history=[${s.lowerBoundHistory.map((v) => v.toPrecision(10)).join(', ')}]`;
+}
