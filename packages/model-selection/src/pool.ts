@@ -88,10 +88,10 @@ export function runPool(opts: PoolOptions): Promise<void> {
       const w = new Worker(url, { workerData: opts.init });
       live.add(w);
       workers.add(w);
-      w.on('exit', () => {
+      w.on('exit', (code) => {
         live.delete(w);
         if (settled || !workers.has(w)) return;
-        crashed(w, `worker exited unexpectedly`);
+        crashed(w, `worker exited unexpectedly (exit code ${code})`);
       });
       w.on('error', (err) => {
         if (!settled) crashed(w, `worker crashed: ${err.message}`);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPluginModule, pluginModule, type Criterion } from '@gmmkit/core';
 import { createSelectionContainer } from '../src/criteria.js';
 import { formatSweepTable } from '../src/format.js';
+import { activeWorkerCount } from '../src/pool.js';
 import { sweep, type SweepResult, type SweepRow } from '../src/sweep.js';
 import { faithful, fixtureData, iris, sklearnTable } from './helpers.js';
 
@@ -240,5 +241,27 @@ describe('sweep mechanics', () => {
     });
     expect(builtins.workers).toBe(2);
     builtins.model.dispose();
+  });
+
+  it('a worker that dies mid-cell fails that cell only; a replacement takes the rest', async () => {
+    const r = await sweep({
+      data: faithful(),
+      k: '1..3',
+      covarianceTypes: ['crashy', 'diag'],
+      plugins: ['./test/fixtures/crashy-plugin.js'],
+      pluginBaseDir: packageDir,
+      workers: 2,
+    });
+    try {
+      expect(r.workers).toBe(2);
+      expect(r.rows).toHaveLength(6);
+      const failed = r.rows.filter((x) => x.error !== undefined);
+      expect(failed.map((x) => [x.covarianceType, x.k])).toEqual([['crashy', 2]]);
+      expect(failed[0]!.error).toMatch(/worker exited unexpectedly \(exit code 7\)/);
+      expect(r.rows.find((x) => x.covarianceType === 'crashy' && x.k === 3)!.error).toBeUndefined();
+      expect(activeWorkerCount()).toBe(0);
+    } finally {
+      r.model.dispose();
+    }
   });
 });
