@@ -1,0 +1,290 @@
+import {
+  InvalidArgumentError,
+  InvalidDataError,
+  ModelFormatError,
+  NotFittedError,
+  SingularCovarianceError,
+  UnknownPluginError,
+} from '@gmmkit/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GaussianMixture, initBackend, tf, toMatrix, type GaussianMixtureJSON } from '../src/index.js';
+import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
+
+const types = ['full', 'tied', 'diag', 'spherical'] as const;
+const iris = irisLike();
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('toMatrix', () => {
+  it('accepts nested arrays, flat data with a shape and tensors', () => {
+    const m = toMatrix([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(m).toEqual({ rows: 2, cols: 2, data: Float64Array.from([1, 2, 3, 4]) });
+    expect(toMatrix({ data: [1, 2, 3, 4, 5, 6], shape: [3, 2] }).rows).toBe(3);
+    const t = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    expect(toMatrix(t).data).toEqual(Float64Array.from([1, 2, 3, 4]));
+    t.dispose();
+  });
+
+  it('rejects empty, ragged and non-finite data, naming row and column (1-based)', () => {
+    expect(() => toMatrix([])).toThrow(InvalidDataError);
+    expect(() => toMatrix([[1, 2], [3]])).toThrow(/row 2/);
+    try {
+      toMatrix([
+        [1, 2],
+        [3, NaN],
+      ]);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InvalidDataError);
+      expect((e as InvalidDataError).location).toEqual({ row: 2, column: 2, value: 'NaN' });
+    }
+    expect(() => toMatrix({ data: [1, Infinity], shape: [1, 2] })).toThrow(/row 1, column 2/);
+    expect(() => toMatrix({ data: [1, 2, 3], shape: [2, 2] })).toThrow(InvalidDataError);
+  });
+});
+
+describe('GaussianMixture end to end', () => {
+  it.each(types)('%s: fits iris-like data, likelihood never decreases, labels recover the groups', async (covarianceType) => {
+    const seen: number[] = [];
+    const g = new GaussianMixture({ nComponents: 3, covarianceType, seed: 1, onIteration: (it, lb) => seen.push(it, lb) });
+    const before = tf.memory().numTensors;
+    await g.fit(iris.X);
+    const s = g.state;
+    expect(s.converged).toBe(true);
+    expect(s.nIter).toBe(s.lowerBoundHistory.length);
+    expect(s.lowerBound).toBe(s.lowerBoundHistory.at(-1));
+    expect(seen.length).toBe(2 * s.nIter);
+    for (let i = 1; i < s.lowerBoundHistory.length; i++) {
+      // EM's monotonicity, up to float32 noise in the per-row terms
+      expect(s.lowerBoundHistory[i]!).toBeGreaterThanOrEqual(s.lowerBoundHistory[i - 1]! - 1e-5);
+    }
+    expect(s.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    const labels = g.predict(iris.X);
+    expect(permutedAccuracy(labels, iris.labels, 3)).toBeGreaterThan(0.85);
+    // the lower bound of the final parameters is at least the last one reported
+    expect(g.score(iris.X)).toBeGreaterThanOrEqual(s.lowerBound - 1e-4);
+    const proba = g.predictProba(iris.X);
+    expect([proba.rows, proba.cols]).toEqual([150, 3]);
+    for (let i = 0; i < proba.rows; i++) expect(proba.data[i * 3]! + proba.data[i * 3 + 1]! + proba.data[i * 3 + 2]!).toBeCloseTo(1, 9);
+    const ss = g.scoreSamples(iris.X);
+    expect(ss.reduce((a, b) => a + b, 0) / ss.length).toBeCloseTo(g.score(iris.X), 10);
+    const p = g.nParameters();
+    const cov = { full: 30, tied: 10, diag: 12, spherical: 3 }[covarianceType];
+    expect(p).toBe(cov + 12 + 2);
+    const ll = ss.reduce((a, b) => a + b, 0);
+    expect(g.bic(iris.X)).toBeCloseTo(-2 * ll + p * Math.log(150), 8);
+    expect(g.aic(iris.X)).toBeCloseTo(-2 * ll + 2 * p, 8);
+    expect(g.fullCovariances().length).toBe(3 * 16);
+    expect(tf.memory().numTensors).toBe(before);
+    g.dispose();
+    expect(g.isFitted).toBe(false);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is deterministic: same seed, same data -> identical results; a different seed may differ', async () => {
+    const fit = async (seed: number) => (await new GaussianMixture({ nComponents: 3, seed, initParams: 'random', nInit: 2 }).fit(iris.X)).state;
+    const a = await fit(5);
+    const b = await fit(5);
+    expect(b.means).toEqual(a.means);
+    expect(b.covariances).toEqual(a.covariances);
+    expect(b.lowerBoundHistory).toEqual(a.lowerBoundHistory);
+  });
+
+  it('nInit keeps the best lower bound among the restarts', async () => {
+    const bounds: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      // a one-restart model with the seed restart r would use
+      let last = -Infinity;
+      const g = new GaussianMixture({ nComponents: 4, initParams: 'random-from-data', seed: 11, nInit: r + 1, onIteration: (_i, lb) => (last = lb) });
+      await g.fit(iris.X);
+      bounds.push(g.state.lowerBound);
+      expect(Number.isFinite(last)).toBe(true);
+    }
+    // more restarts can only keep the same or a better optimum (restart seeds are shared prefixes)
+    expect(bounds[1]!).toBeGreaterThanOrEqual(bounds[0]!);
+    expect(bounds[2]!).toBeGreaterThanOrEqual(bounds[1]!);
+  });
+
+  it('fitPredict equals fit then predict', async () => {
+    const g = new GaussianMixture({ nComponents: 3, seed: 2 });
+    const labels = await g.fitPredict(iris.X);
+    expect(labels).toEqual(g.predict(iris.X));
+  });
+
+  it('warmStart continues from the previous parameters with one initialization', async () => {
+    const g = new GaussianMixture({ nComponents: 3, seed: 3, maxIter: 2, tol: 0, warmStart: true });
+    await g.fit(iris.X);
+    const first = g.state.lowerBound;
+    await g.fit(iris.X);
+    // the second fit starts where the first stopped, so its first bound is no worse
+    expect(g.state.lowerBoundHistory[0]!).toBeGreaterThanOrEqual(first - 1e-6);
+    const cold = new GaussianMixture({ nComponents: 3, seed: 3, maxIter: 2, tol: 0 });
+    await cold.fit(iris.X);
+    await cold.fit(iris.X);
+    expect(cold.state.lowerBoundHistory).toEqual((await new GaussianMixture({ nComponents: 3, seed: 3, maxIter: 2, tol: 0 }).fit(iris.X)).state.lowerBoundHistory);
+  });
+
+  it('uses user-provided weights, means and precisions (scikit-learn semantics)', async () => {
+    const meansInit = [
+      [5, 3.4, 1.5, 0.2],
+      [6, 2.8, 4.3, 1.3],
+      [6.6, 3, 5.6, 2],
+    ];
+    const g = new GaussianMixture({
+      nComponents: 3,
+      covarianceType: 'diag',
+      meansInit,
+      weightsInit: [0.2, 0.3, 0.5],
+      precisionsInit: [
+        [10, 10, 10, 10],
+        [5, 5, 5, 5],
+        [4, 4, 4, 4],
+      ],
+      maxIter: 1,
+    });
+    await g.fit(iris.X);
+    // after one iteration the lower bound is the likelihood of exactly the given parameters
+    const json: GaussianMixtureJSON = {
+      ...(await new GaussianMixture({ nComponents: 3, covarianceType: 'diag' }).fit(iris.X)).toJSON(),
+      weights: [0.2, 0.3, 0.5],
+      means: meansInit,
+      covariances: { shape: [3, 4], values: [0.1, 0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.2, 0.25, 0.25, 0.25, 0.25] },
+    };
+    const fixed = await GaussianMixture.fromJSON(json);
+    expect(g.state.lowerBoundHistory[0]!).toBeCloseTo(fixed.score(iris.X), 4);
+    await expect(new GaussianMixture({ nComponents: 3, meansInit: [[1, 2], [1, 2], [1, 2]] }).fit(iris.X)).rejects.toThrow(/meansInit has 2 features/);
+    await expect(new GaussianMixture({ nComponents: 1, precisionsInit: [[[1, 2], [2, 1]]] }).fit([[1, 2], [3, 4], [5, 7]])).rejects.toThrow(/positive definite/);
+  });
+
+  it('sample draws from the fitted mixture, grouped by component, reproducibly', async () => {
+    const { X } = blobs(2000, [[0, 0], [8, 8]], 1, 4);
+    const g = await new GaussianMixture({ nComponents: 2, seed: 0 }).fit(X);
+    const { X: S, labels } = g.sample(4000, 9);
+    expect([S.rows, S.cols]).toEqual([4000, 2]);
+    for (let i = 1; i < labels.length; i++) expect(labels[i]!).toBeGreaterThanOrEqual(labels[i - 1]!);
+    const m = new Float64Array(2);
+    let count = 0;
+    for (let i = 0; i < 4000; i++)
+      if (labels[i] === 0) {
+        m[0] += S.data[i * 2]!;
+        m[1] += S.data[i * 2 + 1]!;
+        count++;
+      }
+    expect(count / 4000).toBeCloseTo(g.state.weights[0]!, 1);
+    expect(maxAbsDiff([m[0]! / count, m[1]! / count], g.state.means.subarray(0, 2))).toBeLessThan(0.1);
+    expect(g.sample(10, 9)).toEqual(g.sample(10, 9));
+  });
+});
+
+describe('degenerate data stays finite', () => {
+  it.each(types)('%s: k == n, duplicate rows and a constant feature', async (covarianceType) => {
+    const small = [
+      [1, 2, 5],
+      [1, 2, 5],
+      [3, 1, 5],
+      [4, 4, 5],
+    ];
+    for (const initParams of ['kmeans', 'k-means++', 'random-from-data', 'random']) {
+      const g = await new GaussianMixture({ nComponents: 4, covarianceType, initParams }).fit(small);
+      for (const v of [...g.state.means, ...g.state.covariances, ...g.state.weights, g.state.lowerBound]) expect(Number.isFinite(v)).toBe(true);
+      for (const v of g.scoreSamples(small)) expect(Number.isFinite(v)).toBe(true);
+    }
+    const constant = [...Array(30)].map((_, i) => [i % 7, 2.5]);
+    const g = await new GaussianMixture({ nComponents: 2, covarianceType }).fit(constant);
+    expect(g.state.covariances.every(Number.isFinite)).toBe(true);
+  });
+
+  it('regCovar 0 on a constant feature throws SingularCovarianceError naming regCovar', async () => {
+    const constant = [...Array(30)].map((_, i) => [i % 7, 2.5]);
+    const g = new GaussianMixture({ nComponents: 2, regCovar: 0 });
+    await expect(g.fit(constant)).rejects.toThrow(SingularCovarianceError);
+    await expect(g.fit(constant)).rejects.toThrow(/regCovar=0.*Increase regCovar/s);
+    expect(g.isFitted).toBe(false);
+  });
+
+  it('a singular fit leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    await expect(new GaussianMixture({ nComponents: 2, regCovar: 0 }).fit([...Array(20)].map((_, i) => [i % 3, 1]))).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('argument errors come before any tensor work', () => {
+  it.each([
+    [{ nComponents: 0 }, /nComponents/],
+    [{ nComponents: 1.5 }, /nComponents/],
+    [{ tol: -1 }, /tol/],
+    [{ maxIter: 0 }, /maxIter/],
+    [{ nInit: 0 }, /nInit/],
+    [{ regCovar: -1e-6 }, /regCovar/],
+    [{ regCovar: NaN }, /regCovar/],
+    [{ chunkSize: 0 }, /chunkSize/],
+    [{ nComponents: 2, weightsInit: [0.5, 0.6] }, /sum to 1/],
+    [{ nComponents: 2, meansInit: [[1, 2]] }, /meansInit/],
+  ] as const)('%o is rejected', (options, message) => {
+    expect(() => new GaussianMixture(options)).toThrow(InvalidArgumentError);
+    expect(() => new GaussianMixture(options)).toThrow(message);
+  });
+
+  it('unknown plugin names are UnknownPluginErrors listing what exists', () => {
+    expect(() => new GaussianMixture({ covarianceType: 'nope' })).toThrow(UnknownPluginError);
+    expect(() => new GaussianMixture({ covarianceType: 'nope' })).toThrow(/full, tied, diag, spherical/);
+    expect(() => new GaussianMixture({ initParams: 'nope' })).toThrow(UnknownPluginError);
+  });
+
+  it('k > n, bad data and wrong widths are typed errors', async () => {
+    await expect(new GaussianMixture({ nComponents: 5 }).fit([[1], [2]])).rejects.toThrow(InvalidArgumentError);
+    await expect(new GaussianMixture().fit([[1, NaN]])).rejects.toThrow(InvalidDataError);
+    const g = await new GaussianMixture({ nComponents: 2 }).fit(iris.X);
+    expect(() => g.predict([[1, 2]])).toThrow(InvalidDataError);
+  });
+
+  it('methods needing a fit throw NotFittedError', () => {
+    const g = new GaussianMixture();
+    expect(() => g.state).toThrow(NotFittedError);
+    expect(() => g.predict([[1]])).toThrow(NotFittedError);
+    expect(() => g.toJSON()).toThrow(NotFittedError);
+    expect(() => g.nParameters()).toThrow(NotFittedError);
+  });
+});
+
+describe('toJSON / fromJSON', () => {
+  it.each(types)('%s round-trips exactly, through JSON text too', async (covarianceType) => {
+    const g = await new GaussianMixture({ nComponents: 3, covarianceType, seed: 4 }).fit(iris.X);
+    const json = g.toJSON();
+    expect(json.format).toBe('gmmkit.gaussian-mixture');
+    expect(json.version).toBe(1);
+    const back = await GaussianMixture.fromJSON(JSON.parse(JSON.stringify(json)));
+    expect(back.state.means).toEqual(g.state.means);
+    expect(back.state.covariances).toEqual(g.state.covariances);
+    expect(back.state.precisionsCholesky).toEqual(g.state.precisionsCholesky);
+    expect(back.predict(iris.X)).toEqual(g.predict(iris.X));
+    expect(back.scoreSamples(iris.X)).toEqual(g.scoreSamples(iris.X));
+    expect((await GaussianMixture.fromJSON(JSON.stringify(json))).toJSON()).toEqual(json);
+  });
+
+  it('rejects corrupt, newer or inconsistent models with a clear ModelFormatError', async () => {
+    const json = (await new GaussianMixture({ nComponents: 2, seed: 4 }).fit(iris.X)).toJSON();
+    const cases: [unknown, RegExp][] = [
+      ['{not json', /not valid JSON/],
+      [{ ...json, format: 'other' }, /not a gmmkit model/],
+      [{ ...json, version: 2 }, /newer than this gmmkit supports/],
+      [{ ...json, weights: [0.5] }, /weights must have 2/],
+      [{ ...json, weights: [0.9, 0.5] }, /sum to 1/],
+      [{ ...json, means: [[1, 2, 3, 4], [1, 2, 3, null]] }, /means\[1\]\[3\]/],
+      [{ ...json, covariances: { shape: [2, 4], values: json.covariances.values } }, /covariances.shape/],
+      [{ ...json, covariances: { ...json.covariances, values: json.covariances.values.slice(1) } }, /values/],
+      [{ ...json, covariances: { ...json.covariances, values: json.covariances.values.map(() => 1) } }, /positive definite/],
+      [{ ...json, covarianceType: 'unknown' }, /not registered/],
+    ];
+    for (const [bad, message] of cases) {
+      await expect(GaussianMixture.fromJSON(bad)).rejects.toThrow(ModelFormatError);
+      await expect(GaussianMixture.fromJSON(bad)).rejects.toThrow(message);
+    }
+  });
+});
