@@ -3,7 +3,7 @@
 // fast-check seeds with replay hints, and small numeric checks.
 import { PluginRegistry, pluginModule, trySpdInverse, type Container, type GmmError, type PluginSet } from '@gmmkit/core';
 import fc from 'fast-check';
-import { GaussianMixture, createGmmContainer, type GaussianMixtureConfig } from '../../src/index.js';
+import { createGmmContainer, type GaussianMixture, type GaussianMixtureConfig } from '../../src/index.js';
 import type { Dataset, FitChoice } from './arbitraries.js';
 import { eeiFamily, farthestPointInitializer } from './plugins.js';
 
@@ -61,6 +61,7 @@ export async function check<T>(
       ? { seed: (BASE_SEED ^ hashName(name)) | 0, numRuns }
       : { seed: Number(replay.split(':')[0]), path: replay.slice(replay.indexOf(':') + 1), numRuns, endOnFailure: true };
   const details = await fc.check(property as fc.IAsyncPropertyWithHooks<T>, params);
+  if (process.env['FC_STATS']) console.log(`${name}: ${details.numRuns} runs, ${details.numSkips} discarded`);
   if (details.failed) {
     const report = fc.defaultReportMessage(details) ?? 'property failed';
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
