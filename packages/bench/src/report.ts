@@ -202,6 +202,58 @@ export function renderMarkdownTable(table: Table): string {
   ].join('\n');
 }
 
+/** The project's goals, checked against this run's numbers. */
+export function targetLines(res: BenchResults): string[] {
+  const lines: string[] = [];
+  if (res.perIter) {
+    const impls = implementations(res.perIter.families.map((f) => f.entries)).filter((i) =>
+      i.startsWith('gmmkit'),
+    );
+    for (const impl of impls) {
+      const parts: string[] = [];
+      let measured = 0;
+      let met = 0;
+      for (const f of res.perIter.families) {
+        const r = ratio(
+          f.entries.find((m) => m.implementation === impl)?.msPerIter,
+          f.entries.find((m) => m.implementation === SKLEARN)?.msPerIter,
+        );
+        if (r === null) continue;
+        measured++;
+        if (r <= 2) met++;
+        parts.push(`${f.family} ${fmtRatio(r)}`);
+      }
+      if (measured > 0) {
+        lines.push(
+          `Per-iteration within 2x of ${SKLEARN} (${impl}): ${met} of ${measured} families (${parts.join(', ')}).`,
+        );
+      }
+    }
+  }
+  if (res.sweep) {
+    const ref = res.sweep.entries.find((m) => m.implementation === SKLEARN)?.ms;
+    const best = res.sweep.entries
+      .filter((m) => m.implementation.startsWith('gmmkit') && m.ms !== undefined)
+      .map((m) => ({ impl: m.implementation, r: ratio(m.ms, ref) }))
+      .filter((x): x is { impl: string; r: number } => x.r !== null)
+      .sort((a, b) => a.r - b.r)[0];
+    if (best)
+      lines.push(
+        `Sweep at most 1.0x of ${SKLEARN}: ${best.r <= 1 ? 'met' : 'not met'} (best: ${best.impl}, ${fmtRatio(best.r)}).`,
+      );
+  }
+  if (res.large) {
+    for (const m of res.large.entries.filter(
+      (e) => e.implementation.startsWith('gmmkit') && e.peakRssBytes !== undefined,
+    )) {
+      lines.push(
+        `Large fit under ${fmtBytes(res.large.goalBytes)} (${m.implementation}): ${m.peakRssBytes! < res.large.goalBytes ? 'met' : 'not met'} (${fmtBytes(m.peakRssBytes)}).`,
+      );
+    }
+  }
+  return lines;
+}
+
 function machineTable(res: BenchResults): Table {
   const m = res.machine;
   const sk = res.references.sklearn;
@@ -244,6 +296,8 @@ function machineTable(res: BenchResults): Table {
 
 export function renderStdout(res: BenchResults): string {
   const parts = [renderText(machineTable(res)), ...buildTables(res).map(renderText)];
+  const targets = targetLines(res);
+  if (targets.length > 0) parts.push(['Targets', ...targets.map((t) => `- ${t}`)].join('\n'));
   if (res.notes.length > 0) parts.push(['Notes', ...res.notes.map((n) => `- ${n}`)].join('\n'));
   return parts.join('\n\n') + '\n';
 }
@@ -293,6 +347,8 @@ export function renderMarkdown(res: BenchResults): string {
       .join(', ');
     out.push(`EM iterations per timed fit: ${iters}.`, '');
   }
+  const targets = targetLines(res);
+  if (targets.length > 0) out.push('## Targets', '', ...targets.map((t) => `- ${t}`), '');
   if (res.notes.length > 0) {
     out.push('## Notes', '', ...res.notes.map((n) => `- ${n}`), '');
   }

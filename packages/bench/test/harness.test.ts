@@ -171,6 +171,11 @@ describe('report renderer', () => {
     expect(md).toContain('| full (VVV) | 230 (2.00x) | skipped | 115 | skipped |');
     expect(md).toContain(MCLUST_SKIP);
     expect(md).toContain('openblas');
+    expect(md).toContain('## Targets');
+    expect(md).toContain('Per-iteration within 2x of scikit-learn (gmmkit (wasm)): 4 of 4 families');
+    expect(md).toContain(
+      'Sweep at most 1.0x of scikit-learn: not met (best: gmmkit (wasm, default workers), 1.25x)',
+    );
     const tableLines = md.split('\n').filter((l) => l.startsWith('| family'));
     expect(tableLines).toHaveLength(1);
   });
