@@ -16,6 +16,17 @@ const handlers: Record<CommandSpec['name'], () => Promise<Handler>> = {
   inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
 };
 
+// yargs reads a lone '-' positional as an empty string; shield it.
+const STDIN_TOKEN = '\u0000gmm-stdin\u0000';
+
+function restoreStdin(args: Args): Args {
+  for (const [key, value] of Object.entries(args)) {
+    if (value === STDIN_TOKEN) args[key] = '-';
+    else if (Array.isArray(value)) args[key] = value.map((v) => (v === STDIN_TOKEN ? '-' : v));
+  }
+  return args;
+}
+
 const EPILOGUE = [
   'Exit codes: 0 success, 2 usage or data error, 1 any other failure, 130 interrupted.',
   'Output files are written atomically and never replace an existing file without --force.',
@@ -76,13 +87,20 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
           return c;
         },
         (args) => {
-          selected = { name: spec.name, args: args as Args };
+          selected = { name: spec.name, args: restoreStdin(args as Args) };
         },
       );
     }
     for (const spec of commandSpecs) parser = parser.example(spec.examples[0]![0], spec.examples[0]![1]);
-    await parser.parseAsync(argv);
-    if (selected === undefined) return EXIT.ok; // --help or --version
+    // With a callback yargs hands --help and --version text over instead of printing it.
+    let shown = '';
+    await parser.parseAsync(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)), {}, (_err, _argv, output) => {
+      shown = output;
+    });
+    if (selected === undefined) {
+      if (shown !== '') io.out(shown);
+      return EXIT.ok; // --help or --version
+    }
     const run = await handlers[selected.name]();
     return await run(selected.args, io);
   } catch (err) {

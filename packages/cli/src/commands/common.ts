@@ -29,6 +29,19 @@ export function str(args: Args, name: string): string | undefined {
   return String(v);
 }
 
+/** -o for CSV results: '-' means stdout, like no -o at all. */
+export function csvOutput(args: Args): string | undefined {
+  const o = str(args, 'output');
+  return o === '-' ? undefined : o;
+}
+
+/** -o for model files and --plot: stdout is not an option (results already go there). */
+export function fileOutput(args: Args, name: 'output' | 'plot'): string | undefined {
+  const o = str(args, name);
+  if (o === '-') throw new UsageError(`${name === 'output' ? '-o' : '--plot'} needs a file name ('-' for stdout is not supported here)`);
+  return o;
+}
+
 export function bool(args: Args, name: string): boolean {
   return last(args[name]) === true;
 }

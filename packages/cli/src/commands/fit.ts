@@ -14,7 +14,7 @@ import {
 } from '../model-file.js';
 import { fitPlotSpec } from '../plots/fit-plot.js';
 import { renderSvg } from '../plots/render.js';
-import { backendName, bool, int, loadPlugins, matrices, nested, nonNegative, str, sum, type Args, type Io } from './common.js';
+import { backendName, bool, fileOutput, int, loadPlugins, matrices, nested, nonNegative, str, sum, type Args, type Io } from './common.js';
 
 /** The --json document of `gmm fit` (the output contract). */
 export interface FitJson {
@@ -49,8 +49,8 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const seed = int(args, 'seed', 0);
   const tol = nonNegative(args, 'tol');
   const regCovar = nonNegative(args, 'reg-covar');
-  const output = str(args, 'output');
-  const plot = str(args, 'plot');
+  const output = fileOutput(args, 'output');
+  const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
 
   // Everything that can be checked without the data, first.

@@ -1,11 +1,11 @@
 import { toCsv } from '../io/format.js';
 import { checkWritable, writeFileAtomic } from '../io/write-atomic.js';
-import { backendName, bool, loadModel, loadPlugins, modelInput, readDataForModel, str, type Args, type Io } from './common.js';
+import { backendName, bool, csvOutput, loadModel, loadPlugins, modelInput, readDataForModel, str, type Args, type Io } from './common.js';
 
 export async function predictCommand(args: Args, io: Io): Promise<number> {
   const modelPath = str(args, 'model')!;
   const dataFile = str(args, 'data')!;
-  const output = str(args, 'output');
+  const output = csvOutput(args);
   const force = bool(args, 'force');
   const plugins = await loadPlugins(args);
   const backend = backendName(args, plugins);

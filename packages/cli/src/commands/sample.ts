@@ -1,13 +1,13 @@
 import { toCsv } from '../io/format.js';
 import { checkWritable, writeFileAtomic } from '../io/write-atomic.js';
 import { undoStandardization } from '../model-file.js';
-import { backendName, bool, int, loadModel, loadPlugins, str, type Args, type Io } from './common.js';
+import { backendName, bool, csvOutput, int, loadModel, loadPlugins, str, type Args, type Io } from './common.js';
 
 export async function sampleCommand(args: Args, io: Io): Promise<number> {
   const modelPath = str(args, 'model')!;
   const n = int(args, 'n', 1)!;
   const seed = int(args, 'seed', 0);
-  const output = str(args, 'output');
+  const output = csvOutput(args);
   const force = bool(args, 'force');
   const plugins = await loadPlugins(args);
   const backend = backendName(args, plugins);

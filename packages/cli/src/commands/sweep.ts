@@ -5,7 +5,7 @@ import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomi
 import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
-import { backendName, bool, int, loadPlugins, nonNegative, str, type Args, type Io } from './common.js';
+import { backendName, bool, fileOutput, int, loadPlugins, nonNegative, str, type Args, type Io } from './common.js';
 
 /** The --json document of `gmm sweep` (the output contract). */
 export interface SweepJson {
@@ -43,8 +43,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const tol = nonNegative(args, 'tol');
   const regCovar = nonNegative(args, 'reg-covar');
   const initParams = str(args, 'init') ?? 'kmeans';
-  const output = str(args, 'output');
-  const plot = str(args, 'plot');
+  const output = fileOutput(args, 'output');
+  const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
 
   const plugins = await loadPlugins(args);

@@ -1,0 +1,300 @@
+/**
+ * The built `gmm` binary, run as a subprocess: exit codes, stdout JSON
+ * against the output contract, files written, and the error cases. Each
+ * run loads tfjs (~1 s), so checks are grouped and data kept tiny.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'gmm-cli-'));
+const f = (name: string) => path.join(dir, name);
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function gmm(args: string[], opts: { input?: string; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+    opts.onSpawn?.(child);
+  });
+}
+
+/** Runs subprocesses at most `limit` at a time (2 cores, ~100 MB each). */
+async function all<T>(tasks: (() => Promise<T>)[], limit = 3): Promise<T[]> {
+  const out: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  return out;
+}
+
+/** Two well separated 2-D clusters of 20 rows each, deterministic. */
+function clusters(): { rows: [number, number][]; truth: number[] } {
+  let s = 12345;
+  const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) + 0.5) / 2 ** 32;
+  const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const rows: [number, number][] = [];
+  const truth: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const c = i % 2;
+    rows.push(c === 0 ? [normal(), 0.5 * normal()] : [10 + normal(), 50 + 3 * normal()]);
+    truth.push(c);
+  }
+  return { rows, truth };
+}
+
+const { rows, truth } = clusters();
+const csv = '"x","y"\n' + rows.map((r) => r.join(',')).join('\n') + '\n';
+
+const FIT_KEYS = ['k', 'covarianceType', 'weights', 'means', 'covariances', 'logLikelihood', 'meanLogLikelihood', 'bic', 'aic', 'converged', 'iterations', 'backend'];
+
+function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^gmm: error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+beforeAll(() => {
+  writeFileSync(f('data.csv'), csv);
+});
+
+describe('gmm fit / score / predict / sample / inspect', () => {
+  let fit: Record<string, unknown>;
+
+  beforeAll(async () => {
+    const r = await gmm(['fit', 'data.csv', '-k', '2', '--json', '-o', 'model.json', '--plot', 'fit.svg']);
+    expect(r.code, r.stderr).toBe(0);
+    fit = JSON.parse(r.stdout) as Record<string, unknown>;
+    // Not a TTY: no progress on stderr, only the notes about written files.
+    expect(r.stderr.trim().split('\n').sort()).toEqual(['wrote fit.svg', 'wrote model.json']);
+  });
+
+  it('fit --json follows the contract', () => {
+    for (const key of FIT_KEYS) expect(fit).toHaveProperty(key);
+    expect(fit['k']).toBe(2);
+    expect(fit['covarianceType']).toBe('full');
+    expect(['wasm', 'cpu', 'tensorflow']).toContain(fit['backend']);
+    const weights = fit['weights'] as number[];
+    expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    const covs = fit['covariances'] as number[][][];
+    expect(covs).toHaveLength(2);
+    for (const c of covs) {
+      expect(c).toHaveLength(2);
+      expect(c[0]![1]).toBeCloseTo(c[1]![0]!, 12);
+    }
+    // The means sit at the clusters (order free).
+    const means = (fit['means'] as number[][]).map((m) => m.map((v) => Math.round(v / 5) * 5)).sort((a, b) => a[0]! - b[0]!);
+    expect(means).toEqual([
+      [0, 0],
+      [10, 50],
+    ]);
+    const ll = fit['logLikelihood'] as number;
+    expect(fit['meanLogLikelihood']).toBeCloseTo(ll / 40, 10);
+    // full, k=2, d=2: 1 weight + 4 means + 6 covariances = 11 parameters.
+    expect(fit['bic']).toBeCloseTo(-2 * ll + 11 * Math.log(40), 8);
+    expect(fit['aic']).toBeCloseTo(-2 * ll + 22, 8);
+    expect(fit['converged']).toBe(true);
+  });
+
+  it('writes the model file and an SVG plot', () => {
+    const model = JSON.parse(readFileSync(f('model.json'), 'utf8')) as Record<string, unknown>;
+    expect(model).toMatchObject({ format: 'gmmkit.cli-model', version: 1, columns: ['x', 'y'], standardize: null });
+    const svg = readFileSync(f('fit.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/class="mark-line role-mark/g)).toHaveLength(4);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('score, predict, sample and inspect use the saved model', async () => {
+    const [score, predict, proba, sample1, sample2, inspect] = await Promise.all([
+      gmm(['score', 'model.json', 'data.csv', '--json']),
+      gmm(['predict', 'model.json', 'data.csv']),
+      gmm(['predict', 'model.json', 'data.csv', '--proba', '-o', 'proba.csv']),
+      gmm(['sample', 'model.json', '-n', '5', '--seed', '3']),
+      gmm(['sample', 'model.json', '-n', '5', '--seed', '3', '--labels']),
+      gmm(['inspect', 'model.json']),
+    ]);
+    for (const r of [score, predict, proba, sample1, sample2, inspect]) expect(r.code, r.stderr).toBe(0);
+
+    const s = JSON.parse(score.stdout) as Record<string, number>;
+    expect(Object.keys(s).sort()).toEqual(['aic', 'bic', 'logLikelihood', 'meanLogLikelihood', 'n']);
+    expect(s['n']).toBe(40);
+    expect(s['logLikelihood']).toBeCloseTo(fit['logLikelihood'] as number, 6);
+    expect(s['bic']).toBeCloseTo(fit['bic'] as number, 6);
+
+    const labels = predict.stdout.trim().split('\n');
+    expect(labels[0]).toBe('label');
+    const got = labels.slice(1).map(Number);
+    expect(got).toHaveLength(40);
+    // Labels agree with the generating clusters up to renaming.
+    const same = got.every((l, i) => (l === got[0]) === (truth[i] === truth[0]));
+    expect(same).toBe(true);
+
+    expect(proba.stdout).toBe('');
+    const p = readFileSync(f('proba.csv'), 'utf8').trim().split('\n');
+    expect(p[0]).toBe('p0,p1');
+    for (const line of p.slice(1)) expect(line.split(',').map(Number).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+
+    const s1 = sample1.stdout.trim().split('\n');
+    expect(s1[0]).toBe('x,y');
+    expect(s1).toHaveLength(6);
+    // Same seed, same draws; --labels appends the component.
+    expect(sample2.stdout.trim().split('\n').map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['x,y', ...s1.slice(1)]);
+    expect(sample2.stdout.split('\n')[0]).toBe('x,y,component');
+
+    expect(inspect.stdout).toMatch(/components:\s+2/);
+    expect(inspect.stdout).toMatch(/columns:\s+2: x, y/);
+    expect(inspect.stdout).toContain('Covariance of component 1');
+  });
+
+  it('--standardize reports the same likelihood in original units, and score applies the saved scaling', async () => {
+    const r = await gmm(['fit', 'data.csv', '-k', '2', '--standardize', '--json', '-o', 'std.json']);
+    expect(r.code, r.stderr).toBe(0);
+    const std = JSON.parse(r.stdout) as Record<string, number>;
+    // Well separated clusters: both fits find the same mixture, so the
+    // likelihoods in original units agree (up to float32 EM differences).
+    expect(Math.abs(std['logLikelihood']! - (fit['logLikelihood'] as number))).toBeLessThan(0.05);
+    const saved = JSON.parse(readFileSync(f('std.json'), 'utf8')) as { standardize: { mean: number[]; scale: number[] } };
+    expect(saved.standardize.mean[1]).toBeCloseTo(rows.reduce((a, r2) => a + r2[1], 0) / 40, 10);
+    const score = await gmm(['score', 'std.json', 'data.csv', '--json']);
+    expect(score.code, score.stderr).toBe(0);
+    expect((JSON.parse(score.stdout) as Record<string, number>)['logLikelihood']).toBeCloseTo(std['logLikelihood']!, 6);
+  });
+});
+
+describe('gmm sweep', () => {
+  it('--json follows the contract, writes the best model and the plot', async () => {
+    const r = await gmm(['sweep', 'data.csv', '--k', '1..3', '--covariance', 'full,diag', '--workers', '0', '--json', '-o', 'best.json', '--plot', 'sweep.svg']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      criterion: string;
+      best: Record<string, unknown>;
+      results: Record<string, unknown>[];
+    };
+    expect(out.criterion).toBe('bic');
+    expect(Object.keys(out.best).sort()).toEqual(['aic', 'bic', 'covarianceType', 'k', 'logLikelihood']);
+    expect(out.best['k']).toBe(2);
+    expect(out.results).toHaveLength(6);
+    for (const row of out.results) {
+      for (const key of ['k', 'covarianceType', 'bic', 'aic', 'icl', 'logLikelihood', 'converged', 'iterations', 'seconds']) expect(row).toHaveProperty(key);
+    }
+    const bics = out.results.map((row) => row['bic'] as number);
+    expect(out.best['bic']).toBe(Math.min(...bics));
+    expect(readFileSync(f('sweep.svg'), 'utf8')).toContain(`best: k=2, ${out.best['covarianceType'] as string}`);
+    const best = JSON.parse(readFileSync(f('best.json'), 'utf8')) as { gmm: { k: number } };
+    expect(best.gmm.k).toBe(2);
+  });
+
+  it('Ctrl-C aborts with exit 130 and no output file', async () => {
+    // Enough work that the sweep is still running when the signal lands.
+    const big: string[] = ['a,b,c,d'];
+    for (let i = 0; i < 3000; i++) big.push([i % 7, (i * 13) % 11, (i * 7) % 5, Math.sin(i)].join(','));
+    writeFileSync(f('big.csv'), big.join('\n'));
+    const r = await gmm(['sweep', 'big.csv', '--k', '1..9', '--n-init', '5', '--max-iter', '1000', '--tol', '0', '--workers', '2', '-o', 'never.json'], {
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500),
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted/);
+    expect(existsSync(f('never.json'))).toBe(false);
+  });
+});
+
+describe('data input', () => {
+  it("reads JSON objects from stdin ('-') and a TSV file", async () => {
+    const json = JSON.stringify(rows.map(([x, y]) => ({ x, y })));
+    writeFileSync(f('data.tsv'), '"x"\t"y"\n' + rows.map((r) => r.join('\t')).join('\n'));
+    const runs = await Promise.all([
+      gmm(['fit', '-', '-k', '1', '--json'], { input: json }),
+      gmm(['fit', 'data.tsv', '-k', '1', '--json', '--columns', 'y']),
+    ]);
+    const meanX = rows.reduce((a, r) => a + r[0], 0) / 40;
+    const meanY = rows.reduce((a, r) => a + r[1], 0) / 40;
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const [a, c] = runs.map((r) => JSON.parse(r.stdout) as { means: number[][] });
+    expect(a!.means[0]![0]).toBeCloseTo(meanX, 5);
+    expect(a!.means[0]![1]).toBeCloseTo(meanY, 5);
+    expect(c!.means[0]).toHaveLength(1);
+    expect(c!.means[0]![0]).toBeCloseTo(meanY, 5);
+  });
+});
+
+describe('errors: one line, exit 2 for usage and data, no stack unless --debug', () => {
+  it('exits 2 with one line naming the problem (a sample; main.test.ts covers every case in-process)', async () => {
+    writeFileSync(f('nan.csv'), 'a,b\n1,2\n3,NaN\n');
+    writeFileSync(f('corrupt.json'), '{"format": "gmmkit.cli-model", "vers');
+    const cases: [string[], RegExp][] = [
+      [['fit', 'missing.csv', '-k', '2'], /cannot read missing\.csv: no such file/],
+      [['fit', 'nan.csv', '-k', '1'], /nan\.csv: row 2 \(line 3\), column 'b': value 'NaN' is not a finite number/],
+      [['fit', 'data.csv', '-k', '2', '--covariance', 'bogus'], /unknown covariance family 'bogus'/],
+      [['predict', 'corrupt.json', 'data.csv'], /corrupt\.json: not a model file: invalid JSON/],
+      [['fit', 'data.csv', '-k', '2', '--bogus'], /Unknown argument: bogus/],
+    ];
+    const runs = await all(cases.map(([args]) => () => gmm(args)));
+    runs.forEach((r, i) => expectOneLineError(r, 2, cases[i]![1]));
+  });
+
+  it('never overwrites without --force, never overwrites an input, leaves no partial file', async () => {
+    writeFileSync(f('keep.json'), 'precious');
+    const [refused, input, clash, failed] = await Promise.all([
+      gmm(['fit', 'data.csv', '-k', '2', '-o', 'keep.json']),
+      gmm(['predict', 'model.json', 'data.csv', '-o', 'data.csv', '--force']),
+      gmm(['fit', 'data.csv', '-k', '2', '-o', 'same.svg', '--plot', 'same.svg']),
+      gmm(['fit', 'nan.csv', '-k', '1', '-o', 'partial.json']),
+    ]);
+    expectOneLineError(refused, 2, /-o keep\.json: file exists \(use --force to overwrite it\)/);
+    expect(readFileSync(f('keep.json'), 'utf8')).toBe('precious');
+    expectOneLineError(input, 2, /refusing to overwrite the input file data\.csv/);
+    expect(readFileSync(f('data.csv'), 'utf8')).toBe(csv);
+    expectOneLineError(clash, 2, /-o and --plot both name same\.svg/);
+    expectOneLineError(failed, 2, /nan\.csv/);
+    expect(existsSync(f('partial.json'))).toBe(false);
+
+    const forced = await gmm(['fit', 'data.csv', '-k', '1', '-o', 'keep.json', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(f('keep.json'), 'utf8'))).toMatchObject({ format: 'gmmkit.cli-model' });
+  });
+
+  it('prints a stack trace only with --debug', async () => {
+    const r = await gmm(['fit', 'nan.csv', '-k', '1', '--debug']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(/^gmm: error: nan\.csv/);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('help and version', () => {
+  it('--help lists every command with examples; --version prints the version', async () => {
+    const [help, fitHelp, version] = await Promise.all([gmm(['--help']), gmm(['fit', '--help']), gmm(['--version'])]);
+    expect(help.code).toBe(0);
+    for (const c of ['fit', 'predict', 'score', 'sample', 'sweep', 'inspect']) expect(help.stdout).toContain(`gmm ${c}`);
+    expect(fitHelp.code).toBe(0);
+    expect(fitHelp.stdout).toContain('Examples:');
+    expect(fitHelp.stdout).toContain('--standardize');
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * main() in-process: the same code path as the binary (cli.test.ts runs that
+ * as a subprocess), used here for the many error cases so each costs
+ * milliseconds instead of a process start and a tfjs load.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '../src/commands/common.js';
+import { main } from '../src/main.js';
+import { commandSpecs, globalOptions } from '../src/spec.js';
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(...argv: string[]): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'),
+    err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'),
+    progress: () => undefined,
+    endProgress: () => undefined,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'gmm-main-'));
+const cwd = process.cwd();
+const rows = Array.from({ length: 12 }, (_, i) => [(i % 2) * 10 + Math.sin(i), (i % 2) * 5 + Math.cos(3 * i)]);
+
+beforeAll(async () => {
+  process.chdir(dir);
+  writeFileSync('data.csv', 'x,y\n' + rows.map((r) => r.join(',')).join('\n') + '\n');
+  const fit = await run('fit', 'data.csv', '-k', '2', '-o', 'model.json');
+  expect(fit.code, fit.stderr).toBe(0);
+});
+afterAll(() => process.chdir(cwd));
+
+function expectError(r: Captured, code: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^gmm: error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('data errors: file, row, column, value; exit 2', () => {
+  const files: Record<string, string> = {
+    'ragged.csv': 'a,b\n1,2\n3\n',
+    'nan.csv': 'a,b\n1,2\n3,NaN\n',
+    'inf.csv': 'a,b\n1,2\n3,-Infinity\n',
+    'blank.csv': 'a,b\n1,2\n,4\n',
+    'na.csv': 'a,b\n1,NA\n',
+    'empty.csv': '',
+    'header-only.csv': '"a","b"\n',
+    'species.csv': '"s","w","Species"\n1,2,"setosa"\n3,4,"virginica"\n',
+    'bad.json': '[{"a": 1}, {"a": "x"}]',
+    'ragged.ndjson': '[1, 2]\n[3]\n',
+    'ok.ndjson': '{"x": 1, "y": 2}\n{"x": 3, "y": 5}\n{"x": 4, "y": 1}\n',
+  };
+  beforeAll(() => {
+    for (const [name, text] of Object.entries(files)) writeFileSync(name, text);
+  });
+
+  const cases: [string[], RegExp][] = [
+    [['fit', 'missing.csv', '-k', '2'], /^gmm: error: cannot read missing\.csv: no such file$/],
+    [['fit', '.', '-k', '2'], /cannot read \.: it is a directory/],
+    [['fit', 'ragged.csv', '-k', '1'], /ragged\.csv: row 2 \(line 3\) has 1 field, expected 2/],
+    [['fit', 'nan.csv', '-k', '1'], /nan\.csv: row 2 \(line 3\), column 'b': value 'NaN' is not a finite number/],
+    [['fit', 'inf.csv', '-k', '1'], /inf\.csv: row 2 \(line 3\), column 'b': value '-Infinity' is not a finite number/],
+    [['fit', 'blank.csv', '-k', '1'], /blank\.csv: row 2 \(line 3\), column 'a': empty or missing value/],
+    [['fit', 'na.csv', '-k', '1'], /na\.csv: row 1 \(line 2\), column 'b': empty or missing value 'NA'/],
+    [['fit', 'empty.csv', '-k', '1'], /empty\.csv: empty input/],
+    [['fit', 'header-only.csv', '-k', '1'], /header-only\.csv: no data rows/],
+    [['fit', 'species.csv', '-k', '1'], /species\.csv: row 1 \(line 2\), column 'Species': value 'setosa' is not a number; .*--columns 1-2/],
+    [['fit', 'bad.json', '-k', '1'], /bad\.json: row 2, column 'a': value 'x' is not a number/],
+    [['fit', 'ragged.ndjson', '-k', '1'], /ragged\.ndjson: row 2 \(line 2\) has 1 values, expected 2/],
+    [['predict', 'model.json', 'nan.csv', '--columns', '1,2'], /nan\.csv: row 2 \(line 3\), column 'b'/],
+  ];
+  it.each(cases)('gmm %j', async (argv, pattern) => {
+    expectError(await run(...argv), 2, pattern);
+  });
+
+  it('reads NDJSON objects', async () => {
+    const r = await run('fit', 'ok.ndjson', '-k', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { means: number[][]; columns: string[] };
+    expect(out.columns).toEqual(['x', 'y']);
+    // k=1: the mean of the column (EM runs in float32).
+    expect(out.means[0]![0]).toBeCloseTo(8 / 3, 5);
+  });
+});
+
+describe('usage errors: exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['fit', 'data.csv', '-k', '0'], /-k must be an integer >= 1, got 0/],
+    [['fit', 'data.csv', '-k', '1.5'], /-k must be an integer >= 1, got 1\.5/],
+    [['fit', 'data.csv', '-k', 'many'], /-k must be an integer >= 1, got a non-number/],
+    [['fit', 'data.csv', '-k', '13'], /-k 13 exceeds the number of rows \(12\) in data\.csv/],
+    [['sweep', 'data.csv', '--k', '1..13'], /k = 13 exceeds the number of rows \(12\)/],
+    [['sweep', 'data.csv', '--k', '0..3'], /k/],
+    [['fit', 'data.csv', '-k', '2', '--covariance', 'bogus'], /unknown covariance family 'bogus' \(available: full, tied, diag, spherical\)/],
+    [['sweep', 'data.csv', '--covariance', 'full,bogus'], /unknown covariance family 'bogus'/],
+    [['fit', 'data.csv', '-k', '2', '--init', 'bogus'], /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data\)/],
+    [['sweep', 'data.csv', '--criterion', 'bogus'], /unknown criterion 'bogus' \(available: bic, aic, icl\)/],
+    [['fit', 'data.csv', '-k', '2', '--backend', 'bogus'], /unknown backend 'bogus' \(available: auto, tensorflow, wasm, cpu\)/],
+    [['fit', 'data.csv', '-k', '2', '--tol', '-1'], /--tol must be a finite number >= 0, got -1/],
+    [['fit', 'data.csv', '-k', '2', '--columns', 'z'], /--columns: no column named 'z' in data\.csv \(columns: "x", "y"\)/],
+    [['fit', 'data.csv', '-k', '2', '--columns', '3'], /--columns: column 3 is out of range: data\.csv has 2 columns/],
+    [['fit', 'data.csv', '-k', '2', '-o', '-'], /-o needs a file name/],
+    [['fit', 'data.csv', '-k', '2', '-o', 'no/such/dir/m.json'], /-o no\/such\/dir\/m\.json: directory no\/such\/dir does not exist/],
+    [['fit', 'data.csv', '-k', '2', '--plot', 'p.svg', '--columns', 'x'], /--plot draws 2 columns but the fit uses 1/],
+    [['fit', 'data.csv', '-k', '2', '--plugin', './nope.js'], /plugin module '\.\/nope\.js' not found/],
+    [['fit', 'data.csv'], /Missing required argument: k/],
+    [['fit'], /Not enough non-option arguments/],
+    [['sample', 'model.json'], /Missing required argument: n/],
+    [['fit', 'data.csv', '-k', '2', '--bogus'], /Unknown argument: bogus/],
+    [[], /name a command/],
+  ];
+  it.each(cases)('gmm %j', async (argv, pattern) => {
+    expectError(await run(...argv), 2, pattern);
+  });
+});
+
+describe('model file errors: exit 2', () => {
+  beforeAll(async () => {
+    const { readFileSync } = await import('node:fs');
+    const model = JSON.parse(readFileSync('model.json', 'utf8')) as { gmm: Record<string, unknown> } & Record<string, unknown>;
+    writeFileSync('corrupt.json', '{"format": "gmmkit.cli-model", "vers');
+    writeFileSync('newer.json', JSON.stringify({ ...model, version: 2 }));
+    writeFileSync('newer-gmm.json', JSON.stringify({ ...model, gmm: { ...model.gmm, version: 7 } }));
+    writeFileSync('notmodel.json', JSON.stringify({ hello: 1 }));
+    writeFileSync('badcols.json', JSON.stringify({ ...model, columns: ['x'] }));
+    writeFileSync('badweights.json', JSON.stringify({ ...model, gmm: { ...model.gmm, weights: [0.5] } }));
+    writeFileSync('eei.json', JSON.stringify({ ...model, gmm: { ...model.gmm, covarianceType: 'eei' }, plugins: ['./eei.js'] }));
+    writeFileSync('wide.csv', 'p,q,r\n1,2,3\n');
+  });
+  const cases: [string[], RegExp][] = [
+    [['predict', 'missing.json', 'data.csv'], /cannot read missing\.json: no such file/],
+    [['predict', 'corrupt.json', 'data.csv'], /corrupt\.json: not a model file: invalid JSON/],
+    [['score', 'newer.json', 'data.csv'], /newer\.json: model file schema version 2 is newer than this gmm supports \(1\)/],
+    [['score', 'newer-gmm.json', 'data.csv'], /newer-gmm\.json: .*7/],
+    [['inspect', 'notmodel.json'], /notmodel\.json: not a gmmkit model file/],
+    [['inspect', 'badcols.json'], /badcols\.json: corrupt model file: 'columns' must be 2 column names/],
+    [['inspect', 'badweights.json'], /badweights\.json: .*weights/],
+    [['inspect', 'eei.json'], /eei\.json: .*'eei'.*--plugin \.\/eei\.js/],
+    [['score', 'model.json', 'wide.csv'], /model\.json expects 2 columns \(x, y\) but wide\.csv has 3 columns \(p, q, r\); choose them with --columns/],
+    [['predict', 'model.json', 'wide.csv', '--columns', '1'], /model\.json expects 2 columns .* but wide\.csv has 1 selected columns/],
+  ];
+  it.each(cases)('gmm %j', async (argv, pattern) => {
+    expectError(await run(...argv), 2, pattern);
+  });
+
+  it('picks the model columns by name from wider data', async () => {
+    writeFileSync('wider.csv', 'extra,y,x\n' + rows.map((r) => `7,${r[1]},${r[0]}`).join('\n') + '\n');
+    const [a, b] = [await run('score', 'model.json', 'wider.csv', '--json'), await run('score', 'model.json', 'data.csv', '--json')];
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
+  });
+});
+
+describe('commandSpecs', () => {
+  it('every spec option is accepted by the parser (docs can enumerate them)', async () => {
+    const names = new Set<string>();
+    for (const spec of commandSpecs) {
+      for (const o of spec.options) names.add(`${spec.name} --${o.name}`);
+      const help = await run(spec.name, '--help');
+      expect(help.code).toBe(0);
+      for (const o of spec.options) expect(help.stdout, `${spec.name} --${o.name}`).toContain(o.name.length === 1 ? `-${o.name}` : `--${o.name}`);
+      for (const g of globalOptions) expect(help.stdout).toContain(`--${g.name}`);
+    }
+    expect(names.size).toBeGreaterThan(30);
+  });
+});
