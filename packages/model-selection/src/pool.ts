@@ -50,20 +50,22 @@ export function runPool(opts: PoolOptions): Promise<void> {
     const running = new Map<Worker, CellSpec>();
     let settled = false;
     let respawns = 0;
+    const exiting: Promise<number>[] = [];
 
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      const exits = [...workers].map((w) => w.terminate().catch(() => 0));
-      void Promise.all(exits).then(() => (err === undefined ? resolve() : reject(err)));
+      for (const w of workers) exiting.push(w.terminate().catch(() => 0));
+      // Retired workers too: settle only once every thread has exited.
+      void Promise.all(exiting).then(() => (err === undefined ? resolve() : reject(err)));
     };
     const onAbort = (): void => finish(new AbortedError('sweep aborted'));
 
     const retire = (w: Worker): void => {
       workers.delete(w);
       running.delete(w);
-      void w.terminate();
+      exiting.push(w.terminate().catch(() => 0));
     };
 
     const dispatch = (w: Worker): void => {

@@ -108,6 +108,7 @@ describe('sweep mechanics', () => {
     try {
       expect(a.workers).toBe(0);
       expect(b.workers).toBe(2);
+      expect(activeWorkerCount()).toBe(0); // a finished sweep leaves no thread behind
       expect(strip(b.rows)).toEqual(strip(a.rows));
       expect(b.best).toMatchObject({
         k: a.best.k,
