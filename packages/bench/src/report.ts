@@ -74,6 +74,10 @@ export interface Table {
   title: string;
   headers: string[];
   rows: string[][];
+  /** Column alignment (default: first column left, the rest right). */
+  align?: ('l' | 'r')[];
+  /** A line printed under the table. */
+  footnote?: string;
 }
 
 const fmtMs = (ms: number | undefined): string =>
@@ -114,8 +118,12 @@ export function buildTables(res: BenchResults): Table[] {
   if (res.perIter) {
     const p = res.perIter;
     const impls = implementations(p.families.map((f) => f.entries));
+    const iters = Object.entries(p.iters)
+      .map(([impl, n]) => `${impl}: ${n}`)
+      .join(', ');
     tables.push({
       title: `Per-iteration EM time, ms (ratio vs ${SKLEARN}): N=${p.n}, D=${p.d}, K=${p.k}`,
+      footnote: `EM iterations per timed fit: ${iters}.`,
       headers: ['family', ...impls],
       rows: p.families.map((f) => {
         const ref = f.entries.find((m) => m.implementation === SKLEARN)?.msPerIter;
@@ -152,6 +160,7 @@ export function buildTables(res: BenchResults): Table[] {
     tables.push({
       title: `Sweep k=${s.ks[0]}..${s.ks[s.ks.length - 1]} x ${s.families.length} families (BIC): N=${s.n}, D=${s.d}`,
       headers: ['implementation', 'total ms', `vs ${SKLEARN}`, 'note'],
+      align: ['l', 'r', 'r', 'l'],
       rows: s.entries.map((m) => [
         m.implementation,
         m.skipped !== undefined ? `skipped: ${m.skipped}` : fmtMs(m.ms),
@@ -165,6 +174,7 @@ export function buildTables(res: BenchResults): Table[] {
     tables.push({
       title: `Peak resident memory, ${l.family} fit: N=${l.n}, D=${l.d}, K=${l.k}, ${l.iters} iterations (goal < ${fmtBytes(l.goalBytes)})`,
       headers: ['implementation', 'peak RSS', 'fit ms', 'note'],
+      align: ['l', 'r', 'r', 'l'],
       rows: l.entries.map((m) => [
         m.implementation,
         m.skipped !== undefined ? `skipped: ${m.skipped}` : fmtBytes(m.peakRssBytes),
@@ -197,7 +207,7 @@ export function renderMarkdownTable(table: Table): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   return [
     `| ${table.headers.map(esc).join(' | ')} |`,
-    `|${table.headers.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    `|${table.headers.map((_, i) => ((table.align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? ' --- ' : ' ---: ')).join('|')}|`,
     ...table.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n');
 }
@@ -291,7 +301,7 @@ function machineTable(res: BenchResults): Table {
   ];
   if (sk.unsetForPython && sk.unsetForPython.length > 0)
     rows.push(['unset for python only', sk.unsetForPython.join(', ')]);
-  return { title: 'Machine', headers: ['', ''], rows };
+  return { title: 'Machine', headers: ['', ''], align: ['l', 'l'], rows };
 }
 
 export function renderStdout(res: BenchResults): string {
@@ -340,12 +350,7 @@ export function renderMarkdown(res: BenchResults): string {
   ];
   for (const t of buildTables(res)) {
     out.push(`## ${t.title}`, '', renderMarkdownTable(t), '');
-  }
-  if (res.perIter) {
-    const iters = Object.entries(res.perIter.iters)
-      .map(([impl, n]) => `${impl}: ${n}`)
-      .join(', ');
-    out.push(`EM iterations per timed fit: ${iters}.`, '');
+    if (t.footnote !== undefined) out.push(t.footnote, '');
   }
   const targets = targetLines(res);
   if (targets.length > 0) out.push('## Targets', '', ...targets.map((t) => `- ${t}`), '');

@@ -209,7 +209,7 @@ describe('same-work check', () => {
           ],
         },
       ],
-      10,
+      { 'gmmkit (wasm)': 10, [SKLEARN]: 10 },
     );
     expect(notes).toHaveLength(2);
     expect(notes[0]).toContain('mclust, full: converged exactly after 4 iterations');
