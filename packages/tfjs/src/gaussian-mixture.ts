@@ -16,7 +16,7 @@ import {
 import { createGmmContainer } from './container.js';
 import { columnMeans, toMatrix, type Matrix } from './data.js';
 import { DEFAULT_CHUNK_SIZE, runEm, statsFromResponsibilities, uploadBlocks, weightedLogProb, type EmResult, type RowBlocks } from './engine.js';
-import { initBackend, tf } from './runtime/index.js';
+import { currentBackend, initBackend, tf } from './runtime/index.js';
 import type { BackendName, DataInput, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
@@ -129,8 +129,8 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
 
 /**
  * Precisions in the family's layout (scikit-learn's precisions_init) to
- * covariances: blocks of [d, d] are factored by Cholesky, anything else
- * (diagonal, spherical, ...) holds precisions element-wise.
+ * covariances: layouts ending in [d, d] blocks (full, tied) are factored by
+ * Cholesky; any other layout (diag, spherical, ...) holds precisions element-wise.
  */
 function covariancesFromPrecisions(family: CovarianceFamily, precisions: Float64Array, k: number, d: number): Float64Array {
   const shape = family.covarianceShape(k, d);
@@ -140,7 +140,9 @@ function covariancesFromPrecisions(family: CovarianceFamily, precisions: Float64
     );
   }
   let factors: Float64Array;
-  const matrixBlocks = shape.length >= 2 && shape[shape.length - 1] === d && shape[shape.length - 2] === d;
+  // Probe the layout at k=2, d=3 so a [k, d] layout is never mistaken for [d, d] blocks when k == d.
+  const probe = family.covarianceShape(2, 3);
+  const matrixBlocks = probe.length >= 2 && probe[probe.length - 1] === 3 && probe[probe.length - 2] === 3;
   if (matrixBlocks) {
     const count = precisions.length / (d * d);
     factors = new Float64Array(precisions.length);
@@ -227,7 +229,8 @@ export class GaussianMixture {
     const presetCovariances =
       this.o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(this._family, this.o.precisionsInit, k, d);
 
-    await initBackend(this.o.backend, this.container);
+    // The backend already initialized wins over GMM_BACKEND unless one is named explicitly.
+    await initBackend(this.o.backend ?? currentBackend(), this.container);
     const ctx: PluginContext = { tf, k, d };
     const center = columnMeans(m);
     const blocks = uploadBlocks(tf, m.data, n, d, center, this.o.chunkSize);
@@ -240,6 +243,8 @@ export class GaussianMixture {
           ? this.centeredParams(center)
           : this.initialParameters(blocks, centered, center, ctx, restart, presetCovariances);
         const result = runEm(tf, this._family, blocks, init, this.o, ctx);
+        // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
+        // (scikit-learn reports the last restart's).
         if (best === undefined || result.lowerBound > best.lowerBound) best = result;
       }
       const p = best!.params;
@@ -522,7 +527,7 @@ export class GaussianMixture {
       lowerBoundHistory: [...j.lowerBoundHistory],
       nSamples: j.nSamples,
     };
-    await initBackend(options.backend, container);
+    await initBackend(options.backend ?? currentBackend(), container);
     return model;
   }
 

@@ -158,6 +158,9 @@ describe('GaussianMixture end to end', () => {
     const fixed = await GaussianMixture.fromJSON(json);
     expect(g.state.lowerBoundHistory[0]!).toBeCloseTo(fixed.score(iris.X), 4);
     await expect(new GaussianMixture({ nComponents: 3, meansInit: [[1, 2], [1, 2], [1, 2]] }).fit(iris.X)).rejects.toThrow(/meansInit has 2 features/);
+    // k == d: a [k, d] diag layout must not be read as [d, d] matrices
+    const square = await new GaussianMixture({ nComponents: 2, covarianceType: 'diag', precisionsInit: [[1, 4], [0.5, 2]], maxIter: 1 }).fit([[0, 1], [1, 0], [2, 2], [3, 1]]);
+    expect(square.state.nIter).toBe(1);
     await expect(new GaussianMixture({ nComponents: 1, precisionsInit: [[[1, 2], [2, 1]]] }).fit([[1, 2], [3, 4], [5, 7]])).rejects.toThrow(/positive definite/);
   });
 

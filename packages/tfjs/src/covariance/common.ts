@@ -1,6 +1,6 @@
 // Helpers shared by the built-in covariance families, exported so a plugin
 // author can write a new family (e.g. mclust's EEI) from the same parts.
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor3D } from '@tensorflow/tfjs-core';
 import {
   InvalidArgumentError,
   SingularCovarianceError,
@@ -41,7 +41,7 @@ export function accumulateMoments(
   resp: Tensor2D,
   ctx: { k: number; d: number; reference?: Float64Array | undefined },
   raw: (b: BlockTensors) => Tensor,
-  about?: (b: BlockTensors & { dev: import('@tensorflow/tfjs-core').Tensor3D }) => Tensor,
+  about?: (b: BlockTensors & { dev: Tensor3D }) => Tensor,
 ): SufficientStatistics {
   const reference = about === undefined ? undefined : ctx.reference;
   const [nk, sumX, second] = downloadAll(tf, () => {
@@ -56,7 +56,7 @@ export function accumulateMoments(
 }
 
 /** Downloads several tensors computed inside `fn` to float64 and frees everything `fn` allocated. */
-export function downloadAll(tf: Tf, fn: () => import('@tensorflow/tfjs-core').Tensor[]): Float64Array[] {
+export function downloadAll(tf: Tf, fn: () => Tensor[]): Float64Array[] {
   const ts = tf.tidy(fn);
   try {
     return ts.map((t) => Float64Array.from(t.dataSync()));
@@ -80,7 +80,7 @@ export function transposedMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): { respT:
  * Deviations of a block from per-component reference points, [k, n, d]:
  * dev[j, i] = x_i - reference_j. Call inside tf.tidy.
  */
-export function deviations(tf: Tf, x: Tensor2D, reference: Float64Array, k: number, d: number): import('@tensorflow/tfjs-core').Tensor3D {
+export function deviations(tf: Tf, x: Tensor2D, reference: Float64Array, k: number, d: number): Tensor3D {
   return tf.sub(tf.expandDims(x, 0), tf.tensor3d(Float32Array.from(reference), [k, 1, d]));
 }
 
@@ -96,7 +96,7 @@ export function meanOffsets(means: Float64Array, stats: SufficientStatistics): F
 }
 
 /** Downloads a tensor computed inside `fn` to float64 and frees everything `fn` allocated. */
-export function download(tf: Tf, fn: () => import('@tensorflow/tfjs-core').Tensor): Float64Array {
+export function download(tf: Tf, fn: () => Tensor): Float64Array {
   const t = tf.tidy(fn);
   try {
     return Float64Array.from(t.dataSync());
@@ -240,6 +240,6 @@ export function firstMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): { nk: Float64
 }
 
 /** Σ_i r_ik (x_ij - m_kj)² ([k, d]) from deviations dev [k, n, d]. */
-export function diagonalSecondMomentsAbout(tf: Tf, b: BlockTensors & { dev: import('@tensorflow/tfjs-core').Tensor3D }): Tensor {
+export function diagonalSecondMomentsAbout(tf: Tf, b: BlockTensors & { dev: Tensor3D }): Tensor {
   return tf.sum(tf.mul(tf.square(b.dev), tf.expandDims(b.respT, 2)), 1);
 }
