@@ -26,7 +26,8 @@ type PeerCtor = new (opts: {
   bufferSize: number;
 }) => PeerModel;
 
-export type PeerLoad = { ok: true; ctor: PeerCtor; version: string } | { ok: false; reason: string };
+export type PeerLoad =
+  { ok: true; ctor: PeerCtor; version: string; choleskyTools: string } | { ok: false; reason: string };
 
 export function loadPeer(): PeerLoad {
   const require = createRequire(import.meta.url);
@@ -38,7 +39,16 @@ export function loadPeer(): PeerLoad {
     // package.json is not in its "exports": read it next to the resolved entry (script/index.js).
     const pkgPath = join(dirname(require.resolve('gaussian-mixture-model')), '..', 'package.json');
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string };
-    return { ok: true, ctor, version: pkg.version };
+    // Where its undeclared dependency came from (a packageExtensions install, or NODE_PATH).
+    const fromPeer = createRequire(require.resolve('gaussian-mixture-model'));
+    const cholPath = fromPeer.resolve('cholesky-tools/package.json');
+    const chol = JSON.parse(readFileSync(cholPath, 'utf8')) as { version: string };
+    return {
+      ok: true,
+      ctor,
+      version: pkg.version,
+      choleskyTools: `cholesky-tools ${chol.version} from ${dirname(cholPath)}`,
+    };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     if (msg.includes('cholesky-tools')) {

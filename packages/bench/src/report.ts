@@ -46,7 +46,7 @@ export interface BenchResults {
   references: {
     sklearn: SklearnEnv;
     mclust: MclustEnv;
-    peer: { available: boolean; version?: string; reason?: string };
+    peer: { available: boolean; version?: string; reason?: string; choleskyTools?: string };
   };
   perIter?: {
     n: number;
@@ -295,7 +295,7 @@ function machineTable(res: BenchResults): Table {
     [
       PEER,
       res.references.peer.available
-        ? (res.references.peer.version ?? '')
+        ? `${res.references.peer.version ?? ''}${res.references.peer.choleskyTools ? ` (with ${res.references.peer.choleskyTools})` : ''}`
         : `not available: ${res.references.peer.reason ?? ''}`,
     ],
   ];

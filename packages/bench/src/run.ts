@@ -426,7 +426,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       sklearn: ctx.sklearn,
       mclust: ctx.mclust,
       peer: ctx.peer.ok
-        ? { available: true, version: ctx.peer.version }
+        ? { available: true, version: ctx.peer.version, choleskyTools: ctx.peer.choleskyTools }
         : { available: false, reason: ctx.peer.reason },
     },
     notes: ctx.notes,
