@@ -166,6 +166,68 @@ describe('model file errors: exit 2', () => {
   });
 });
 
+describe('outputs', () => {
+  it('leaves no partial file when the command fails, and rejects clashing outputs', async () => {
+    const { existsSync } = await import('node:fs');
+    writeFileSync('nan2.csv', 'a,b\n1,2\n3,NaN\n');
+    expectError(await run('fit', 'nan2.csv', '-k', '1', '-o', 'partial.json', '--plot', 'partial.svg'), 2, /nan2\.csv/);
+    expect(existsSync('partial.json') || existsSync('partial.svg')).toBe(false);
+    expectError(await run('fit', 'data.csv', '-k', '2', '-o', 'same.svg', '--plot', './same.svg'), 2, /-o and --plot both name \.\/same\.svg/);
+  });
+
+  it('sample: same seed, same rows; --labels appends the component; -o - is stdout', async () => {
+    const a = await run('sample', 'model.json', '-n', '4', '--seed', '9');
+    const b = await run('sample', 'model.json', '-n', '4', '--seed', '9', '--labels', '-o', '-');
+    const c = await run('sample', 'model.json', '-n', '4', '--seed', '10');
+    for (const r of [a, b, c]) expect(r.code, r.stderr).toBe(0);
+    const rowsA = a.stdout.trim().split('\n');
+    expect(rowsA[0]).toBe('x,y');
+    expect(b.stdout.trim().split('\n').map((l) => l.split(',').slice(0, 2).join(','))).toEqual(rowsA);
+    expect(b.stdout.split('\n')[0]).toBe('x,y,component');
+    expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  it('fit --plot on more than two columns needs --plot-columns and then draws them', async () => {
+    writeFileSync('three.csv', 'a,b,c\n' + rows.map((r) => `${r[0]},${r[1]},${r[0]! - r[1]!}`).join('\n') + '\n');
+    expectError(await run('fit', 'three.csv', '-k', '2', '--plot', 'three.svg'), 2, /--plot-columns/);
+    const ok = await run('fit', 'three.csv', '-k', '2', '--plot', 'three.svg', '--plot-columns', 'c,1');
+    expect(ok.code, ok.stderr).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    const svg = readFileSync('three.svg', 'utf8');
+    expect(svg).toContain('>c<');
+    expect(svg).toContain('>a<');
+  });
+});
+
+describe('--plugin', () => {
+  beforeAll(() => {
+    writeFileSync(
+      'plugin.mjs',
+      `export default {
+        initializers: [{ name: 'first-rows', description: 'the first k rows as means', initialize: ({ data, k, d }) => ({ kind: 'means', means: data.slice(0, k * d) }) }],
+        criteria: [{ name: 'half-bic', description: 'BIC / 2', score: ({ logLikelihood, n, nParameters }) => (-2 * logLikelihood + nParameters * Math.log(n)) / 2 }],
+      };`,
+    );
+  });
+
+  it('registers an initializer usable by fit --init, recorded in the model file', async () => {
+    const without = await run('fit', 'data.csv', '-k', '2', '--init', 'first-rows');
+    expectError(without, 2, /unknown initializer 'first-rows'/);
+    const r = await run('fit', 'data.csv', '-k', '2', '--init', 'first-rows', '--plugin', './plugin.mjs', '-o', 'plugged.json', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    expect(JSON.parse(readFileSync('plugged.json', 'utf8'))).toMatchObject({ plugins: ['./plugin.mjs'], gmm: { options: { initParams: 'first-rows' } } });
+  });
+
+  it('registers a criterion and an initializer that sweep workers load too', async () => {
+    const r = await run('sweep', 'data.csv', '--k', '1..2', '--covariance', 'full', '--criterion', 'half-bic', '--init', 'first-rows', '--workers', '2', '--plugin', './plugin.mjs', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { criterion: string; results: { bic: number }[] };
+    expect(out.criterion).toBe('half-bic');
+    expect(out.results).toHaveLength(2);
+  });
+});
+
 describe('commandSpecs', () => {
   it('every spec option is accepted by the parser (docs can enumerate them)', async () => {
     const names = new Set<string>();
