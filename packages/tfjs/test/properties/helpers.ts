@@ -124,8 +124,9 @@ export function runs(base: number): number {
  */
 export function precisionsOf(gm: GaussianMixture): number[] {
   const { k, d, covariances } = gm.state;
-  const shape = gm.family.covarianceShape(k, d);
-  const matrix = shape.length >= 2 && shape[shape.length - 1] === d && shape[shape.length - 2] === d;
+  // Probe the layout at k=2, d=3 so a [k, d] layout is not mistaken for [d, d] blocks when k == d.
+  const probe = gm.family.covarianceShape(2, 3);
+  const matrix = probe.length >= 2 && probe[probe.length - 1] === 3 && probe[probe.length - 2] === 3;
   if (!matrix) return Array.from(covariances, (v) => 1 / v);
   const out: number[] = [];
   for (let b = 0; b < covariances.length / (d * d); b++) {

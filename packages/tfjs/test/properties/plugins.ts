@@ -7,14 +7,16 @@
 //    covariances, used to show the monotonicity property has teeth.
 import type { CovarianceFamily, Initializer, MixtureParameters, SufficientStatistics } from '@gmmkit/core';
 import {
+  accumulateMoments,
   addStatistics,
   axisAlignedKernel,
   checkPositive,
   checkValues,
-  diagonalSecondMoments,
-  firstMoments,
+  diagonalSecondMomentsAbout,
+  diagonalSecondMomentsOf,
   inverseSqrt,
   inverseSquare,
+  meanOffsets,
   singularCovarianceError,
   weightsAndMeans,
 } from '../../src/index.js';
@@ -31,19 +33,22 @@ export const eeiFamily: CovarianceFamily = {
   mclustName: 'EEI',
   covarianceShape: (_k, d) => [d],
   nCovarianceParameters: (_k, d) => d,
-  accumulate(x, resp, { tf }): SufficientStatistics {
-    const { nk, sumX } = firstMoments(tf, x, resp);
-    return { n: x.shape[0], nk, sumX, second: diagonalSecondMoments(tf, x, resp) };
+  // Σ r x² about the origin, or about ctx.reference when the engine asks
+  // (float32 accuracy for small components far from the centre).
+  accumulate(x, resp, ctx): SufficientStatistics {
+    const { tf } = ctx;
+    return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b), (b) => diagonalSecondMomentsAbout(tf, b));
   },
   merge: addStatistics,
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);
+    const delta = meanOffsets(means, stats); // μ_k - m_k (m_k = 0 for raw moments)
     let total = 0;
     for (let j = 0; j < k; j++) total += nk[j]!;
     const covariances = new Float64Array(d);
-    // Pooled within-component scatter: Σ_k Σ_i r_ik (x_ij - μ_kj)² = Σ_k (Σ_i r_ik x_ij² - n_k μ_kj²).
+    // Pooled within-component scatter: Σ_k Σ_i r_ik (x_ij - μ_kj)² = Σ_k (Σ_i r_ik (x_ij - m_kj)² - n_k δ_kj²).
     for (let j = 0; j < k; j++)
-      for (let c = 0; c < d; c++) covariances[c] += stats.second[j * d + c]! - nk[j]! * means[j * d + c]! ** 2;
+      for (let c = 0; c < d; c++) covariances[c] += stats.second[j * d + c]! - nk[j]! * delta[j * d + c]! ** 2;
     for (let c = 0; c < d; c++) {
       covariances[c] = covariances[c]! / total + regCovar;
       if (!(covariances[c]! > 0) || !Number.isFinite(covariances[c]!)) throw singularCovarianceError('eei', regCovar);

@@ -1,0 +1,218 @@
+// Properties 3 and 4: EM commutes with row permutations and with affine
+// maps of the data, given the same (correspondingly mapped) initial
+// parameters. For every registered family x initializer, the initializer
+// produces the initial parameters (a one-iteration fit), which are then
+// passed explicitly (weightsInit / meansInit / precisionsInit) to both fits.
+import { invertLowerTriangular, matMul, transpose, tryCholesky, trySpdInverse, type Container } from '@gmmkit/core';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GaussianMixture, initBackend, type GaussianMixtureConfig } from '../../src/index.js';
+import { caseArb, permutation, type Dataset, type FitChoice } from './arbitraries.js';
+import { EPS32, check, fitOptions, fitOrDiscard, grid, precisionsOf, rowsOf, runs, testContainer } from './helpers.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+const container = testContainer();
+
+/** EM iterations compared: few, so EM's own amplification of rounding (unstable directions) stays bounded. */
+const ITERATIONS = 5;
+
+/**
+ * Initial parameters from the cell's initializer (one EM iteration after it),
+ * and the options that start EM from them and run exactly ITERATIONS
+ * iterations (tol = 0 never declares convergence early, so both fits do
+ * the same number of steps).
+ */
+async function startingPoint(
+  ds: Dataset,
+  fit: FitChoice,
+  family: string,
+  init: string,
+  c: Container,
+): Promise<{ base: GaussianMixtureConfig; weights: number[]; means: number[][]; precisions: number[] }> {
+  const options = fitOptions(ds, fit, family, init, c);
+  const gm0 = await fitOrDiscard(new GaussianMixture({ ...options, maxIter: 1, nInit: 1 }), ds.rows);
+  return {
+    base: { ...options, nInit: 1, tol: 0, maxIter: ITERATIONS },
+    weights: Array.from(gm0.state.weights),
+    means: rowsOf(gm0.state.means, ds.d),
+    precisions: precisionsOf(gm0),
+  };
+}
+
+/**
+ * Compares model `b` mapped back by x -> (x - shift) / scale with model `a`
+ * (fitted to `rows`), in a's own metric: means as Mahalanobis distances under
+ * a's covariance, covariances as ‖L⁻¹ Σ_b L⁻ᵀ - I‖_max (Σ_a = L Lᵀ),
+ * weights absolutely, the lower bound after removing d ln|scale|.
+ *
+ * Tolerance, derived from float32 as for property 1 (monotone.test.ts):
+ * permuting or rescaling the rows changes only the rounding of float32 ops
+ * (unit roundoff EPS32/2, error growth ~√n over n rows). Component k's
+ * rounding is relative to the magnitudes it is computed from, the centred
+ * rows around it, ~ tr Σ_k + ‖μ_k - m‖² (m = the data mean, the engine's
+ * centre), and the whitened metric divides by Σ_k: amplification
+ * κ_k = (tr Σ_k + ‖μ_k - m‖²) tr(Σ_k⁻¹) (large for near-singular data and for
+ * components collapsed onto a few rows). EM then carries the perturbation
+ * through ITERATIONS steps, each of which can grow it (about 2x per step in
+ * unstable directions, e.g. a symmetric split of one cluster): allowance
+ * 2^ITERATIONS, and 2 for the two runs. So τ = 2^(ITERATIONS+1) EPS32 √n and
+ *   component k's mean and covariance: τ κ_k; weights: τ max_k κ_k;
+ *   lower bound: τ (|L| + d + Σ_k w_k κ_k).
+ * Returns the lower-bound tolerance for callers comparing log-likelihoods.
+ */
+function expectSameModel(
+  a: GaussianMixture,
+  rows: readonly (readonly number[])[],
+  b: GaussianMixture,
+  shift: readonly number[],
+  scale: number,
+): number {
+  const { k, d } = a.state;
+  const n = rows.length;
+  expect(b.state.k).toBe(k);
+  expect(b.state.nIter).toBe(a.state.nIter);
+  const tau = 2 ** (ITERATIONS + 1) * EPS32 * Math.sqrt(n);
+  const centre = new Float64Array(d);
+  for (const row of rows) for (let j = 0; j < d; j++) centre[j] += row[j]! / n;
+  const fa = a.fullCovariances();
+  const fb = b.fullCovariances();
+  const problems: string[] = [];
+  let kappaMax = 0;
+  let kappaMean = 0;
+  for (let c = 0; c < k; c++) {
+    const sa = fa.subarray(c * d * d, (c + 1) * d * d);
+    const inv = trySpdInverse(sa, d);
+    const l = tryCholesky(sa, d);
+    if (inv === null || l === null) throw new Error(`covariance ${c} of the reference fit is not SPD`);
+    let size = 0;
+    let trInv = 0;
+    for (let j = 0; j < d; j++) {
+      size += sa[j * d + j]! + (a.state.means[c * d + j]! - centre[j]!) ** 2;
+      trInv += inv[j * d + j]!;
+    }
+    const kappa = size * trInv;
+    kappaMax = Math.max(kappaMax, kappa);
+    kappaMean += a.state.weights[c]! * kappa;
+    const li = invertLowerTriangular(l, d);
+    const delta = new Float64Array(d);
+    for (let j = 0; j < d; j++) delta[j] = (b.state.means[c * d + j]! - shift[j]!) / scale - a.state.means[c * d + j]!;
+    const dMean = Math.hypot(...matMul(li, delta, d, d, 1));
+    const sb = fb.subarray(c * d * d, (c + 1) * d * d).map((v) => v / (scale * scale));
+    const w = matMul(matMul(li, sb, d, d, d), transpose(li, d, d), d, d, d);
+    let dCov = 0;
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) dCov = Math.max(dCov, Math.abs(w[i * d + j]! - (i === j ? 1 : 0)));
+    if (!(dMean <= tau * kappa)) problems.push(`mean ${c}: whitened distance ${dMean} > ${tau * kappa} (kappa ${kappa})`);
+    if (!(dCov <= tau * kappa)) problems.push(`covariance ${c}: whitened difference ${dCov} > ${tau * kappa} (kappa ${kappa})`);
+  }
+  let dWeight = 0;
+  for (let c = 0; c < k; c++) dWeight = Math.max(dWeight, Math.abs(b.state.weights[c]! - a.state.weights[c]!));
+  if (!(dWeight <= tau * kappaMax)) problems.push(`weights differ by ${dWeight} > ${tau * kappaMax}`);
+  const boundTol = tau * (Math.abs(a.state.lowerBound) + d + kappaMean);
+  const dBound = Math.abs(b.state.lowerBound + d * Math.log(Math.abs(scale)) - a.state.lowerBound);
+  if (!(dBound <= boundTol)) problems.push(`lower bounds differ by ${dBound} > ${boundTol}`);
+  if (problems.length > 0) throw new Error(`models differ: ${problems.join('; ')}`);
+  return boundTol;
+}
+
+describe('property 3: shuffling the rows does not change the fitted model', () => {
+  for (const { family, init } of grid(container)) {
+    const name = `shuffle ${family} x ${init}`;
+    it(name, async () => {
+      await check(
+        name,
+        fc.asyncProperty(caseArb(), fc.integer({ min: 0, max: 0x7fffffff }), async ({ ds, fit }, permSeed) => {
+          const start = await startingPoint(ds, fit, family, init, container);
+          const options = { ...start.base, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions };
+          const a = await fitOrDiscard(new GaussianMixture(options), ds.rows);
+          const shuffled = permutation(ds.n, permSeed).map((i) => ds.rows[i]!);
+          const b = await fitOrDiscard(new GaussianMixture(options), shuffled);
+          expectSameModel(a, ds.rows, b, new Array<number>(ds.d).fill(0), 1);
+          // Same model, so the same per-row predictions once un-permuted.
+          const inverse = permutation(ds.n, permSeed);
+          const pa = a.predict(ds.rows);
+          const pb = b.predict(shuffled);
+          let disagree = 0;
+          inverse.forEach((src, i) => (disagree += pa[src] === pb[i] ? 0 : 1));
+          // Rows on a decision boundary may flip within the tolerance; none should elsewhere.
+          expect(disagree).toBeLessThanOrEqual(Math.ceil(0.02 * ds.n));
+        }),
+        runs(5),
+      );
+    });
+  }
+});
+
+// Affine maps: x -> c x + t, with t up to 1e4 data scales from the data and c in ±[1e-2, 1e2].
+const translationArb = fc.array(
+  fc.tuple(fc.integer({ min: -8, max: 16 }), fc.boolean()).map(([e, neg]) => (neg ? -1 : 1) * 10 ** (e / 4)),
+  { minLength: 4, maxLength: 4 },
+);
+const scaleArb = fc.tuple(fc.integer({ min: -8, max: 8 }), fc.boolean()).map(([e, neg]) => (neg ? -1 : 1) * 10 ** (e / 4));
+
+describe('property 4: translating / scaling the data maps the fitted model accordingly', () => {
+  for (const { family, init } of grid(container)) {
+    const tName = `translate ${family} x ${init}`;
+    it(tName, async () => {
+      await check(
+        tName,
+        fc.asyncProperty(caseArb(), translationArb, async ({ ds, fit }, tRel) => {
+          const start = await startingPoint(ds, fit, family, init, container);
+          const t = tRel.slice(0, ds.d).map((v) => v * ds.scale);
+          const a = await fitOrDiscard(
+            new GaussianMixture({ ...start.base, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions }),
+            ds.rows,
+          );
+          const moved = ds.rows.map((row) => row.map((v, j) => v + t[j]!));
+          const b = await fitOrDiscard(
+            new GaussianMixture({
+              ...start.base,
+              weightsInit: start.weights,
+              meansInit: start.means.map((m) => m.map((v, j) => v + t[j]!)),
+              precisionsInit: start.precisions,
+            }),
+            moved,
+          );
+          const tol = expectSameModel(a, ds.rows, b, t, 1);
+          // The log-likelihood is unchanged (mean per row, as the lower bound).
+          expect(Math.abs(b.score(moved) - a.score(ds.rows))).toBeLessThanOrEqual(tol);
+        }),
+        runs(4),
+      );
+    });
+
+    const sName = `scale ${family} x ${init}`;
+    it(sName, async () => {
+      await check(
+        sName,
+        fc.asyncProperty(caseArb(), scaleArb, async ({ ds, fit }, c) => {
+          const start = await startingPoint(ds, fit, family, init, container);
+          const a = await fitOrDiscard(
+            new GaussianMixture({ ...start.base, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions }),
+            ds.rows,
+          );
+          const scaled = ds.rows.map((row) => row.map((v) => c * v));
+          // Everything in data units scales: means by c, covariances and regCovar by c², precisions by 1/c².
+          const b = await fitOrDiscard(
+            new GaussianMixture({
+              ...start.base,
+              regCovar: (start.base.regCovar ?? 0) * c * c,
+              weightsInit: start.weights,
+              meansInit: start.means.map((m) => m.map((v) => c * v)),
+              precisionsInit: start.precisions.map((p) => p / (c * c)),
+            }),
+            scaled,
+          );
+          const tol = expectSameModel(a, ds.rows, b, new Array<number>(ds.d).fill(0), c);
+          // The total log-likelihood shifts by -n d ln|c| (tolerance: per row as the lower bound, times n).
+          const llA = a.score(ds.rows) * ds.n;
+          const llB = b.score(scaled) * ds.n;
+          expect(Math.abs(llB - (llA - ds.n * ds.d * Math.log(Math.abs(c))))).toBeLessThanOrEqual(ds.n * tol);
+        }),
+        runs(4),
+      );
+    });
+  }
+});
