@@ -296,7 +296,14 @@ export class GaussianMixture {
       params = { weights: Float64Array.from(this.o.weightsInit), means: meansInit, covariances: presetCovariances };
     } else {
       const rng = createRng(deriveSeed(this.o.seed, restart));
-      const guess = this.initializer.initialize({ tf, x: blocks.tensors[0]!, data: centered, n, d, k, rng });
+      // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
+      const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
+      let guess: ReturnType<Initializer['initialize']>;
+      try {
+        guess = this.initializer.initialize({ tf, x, data: centered, n, d, k, rng });
+      } finally {
+        if (x !== blocks.tensors[0]) x.dispose();
+      }
       let resp: Float64Array;
       if (guess.kind === 'responsibilities') {
         resp = guess.resp;

@@ -5,9 +5,11 @@ import {
   NotFittedError,
   SingularCovarianceError,
   UnknownPluginError,
+  registerPlugins,
+  type Initializer,
 } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, initBackend, tf, toMatrix, type GaussianMixtureJSON } from '../src/index.js';
+import { GaussianMixture, createGmmContainer, initBackend, tf, toMatrix, type GaussianMixtureJSON } from '../src/index.js';
 import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
 
 const types = ['full', 'tied', 'diag', 'spherical'] as const;
@@ -162,6 +164,26 @@ describe('GaussianMixture end to end', () => {
     const square = await new GaussianMixture({ nComponents: 2, covarianceType: 'diag', precisionsInit: [[1, 4], [0.5, 2]], maxIter: 1 }).fit([[0, 1], [1, 0], [2, 2], [3, 1]]);
     expect(square.state.nIter).toBe(1);
     await expect(new GaussianMixture({ nComponents: 1, precisionsInit: [[[1, 2], [2, 1]]] }).fit([[1, 2], [3, 4], [5, 7]])).rejects.toThrow(/positive definite/);
+  });
+
+  it('a registered initializer returning means sees all rows as one tensor, even in small chunks', async () => {
+    const container = createGmmContainer();
+    const seen: number[][] = [];
+    const firstRows: Initializer = {
+      name: 'first-rows',
+      description: 'the first k rows as means (test plugin)',
+      initialize({ x, data, n, d, k }) {
+        seen.push([x.shape[0], x.shape[1], n]);
+        return { kind: 'means', means: data.slice(0, k * d), weights: new Float64Array(k).fill(1 / k) };
+      },
+    };
+    registerPlugins(container, { initializers: [firstRows] });
+    const before = tf.memory().numTensors;
+    const g = await new GaussianMixture({ nComponents: 3, initParams: 'first-rows', container, chunkSize: 16, maxIter: 1 }).fit(iris.X);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(seen).toEqual([[150, 4, 150]]);
+    // one iteration scores exactly the initial guess: means = first rows (iris rows 1-3 are one group)
+    expect(Number.isFinite(g.state.lowerBoundHistory[0]!)).toBe(true);
   });
 
   it('sample draws from the fitted mixture, grouped by component, reproducibly', async () => {

@@ -78,14 +78,65 @@ export function kmeansPlusPlusIndices(data: Float64Array, n: number, d: number, 
 }
 
 /**
- * Lloyd's k-means from given centers, on the host in float64. Stops when no
- * label changes, when the total squared center shift is <= tol·(mean feature
- * variance) (scikit-learn's rule, tol 1e-4), or after maxIter. Empty clusters
- * are moved to the row farthest from its center. Returns labels [n].
+ * Nearest center of every row: labels [n] and squared distances [n] (written
+ * in place); returns how many labels changed. Uses ‖x‖² - 2 x·c + ‖c‖² with
+ * ‖x‖² precomputed; tight loops because this is the host's hot path.
+ */
+function assign(
+  data: Float64Array,
+  rowNorms: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  centers: Float64Array,
+  labels: Int32Array,
+  dist: Float64Array,
+): number {
+  const cNorm = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += centers[j * d + c]! * centers[j * d + c]!;
+    cNorm[j] = s;
+  }
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const base = i * d;
+    let best = 0;
+    let bestD = Infinity;
+    for (let j = 0; j < k; j++) {
+      const cb = j * d;
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += data[base + c]! * centers[cb + c]!;
+      const v = cNorm[j]! - 2 * dot;
+      if (v < bestD) {
+        bestD = v;
+        best = j;
+      }
+    }
+    dist[i] = Math.max(0, rowNorms[i]! + bestD);
+    if (labels[i] !== best) {
+      labels[i] = best;
+      changed++;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Lloyd's k-means from given centers (updated in place), on the host in
+ * float64. Stops when no label changes, when the total squared center shift
+ * is <= tol·(mean feature variance) (scikit-learn's rule, tol 1e-4), or after
+ * maxIter. Empty clusters move to the row farthest from its center. Returns labels [n].
  */
 export function lloyd(data: Float64Array, n: number, d: number, k: number, centers: Float64Array, maxIter = 300, tol = 1e-4): Int32Array {
   const labels = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);
+  const rowNorms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += data[i * d + c]! * data[i * d + c]!;
+    rowNorms[i] = s;
+  }
   // tolerance relative to the data's scale
   let varSum = 0;
   for (let c = 0; c < d; c++) {
@@ -100,24 +151,7 @@ export function lloyd(data: Float64Array, n: number, d: number, k: number, cente
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   for (let iter = 0; iter < maxIter; iter++) {
-    let changed = 0;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      let bestD = Infinity;
-      for (let j = 0; j < k; j++) {
-        const v = sqDist(data, i, centers, j, d);
-        if (v < bestD) {
-          bestD = v;
-          best = j;
-        }
-      }
-      dist[i] = bestD;
-      if (labels[i] !== best) {
-        labels[i] = best;
-        changed++;
-      }
-    }
-    if (changed === 0) break;
+    if (assign(data, rowNorms, n, d, k, centers, labels, dist) === 0) break;
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
@@ -145,19 +179,7 @@ export function lloyd(data: Float64Array, n: number, d: number, k: number, cente
       }
     }
     if (shift <= shiftTol) {
-      // final assignment to the updated centers
-      for (let i = 0; i < n; i++) {
-        let best = 0;
-        let bestD = Infinity;
-        for (let j = 0; j < k; j++) {
-          const v = sqDist(data, i, centers, j, d);
-          if (v < bestD) {
-            bestD = v;
-            best = j;
-          }
-        }
-        labels[i] = best;
-      }
+      assign(data, rowNorms, n, d, k, centers, labels, dist); // labels of the final centers
       break;
     }
   }
