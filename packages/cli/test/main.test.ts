@@ -199,6 +199,19 @@ describe('outputs', () => {
   });
 });
 
+describe('--standardize in sweep', () => {
+  it('reports the best model in original units, as score computes them from the saved file', async () => {
+    const r = await run('sweep', 'data.csv', '--k', '1..2', '--covariance', 'diag,spherical', '--standardize', '--workers', '0', '--json', '-o', 'swstd.json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { best: { bic: number; logLikelihood: number } };
+    const score = await run('score', 'swstd.json', 'data.csv', '--json');
+    expect(score.code, score.stderr).toBe(0);
+    const s = JSON.parse(score.stdout) as { bic: number; logLikelihood: number };
+    expect(s.logLikelihood).toBeCloseTo(out.best.logLikelihood, 3);
+    expect(s.bic).toBeCloseTo(out.best.bic, 3);
+  });
+});
+
 describe('--plugin', () => {
   beforeAll(() => {
     writeFileSync(

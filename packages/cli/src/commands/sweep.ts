@@ -1,4 +1,4 @@
-import { sweep, formatSweepTable, parseKSpec, type SweepResult } from '@gmmkit/model-selection';
+import { sweep, formatSweepTable, parseKSpec, type SweepResult, type SweepRow } from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
 import { readTable } from '../io/read-table.js';
 import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
@@ -159,7 +159,15 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
     if (bool(args, 'json')) {
       io.out(JSON.stringify(json, null, 2));
     } else {
-      const shifted: SweepResult = builtin && shift !== 0 ? { ...result, rows: result.rows.map((r) => ({ ...r, score: fix(r.score, -2) ?? Number.NaN })) } : result;
+      const inOriginalUnits = (r: SweepRow): SweepRow => ({
+        ...r,
+        bic: fix(r.bic, -2) ?? Number.NaN,
+        aic: fix(r.aic, -2) ?? Number.NaN,
+        icl: fix(r.icl, -2) ?? Number.NaN,
+        logLikelihood: fix(r.logLikelihood, 1) ?? Number.NaN,
+        score: builtin ? (fix(r.score, -2) ?? Number.NaN) : r.score,
+      });
+      const shifted: SweepResult = shift === 0 ? result : { ...result, rows: result.rows.map(inOriginalUnits), best: inOriginalUnits(result.best) };
       io.out(
         [`${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`, '', formatSweepTable(shifted)].join('\n'),
       );

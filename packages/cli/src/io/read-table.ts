@@ -237,7 +237,7 @@ function parseDelimited(text: string, format: 'csv' | 'tsv', source: string): Ra
   if (records.length === 0) throw new InvalidDataError(`${source}: empty input`, { file: source });
   const hasHeader = detectHeader(records);
   const width = records[0]!.fields.length;
-  const columns = hasHeader ? records[0]!.fields.map((name, j) => (name.trim() === '' ? '' : name.trim())) : range(width).map((j) => String(j + 1));
+  const columns = hasHeader ? records[0]!.fields.map((name) => name.trim()) : range(width).map((j) => String(j + 1));
   const body = hasHeader ? records.slice(1) : records;
   const rows: Cell[][] = [];
   const lines: number[] = [];
