@@ -123,7 +123,7 @@ export function runs(base: number): number {
  * variances element-wise (the engine reads precisionsInit the same way).
  */
 export function precisionsOf(gm: GaussianMixture): number[] {
-  const { k, d, covariances } = gm.state;
+  const { d, covariances } = gm.state;
   // Probe the layout at k=2, d=3 so a [k, d] layout is not mistaken for [d, d] blocks when k == d.
   const probe = gm.family.covarianceShape(2, 3);
   const matrix = probe.length >= 2 && probe[probe.length - 1] === 3 && probe[probe.length - 2] === 3;
