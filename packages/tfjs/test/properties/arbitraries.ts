@@ -46,9 +46,12 @@ export interface Dataset {
 }
 
 // Log-uniform 10^lo .. 10^hi; integers so shrinking lands on round powers of ten.
-const powerOfTen = (lo: number, hi: number) => fc.integer({ min: lo * 4, max: hi * 4 }).map((e) => 10 ** (e / 4));
+const powerOfTen = (lo: number, hi: number) =>
+  fc.integer({ min: lo * 4, max: hi * 4 }).map((e) => 10 ** (e / 4));
 
-export const datasetSpecArb = (bounds: { maxN?: number; maxD?: number; maxClusters?: number } = {}): fc.Arbitrary<DatasetSpec> =>
+export const datasetSpecArb = (
+  bounds: { maxN?: number; maxD?: number; maxClusters?: number } = {},
+): fc.Arbitrary<DatasetSpec> =>
   fc.record({
     n: fc.integer({ min: 12, max: bounds.maxN ?? 160 }),
     d: fc.integer({ min: 1, max: bounds.maxD ?? 4 }),
@@ -57,7 +60,10 @@ export const datasetSpecArb = (bounds: { maxN?: number; maxD?: number; maxCluste
     shape: fc.constantFrom('round' as const, 'elongated' as const, 'rotated' as const),
     scale: fc.oneof(fc.constant(1), powerOfTen(-3, 3)),
     offset: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: powerOfTen(2, 4) }),
-    duplicates: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(0.1, 0.3, 0.5) }),
+    duplicates: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.constantFrom(0.1, 0.3, 0.5) },
+    ),
     constantColumn: fc.boolean(),
     nearSingular: fc.boolean(),
     seed: fc.integer({ min: 0, max: 0x7fffffff }),
@@ -83,12 +89,19 @@ export function makeDataset(spec: DatasetSpec): Dataset {
   const { n, d, clusters, scale } = spec;
   const rng = createRng(spec.seed);
   const spread = spec.separation === 'well' ? 10 : 0.7;
-  const centres = Array.from({ length: clusters }, () => Array.from({ length: d }, () => spread * rng.normal()));
+  const centres = Array.from({ length: clusters }, () =>
+    Array.from({ length: d }, () => spread * rng.normal()),
+  );
   const sds = Array.from({ length: clusters }, () =>
     Array.from({ length: d }, () => (spec.shape === 'round' ? 1 : Math.exp(3 * (rng.next() - 0.5)))),
   );
-  const rotations = Array.from({ length: clusters }, () => (spec.shape === 'rotated' ? randomRotation(d, rng) : undefined));
-  const offset = Array.from({ length: d }, () => (rng.next() < 0.5 ? -1 : 1) * spec.offset * (0.5 + rng.next()));
+  const rotations = Array.from({ length: clusters }, () =>
+    spec.shape === 'rotated' ? randomRotation(d, rng) : undefined,
+  );
+  const offset = Array.from(
+    { length: d },
+    () => (rng.next() < 0.5 ? -1 : 1) * spec.offset * (0.5 + rng.next()),
+  );
 
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -141,7 +154,10 @@ export interface FitChoice {
   seed: number;
 }
 
-export const fitChoiceArb = (ds: Dataset, opts: { maxK?: number; maxNInit?: number } = {}): fc.Arbitrary<FitChoice> =>
+export const fitChoiceArb = (
+  ds: Dataset,
+  opts: { maxK?: number; maxNInit?: number } = {},
+): fc.Arbitrary<FitChoice> =>
   fc.record({
     nComponents: fc.integer({ min: 1, max: Math.min(opts.maxK ?? 4, ds.n) }),
     // Exact EM (regCovar = 0) needs every covariance non-singular, which

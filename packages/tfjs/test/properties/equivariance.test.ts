@@ -3,12 +3,29 @@
 // parameters. For every registered family x initializer, the initializer
 // produces the initial parameters (a one-iteration fit), which are then
 // passed explicitly (weightsInit / meansInit / precisionsInit) to both fits.
-import { invertLowerTriangular, matMul, transpose, tryCholesky, trySpdInverse, type Container } from '@gmmkit/core';
+import {
+  invertLowerTriangular,
+  matMul,
+  transpose,
+  tryCholesky,
+  trySpdInverse,
+  type Container,
+} from '@gmmkit/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GaussianMixture, initBackend, type GaussianMixtureConfig } from '../../src/index.js';
 import { caseArb, permutation, type Dataset, type FitChoice } from './arbitraries.js';
-import { EPS32, check, fitOptions, fitOrDiscard, grid, precisionsOf, rowsOf, runs, testContainer } from './helpers.js';
+import {
+  EPS32,
+  check,
+  fitOptions,
+  fitOrDiscard,
+  grid,
+  precisionsOf,
+  rowsOf,
+  runs,
+  testContainer,
+} from './helpers.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -98,17 +115,22 @@ function expectSameModel(
     kappaMean += a.state.weights[c]! * kappa;
     const li = invertLowerTriangular(l, d);
     const delta = new Float64Array(d);
-    for (let j = 0; j < d; j++) delta[j] = (b.state.means[c * d + j]! - shift[j]!) / scale - a.state.means[c * d + j]!;
+    for (let j = 0; j < d; j++)
+      delta[j] = (b.state.means[c * d + j]! - shift[j]!) / scale - a.state.means[c * d + j]!;
     const dMean = Math.hypot(...matMul(li, delta, d, d, 1));
     const sb = fb.subarray(c * d * d, (c + 1) * d * d).map((v) => v / (scale * scale));
     const w = matMul(matMul(li, sb, d, d, d), transpose(li, d, d), d, d, d);
     let dCov = 0;
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) dCov = Math.max(dCov, Math.abs(w[i * d + j]! - (i === j ? 1 : 0)));
-    if (!(dMean <= tau * kappa)) problems.push(`mean ${c}: whitened distance ${dMean} > ${tau * kappa} (kappa ${kappa})`);
-    if (!(dCov <= tau * kappa)) problems.push(`covariance ${c}: whitened difference ${dCov} > ${tau * kappa} (kappa ${kappa})`);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) dCov = Math.max(dCov, Math.abs(w[i * d + j]! - (i === j ? 1 : 0)));
+    if (!(dMean <= tau * kappa))
+      problems.push(`mean ${c}: whitened distance ${dMean} > ${tau * kappa} (kappa ${kappa})`);
+    if (!(dCov <= tau * kappa))
+      problems.push(`covariance ${c}: whitened difference ${dCov} > ${tau * kappa} (kappa ${kappa})`);
   }
   let dWeight = 0;
-  for (let c = 0; c < k; c++) dWeight = Math.max(dWeight, Math.abs(b.state.weights[c]! - a.state.weights[c]!));
+  for (let c = 0; c < k; c++)
+    dWeight = Math.max(dWeight, Math.abs(b.state.weights[c]! - a.state.weights[c]!));
   if (!(dWeight <= tau * kappaMax)) problems.push(`weights differ by ${dWeight} > ${tau * kappaMax}`);
   const boundTol = tau * (Math.abs(a.state.lowerBound) + d + kappaMean);
   const dBound = Math.abs(b.state.lowerBound + d * Math.log(Math.abs(scale)) - a.state.lowerBound);
@@ -123,22 +145,31 @@ describe('property 3: shuffling the rows does not change the fitted model', () =
     it(name, async () => {
       await check(
         name,
-        fc.asyncProperty(caseArb(), fc.integer({ min: 0, max: 0x7fffffff }), async ({ ds, fit }, permSeed) => {
-          const start = await startingPoint(ds, fit, family, init, container);
-          const options = { ...start.base, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions };
-          const a = await fitOrDiscard(new GaussianMixture(options), ds.rows);
-          const shuffled = permutation(ds.n, permSeed).map((i) => ds.rows[i]!);
-          const b = await fitOrDiscard(new GaussianMixture(options), shuffled);
-          expectSameModel(a, ds.rows, b, new Array<number>(ds.d).fill(0), 1);
-          // Same model, so the same per-row predictions once un-permuted.
-          const inverse = permutation(ds.n, permSeed);
-          const pa = a.predict(ds.rows);
-          const pb = b.predict(shuffled);
-          let disagree = 0;
-          inverse.forEach((src, i) => (disagree += pa[src] === pb[i] ? 0 : 1));
-          // Rows on a decision boundary may flip within the tolerance; none should elsewhere.
-          expect(disagree).toBeLessThanOrEqual(Math.ceil(0.02 * ds.n));
-        }),
+        fc.asyncProperty(
+          caseArb(),
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          async ({ ds, fit }, permSeed) => {
+            const start = await startingPoint(ds, fit, family, init, container);
+            const options = {
+              ...start.base,
+              weightsInit: start.weights,
+              meansInit: start.means,
+              precisionsInit: start.precisions,
+            };
+            const a = await fitOrDiscard(new GaussianMixture(options), ds.rows);
+            const shuffled = permutation(ds.n, permSeed).map((i) => ds.rows[i]!);
+            const b = await fitOrDiscard(new GaussianMixture(options), shuffled);
+            expectSameModel(a, ds.rows, b, new Array<number>(ds.d).fill(0), 1);
+            // Same model, so the same per-row predictions once un-permuted.
+            const inverse = permutation(ds.n, permSeed);
+            const pa = a.predict(ds.rows);
+            const pb = b.predict(shuffled);
+            let disagree = 0;
+            inverse.forEach((src, i) => (disagree += pa[src] === pb[i] ? 0 : 1));
+            // Rows on a decision boundary may flip within the tolerance; none should elsewhere.
+            expect(disagree).toBeLessThanOrEqual(Math.ceil(0.02 * ds.n));
+          },
+        ),
         runs(5),
       );
     });
@@ -150,7 +181,9 @@ const translationArb = fc.array(
   fc.tuple(fc.integer({ min: -8, max: 16 }), fc.boolean()).map(([e, neg]) => (neg ? -1 : 1) * 10 ** (e / 4)),
   { minLength: 4, maxLength: 4 },
 );
-const scaleArb = fc.tuple(fc.integer({ min: -8, max: 8 }), fc.boolean()).map(([e, neg]) => (neg ? -1 : 1) * 10 ** (e / 4));
+const scaleArb = fc
+  .tuple(fc.integer({ min: -8, max: 8 }), fc.boolean())
+  .map(([e, neg]) => (neg ? -1 : 1) * 10 ** (e / 4));
 
 describe('property 4: translating / scaling the data maps the fitted model accordingly', () => {
   for (const { family, init } of grid(container)) {
@@ -162,7 +195,12 @@ describe('property 4: translating / scaling the data maps the fitted model accor
           const start = await startingPoint(ds, fit, family, init, container);
           const t = tRel.slice(0, ds.d).map((v) => v * ds.scale);
           const a = await fitOrDiscard(
-            new GaussianMixture({ ...start.base, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions }),
+            new GaussianMixture({
+              ...start.base,
+              weightsInit: start.weights,
+              meansInit: start.means,
+              precisionsInit: start.precisions,
+            }),
             ds.rows,
           );
           const moved = ds.rows.map((row) => row.map((v, j) => v + t[j]!));
@@ -190,7 +228,12 @@ describe('property 4: translating / scaling the data maps the fitted model accor
         fc.asyncProperty(caseArb(), scaleArb, async ({ ds, fit }, c) => {
           const start = await startingPoint(ds, fit, family, init, container);
           const a = await fitOrDiscard(
-            new GaussianMixture({ ...start.base, weightsInit: start.weights, meansInit: start.means, precisionsInit: start.precisions }),
+            new GaussianMixture({
+              ...start.base,
+              weightsInit: start.weights,
+              meansInit: start.means,
+              precisionsInit: start.precisions,
+            }),
             ds.rows,
           );
           const scaled = ds.rows.map((row) => row.map((v) => c * v));

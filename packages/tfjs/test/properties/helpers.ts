@@ -1,7 +1,14 @@
 // Shared plumbing of the property suite: the container (built-ins + the test
 // plugins), the family x initializer grid read from it, fit options, fixed
 // fast-check seeds with replay hints, and small numeric checks.
-import { PluginRegistry, pluginModule, trySpdInverse, type Container, type GmmError, type PluginSet } from '@gmmkit/core';
+import {
+  PluginRegistry,
+  pluginModule,
+  trySpdInverse,
+  type Container,
+  type GmmError,
+  type PluginSet,
+} from '@gmmkit/core';
 import fc from 'fast-check';
 import { createGmmContainer, type GaussianMixture, type GaussianMixtureConfig } from '../../src/index.js';
 import type { Dataset, FitChoice } from './arbitraries.js';
@@ -11,7 +18,10 @@ import { eeiFamily, farthestPointInitializer } from './plugins.js';
 export const EPS32 = 2 ** -23;
 
 /** The plugins every property test registers on top of the built-ins. */
-export const testPlugins: PluginSet = { covarianceFamilies: [eeiFamily], initializers: [farthestPointInitializer] };
+export const testPlugins: PluginSet = {
+  covarianceFamilies: [eeiFamily],
+  initializers: [farthestPointInitializer],
+};
 
 /** Built-ins + test plugins (+ `extra`), bound the way a user binds plugins. */
 export function testContainer(extra?: PluginSet): Container {
@@ -59,12 +69,18 @@ export async function check<T>(
   const params: fc.Parameters<T> =
     replay === undefined
       ? { seed: (BASE_SEED ^ hashName(name)) | 0, numRuns }
-      : { seed: Number(replay.split(':')[0]), path: replay.slice(replay.indexOf(':') + 1), numRuns, endOnFailure: true };
+      : {
+          seed: Number(replay.split(':')[0]),
+          path: replay.slice(replay.indexOf(':') + 1),
+          numRuns,
+          endOnFailure: true,
+        };
   const details = await fc.check(property as fc.IAsyncPropertyWithHooks<T>, params);
   if (process.env['FC_STATS']) console.log(`${name}: ${details.numRuns} runs, ${details.numSkips} discarded`);
   if (details.failed) {
     const report = fc.defaultReportMessage(details) ?? 'property failed';
-    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    const cause =
+      details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(
       `${report}\n\nError: ${cause}\n\nReplay: FC_REPLAY='${details.seed}:${details.counterexamplePath ?? ''}' pnpm vitest run test/properties -t '${name}'`,
     );
@@ -76,7 +92,13 @@ export async function check<T>(
 /** Bounded so a fit takes milliseconds; enough iterations for EM to move. */
 export const MAX_ITER = 30;
 
-export function fitOptions(ds: Dataset, fit: FitChoice, family: string, init: string, container: Container): GaussianMixtureConfig {
+export function fitOptions(
+  ds: Dataset,
+  fit: FitChoice,
+  family: string,
+  init: string,
+  container: Container,
+): GaussianMixtureConfig {
   return {
     nComponents: fit.nComponents,
     covarianceType: family,
@@ -102,7 +124,10 @@ export function isSingular(error: unknown): boolean {
  * violation. Any other exception fails the property. fast-check fails the
  * run if too many cases are discarded, so this cannot silently empty a test.
  */
-export async function fitOrDiscard(gm: GaussianMixture, X: Parameters<GaussianMixture['fit']>[0]): Promise<GaussianMixture> {
+export async function fitOrDiscard(
+  gm: GaussianMixture,
+  X: Parameters<GaussianMixture['fit']>[0],
+): Promise<GaussianMixture> {
   try {
     await gm.fit(X);
   } catch (error) {

@@ -6,7 +6,16 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GaussianMixture, initBackend } from '../../src/index.js';
 import { caseArb } from './arbitraries.js';
-import { check, familyNames, fitOptions, fitOrDiscard, grid, maxAbsDiff, runs, testContainer } from './helpers.js';
+import {
+  check,
+  familyNames,
+  fitOptions,
+  fitOrDiscard,
+  grid,
+  maxAbsDiff,
+  runs,
+  testContainer,
+} from './helpers.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -27,8 +36,12 @@ describe('property 2: responsibilities, weights and covariances are valid; no Na
       await check(
         name,
         fc.asyncProperty(caseArb(), async ({ ds, fit }) => {
-          const gm = await fitOrDiscard(new GaussianMixture(fitOptions(ds, fit, family, init, container)), ds.rows);
-          const { k, d, weights, means, covariances, precisionsCholesky, lowerBound, lowerBoundHistory } = gm.state;
+          const gm = await fitOrDiscard(
+            new GaussianMixture(fitOptions(ds, fit, family, init, container)),
+            ds.rows,
+          );
+          const { k, d, weights, means, covariances, precisionsCholesky, lowerBound, lowerBoundHistory } =
+            gm.state;
 
           expectFinite('weights', weights);
           expectFinite('means', means);
@@ -98,24 +111,32 @@ describe('property 5: nParameters, bic and aic', () => {
     const name = `criteria ${family}`;
     it(name, async () => {
       const p = closedForm[family];
-      if (p === undefined) throw new Error(`no closed-form parameter count for family '${family}': add it to closedForm`);
+      if (p === undefined)
+        throw new Error(`no closed-form parameter count for family '${family}': add it to closedForm`);
       await check(
         name,
-        fc.asyncProperty(caseArb(), fc.constantFrom(...grid(container).map((g) => g.init)), async ({ ds, fit }, init) => {
-          const gm = await fitOrDiscard(new GaussianMixture(fitOptions(ds, fit, family, init, container)), ds.rows);
-          const { k, d } = gm.state;
-          expect(gm.nParameters()).toBe(p(k, d));
-          // LL = Σ_i log p(x_i), from the per-row scores (float64 sum).
-          const samples = gm.scoreSamples(ds.rows);
-          const ll = samples.reduce((s, v) => s + v, 0);
-          const mag = samples.reduce((s, v) => s + Math.abs(v), 0) + 1;
-          expect(Math.abs(gm.score(ds.rows) * ds.n - ll)).toBeLessThanOrEqual(1e-12 * mag);
-          const pn = gm.nParameters();
-          // Float64 reductions of the same numbers: agreement to a few ulps of the magnitudes involved.
-          const tol = 1e-12 * (2 * mag + pn * Math.log(ds.n));
-          expect(Math.abs(gm.bic(ds.rows) - (-2 * ll + pn * Math.log(ds.n)))).toBeLessThanOrEqual(tol);
-          expect(Math.abs(gm.aic(ds.rows) - (-2 * ll + 2 * pn))).toBeLessThanOrEqual(tol);
-        }),
+        fc.asyncProperty(
+          caseArb(),
+          fc.constantFrom(...grid(container).map((g) => g.init)),
+          async ({ ds, fit }, init) => {
+            const gm = await fitOrDiscard(
+              new GaussianMixture(fitOptions(ds, fit, family, init, container)),
+              ds.rows,
+            );
+            const { k, d } = gm.state;
+            expect(gm.nParameters()).toBe(p(k, d));
+            // LL = Σ_i log p(x_i), from the per-row scores (float64 sum).
+            const samples = gm.scoreSamples(ds.rows);
+            const ll = samples.reduce((s, v) => s + v, 0);
+            const mag = samples.reduce((s, v) => s + Math.abs(v), 0) + 1;
+            expect(Math.abs(gm.score(ds.rows) * ds.n - ll)).toBeLessThanOrEqual(1e-12 * mag);
+            const pn = gm.nParameters();
+            // Float64 reductions of the same numbers: agreement to a few ulps of the magnitudes involved.
+            const tol = 1e-12 * (2 * mag + pn * Math.log(ds.n));
+            expect(Math.abs(gm.bic(ds.rows) - (-2 * ll + pn * Math.log(ds.n)))).toBeLessThanOrEqual(tol);
+            expect(Math.abs(gm.aic(ds.rows) - (-2 * ll + 2 * pn))).toBeLessThanOrEqual(tol);
+          },
+        ),
         runs(10),
       );
     });

@@ -82,7 +82,9 @@ async function lowerBoundNeverDecreases(
     if (r.iteration === 1) restarts.push([]);
     restarts[restarts.length - 1]!.push(r.lowerBound);
   }
-  expect(restarts.some((seq) => seq.length === history.length && seq.every((v, i) => Object.is(v, history[i])))).toBe(true);
+  expect(
+    restarts.some((seq) => seq.length === history.length && seq.every((v, i) => Object.is(v, history[i]))),
+  ).toBe(true);
   expect(history.length).toBe(gm.state.nIter);
 
   const slack = stepSlack(gm.state, gm.family, ds);
@@ -133,7 +135,9 @@ describe('property 1 has teeth', () => {
     it(`${name}: fast-check finds a decreasing lower bound`, async () => {
       const run = check(
         name,
-        fc.asyncProperty(caseArb(), (c) => lowerBoundNeverDecreases(brokenContainer, wrong.name, 'kmeans', c)),
+        fc.asyncProperty(caseArb(), (c) =>
+          lowerBoundNeverDecreases(brokenContainer, wrong.name, 'kmeans', c),
+        ),
         runs(40),
       );
       await expect(run).rejects.toThrow(/lower bound decreased[\s\S]*Replay: FC_REPLAY=/);

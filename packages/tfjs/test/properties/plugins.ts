@@ -37,7 +37,14 @@ export const eeiFamily: CovarianceFamily = {
   // (float32 accuracy for small components far from the centre).
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf } = ctx;
-    return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b), (b) => diagonalSecondMomentsAbout(tf, b));
+    return accumulateMoments(
+      tf,
+      x,
+      resp,
+      ctx,
+      (b) => diagonalSecondMomentsOf(tf, b),
+      (b) => diagonalSecondMomentsAbout(tf, b),
+    );
   },
   merge: addStatistics,
   mStep(stats, regCovar, { k, d }): MixtureParameters {
@@ -48,10 +55,12 @@ export const eeiFamily: CovarianceFamily = {
     const covariances = new Float64Array(d);
     // Pooled within-component scatter: Σ_k Σ_i r_ik (x_ij - μ_kj)² = Σ_k (Σ_i r_ik (x_ij - m_kj)² - n_k δ_kj²).
     for (let j = 0; j < k; j++)
-      for (let c = 0; c < d; c++) covariances[c] += stats.second[j * d + c]! - nk[j]! * delta[j * d + c]! ** 2;
+      for (let c = 0; c < d; c++)
+        covariances[c] += stats.second[j * d + c]! - nk[j]! * delta[j * d + c]! ** 2;
     for (let c = 0; c < d; c++) {
       covariances[c] = covariances[c]! / total + regCovar;
-      if (!(covariances[c]! > 0) || !Number.isFinite(covariances[c]!)) throw singularCovarianceError('eei', regCovar);
+      if (!(covariances[c]! > 0) || !Number.isFinite(covariances[c]!))
+        throw singularCovarianceError('eei', regCovar);
     }
     return { weights, means, covariances };
   },
@@ -136,5 +145,19 @@ export function inflatedFamily(base: CovarianceFamily, factor: number): Covarian
     precisionsCholesky: (cov, k, d) => base.precisionsCholesky(cov, k, d),
     covariancesFromPrecisionsCholesky: (pc, k, d) => base.covariancesFromPrecisionsCholesky(pc, k, d),
     validate: (cov, k, d) => base.validate(cov, k, d),
+  };
+}
+
+/** A deliberately leaky family: `base` whose accumulate leaves one tensor behind per call. */
+export function leakyFamily(base: CovarianceFamily): CovarianceFamily {
+  const wrapped = inflatedFamily(base, 1);
+  return {
+    ...wrapped,
+    name: `${base.name}-leaky`,
+    description: `${base.name} leaking a tensor per accumulate (deliberately wrong)`,
+    accumulate(x, resp, ctx) {
+      ctx.tf.zeros([1]); // never disposed
+      return base.accumulate(x, resp, ctx);
+    },
   };
 }
