@@ -185,7 +185,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     summary: 'Fit every k and covariance family, pick the best by a criterion',
     positionals: [DATA],
     options: [
-      { name: 'k', type: 'string', default: '1..9', description: 'Values of k: a range "1..9" and/or a list "2,3,5".' },
+      { name: 'k', type: 'string', description: 'Values of k: a range "1..9" or a list "2,3,5" (default 1..9, capped at the number of rows).' },
       {
         name: 'covariance',
         type: 'string',

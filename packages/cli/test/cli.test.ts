@@ -21,9 +21,9 @@ interface Run {
   stderr: string;
 }
 
-function gmm(args: string[], opts: { input?: string; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+function gmm(args: string[], opts: { input?: string; env?: Record<string, string>; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -221,11 +221,12 @@ describe('gmm sweep', () => {
 });
 
 describe('data input', () => {
-  it("reads JSON objects from stdin ('-')", async () => {
+  it("reads JSON objects from stdin ('-'); GMM_BACKEND picks the backend", async () => {
     const json = JSON.stringify(rows.map(([x, y]) => ({ x, y })));
-    const r = await gmm(['fit', '-', '-k', '1', '--json'], { input: json });
+    const r = await gmm(['fit', '-', '-k', '1', '--json'], { input: json, env: { GMM_BACKEND: 'cpu' } });
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { means: number[][]; columns: string[] };
+    const out = JSON.parse(r.stdout) as { means: number[][]; columns: string[]; backend: string };
+    expect(out.backend).toBe('cpu');
     expect(out.columns).toEqual(['x', 'y']);
     // k=1: the column means (EM runs in float32).
     expect(out.means[0]![0]).toBeCloseTo(rows.reduce((a, r2) => a + r2[0], 0) / 40, 5);

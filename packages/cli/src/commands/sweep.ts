@@ -32,8 +32,8 @@ export interface SweepJson {
 
 export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const dataFile = str(args, 'data')!;
-  const kText = str(args, 'k') ?? '1..9';
-  const ks = parseKSpec(kText);
+  const kText = str(args, 'k');
+  const ks = kText === undefined ? undefined : parseKSpec(kText);
   const criterion = str(args, 'criterion') ?? 'bic';
   const nInit = int(args, 'n-init', 1);
   const maxIter = int(args, 'max-iter', 1);
@@ -62,7 +62,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   }
 
   const table = await readTable(dataFile, { columns: str(args, 'columns') });
-  const tooBig = ks.filter((k) => k > table.n);
+  const tooBig = (ks ?? []).filter((k) => k > table.n);
   if (tooBig.length > 0) throw new UsageError(`--k ${kText}: k = ${tooBig.join(', ')} exceeds the number of rows (${table.n}) in ${table.source}`);
   const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
   const data = standardize === null ? table.data : applyStandardization(table.data, table.d, standardize);
@@ -80,7 +80,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   try {
     result = await sweep({
       data: { data, shape: [table.n, table.d] },
-      k: ks,
+      ...(ks === undefined ? {} : { k: ks }),
       covarianceTypes: families,
       criterion,
       initParams,
