@@ -40,8 +40,10 @@ function withLocation(message: string, loc: InvalidDataError['location']): strin
   const parts: string[] = [];
   if (loc.file !== undefined && !message.includes(loc.file)) parts.push(loc.file);
   if (loc.row !== undefined && !/\brow \d/.test(message)) parts.push(`row ${loc.row}`);
-  if (loc.column !== undefined && !/\bcolumn\b/.test(message)) parts.push(`column ${JSON.stringify(String(loc.column))}`);
-  if (loc.value !== undefined && !message.includes(loc.value)) parts.push(`value ${JSON.stringify(loc.value)}`);
+  if (loc.column !== undefined && !/\bcolumn\b/.test(message))
+    parts.push(`column ${JSON.stringify(String(loc.column))}`);
+  if (loc.value !== undefined && !message.includes(loc.value))
+    parts.push(`value ${JSON.stringify(loc.value)}`);
   return oneLine(parts.length > 0 ? `${parts.join(', ')}: ${message}` : message);
 }
 

@@ -4,7 +4,14 @@
  * the command specs the documentation is checked against.
  */
 export { main, version } from './main.js';
-export { commandSpecs, commandSpec, globalOptions, type CommandSpec, type OptionSpec, type PositionalSpec } from './spec.js';
+export {
+  commandSpecs,
+  commandSpec,
+  globalOptions,
+  type CommandSpec,
+  type OptionSpec,
+  type PositionalSpec,
+} from './spec.js';
 export {
   readTable,
   readRawTable,

@@ -34,7 +34,9 @@ const EPILOGUE = [
 ].join('\n');
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -81,7 +83,8 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
         spec.summary,
         (y) => {
           let c = y;
-          for (const p of spec.positionals) c = c.positional(p.name, { type: 'string', describe: p.description });
+          for (const p of spec.positionals)
+            c = c.positional(p.name, { type: 'string', describe: p.description });
           for (const o of spec.options) c = c.option(o.name, yargsOption(o));
           for (const [cmd, desc] of spec.examples) c = c.example(cmd, desc);
           return c;
@@ -94,9 +97,13 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
     for (const spec of commandSpecs) parser = parser.example(spec.examples[0]![0], spec.examples[0]![1]);
     // With a callback yargs hands --help and --version text over instead of printing it.
     let shown = '';
-    await parser.parseAsync(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)), {}, (_err, _argv, output) => {
-      shown = output;
-    });
+    await parser.parseAsync(
+      argv.map((a) => (a === '-' ? STDIN_TOKEN : a)),
+      {},
+      (_err, _argv, output) => {
+        shown = output;
+      },
+    );
     if (selected === undefined) {
       if (shown !== '') io.out(shown);
       return EXIT.ok; // --help or --version
@@ -106,7 +113,10 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
   } catch (err) {
     io.endProgress();
     const code = exitCodeFor(err);
-    const hint = err instanceof UsageError && selected === undefined ? ` (see gmm ${argv[0] && handlers[argv[0] as CommandSpec['name']] ? argv[0] + ' ' : ''}--help)` : '';
+    const hint =
+      err instanceof UsageError && selected === undefined
+        ? ` (see gmm ${argv[0] && handlers[argv[0] as CommandSpec['name']] ? argv[0] + ' ' : ''}--help)`
+        : '';
     io.err(code === EXIT.interrupted ? 'gmm: interrupted' : `gmm: error: ${messageFor(err)}${hint}`);
     if (debug && err instanceof Error && err.stack !== undefined) io.err(err.stack);
     return code;

@@ -39,7 +39,12 @@ export interface LoadedModelFile {
   gmm: GaussianMixtureJSON;
 }
 
-export function modelFile(gmm: GaussianMixtureJSON, columns: string[], standardize: Standardization | null, plugins: string[]): ModelFile {
+export function modelFile(
+  gmm: GaussianMixtureJSON,
+  columns: string[],
+  standardize: Standardization | null,
+  plugins: string[],
+): ModelFile {
   return { format: MODEL_FILE_FORMAT, version: MODEL_FILE_VERSION, columns, standardize, plugins, gmm };
 }
 
@@ -57,16 +62,20 @@ export async function readModelFile(file: string): Promise<LoadedModelFile> {
 
 export function parseModelFile(value: unknown, file: string): LoadedModelFile {
   const bad = (why: string) => new ModelFormatError(`${file}: corrupt model file: ${why}`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('expected a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw bad('expected a JSON object');
   const v = value as Record<string, unknown>;
   if (v['format'] === 'gmmkit.gaussian-mixture') {
     return { file, columns: undefined, standardize: null, plugins: [], gmm: value as GaussianMixtureJSON };
   }
   if (v['format'] !== MODEL_FILE_FORMAT) {
-    throw new ModelFormatError(`${file}: not a gmmkit model file (format is ${JSON.stringify(v['format'] ?? null)}, expected "${MODEL_FILE_FORMAT}")`);
+    throw new ModelFormatError(
+      `${file}: not a gmmkit model file (format is ${JSON.stringify(v['format'] ?? null)}, expected "${MODEL_FILE_FORMAT}")`,
+    );
   }
   const version = v['version'];
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) throw bad(`invalid version ${JSON.stringify(version)}`);
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
+    throw bad(`invalid version ${JSON.stringify(version)}`);
   if (version > MODEL_FILE_VERSION) {
     throw new ModelFormatError(
       `${file}: model file schema version ${version} is newer than this gmm supports (${MODEL_FILE_VERSION}); upgrade @gmmkit/cli`,
@@ -82,16 +91,26 @@ export function parseModelFile(value: unknown, file: string): LoadedModelFile {
   }
   const standardize = parseStandardization(v['standardize'], d, bad);
   const plugins = v['plugins'] ?? [];
-  if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string')) throw bad("'plugins' must be a list of strings");
-  return { file, columns: columns as string[], standardize, plugins: plugins as string[], gmm: gmm as GaussianMixtureJSON };
+  if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string'))
+    throw bad("'plugins' must be a list of strings");
+  return {
+    file,
+    columns: columns as string[],
+    standardize,
+    plugins: plugins as string[],
+    gmm: gmm as GaussianMixtureJSON,
+  };
 }
 
 function parseStandardization(s: unknown, d: number, bad: (why: string) => Error): Standardization | null {
   if (s === null || s === undefined) return null;
   const { mean, scale } = s as { mean?: unknown; scale?: unknown };
   const ok = (a: unknown, positive: boolean) =>
-    Array.isArray(a) && a.length === d && a.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
-  if (!ok(mean, false) || !ok(scale, true)) throw bad(`'standardize' must hold ${d} finite means and ${d} positive scales`);
+    Array.isArray(a) &&
+    a.length === d &&
+    a.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+  if (!ok(mean, false) || !ok(scale, true))
+    throw bad(`'standardize' must hold ${d} finite means and ${d} positive scales`);
   return { mean: mean as number[], scale: scale as number[] };
 }
 
@@ -142,7 +161,11 @@ export function unstandardizeMeans(means: Float64Array, d: number, s: Standardiz
 }
 
 /** Full covariances [k, d, d] back to original units: S Σ S with S = diag(scale). */
-export function unstandardizeCovariances(cov: Float64Array, d: number, s: Standardization | null): Float64Array {
+export function unstandardizeCovariances(
+  cov: Float64Array,
+  d: number,
+  s: Standardization | null,
+): Float64Array {
   if (s === null) return cov;
   const out = new Float64Array(cov.length);
   for (let idx = 0; idx < cov.length; idx++) {

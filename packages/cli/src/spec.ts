@@ -38,7 +38,10 @@ const DATA: PositionalSpec = {
   description:
     "Data file: CSV or TSV (header detected), JSON (array of arrays or of objects) or NDJSON; '-' reads stdin. Every selected column must be numeric.",
 };
-const MODEL: PositionalSpec = { name: 'model', description: 'Model file written by `gmm fit -o` or `gmm sweep -o`.' };
+const MODEL: PositionalSpec = {
+  name: 'model',
+  description: 'Model file written by `gmm fit -o` or `gmm sweep -o`.',
+};
 
 const columns: OptionSpec = {
   name: 'columns',
@@ -50,13 +53,39 @@ const columns: OptionSpec = {
 const backend: OptionSpec = {
   name: 'backend',
   type: 'string',
-  description: "tfjs backend: auto, tensorflow, wasm, cpu, or a registered one. Default: $GMM_BACKEND, else auto (tensorflow, then wasm, then cpu).",
+  description:
+    'tfjs backend: auto, tensorflow, wasm, cpu, or a registered one. Default: $GMM_BACKEND, else auto (tensorflow, then wasm, then cpu).',
 };
-const seed: OptionSpec = { name: 'seed', type: 'number', default: 0, description: 'Seed for every random choice; same seed, backend and data give the same result.' };
-const nInit: OptionSpec = { name: 'n-init', type: 'number', default: 1, description: 'Initializations per fit; the best lower bound is kept.' };
-const maxIter: OptionSpec = { name: 'max-iter', type: 'number', default: 100, description: 'EM iterations per initialization.' };
-const tol: OptionSpec = { name: 'tol', type: 'number', default: 1e-3, description: 'Convergence threshold on the change of the mean log-likelihood lower bound.' };
-const regCovar: OptionSpec = { name: 'reg-covar', type: 'number', default: 1e-6, description: 'Added to the diagonal of every covariance.' };
+const seed: OptionSpec = {
+  name: 'seed',
+  type: 'number',
+  default: 0,
+  description: 'Seed for every random choice; same seed, backend and data give the same result.',
+};
+const nInit: OptionSpec = {
+  name: 'n-init',
+  type: 'number',
+  default: 1,
+  description: 'Initializations per fit; the best lower bound is kept.',
+};
+const maxIter: OptionSpec = {
+  name: 'max-iter',
+  type: 'number',
+  default: 100,
+  description: 'EM iterations per initialization.',
+};
+const tol: OptionSpec = {
+  name: 'tol',
+  type: 'number',
+  default: 1e-3,
+  description: 'Convergence threshold on the change of the mean log-likelihood lower bound.',
+};
+const regCovar: OptionSpec = {
+  name: 'reg-covar',
+  type: 'number',
+  default: 1e-6,
+  description: 'Added to the diagonal of every covariance.',
+};
 const init: OptionSpec = {
   name: 'init',
   type: 'string',
@@ -70,13 +99,19 @@ const standardize: OptionSpec = {
   description:
     'Z-score each column before fitting. The column means and standard deviations are saved in the model file and applied by predict, score and sample; reported means, covariances and likelihoods are in the original units.',
 };
-const json: OptionSpec = { name: 'json', type: 'boolean', default: false, description: 'Print one JSON document on stdout instead of tables.' };
+const json: OptionSpec = {
+  name: 'json',
+  type: 'boolean',
+  default: false,
+  description: 'Print one JSON document on stdout instead of tables.',
+};
 const force: OptionSpec = {
   name: 'force',
   alias: 'f',
   type: 'boolean',
   default: false,
-  description: 'Overwrite existing output files (without it an existing file is never replaced; an input file never is).',
+  description:
+    'Overwrite existing output files (without it an existing file is never replaced; an input file never is).',
 };
 
 export const globalOptions: readonly OptionSpec[] = [
@@ -113,19 +148,33 @@ export const commandSpecs: readonly CommandSpec[] = [
       backend,
       columns,
       standardize,
-      { name: 'output', alias: 'o', type: 'string', description: 'Write the fitted model (JSON) to this file.' },
+      {
+        name: 'output',
+        alias: 'o',
+        type: 'string',
+        description: 'Write the fitted model (JSON) to this file.',
+      },
       {
         name: 'plot',
         type: 'string',
-        description: 'Write an SVG of the points coloured by component with 1- and 2-sigma ellipses (needs 2 columns, or --plot-columns).',
+        description:
+          'Write an SVG of the points coloured by component with 1- and 2-sigma ellipses (needs 2 columns, or --plot-columns).',
       },
-      { name: 'plot-columns', type: 'string', description: 'The two fitted columns to plot when there are more than two (names or 1-based positions among the fitted columns).' },
+      {
+        name: 'plot-columns',
+        type: 'string',
+        description:
+          'The two fitted columns to plot when there are more than two (names or 1-based positions among the fitted columns).',
+      },
       json,
       force,
     ],
     examples: [
       ['gmm fit data/faithful.csv -k 2 -o model.json', 'fit two components, save the model'],
-      ['gmm fit data/iris.csv -k 3 --columns 1-4 --covariance diag --n-init 5 --json', 'iris without its Species column, JSON on stdout'],
+      [
+        'gmm fit data/iris.csv -k 3 --columns 1-4 --covariance diag --n-init 5 --json',
+        'iris without its Species column, JSON on stdout',
+      ],
       ['gmm fit data/faithful.csv -k 2 --standardize --plot fit.svg', 'z-score the columns, plot the fit'],
     ],
   },
@@ -135,7 +184,12 @@ export const commandSpecs: readonly CommandSpec[] = [
     summary: 'Label rows with their most likely component (0-based), or give every probability',
     positionals: [MODEL, DATA],
     options: [
-      { name: 'proba', type: 'boolean', default: false, description: 'One probability column per component (p0, p1, ...) instead of a label column.' },
+      {
+        name: 'proba',
+        type: 'boolean',
+        default: false,
+        description: 'One probability column per component (p0, p1, ...) instead of a label column.',
+      },
       {
         name: 'columns',
         alias: 'c',
@@ -158,11 +212,13 @@ export const commandSpecs: readonly CommandSpec[] = [
     summary: 'Log-likelihood, BIC and AIC of a model on data',
     positionals: [MODEL, DATA],
     options: [
-      { name: 'columns', alias: 'c', type: 'string', description: "Columns to use (as in predict)." },
+      { name: 'columns', alias: 'c', type: 'string', description: 'Columns to use (as in predict).' },
       backend,
       json,
     ],
-    examples: [['gmm score model.json data/faithful.csv --json', 'total and mean log-likelihood, bic, aic, n']],
+    examples: [
+      ['gmm score model.json data/faithful.csv --json', 'total and mean log-likelihood, bic, aic, n'],
+    ],
   },
   {
     name: 'sample',
@@ -172,12 +228,19 @@ export const commandSpecs: readonly CommandSpec[] = [
     options: [
       { name: 'n', type: 'number', required: true, description: 'Number of rows to draw.' },
       seed,
-      { name: 'labels', type: 'boolean', default: false, description: 'Append a "component" column with the component each row came from.' },
+      {
+        name: 'labels',
+        type: 'boolean',
+        default: false,
+        description: 'Append a "component" column with the component each row came from.',
+      },
       { name: 'output', alias: 'o', type: 'string', description: 'Write the CSV here instead of stdout.' },
       backend,
       force,
     ],
-    examples: [['gmm sample model.json -n 500 --seed 1 -o synthetic.csv', '500 rows with the model\'s column names']],
+    examples: [
+      ['gmm sample model.json -n 500 --seed 1 -o synthetic.csv', "500 rows with the model's column names"],
+    ],
   },
   {
     name: 'sweep',
@@ -185,37 +248,65 @@ export const commandSpecs: readonly CommandSpec[] = [
     summary: 'Fit every k and covariance family, pick the best by a criterion',
     positionals: [DATA],
     options: [
-      { name: 'k', type: 'string', description: 'Values of k: a range "1..9" or a list "2,3,5" (default 1..9, capped at the number of rows).' },
+      {
+        name: 'k',
+        type: 'string',
+        description:
+          'Values of k: a range "1..9" or a list "2,3,5" (default 1..9, capped at the number of rows).',
+      },
       {
         name: 'covariance',
         type: 'string',
         default: 'full,tied,diag,spherical',
-        description: 'Comma-separated covariance families, or "all" (every registered family, plugins included).',
+        description:
+          'Comma-separated covariance families, or "all" (every registered family, plugins included).',
       },
-      { name: 'criterion', type: 'string', default: 'bic', description: 'Selection criterion, lower is better: bic, aic, icl, or one registered by --plugin.' },
+      {
+        name: 'criterion',
+        type: 'string',
+        default: 'bic',
+        description: 'Selection criterion, lower is better: bic, aic, icl, or one registered by --plugin.',
+      },
       nInit,
       maxIter,
       tol,
       regCovar,
       init,
       seed,
-      { name: 'workers', type: 'number', description: 'Worker threads (default: one per core, at most the number of fits).' },
+      {
+        name: 'workers',
+        type: 'number',
+        description: 'Worker threads (default: one per core, at most the number of fits).',
+      },
       {
         name: 'patience',
         type: 'number',
-        description: 'Stop increasing k for a family after this many consecutive k without improvement of the criterion.',
+        description:
+          'Stop increasing k for a family after this many consecutive k without improvement of the criterion.',
       },
       backend,
       columns,
       standardize,
-      { name: 'output', alias: 'o', type: 'string', description: 'Write the best model (JSON) to this file.' },
-      { name: 'plot', type: 'string', description: 'Write an SVG of the criterion against k, one line per family, the best marked.' },
+      {
+        name: 'output',
+        alias: 'o',
+        type: 'string',
+        description: 'Write the best model (JSON) to this file.',
+      },
+      {
+        name: 'plot',
+        type: 'string',
+        description: 'Write an SVG of the criterion against k, one line per family, the best marked.',
+      },
       json,
       force,
     ],
     examples: [
       ['gmm sweep data/iris.csv --k 1..6 --columns 1-4', 'BIC table for k = 1..6 and the four families'],
-      ['gmm sweep data/faithful.csv --k 1..5 --covariance full,diag --criterion icl --plot sweep.svg -o best.json', 'ICL, plot, save the winner'],
+      [
+        'gmm sweep data/faithful.csv --k 1..5 --covariance full,diag --criterion icl --plot sweep.svg -o best.json',
+        'ICL, plot, save the winner',
+      ],
     ],
   },
   {
@@ -223,7 +314,14 @@ export const commandSpecs: readonly CommandSpec[] = [
     usage: 'inspect <model>',
     summary: 'A readable summary of a saved model',
     positionals: [MODEL],
-    options: [{ name: 'json', type: 'boolean', default: false, description: 'Print the summary as JSON (weights, means, full covariances).' }],
+    options: [
+      {
+        name: 'json',
+        type: 'boolean',
+        default: false,
+        description: 'Print the summary as JSON (weights, means, full covariances).',
+      },
+    ],
     examples: [['gmm inspect model.json', 'weights, means and covariances per component']],
   },
 ];

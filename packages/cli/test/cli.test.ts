@@ -21,9 +21,20 @@ interface Run {
   stderr: string;
 }
 
-function gmm(args: string[], opts: { input?: string; env?: Record<string, string>; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+function gmm(
+  args: string[],
+  opts: {
+    input?: string;
+    env?: Record<string, string>;
+    onSpawn?: (child: ReturnType<typeof spawn>) => void;
+  } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -67,7 +78,20 @@ function clusters(): { rows: [number, number][]; truth: number[] } {
 const { rows, truth } = clusters();
 const csv = '"x","y"\n' + rows.map((r) => r.join(',')).join('\n') + '\n';
 
-const FIT_KEYS = ['k', 'covarianceType', 'weights', 'means', 'covariances', 'logLikelihood', 'meanLogLikelihood', 'bic', 'aic', 'converged', 'iterations', 'backend'];
+const FIT_KEYS = [
+  'k',
+  'covarianceType',
+  'weights',
+  'means',
+  'covariances',
+  'logLikelihood',
+  'meanLogLikelihood',
+  'bic',
+  'aic',
+  'converged',
+  'iterations',
+  'backend',
+];
 
 function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(code);
@@ -107,7 +131,9 @@ describe('gmm fit / score / predict / sample / inspect', () => {
       expect(c[0]![1]).toBeCloseTo(c[1]![0]!, 12);
     }
     // The means sit at the clusters (order free).
-    const means = (fit['means'] as number[][]).map((m) => m.map((v) => Math.round(v / 5) * 5)).sort((a, b) => a[0]! - b[0]!);
+    const means = (fit['means'] as number[][])
+      .map((m) => m.map((v) => Math.round(v / 5) * 5))
+      .sort((a, b) => a[0]! - b[0]!);
     expect(means).toEqual([
       [0, 0],
       [10, 50],
@@ -122,7 +148,12 @@ describe('gmm fit / score / predict / sample / inspect', () => {
 
   it('writes the model file and an SVG plot', () => {
     const model = JSON.parse(readFileSync(f('model.json'), 'utf8')) as Record<string, unknown>;
-    expect(model).toMatchObject({ format: 'gmmkit.cli-model', version: 1, columns: ['x', 'y'], standardize: null });
+    expect(model).toMatchObject({
+      format: 'gmmkit.cli-model',
+      version: 1,
+      columns: ['x', 'y'],
+      standardize: null,
+    });
     const svg = readFileSync(f('fit.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/class="mark-line role-mark/g)).toHaveLength(4);
@@ -156,7 +187,13 @@ describe('gmm fit / score / predict / sample / inspect', () => {
     expect(proba.stdout).toBe('');
     const p = readFileSync(f('proba.csv'), 'utf8').trim().split('\n');
     expect(p[0]).toBe('p0,p1');
-    for (const line of p.slice(1)) expect(line.split(',').map(Number).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    for (const line of p.slice(1))
+      expect(
+        line
+          .split(',')
+          .map(Number)
+          .reduce((a, b) => a + b, 0),
+      ).toBeCloseTo(1, 9);
 
     const s1 = sample1.stdout.trim().split('\n');
     expect(s1[0]).toBe('x,y');
@@ -175,17 +212,36 @@ describe('gmm fit / score / predict / sample / inspect', () => {
     // Well separated clusters: both fits find the same mixture, so the
     // likelihoods in original units agree (up to float32 EM differences).
     expect(Math.abs(std['logLikelihood']! - (fit['logLikelihood'] as number))).toBeLessThan(0.05);
-    const saved = JSON.parse(readFileSync(f('std.json'), 'utf8')) as { standardize: { mean: number[]; scale: number[] } };
+    const saved = JSON.parse(readFileSync(f('std.json'), 'utf8')) as {
+      standardize: { mean: number[]; scale: number[] };
+    };
     expect(saved.standardize.mean[1]).toBeCloseTo(rows.reduce((a, r2) => a + r2[1], 0) / 40, 10);
     const score = await gmm(['score', 'std.json', 'data.csv', '--json']);
     expect(score.code, score.stderr).toBe(0);
-    expect((JSON.parse(score.stdout) as Record<string, number>)['logLikelihood']).toBeCloseTo(std['logLikelihood']!, 6);
+    expect((JSON.parse(score.stdout) as Record<string, number>)['logLikelihood']).toBeCloseTo(
+      std['logLikelihood']!,
+      6,
+    );
   });
 });
 
 describe('gmm sweep', () => {
   it('--json follows the contract, writes the best model and the plot', async () => {
-    const r = await gmm(['sweep', 'data.csv', '--k', '1..3', '--covariance', 'full,diag', '--workers', '0', '--json', '-o', 'best.json', '--plot', 'sweep.svg']);
+    const r = await gmm([
+      'sweep',
+      'data.csv',
+      '--k',
+      '1..3',
+      '--covariance',
+      'full,diag',
+      '--workers',
+      '0',
+      '--json',
+      '-o',
+      'best.json',
+      '--plot',
+      'sweep.svg',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as {
       criterion: string;
@@ -197,11 +253,24 @@ describe('gmm sweep', () => {
     expect(out.best['k']).toBe(2);
     expect(out.results).toHaveLength(6);
     for (const row of out.results) {
-      for (const key of ['k', 'covarianceType', 'bic', 'aic', 'icl', 'logLikelihood', 'converged', 'iterations', 'seconds']) expect(row).toHaveProperty(key);
+      for (const key of [
+        'k',
+        'covarianceType',
+        'bic',
+        'aic',
+        'icl',
+        'logLikelihood',
+        'converged',
+        'iterations',
+        'seconds',
+      ])
+        expect(row).toHaveProperty(key);
     }
     const bics = out.results.map((row) => row['bic'] as number);
     expect(out.best['bic']).toBe(Math.min(...bics));
-    expect(readFileSync(f('sweep.svg'), 'utf8')).toContain(`best: k=2, ${out.best['covarianceType'] as string}`);
+    expect(readFileSync(f('sweep.svg'), 'utf8')).toContain(
+      `best: k=2, ${out.best['covarianceType'] as string}`,
+    );
     const best = JSON.parse(readFileSync(f('best.json'), 'utf8')) as { gmm: { k: number } };
     expect(best.gmm.k).toBe(2);
   });
@@ -211,9 +280,27 @@ describe('gmm sweep', () => {
     const big: string[] = ['a,b,c,d'];
     for (let i = 0; i < 3000; i++) big.push([i % 7, (i * 13) % 11, (i * 7) % 5, Math.sin(i)].join(','));
     writeFileSync(f('big.csv'), big.join('\n'));
-    const r = await gmm(['sweep', 'big.csv', '--k', '1..9', '--n-init', '5', '--max-iter', '1000', '--tol', '0', '--workers', '2', '-o', 'never.json'], {
-      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500),
-    });
+    const r = await gmm(
+      [
+        'sweep',
+        'big.csv',
+        '--k',
+        '1..9',
+        '--n-init',
+        '5',
+        '--max-iter',
+        '1000',
+        '--tol',
+        '0',
+        '--workers',
+        '2',
+        '-o',
+        'never.json',
+      ],
+      {
+        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500),
+      },
+    );
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted/);
     expect(existsSync(f('never.json'))).toBe(false);
@@ -240,10 +327,19 @@ describe('errors: one line, exit 2 for usage and data, no stack unless --debug',
     writeFileSync(f('corrupt.json'), '{"format": "gmmkit.cli-model", "vers');
     const cases: [string[], RegExp][] = [
       [['fit', 'missing.csv', '-k', '2'], /cannot read missing\.csv: no such file/],
-      [['fit', 'nan.csv', '-k', '1'], /nan\.csv: row 2 \(line 3\), column 'b': value 'NaN' is not a finite number/],
+      [
+        ['fit', 'nan.csv', '-k', '1'],
+        /nan\.csv: row 2 \(line 3\), column 'b': value 'NaN' is not a finite number/,
+      ],
       [['predict', 'corrupt.json', 'data.csv'], /corrupt\.json: not a model file: invalid JSON/],
     ];
-    const runs = await all(cases.map(([args]) => () => gmm(args)));
+    const runs = await all(
+      cases.map(
+        ([args]) =>
+          () =>
+            gmm(args),
+      ),
+    );
     runs.forEach((r, i) => expectOneLineError(r, 2, cases[i]![1]));
   });
 
@@ -273,13 +369,20 @@ describe('errors: one line, exit 2 for usage and data, no stack unless --debug',
 
 describe('help and version', () => {
   it('--help lists every command with examples; --version prints the version', async () => {
-    const [help, fitHelp, version] = await Promise.all([gmm(['--help']), gmm(['fit', '--help']), gmm(['--version'])]);
+    const [help, fitHelp, version] = await Promise.all([
+      gmm(['--help']),
+      gmm(['fit', '--help']),
+      gmm(['--version']),
+    ]);
     expect(help.code).toBe(0);
-    for (const c of ['fit', 'predict', 'score', 'sample', 'sweep', 'inspect']) expect(help.stdout).toContain(`gmm ${c}`);
+    for (const c of ['fit', 'predict', 'score', 'sample', 'sweep', 'inspect'])
+      expect(help.stdout).toContain(`gmm ${c}`);
     expect(fitHelp.code).toBe(0);
     expect(fitHelp.stdout).toContain('Examples:');
     expect(fitHelp.stdout).toContain('--standardize');
-    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
+    ) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 });

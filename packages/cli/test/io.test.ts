@@ -28,18 +28,31 @@ describe('writeFileAtomic', () => {
   it('never overwrites an input, even with force', () => {
     const f = path.join(dir, 'in.csv');
     writeFileSync(f, 'a\n1\n');
-    expect(() => checkWritable(f, { force: true, inputs: [f] })).toThrow(/refusing to overwrite the input file/);
+    expect(() => checkWritable(f, { force: true, inputs: [f] })).toThrow(
+      /refusing to overwrite the input file/,
+    );
   });
 
   it('rejects a missing directory and clashing outputs up front', () => {
     expect(() => checkWritable(path.join(dir, 'nope', 'x.json'))).toThrow(UsageError);
-    expect(() => checkDistinct([['-o', 'a.svg'], ['--plot', './a.svg']])).toThrow(/-o and --plot both name/);
+    expect(() =>
+      checkDistinct([
+        ['-o', 'a.svg'],
+        ['--plot', './a.svg'],
+      ]),
+    ).toThrow(/-o and --plot both name/);
   });
 });
 
 describe('format', () => {
   it('aligns columns: numbers right, text left', () => {
-    const t = formatTable(['name', 'v'], [['a', '1.5'], ['long', '10']]);
+    const t = formatTable(
+      ['name', 'v'],
+      [
+        ['a', '1.5'],
+        ['long', '10'],
+      ],
+    );
     expect(t.split('\n')).toEqual(['name    v', '----  ---', 'a     1.5', 'long   10']);
   });
   it('formats numbers compactly', () => {

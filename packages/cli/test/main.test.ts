@@ -32,7 +32,10 @@ async function run(...argv: string[]): Promise<Captured> {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gmm-main-'));
 const cwd = process.cwd();
-const rows = Array.from({ length: 12 }, (_, i) => [(i % 2) * 10 + Math.sin(i), (i % 2) * 5 + Math.cos(3 * i)]);
+const rows = Array.from({ length: 12 }, (_, i) => [
+  (i % 2) * 10 + Math.sin(i),
+  (i % 2) * 5 + Math.cos(3 * i),
+]);
 
 beforeAll(async () => {
   process.chdir(dir);
@@ -73,13 +76,22 @@ describe('data errors: file, row, column, value; exit 2', () => {
     [['fit', 'missing.csv', '-k', '2'], /^gmm: error: cannot read missing\.csv: no such file$/],
     [['fit', '.', '-k', '2'], /cannot read \.: it is a directory/],
     [['fit', 'ragged.csv', '-k', '1'], /ragged\.csv: row 2 \(line 3\) has 1 field, expected 2/],
-    [['fit', 'nan.csv', '-k', '1'], /nan\.csv: row 2 \(line 3\), column 'b': value 'NaN' is not a finite number/],
-    [['fit', 'inf.csv', '-k', '1'], /inf\.csv: row 2 \(line 3\), column 'b': value '-Infinity' is not a finite number/],
+    [
+      ['fit', 'nan.csv', '-k', '1'],
+      /nan\.csv: row 2 \(line 3\), column 'b': value 'NaN' is not a finite number/,
+    ],
+    [
+      ['fit', 'inf.csv', '-k', '1'],
+      /inf\.csv: row 2 \(line 3\), column 'b': value '-Infinity' is not a finite number/,
+    ],
     [['fit', 'blank.csv', '-k', '1'], /blank\.csv: row 2 \(line 3\), column 'a': empty or missing value/],
     [['fit', 'na.csv', '-k', '1'], /na\.csv: row 1 \(line 2\), column 'b': empty or missing value 'NA'/],
     [['fit', 'empty.csv', '-k', '1'], /empty\.csv: empty input/],
     [['fit', 'header-only.csv', '-k', '1'], /header-only\.csv: no data rows/],
-    [['fit', 'species.csv', '-k', '1'], /species\.csv: row 1 \(line 2\), column 'Species': value 'setosa' is not a number; .*--columns 1-2/],
+    [
+      ['fit', 'species.csv', '-k', '1'],
+      /species\.csv: row 1 \(line 2\), column 'Species': value 'setosa' is not a number; .*--columns 1-2/,
+    ],
     [['fit', 'bad.json', '-k', '1'], /bad\.json: row 2, column 'a': value 'x' is not a number/],
     [['fit', 'ragged.ndjson', '-k', '1'], /ragged\.ndjson: row 2 \(line 2\) has 1 values, expected 2/],
     [['predict', 'model.json', 'nan.csv', '--columns', '1,2'], /nan\.csv: row 2 \(line 3\), column 'b'/],
@@ -106,17 +118,38 @@ describe('usage errors: exit 2', () => {
     [['fit', 'data.csv', '-k', '13'], /-k 13 exceeds the number of rows \(12\) in data\.csv/],
     [['sweep', 'data.csv', '--k', '1..13'], /k = 13 exceeds the number of rows \(12\)/],
     [['sweep', 'data.csv', '--k', '0..3'], /k/],
-    [['fit', 'data.csv', '-k', '2', '--covariance', 'bogus'], /unknown covariance family 'bogus' \(available: full, tied, diag, spherical\)/],
+    [
+      ['fit', 'data.csv', '-k', '2', '--covariance', 'bogus'],
+      /unknown covariance family 'bogus' \(available: full, tied, diag, spherical\)/,
+    ],
     [['sweep', 'data.csv', '--covariance', 'full,bogus'], /unknown covariance family 'bogus'/],
-    [['fit', 'data.csv', '-k', '2', '--init', 'bogus'], /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data\)/],
+    [
+      ['fit', 'data.csv', '-k', '2', '--init', 'bogus'],
+      /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data\)/,
+    ],
     [['sweep', 'data.csv', '--criterion', 'bogus'], /unknown criterion 'bogus' \(available: bic, aic, icl\)/],
-    [['fit', 'data.csv', '-k', '2', '--backend', 'bogus'], /unknown backend 'bogus' \(available: auto, tensorflow, wasm, cpu\)/],
+    [
+      ['fit', 'data.csv', '-k', '2', '--backend', 'bogus'],
+      /unknown backend 'bogus' \(available: auto, tensorflow, wasm, cpu\)/,
+    ],
     [['fit', 'data.csv', '-k', '2', '--tol', '-1'], /--tol must be a finite number >= 0, got -1/],
-    [['fit', 'data.csv', '-k', '2', '--columns', 'z'], /--columns: no column named 'z' in data\.csv \(columns: "x", "y"\)/],
-    [['fit', 'data.csv', '-k', '2', '--columns', '3'], /--columns: column 3 is out of range: data\.csv has 2 columns/],
+    [
+      ['fit', 'data.csv', '-k', '2', '--columns', 'z'],
+      /--columns: no column named 'z' in data\.csv \(columns: "x", "y"\)/,
+    ],
+    [
+      ['fit', 'data.csv', '-k', '2', '--columns', '3'],
+      /--columns: column 3 is out of range: data\.csv has 2 columns/,
+    ],
     [['fit', 'data.csv', '-k', '2', '-o', '-'], /-o needs a file name/],
-    [['fit', 'data.csv', '-k', '2', '-o', 'no/such/dir/m.json'], /-o no\/such\/dir\/m\.json: directory no\/such\/dir does not exist/],
-    [['fit', 'data.csv', '-k', '2', '--plot', 'p.svg', '--columns', 'x'], /--plot draws 2 columns but the fit uses 1/],
+    [
+      ['fit', 'data.csv', '-k', '2', '-o', 'no/such/dir/m.json'],
+      /-o no\/such\/dir\/m\.json: directory no\/such\/dir does not exist/,
+    ],
+    [
+      ['fit', 'data.csv', '-k', '2', '--plot', 'p.svg', '--columns', 'x'],
+      /--plot draws 2 columns but the fit uses 1/,
+    ],
     [['fit', 'data.csv', '-k', '2', '--plugin', './nope.js'], /plugin module '\.\/nope\.js' not found/],
     [['fit', 'data.csv'], /Missing required argument: k/],
     [['fit'], /Not enough non-option arguments/],
@@ -132,27 +165,42 @@ describe('usage errors: exit 2', () => {
 describe('model file errors: exit 2', () => {
   beforeAll(async () => {
     const { readFileSync } = await import('node:fs');
-    const model = JSON.parse(readFileSync('model.json', 'utf8')) as { gmm: Record<string, unknown> } & Record<string, unknown>;
+    const model = JSON.parse(readFileSync('model.json', 'utf8')) as { gmm: Record<string, unknown> } & Record<
+      string,
+      unknown
+    >;
     writeFileSync('corrupt.json', '{"format": "gmmkit.cli-model", "vers');
     writeFileSync('newer.json', JSON.stringify({ ...model, version: 2 }));
     writeFileSync('newer-gmm.json', JSON.stringify({ ...model, gmm: { ...model.gmm, version: 7 } }));
     writeFileSync('notmodel.json', JSON.stringify({ hello: 1 }));
     writeFileSync('badcols.json', JSON.stringify({ ...model, columns: ['x'] }));
     writeFileSync('badweights.json', JSON.stringify({ ...model, gmm: { ...model.gmm, weights: [0.5] } }));
-    writeFileSync('eei.json', JSON.stringify({ ...model, gmm: { ...model.gmm, covarianceType: 'eei' }, plugins: ['./eei.js'] }));
+    writeFileSync(
+      'eei.json',
+      JSON.stringify({ ...model, gmm: { ...model.gmm, covarianceType: 'eei' }, plugins: ['./eei.js'] }),
+    );
     writeFileSync('wide.csv', 'p,q,r\n1,2,3\n');
   });
   const cases: [string[], RegExp][] = [
     [['predict', 'missing.json', 'data.csv'], /cannot read missing\.json: no such file/],
     [['predict', 'corrupt.json', 'data.csv'], /corrupt\.json: not a model file: invalid JSON/],
-    [['score', 'newer.json', 'data.csv'], /newer\.json: model file schema version 2 is newer than this gmm supports \(1\)/],
+    [
+      ['score', 'newer.json', 'data.csv'],
+      /newer\.json: model file schema version 2 is newer than this gmm supports \(1\)/,
+    ],
     [['score', 'newer-gmm.json', 'data.csv'], /newer-gmm\.json: .*7/],
     [['inspect', 'notmodel.json'], /notmodel\.json: not a gmmkit model file/],
     [['inspect', 'badcols.json'], /badcols\.json: corrupt model file: 'columns' must be 2 column names/],
     [['inspect', 'badweights.json'], /badweights\.json: .*weights/],
     [['inspect', 'eei.json'], /eei\.json: .*'eei'.*--plugin \.\/eei\.js/],
-    [['score', 'model.json', 'wide.csv'], /model\.json expects 2 columns \(x, y\) but wide\.csv has 3 columns \(p, q, r\); choose them with --columns/],
-    [['predict', 'model.json', 'wide.csv', '--columns', '1'], /model\.json expects 2 columns .* but wide\.csv has 1 selected columns/],
+    [
+      ['score', 'model.json', 'wide.csv'],
+      /model\.json expects 2 columns \(x, y\) but wide\.csv has 3 columns \(p, q, r\); choose them with --columns/,
+    ],
+    [
+      ['predict', 'model.json', 'wide.csv', '--columns', '1'],
+      /model\.json expects 2 columns .* but wide\.csv has 1 selected columns/,
+    ],
   ];
   it.each(cases)('gmm %j', async (argv, pattern) => {
     expectError(await run(...argv), 2, pattern);
@@ -160,7 +208,10 @@ describe('model file errors: exit 2', () => {
 
   it('picks the model columns by name from wider data', async () => {
     writeFileSync('wider.csv', 'extra,y,x\n' + rows.map((r) => `7,${r[1]},${r[0]}`).join('\n') + '\n');
-    const [a, b] = [await run('score', 'model.json', 'wider.csv', '--json'), await run('score', 'model.json', 'data.csv', '--json')];
+    const [a, b] = [
+      await run('score', 'model.json', 'wider.csv', '--json'),
+      await run('score', 'model.json', 'data.csv', '--json'),
+    ];
     expect(a.code, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
   });
@@ -170,9 +221,17 @@ describe('outputs', () => {
   it('leaves no partial file when the command fails, and rejects clashing outputs', async () => {
     const { existsSync } = await import('node:fs');
     writeFileSync('nan2.csv', 'a,b\n1,2\n3,NaN\n');
-    expectError(await run('fit', 'nan2.csv', '-k', '1', '-o', 'partial.json', '--plot', 'partial.svg'), 2, /nan2\.csv/);
+    expectError(
+      await run('fit', 'nan2.csv', '-k', '1', '-o', 'partial.json', '--plot', 'partial.svg'),
+      2,
+      /nan2\.csv/,
+    );
     expect(existsSync('partial.json') || existsSync('partial.svg')).toBe(false);
-    expectError(await run('fit', 'data.csv', '-k', '2', '-o', 'same.svg', '--plot', './same.svg'), 2, /-o and --plot both name \.\/same\.svg/);
+    expectError(
+      await run('fit', 'data.csv', '-k', '2', '-o', 'same.svg', '--plot', './same.svg'),
+      2,
+      /-o and --plot both name \.\/same\.svg/,
+    );
   });
 
   it('sample: same seed, same rows; --labels appends the component; -o - is stdout', async () => {
@@ -182,13 +241,21 @@ describe('outputs', () => {
     for (const r of [a, b, c]) expect(r.code, r.stderr).toBe(0);
     const rowsA = a.stdout.trim().split('\n');
     expect(rowsA[0]).toBe('x,y');
-    expect(b.stdout.trim().split('\n').map((l) => l.split(',').slice(0, 2).join(','))).toEqual(rowsA);
+    expect(
+      b.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',').slice(0, 2).join(',')),
+    ).toEqual(rowsA);
     expect(b.stdout.split('\n')[0]).toBe('x,y,component');
     expect(c.stdout).not.toBe(a.stdout);
   });
 
   it('fit --plot on more than two columns needs --plot-columns and then draws them', async () => {
-    writeFileSync('three.csv', 'a,b,c\n' + rows.map((r) => `${r[0]},${r[1]},${r[0]! - r[1]!}`).join('\n') + '\n');
+    writeFileSync(
+      'three.csv',
+      'a,b,c\n' + rows.map((r) => `${r[0]},${r[1]},${r[0]! - r[1]!}`).join('\n') + '\n',
+    );
     expectError(await run('fit', 'three.csv', '-k', '2', '--plot', 'three.svg'), 2, /--plot-columns/);
     const ok = await run('fit', 'three.csv', '-k', '2', '--plot', 'three.svg', '--plot-columns', 'c,1');
     expect(ok.code, ok.stderr).toBe(0);
@@ -201,7 +268,20 @@ describe('outputs', () => {
 
 describe('--standardize in sweep', () => {
   it('reports the best model in original units, as score computes them from the saved file', async () => {
-    const r = await run('sweep', 'data.csv', '--k', '1..2', '--covariance', 'diag,spherical', '--standardize', '--workers', '0', '--json', '-o', 'swstd.json');
+    const r = await run(
+      'sweep',
+      'data.csv',
+      '--k',
+      '1..2',
+      '--covariance',
+      'diag,spherical',
+      '--standardize',
+      '--workers',
+      '0',
+      '--json',
+      '-o',
+      'swstd.json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { best: { bic: number; logLikelihood: number } };
     const score = await run('score', 'swstd.json', 'data.csv', '--json');
@@ -226,14 +306,45 @@ describe('--plugin', () => {
   it('registers an initializer usable by fit --init, recorded in the model file', async () => {
     const without = await run('fit', 'data.csv', '-k', '2', '--init', 'first-rows');
     expectError(without, 2, /unknown initializer 'first-rows'/);
-    const r = await run('fit', 'data.csv', '-k', '2', '--init', 'first-rows', '--plugin', './plugin.mjs', '-o', 'plugged.json', '--json');
+    const r = await run(
+      'fit',
+      'data.csv',
+      '-k',
+      '2',
+      '--init',
+      'first-rows',
+      '--plugin',
+      './plugin.mjs',
+      '-o',
+      'plugged.json',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const { readFileSync } = await import('node:fs');
-    expect(JSON.parse(readFileSync('plugged.json', 'utf8'))).toMatchObject({ plugins: ['./plugin.mjs'], gmm: { options: { initParams: 'first-rows' } } });
+    expect(JSON.parse(readFileSync('plugged.json', 'utf8'))).toMatchObject({
+      plugins: ['./plugin.mjs'],
+      gmm: { options: { initParams: 'first-rows' } },
+    });
   });
 
   it('registers a criterion and an initializer that sweep workers load too', async () => {
-    const r = await run('sweep', 'data.csv', '--k', '1..2', '--covariance', 'full', '--criterion', 'half-bic', '--init', 'first-rows', '--workers', '2', '--plugin', './plugin.mjs', '--json');
+    const r = await run(
+      'sweep',
+      'data.csv',
+      '--k',
+      '1..2',
+      '--covariance',
+      'full',
+      '--criterion',
+      'half-bic',
+      '--init',
+      'first-rows',
+      '--workers',
+      '2',
+      '--plugin',
+      './plugin.mjs',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { criterion: string; results: { bic: number }[] };
     expect(out.criterion).toBe('half-bic');
@@ -248,7 +359,10 @@ describe('commandSpecs', () => {
       for (const o of spec.options) names.add(`${spec.name} --${o.name}`);
       const help = await run(spec.name, '--help');
       expect(help.code).toBe(0);
-      for (const o of spec.options) expect(help.stdout, `${spec.name} --${o.name}`).toContain(o.name.length === 1 ? `-${o.name}` : `--${o.name}`);
+      for (const o of spec.options)
+        expect(help.stdout, `${spec.name} --${o.name}`).toContain(
+          o.name.length === 1 ? `-${o.name}` : `--${o.name}`,
+        );
       for (const g of globalOptions) expect(help.stdout).toContain(`--${g.name}`);
     }
     expect(names.size).toBeGreaterThan(30);

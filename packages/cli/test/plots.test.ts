@@ -56,8 +56,12 @@ describe('plots', () => {
   });
 
   it('renders a sweep plot marking the best model', async () => {
-    const rows = [1, 2, 3].flatMap((k) => ['full', 'diag'].map((f) => ({ k, covarianceType: f, value: (k - 2) ** 2 + (f === 'full' ? 0 : 1) })));
-    const svg = await renderSvg(sweepPlotSpec({ criterion: 'bic', rows, best: { k: 2, covarianceType: 'full', value: 0 } }));
+    const rows = [1, 2, 3].flatMap((k) =>
+      ['full', 'diag'].map((f) => ({ k, covarianceType: f, value: (k - 2) ** 2 + (f === 'full' ? 0 : 1) })),
+    );
+    const svg = await renderSvg(
+      sweepPlotSpec({ criterion: 'bic', rows, best: { k: 2, covarianceType: 'full', value: 0 } }),
+    );
     expect(svg).toContain('best: k=2, full');
     expect(svg).toContain('BIC (lower is better)');
     expect(svg).toContain('diag');

@@ -1,7 +1,15 @@
 import { InvalidDataError } from '@gmmkit/core';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { compactIndexList, parseNumber, parseTable, readTable, selectColumns, sniffFormat, toNumeric } from '../src/io/read-table.js';
+import {
+  compactIndexList,
+  parseNumber,
+  parseTable,
+  readTable,
+  selectColumns,
+  sniffFormat,
+  toNumeric,
+} from '../src/io/read-table.js';
 
 function numeric(text: string, columns?: string, format?: 'csv' | 'tsv' | 'json' | 'ndjson') {
   const raw = parseTable(text, { source: 'x.csv', format });
@@ -64,17 +72,23 @@ describe('CSV/TSV', () => {
   });
 
   it('names NaN, Inf, empty and text cells with their location', () => {
-    expect(dataError(() => numeric('a,b\n1,2\n3,NaN\n')).message).toBe("x.csv: row 2 (line 3), column 'b': value 'NaN' is not a finite number");
+    expect(dataError(() => numeric('a,b\n1,2\n3,NaN\n')).message).toBe(
+      "x.csv: row 2 (line 3), column 'b': value 'NaN' is not a finite number",
+    );
     expect(dataError(() => numeric('a,b\n1,-Inf\n')).message).toMatch(/value '-Inf' is not a finite number/);
     const empty = dataError(() => numeric('a,b\n1,2\n,4\n'));
     expect(empty.message).toBe("x.csv: row 2 (line 3), column 'a': empty or missing value");
     expect(empty.location).toMatchObject({ file: 'x.csv', row: 2, column: 'a' });
-    expect(dataError(() => numeric('a,b\n1,2\n3,x\n')).message).toBe("x.csv: row 2 (line 3), column 'b': value 'x' is not a number");
+    expect(dataError(() => numeric('a,b\n1,2\n3,x\n')).message).toBe(
+      "x.csv: row 2 (line 3), column 'b': value 'x' is not a number",
+    );
   });
 
   it('suggests --columns for a text column like iris Species', () => {
     const e = dataError(() => numeric('"s","w","Species"\n1,2,"setosa"\n3,4,"virginica"\n'));
-    expect(e.message).toMatch(/column 'Species': value 'setosa' is not a number; column 'Species' is not numeric: choose columns with --columns \(e\.g\. --columns 1-2\)/);
+    expect(e.message).toMatch(
+      /column 'Species': value 'setosa' is not a number; column 'Species' is not numeric: choose columns with --columns \(e\.g\. --columns 1-2\)/,
+    );
   });
 
   it('reports empty input and header-only input', () => {
@@ -84,7 +98,9 @@ describe('CSV/TSV', () => {
   });
 
   it('reports an unterminated quote', () => {
-    expect(dataError(() => parseTable('a,b\n1,"2\n', { source: 'u.csv' })).message).toMatch(/line 2: unterminated quoted field/);
+    expect(dataError(() => parseTable('a,b\n1,"2\n', { source: 'u.csv' })).message).toMatch(
+      /line 2: unterminated quoted field/,
+    );
   });
 });
 
@@ -103,13 +119,21 @@ describe('JSON and NDJSON', () => {
   it('reads NDJSON with line numbers in errors', () => {
     const t = numeric('{"a":1}\n\n{"a":2}\n', undefined, 'ndjson');
     expect([...t.data]).toEqual([1, 2]);
-    expect(dataError(() => numeric('{"a":1}\n\n{"a":null}\n', undefined, 'ndjson')).message).toBe("x.csv: row 2 (line 3), column 'a': empty or missing value");
+    expect(dataError(() => numeric('{"a":1}\n\n{"a":null}\n', undefined, 'ndjson')).message).toBe(
+      "x.csv: row 2 (line 3), column 'a': empty or missing value",
+    );
   });
 
   it('rejects ragged JSON rows and missing keys', () => {
-    expect(dataError(() => numeric('[[1,2],[3]]', undefined, 'json')).message).toBe('x.csv: row 2 has 1 values, expected 2');
-    expect(dataError(() => numeric('[{"a":1,"b":2},{"a":3}]', undefined, 'json')).message).toBe("x.csv: row 2 has no key 'b'");
-    expect(dataError(() => numeric('[{"a":1},{"a":3,"c":1}]', undefined, 'json')).message).toBe("x.csv: row 2 has key 'c' that row 1 lacks");
+    expect(dataError(() => numeric('[[1,2],[3]]', undefined, 'json')).message).toBe(
+      'x.csv: row 2 has 1 values, expected 2',
+    );
+    expect(dataError(() => numeric('[{"a":1,"b":2},{"a":3}]', undefined, 'json')).message).toBe(
+      "x.csv: row 2 has no key 'b'",
+    );
+    expect(dataError(() => numeric('[{"a":1},{"a":3,"c":1}]', undefined, 'json')).message).toBe(
+      "x.csv: row 2 has key 'c' that row 1 lacks",
+    );
     expect(dataError(() => numeric('{"a":', undefined, 'json')).message).toMatch(/not valid JSON/);
     expect(dataError(() => numeric('[]', undefined, 'json')).message).toBe('x.csv: no data rows');
   });
@@ -134,13 +158,16 @@ describe('helpers', () => {
   it('parses only finite decimal numbers', () => {
     expect(parseNumber(' 1.5e3 ')).toBe(1500);
     expect(parseNumber('.5')).toBe(0.5);
-    for (const bad of ['', 'NaN', 'Infinity', '0x10', '1,5', '1e999', 'abc']) expect(parseNumber(bad)).toBeUndefined();
+    for (const bad of ['', 'NaN', 'Infinity', '0x10', '1,5', '1e999', 'abc'])
+      expect(parseNumber(bad)).toBeUndefined();
   });
   it('compacts index lists', () => {
     expect(compactIndexList([0, 1, 2, 3, 5])).toBe('1-4,6');
   });
   it('reads a missing file as a usage error naming it', async () => {
-    await expect(readTable('/nonexistent/data.csv')).rejects.toThrow(new UsageError('cannot read /nonexistent/data.csv: no such file'));
+    await expect(readTable('/nonexistent/data.csv')).rejects.toThrow(
+      new UsageError('cannot read /nonexistent/data.csv: no such file'),
+    );
   });
   it('reads stdin text for "-"', async () => {
     const t = await readTable('-', { stdinText: 'a,b\n1,2\n' });

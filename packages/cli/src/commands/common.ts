@@ -1,4 +1,12 @@
-import { ModelFormatError, PluginRegistry, UnknownPluginError, loadPluginModules, pluginModule, type Container, type PluginSet } from '@gmmkit/core';
+import {
+  ModelFormatError,
+  PluginRegistry,
+  UnknownPluginError,
+  loadPluginModules,
+  pluginModule,
+  type Container,
+  type PluginSet,
+} from '@gmmkit/core';
 import { GaussianMixture } from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
@@ -38,7 +46,10 @@ export function csvOutput(args: Args): string | undefined {
 /** -o for model files and --plot: stdout is not an option (results already go there). */
 export function fileOutput(args: Args, name: 'output' | 'plot'): string | undefined {
   const o = str(args, name);
-  if (o === '-') throw new UsageError(`${name === 'output' ? '-o' : '--plot'} needs a file name ('-' for stdout is not supported here)`);
+  if (o === '-')
+    throw new UsageError(
+      `${name === 'output' ? '-o' : '--plot'} needs a file name ('-' for stdout is not supported here)`,
+    );
   return o;
 }
 
@@ -70,7 +81,11 @@ export function nonNegative(args: Args, name: string): number | undefined {
 }
 
 function describeValue(v: unknown): string {
-  return typeof v === 'number' && !Number.isNaN(v) ? String(v) : v === null || Number.isNaN(v) ? 'a non-number' : JSON.stringify(v);
+  return typeof v === 'number' && !Number.isNaN(v)
+    ? String(v)
+    : v === null || Number.isNaN(v)
+      ? 'a non-number'
+      : JSON.stringify(v);
 }
 
 export function pluginSpecifiers(args: Args): string[] {
@@ -99,7 +114,10 @@ export async function loadPlugins(args: Args): Promise<Plugins> {
 export function backendName(args: Args, plugins: Plugins): string {
   const name = (str(args, 'backend') ?? process.env['GMM_BACKEND'] ?? 'auto').trim() || 'auto';
   if (name !== 'auto' && !plugins.registry.backends().some((b) => b.name === name)) {
-    throw new UnknownPluginError('backend', name, ['auto', ...plugins.registry.backends().map((b) => b.name)]);
+    throw new UnknownPluginError('backend', name, [
+      'auto',
+      ...plugins.registry.backends().map((b) => b.name),
+    ]);
   }
   return name;
 }
@@ -134,19 +152,30 @@ export async function loadModel(file: string, plugins: Plugins, backend: string)
  * model's columns by name when the header has them all, else every column;
  * then checks the width against the model.
  */
-export async function readDataForModel(file: string, model: LoadedModel, columnsFlag: string | undefined): Promise<NumericTable> {
+export async function readDataForModel(
+  file: string,
+  model: LoadedModel,
+  columnsFlag: string | undefined,
+): Promise<NumericTable> {
   const raw = await readRawTable(file);
   const d = model.gmm.d;
   let indices: number[];
   if (columnsFlag !== undefined) {
     indices = selectColumns(raw, columnsFlag);
-  } else if (model.columns !== undefined && raw.hasHeader && model.columns.every((c) => raw.columns.includes(c))) {
+  } else if (
+    model.columns !== undefined &&
+    raw.hasHeader &&
+    model.columns.every((c) => raw.columns.includes(c))
+  ) {
     indices = model.columns.map((c) => raw.columns.indexOf(c));
   } else {
     indices = selectColumns(raw, undefined);
   }
   if (indices.length !== d) {
-    const expected = model.columns === undefined ? `${d} columns` : `${d} column${d === 1 ? '' : 's'} (${model.columns.join(', ')})`;
+    const expected =
+      model.columns === undefined
+        ? `${d} columns`
+        : `${d} column${d === 1 ? '' : 's'} (${model.columns.join(', ')})`;
     throw new ModelFormatError(
       `${model.file} expects ${expected} but ${raw.source} has ${indices.length} ${columnsFlag === undefined ? 'columns' : 'selected columns'} (${indices.map((j) => raw.columns[j]).join(', ')}); choose them with --columns`,
     );
@@ -155,8 +184,12 @@ export async function readDataForModel(file: string, model: LoadedModel, columns
 }
 
 /** The rows the model sees: standardized when the model says so. */
-export function modelInput(table: NumericTable, model: LoadedModelFile): { data: Float64Array; shape: [number, number] } {
-  const data = model.standardize === null ? table.data : applyStandardization(table.data, table.d, model.standardize);
+export function modelInput(
+  table: NumericTable,
+  model: LoadedModelFile,
+): { data: Float64Array; shape: [number, number] } {
+  const data =
+    model.standardize === null ? table.data : applyStandardization(table.data, table.d, model.standardize);
   return { data, shape: [table.n, table.d] };
 }
 
@@ -181,6 +214,13 @@ export function nested(data: ArrayLike<number>, rows: number, cols: number): num
 /** [k, d, d] as k nested D x D matrices. */
 export function matrices(data: ArrayLike<number>, k: number, d: number): number[][][] {
   const out: number[][][] = [];
-  for (let j = 0; j < k; j++) out.push(nested(Array.from({ length: d * d }, (_, t) => data[j * d * d + t]!), d, d));
+  for (let j = 0; j < k; j++)
+    out.push(
+      nested(
+        Array.from({ length: d * d }, (_, t) => data[j * d * d + t]!),
+        d,
+        d,
+      ),
+    );
   return out;
 }

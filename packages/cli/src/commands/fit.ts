@@ -14,7 +14,20 @@ import {
 } from '../model-file.js';
 import { fitPlotSpec } from '../plots/fit-plot.js';
 import { renderSvg } from '../plots/render.js';
-import { backendName, bool, fileOutput, int, loadPlugins, matrices, nested, nonNegative, str, sum, type Args, type Io } from './common.js';
+import {
+  backendName,
+  bool,
+  fileOutput,
+  int,
+  loadPlugins,
+  matrices,
+  nested,
+  nonNegative,
+  str,
+  sum,
+  type Args,
+  type Io,
+} from './common.js';
 
 /** The --json document of `gmm fit` (the output contract). */
 export interface FitJson {
@@ -62,16 +75,27 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     ['-o', output],
     ['--plot', plot],
   ]);
-  for (const [flag, file] of [['-o', output], ['--plot', plot]] as const) {
+  for (const [flag, file] of [
+    ['-o', output],
+    ['--plot', plot],
+  ] as const) {
     if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
   }
 
   const table = await readTable(dataFile, { columns: str(args, 'columns') });
-  if (k > table.n) throw new UsageError(`-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`);
+  if (k > table.n)
+    throw new UsageError(
+      `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,
+    );
+  if (plot === undefined && str(args, 'plot-columns') !== undefined)
+    throw new UsageError('--plot-columns needs --plot');
   const plotDims = plot === undefined ? undefined : plotColumns(table, str(args, 'plot-columns'));
 
   const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
-  const x = { data: standardize === null ? table.data : applyStandardization(table.data, table.d, standardize), shape: [table.n, table.d] as [number, number] };
+  const x = {
+    data: standardize === null ? table.data : applyStandardization(table.data, table.d, standardize),
+    shape: [table.n, table.d] as [number, number],
+  };
 
   const info = await initBackend(backend, plugins.container);
   const gm = new GaussianMixture({
@@ -95,7 +119,10 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   // All outputs are rendered before any is written, so a failure leaves none.
   const files: [string, string][] = [];
   if (output !== undefined) {
-    files.push([output, JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, plugins.specifiers), null, 2) + '\n']);
+    files.push([
+      output,
+      JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, plugins.specifiers), null, 2) + '\n',
+    ]);
   }
   if (plot !== undefined && plotDims !== undefined) {
     files.push([plot, await renderFitPlot(gm, x, table, result, plotDims)]);
@@ -109,7 +136,13 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   return 0;
 }
 
-function summarize(gm: GaussianMixture, x: { data: Float64Array; shape: [number, number] }, table: NumericTable, s: Standardization | null, backend: string): FitJson {
+function summarize(
+  gm: GaussianMixture,
+  x: { data: Float64Array; shape: [number, number] },
+  table: NumericTable,
+  s: Standardization | null,
+  backend: string,
+): FitJson {
   const st = gm.state;
   const n = table.n;
   const logLikelihood = sum(gm.scoreSamples(x)) + n * logJacobian(s);
@@ -148,7 +181,9 @@ function plotColumns(table: NumericTable, spec: string | undefined): [number, nu
     const byName = table.columns.indexOf(t);
     if (byName >= 0) return byName;
     if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= table.d) return Number(t) - 1;
-    throw new UsageError(`--plot-columns: '${t}' is not one of the fitted columns (${table.columns.join(', ')}) or a position 1..${table.d}`);
+    throw new UsageError(
+      `--plot-columns: '${t}' is not one of the fitted columns (${table.columns.join(', ')}) or a position 1..${table.d}`,
+    );
   });
   if (pos[0] === pos[1]) throw new UsageError('--plot-columns: the two columns must differ');
   return [pos[0]!, pos[1]!];
@@ -188,17 +223,37 @@ function formatFit(r: FitJson, table: NumericTable): string {
   const head = `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${r.n} rows x ${table.d} columns of ${table.source}`;
   const summary = formatKeyValues([
     ['backend', r.backend],
-    ['converged', `${r.converged ? 'yes' : 'NO'} after ${r.iterations} iteration${r.iterations === 1 ? '' : 's'}`],
-    ['log-likelihood', `${formatNumber(r.logLikelihood)} (mean ${formatNumber(r.meanLogLikelihood)} per row)`],
+    [
+      'converged',
+      `${r.converged ? 'yes' : 'NO'} after ${r.iterations} iteration${r.iterations === 1 ? '' : 's'}`,
+    ],
+    [
+      'log-likelihood',
+      `${formatNumber(r.logLikelihood)} (mean ${formatNumber(r.meanLogLikelihood)} per row)`,
+    ],
     ['BIC', formatNumber(r.bic)],
     ['AIC', formatNumber(r.aic)],
     ['parameters', String(r.nParameters)],
     ...(r.standardized ? ([['standardized', 'yes (figures in original units)']] as [string, string][]) : []),
   ]);
-  return [head, '', summary, '', 'Means', componentTable(r.weights, r.means, table.columns), '', 'Standard deviations', sdTable(r, table.columns)].join('\n');
+  return [
+    head,
+    '',
+    summary,
+    '',
+    'Means',
+    componentTable(r.weights, r.means, table.columns),
+    '',
+    'Standard deviations',
+    sdTable(r, table.columns),
+  ].join('\n');
 }
 
-export function componentTable(weights: readonly number[], means: readonly (readonly number[])[], columns: readonly string[]): string {
+export function componentTable(
+  weights: readonly number[],
+  means: readonly (readonly number[])[],
+  columns: readonly string[],
+): string {
   return formatTable(
     ['component', 'weight', ...columns],
     means.map((m, j) => [String(j), formatNumber(weights[j]!, 4), ...m.map((v) => formatNumber(v, 5))]),

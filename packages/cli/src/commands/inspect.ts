@@ -59,15 +59,24 @@ export async function inspectCommand(args: Args, io: Io): Promise<number> {
   const parts = [
     formatKeyValues([
       ['model', file],
-      ['covariance', `${family.name}${family.mclustName === undefined || family.description.includes(family.mclustName) ? '' : ` (mclust ${family.mclustName})`}: ${family.description}`],
+      [
+        'covariance',
+        `${family.name}${family.mclustName === undefined || family.description.includes(family.mclustName) ? '' : ` (mclust ${family.mclustName})`}: ${family.description}`,
+      ],
       ['components', String(st.k)],
       ['columns', `${st.d}: ${columns.join(', ')}`],
-      ['standardized', s === null ? 'no' : 'yes (z-scored before the model; figures below in original units)'],
+      [
+        'standardized',
+        s === null ? 'no' : 'yes (z-scored before the model; figures below in original units)',
+      ],
       ['fitted on', `${st.nSamples} rows`],
       ['converged', `${st.converged ? 'yes' : 'NO'} after ${st.nIter} iteration${st.nIter === 1 ? '' : 's'}`],
       ['lower bound', `${formatNumber(st.lowerBound)} per row${s === null ? '' : ' (standardized units)'}`],
       ['parameters', String(info.nParameters)],
-      ['options', `tol ${o.tol}, reg-covar ${o.regCovar}, max-iter ${o.maxIter}, n-init ${o.nInit}, init ${o.initParams}, seed ${o.seed}`],
+      [
+        'options',
+        `tol ${o.tol}, reg-covar ${o.regCovar}, max-iter ${o.maxIter}, n-init ${o.nInit}, init ${o.initParams}, seed ${o.seed}`,
+      ],
       ...(model.plugins.length > 0 ? ([['plugins', model.plugins.join(', ')]] as [string, string][]) : []),
     ]),
     '',
@@ -76,7 +85,13 @@ export async function inspectCommand(args: Args, io: Io): Promise<number> {
   ];
   info.covariances.forEach((c, j) => {
     parts.push('', `Covariance of component ${j}`);
-    parts.push(formatTable(['', ...columns], c.map((row, a) => [columns[a]!, ...row.map((v) => formatNumber(v, 5))]), ['left', ...columns.map(() => 'right' as const)]));
+    parts.push(
+      formatTable(
+        ['', ...columns],
+        c.map((row, a) => [columns[a]!, ...row.map((v) => formatNumber(v, 5))]),
+        ['left', ...columns.map(() => 'right' as const)],
+      ),
+    );
   });
   io.out(parts.join('\n'));
   return 0;

@@ -1,6 +1,17 @@
 import { toCsv } from '../io/format.js';
 import { checkWritable, writeFileAtomic } from '../io/write-atomic.js';
-import { backendName, bool, csvOutput, loadModel, loadPlugins, modelInput, readDataForModel, str, type Args, type Io } from './common.js';
+import {
+  backendName,
+  bool,
+  csvOutput,
+  loadModel,
+  loadPlugins,
+  modelInput,
+  readDataForModel,
+  str,
+  type Args,
+  type Io,
+} from './common.js';
 
 export async function predictCommand(args: Args, io: Io): Promise<number> {
   const modelPath = str(args, 'model')!;
@@ -25,7 +36,10 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
       rows,
     );
   } else {
-    csv = toCsv(['label'], Array.from(model.gm.predict(x), (l) => [l]));
+    csv = toCsv(
+      ['label'],
+      Array.from(model.gm.predict(x), (l) => [l]),
+    );
   }
   if (output === undefined) {
     io.out(csv);

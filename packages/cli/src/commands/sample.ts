@@ -1,7 +1,17 @@
 import { toCsv } from '../io/format.js';
 import { checkWritable, writeFileAtomic } from '../io/write-atomic.js';
 import { undoStandardization } from '../model-file.js';
-import { backendName, bool, csvOutput, int, loadModel, loadPlugins, str, type Args, type Io } from './common.js';
+import {
+  backendName,
+  bool,
+  csvOutput,
+  int,
+  loadModel,
+  loadPlugins,
+  str,
+  type Args,
+  type Io,
+} from './common.js';
 
 export async function sampleCommand(args: Args, io: Io): Promise<number> {
   const modelPath = str(args, 'model')!;

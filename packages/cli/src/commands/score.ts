@@ -1,6 +1,17 @@
 import { formatKeyValues, formatNumber } from '../io/format.js';
 import { logJacobian } from '../model-file.js';
-import { backendName, bool, loadModel, loadPlugins, modelInput, readDataForModel, str, sum, type Args, type Io } from './common.js';
+import {
+  backendName,
+  bool,
+  loadModel,
+  loadPlugins,
+  modelInput,
+  readDataForModel,
+  str,
+  sum,
+  type Args,
+  type Io,
+} from './common.js';
 
 /** The --json document of `gmm score` (the output contract). */
 export interface ScoreJson {
@@ -18,7 +29,8 @@ export async function scoreCommand(args: Args, io: Io): Promise<number> {
   const model = await loadModel(str(args, 'model')!, plugins, backend);
   const table = await readDataForModel(str(args, 'data')!, model, str(args, 'columns'));
   const n = table.n;
-  const logLikelihood = sum(model.gm.scoreSamples(modelInput(table, model))) + n * logJacobian(model.standardize);
+  const logLikelihood =
+    sum(model.gm.scoreSamples(modelInput(table, model))) + n * logJacobian(model.standardize);
   const p = model.gm.nParameters();
   const result: ScoreJson = {
     logLikelihood,

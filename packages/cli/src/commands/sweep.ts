@@ -1,11 +1,27 @@
-import { sweep, formatSweepTable, parseKSpec, type SweepResult, type SweepRow } from '@gmmkit/model-selection';
+import {
+  sweep,
+  formatSweepTable,
+  parseKSpec,
+  type SweepResult,
+  type SweepRow,
+} from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
 import { readTable } from '../io/read-table.js';
 import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
-import { backendName, bool, fileOutput, int, loadPlugins, nonNegative, str, type Args, type Io } from './common.js';
+import {
+  backendName,
+  bool,
+  fileOutput,
+  int,
+  loadPlugins,
+  nonNegative,
+  str,
+  type Args,
+  type Io,
+} from './common.js';
 
 /** The --json document of `gmm sweep` (the output contract). */
 export interface SweepJson {
@@ -48,7 +64,10 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const force = bool(args, 'force');
 
   const plugins = await loadPlugins(args);
-  const families = covarianceList(str(args, 'covariance') ?? 'full,tied,diag,spherical', plugins.registry.covarianceFamilyNames());
+  const families = covarianceList(
+    str(args, 'covariance') ?? 'full,tied,diag,spherical',
+    plugins.registry.covarianceFamilyNames(),
+  );
   for (const f of families) plugins.registry.covarianceFamily(f);
   plugins.registry.initializer(initParams);
   plugins.registry.criterion(criterion);
@@ -57,13 +76,19 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
     ['-o', output],
     ['--plot', plot],
   ]);
-  for (const [flag, file] of [['-o', output], ['--plot', plot]] as const) {
+  for (const [flag, file] of [
+    ['-o', output],
+    ['--plot', plot],
+  ] as const) {
     if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
   }
 
   const table = await readTable(dataFile, { columns: str(args, 'columns') });
   const tooBig = (ks ?? []).filter((k) => k > table.n);
-  if (tooBig.length > 0) throw new UsageError(`--k ${kText}: k = ${tooBig.join(', ')} exceeds the number of rows (${table.n}) in ${table.source}`);
+  if (tooBig.length > 0)
+    throw new UsageError(
+      `--k ${kText}: k = ${tooBig.join(', ')} exceeds the number of rows (${table.n}) in ${table.source}`,
+    );
   const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
   const data = standardize === null ? table.data : applyStandardization(table.data, table.d, standardize);
 
@@ -95,7 +120,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       pluginBaseDir: process.cwd(),
       backend,
       signal: controller.signal,
-      onProgress: ({ done, total, row }) => io.progress(`sweep: ${done}/${total} fits (last: k=${row.k} ${row.covarianceType})`),
+      onProgress: ({ done, total, row }) =>
+        io.progress(`sweep: ${done}/${total} fits (last: k=${row.k} ${row.covarianceType})`),
     });
   } finally {
     process.off('SIGINT', onSigint);
@@ -137,15 +163,31 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
 
     const files: [string, string][] = [];
     if (output !== undefined) {
-      files.push([output, JSON.stringify(modelFile(result.model.toJSON(), table.columns, standardize, plugins.specifiers), null, 2) + '\n']);
+      files.push([
+        output,
+        JSON.stringify(
+          modelFile(result.model.toJSON(), table.columns, standardize, plugins.specifiers),
+          null,
+          2,
+        ) + '\n',
+      ]);
     }
     if (plot !== undefined) {
-      const valueOf = (r: SweepResult['rows'][number]) => (builtin ? fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2) : Number.isFinite(r.score) ? r.score : null);
+      const valueOf = (r: SweepResult['rows'][number]) =>
+        builtin
+          ? fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2)
+          : Number.isFinite(r.score)
+            ? r.score
+            : null;
       const svg = await renderSvg(
         sweepPlotSpec({
           criterion: result.criterion,
           rows: result.rows.map((r) => ({ k: r.k, covarianceType: r.covarianceType, value: valueOf(r) })),
-          best: { k: result.best.k, covarianceType: result.best.covarianceType, value: valueOf(result.best)! },
+          best: {
+            k: result.best.k,
+            covarianceType: result.best.covarianceType,
+            value: valueOf(result.best)!,
+          },
           title: `${result.criterion.toUpperCase()} by number of components, ${table.source}`,
         }),
       );
@@ -167,9 +209,16 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         logLikelihood: fix(r.logLikelihood, 1) ?? Number.NaN,
         score: builtin ? (fix(r.score, -2) ?? Number.NaN) : r.score,
       });
-      const shifted: SweepResult = shift === 0 ? result : { ...result, rows: result.rows.map(inOriginalUnits), best: inOriginalUnits(result.best) };
+      const shifted: SweepResult =
+        shift === 0
+          ? result
+          : { ...result, rows: result.rows.map(inOriginalUnits), best: inOriginalUnits(result.best) };
       io.out(
-        [`${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`, '', formatSweepTable(shifted)].join('\n'),
+        [
+          `${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`,
+          '',
+          formatSweepTable(shifted),
+        ].join('\n'),
       );
     }
   } finally {
@@ -183,6 +232,7 @@ function covarianceList(spec: string, registered: string[]): string[] {
   if (spec.trim() === 'all') return registered;
   const list = spec.split(',').map((s) => s.trim());
   if (list.some((s) => s === '')) throw new UsageError(`--covariance '${spec}': empty entry`);
-  if (new Set(list).size !== list.length) throw new UsageError(`--covariance '${spec}': a family is listed twice`);
+  if (new Set(list).size !== list.length)
+    throw new UsageError(`--covariance '${spec}': a family is listed twice`);
   return list;
 }

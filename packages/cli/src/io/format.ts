@@ -6,11 +6,21 @@
 export type Align = 'left' | 'right';
 
 /** Aligned columns: text left, numbers right, a rule under the header. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly Align[]): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly Align[],
+): string {
   const widths = headers.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
-  const alignOf = (j: number): Align => align?.[j] ?? (rows.every((r) => isNumeric(r[j] ?? '')) ? 'right' : 'left');
-  const pad = (s: string, j: number) => (alignOf(j) === 'right' ? s.padStart(widths[j]!) : s.padEnd(widths[j]!));
-  const line = (cells: readonly string[]) => cells.map((c, j) => pad(c, j)).join('  ').trimEnd();
+  const alignOf = (j: number): Align =>
+    align?.[j] ?? (rows.every((r) => isNumeric(r[j] ?? '')) ? 'right' : 'left');
+  const pad = (s: string, j: number) =>
+    alignOf(j) === 'right' ? s.padStart(widths[j]!) : s.padEnd(widths[j]!);
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, j) => pad(c, j))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r))].join('\n');
 }
 

@@ -27,4 +27,3 @@ export function processIo(): Io {
     },
   };
 }
-

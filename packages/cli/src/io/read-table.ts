@@ -94,7 +94,8 @@ export function describeFsError(err: unknown): string {
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -127,7 +128,10 @@ export function sniffFormat(text: string): TableFormat {
   return tabs > 0 && tabs >= commas ? 'tsv' : 'csv';
 }
 
-export function parseTable(text: string, opts: { source: string; format?: TableFormat | undefined }): RawTable {
+export function parseTable(
+  text: string,
+  opts: { source: string; format?: TableFormat | undefined },
+): RawTable {
   const body = text.replace(/^\uFEFF/, '');
   const format = opts.format ?? sniffFormat(body);
   let table: RawTable;
@@ -143,8 +147,10 @@ export function parseTable(text: string, opts: { source: string; format?: TableF
       table = parseNdjson(body, opts.source);
       break;
   }
-  if (table.rows.length === 0) throw new InvalidDataError(`${opts.source}: no data rows`, { file: opts.source });
-  if (table.columns.length === 0) throw new InvalidDataError(`${opts.source}: no columns`, { file: opts.source });
+  if (table.rows.length === 0)
+    throw new InvalidDataError(`${opts.source}: no data rows`, { file: opts.source });
+  if (table.columns.length === 0)
+    throw new InvalidDataError(`${opts.source}: no columns`, { file: opts.source });
   return table;
 }
 
@@ -177,7 +183,8 @@ export function splitDelimited(text: string, delimiter: string, source: string):
   const endRecord = () => {
     endField();
     // Blank lines (a lone empty field) are not records.
-    if (!(fields.length === 1 && fields[0]!.trim() === '' && !quoted[0])) records.push({ fields, quoted, line: recordLine });
+    if (!(fields.length === 1 && fields[0]!.trim() === '' && !quoted[0]))
+      records.push({ fields, quoted, line: recordLine });
     fields = [];
     quoted = [];
   };
@@ -190,7 +197,11 @@ export function splitDelimited(text: string, delimiter: string, source: string):
       field = '';
       i++;
       for (;;) {
-        if (i >= n) throw new InvalidDataError(`${source}: line ${startLine}: unterminated quoted field`, { file: source, row: startLine });
+        if (i >= n)
+          throw new InvalidDataError(`${source}: line ${startLine}: unterminated quoted field`, {
+            file: source,
+            row: startLine,
+          });
         const q = text[i]!;
         if (q === '"') {
           if (text[i + 1] === '"') {
@@ -208,7 +219,10 @@ export function splitDelimited(text: string, delimiter: string, source: string):
       // Tolerate spaces between the closing quote and the delimiter.
       while (i < n && (text[i] === ' ' || text[i] === '\t') && text[i] !== delimiter) i++;
       if (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') {
-        throw new InvalidDataError(`${source}: line ${line}: unexpected text after a closing quote`, { file: source, row: line });
+        throw new InvalidDataError(`${source}: line ${line}: unexpected text after a closing quote`, {
+          file: source,
+          row: line,
+        });
       }
       continue;
     }
@@ -237,7 +251,9 @@ function parseDelimited(text: string, format: 'csv' | 'tsv', source: string): Ra
   if (records.length === 0) throw new InvalidDataError(`${source}: empty input`, { file: source });
   const hasHeader = detectHeader(records);
   const width = records[0]!.fields.length;
-  const columns = hasHeader ? records[0]!.fields.map((name) => name.trim()) : range(width).map((j) => String(j + 1));
+  const columns = hasHeader
+    ? records[0]!.fields.map((name) => name.trim())
+    : range(width).map((j) => String(j + 1));
   const body = hasHeader ? records.slice(1) : records;
   const rows: Cell[][] = [];
   const lines: number[] = [];
@@ -287,7 +303,10 @@ function parseJsonTable(text: string, source: string): RawTable {
     throw new InvalidDataError(`${source}: not valid JSON (${(err as Error).message})`, { file: source });
   }
   if (!Array.isArray(value)) {
-    throw new InvalidDataError(`${source}: expected a JSON array of rows (arrays or objects), got ${jsonKind(value)}`, { file: source });
+    throw new InvalidDataError(
+      `${source}: expected a JSON array of rows (arrays or objects), got ${jsonKind(value)}`,
+      { file: source },
+    );
   }
   return rowsFromJsonValues(value, source, undefined);
 }
@@ -300,7 +319,10 @@ function parseNdjson(text: string, source: string): RawTable {
     try {
       values.push(JSON.parse(lineText));
     } catch (err) {
-      throw new InvalidDataError(`${source}: line ${idx + 1}: not valid JSON (${(err as Error).message})`, { file: source, row: values.length + 1 });
+      throw new InvalidDataError(`${source}: line ${idx + 1}: not valid JSON (${(err as Error).message})`, {
+        file: source,
+        row: values.length + 1,
+      });
     }
     lines.push(idx + 1);
   });
@@ -311,43 +333,85 @@ function rowsFromJsonValues(values: unknown[], source: string, lines: number[] |
   const format: TableFormat = lines === undefined ? 'json' : 'ndjson';
   const where = (r: number) => (lines === undefined ? `row ${r + 1}` : `row ${r + 1} (line ${lines[r]})`);
   const lineList = lines ?? values.map(() => undefined);
-  if (values.length === 0) return { source, format, hasHeader: false, columns: [], rows: [], lines: [], indexColumns: [] };
+  if (values.length === 0)
+    return { source, format, hasHeader: false, columns: [], rows: [], lines: [], indexColumns: [] };
   const first = values[0];
   // A flat array of numbers is one column.
-  if (lines === undefined && values.every((v) => !Array.isArray(v) && (v === null || typeof v !== 'object'))) {
-    return { source, format, hasHeader: false, columns: ['1'], rows: values.map((v) => [v as Cell]), lines: lineList, indexColumns: [] };
+  if (
+    lines === undefined &&
+    values.every((v) => !Array.isArray(v) && (v === null || typeof v !== 'object'))
+  ) {
+    return {
+      source,
+      format,
+      hasHeader: false,
+      columns: ['1'],
+      rows: values.map((v) => [v as Cell]),
+      lines: lineList,
+      indexColumns: [],
+    };
   }
   if (Array.isArray(first)) {
     const width = first.length;
     const rows = values.map((v, r) => {
-      if (!Array.isArray(v)) throw new InvalidDataError(`${source}: ${where(r)} is ${jsonKind(v)}, expected an array like row 1`, { file: source, row: r + 1 });
+      if (!Array.isArray(v))
+        throw new InvalidDataError(`${source}: ${where(r)} is ${jsonKind(v)}, expected an array like row 1`, {
+          file: source,
+          row: r + 1,
+        });
       if (v.length !== width) {
-        throw new InvalidDataError(`${source}: ${where(r)} has ${v.length} values, expected ${width}`, { file: source, row: r + 1 });
+        throw new InvalidDataError(`${source}: ${where(r)} has ${v.length} values, expected ${width}`, {
+          file: source,
+          row: r + 1,
+        });
       }
       return v as Cell[];
     });
-    return { source, format, hasHeader: false, columns: range(width).map((j) => String(j + 1)), rows, lines: lineList, indexColumns: [] };
+    return {
+      source,
+      format,
+      hasHeader: false,
+      columns: range(width).map((j) => String(j + 1)),
+      rows,
+      lines: lineList,
+      indexColumns: [],
+    };
   }
   if (first !== null && typeof first === 'object') {
     const columns = Object.keys(first);
     const rows = values.map((v, r) => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-        throw new InvalidDataError(`${source}: ${where(r)} is ${jsonKind(v)}, expected an object like row 1`, { file: source, row: r + 1 });
+        throw new InvalidDataError(
+          `${source}: ${where(r)} is ${jsonKind(v)}, expected an object like row 1`,
+          { file: source, row: r + 1 },
+        );
       }
       const obj = v as Record<string, unknown>;
       const keys = Object.keys(obj);
       for (const c of columns) {
-        if (!(c in obj)) throw new InvalidDataError(`${source}: ${where(r)} has no key '${c}'`, { file: source, row: r + 1, column: c });
+        if (!(c in obj))
+          throw new InvalidDataError(`${source}: ${where(r)} has no key '${c}'`, {
+            file: source,
+            row: r + 1,
+            column: c,
+          });
       }
       if (keys.length !== columns.length) {
         const extra = keys.find((k) => !columns.includes(k))!;
-        throw new InvalidDataError(`${source}: ${where(r)} has key '${extra}' that row 1 lacks`, { file: source, row: r + 1, column: extra });
+        throw new InvalidDataError(`${source}: ${where(r)} has key '${extra}' that row 1 lacks`, {
+          file: source,
+          row: r + 1,
+          column: extra,
+        });
       }
       return columns.map((c) => obj[c] as Cell);
     });
     return { source, format, hasHeader: true, columns, rows, lines: lineList, indexColumns: [] };
   }
-  throw new InvalidDataError(`${source}: ${where(0)} is ${jsonKind(first)}, expected an array or an object`, { file: source, row: 1 });
+  throw new InvalidDataError(`${source}: ${where(0)} is ${jsonKind(first)}, expected an array or an object`, {
+    file: source,
+    row: 1,
+  });
 }
 
 function jsonKind(v: unknown): string {
@@ -369,22 +433,31 @@ export function selectColumns(table: RawTable, spec: string | undefined): number
   }
   const out: number[] = [];
   const width = table.columns.length;
-  const describe = () => (table.hasHeader ? `columns: ${table.columns.map((c) => JSON.stringify(c)).join(', ')}` : `${width} columns, no header`);
+  const describe = () =>
+    table.hasHeader
+      ? `columns: ${table.columns.map((c) => JSON.stringify(c)).join(', ')}`
+      : `${width} columns, no header`;
   const tokens = spec.split(',').map((t) => t.trim());
   if (tokens.some((t) => t === '')) throw new UsageError(`--columns '${spec}': empty entry`);
   for (const token of tokens) {
     const byName = table.hasHeader ? table.columns.indexOf(token) : -1;
     if (byName >= 0) {
-      if (table.columns.indexOf(token, byName + 1) >= 0) throw new UsageError(`--columns: column name '${token}' is ambiguous in ${table.source}`);
+      if (table.columns.indexOf(token, byName + 1) >= 0)
+        throw new UsageError(`--columns: column name '${token}' is ambiguous in ${table.source}`);
       out.push(byName);
       continue;
     }
     const m = /^(\d+)(?:-(\d+))?$/.exec(token);
-    if (m === null) throw new UsageError(`--columns: no column named '${token}' in ${table.source} (${describe()})`);
+    if (m === null)
+      throw new UsageError(`--columns: no column named '${token}' in ${table.source} (${describe()})`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (lo < 1 || hi < lo) throw new UsageError(`--columns: '${token}' is not a valid 1-based column index or range`);
-    if (hi > width) throw new UsageError(`--columns: column ${hi} is out of range: ${table.source} has ${width} column${width === 1 ? '' : 's'} (${describe()})`);
+    if (lo < 1 || hi < lo)
+      throw new UsageError(`--columns: '${token}' is not a valid 1-based column index or range`);
+    if (hi > width)
+      throw new UsageError(
+        `--columns: column ${hi} is out of range: ${table.source} has ${width} column${width === 1 ? '' : 's'} (${describe()})`,
+      );
     for (let j = lo; j <= hi; j++) out.push(j - 1);
   }
   const dup = out.find((j, i) => out.indexOf(j) !== i);
@@ -417,28 +490,52 @@ export function toNumeric(table: RawTable, columnIndices: readonly number[]): Nu
     for (let c = 0; c < d; c++) {
       const j = columnIndices[c]!;
       const cell = row[j];
-      const v = typeof cell === 'number' ? (Number.isFinite(cell) ? cell : undefined) : typeof cell === 'string' ? parseNumber(cell) : undefined;
+      const v =
+        typeof cell === 'number'
+          ? Number.isFinite(cell)
+            ? cell
+            : undefined
+          : typeof cell === 'string'
+            ? parseNumber(cell)
+            : undefined;
       if (v === undefined) throw cellError(table, r, j, cell, columnIndices);
       data[r * d + c] = v;
     }
   }
-  return { source: table.source, columns: columnIndices.map((j) => table.columns[j]!), columnIndices: [...columnIndices], n, d, data };
+  return {
+    source: table.source,
+    columns: columnIndices.map((j) => table.columns[j]!),
+    columnIndices: [...columnIndices],
+    n,
+    d,
+    data,
+  };
 }
 
-function cellError(table: RawTable, r: number, j: number, cell: Cell | undefined, selected: readonly number[]): InvalidDataError {
+function cellError(
+  table: RawTable,
+  r: number,
+  j: number,
+  cell: Cell | undefined,
+  selected: readonly number[],
+): InvalidDataError {
   const name = table.columns[j]!;
   const line = table.lines[r];
   const at = `${table.source}: row ${r + 1}${line !== undefined ? ` (line ${line})` : ''}, column '${name}'${table.hasHeader ? '' : ` (${j + 1})`}`;
-  const shown = cell === undefined || cell === null ? '' : typeof cell === 'string' ? cell : JSON.stringify(cell);
+  const shown =
+    cell === undefined || cell === null ? '' : typeof cell === 'string' ? cell : JSON.stringify(cell);
   const text = shown.trim();
   const location = { file: table.source, row: r + 1, column: name, value: shown };
-  if (cell === null || MISSING.has(text)) return new InvalidDataError(`${at}: empty or missing value${text === '' ? '' : ` '${text}'`}`, location);
+  if (cell === null || MISSING.has(text))
+    return new InvalidDataError(`${at}: empty or missing value${text === '' ? '' : ` '${text}'`}`, location);
   if (NOT_FINITE_RE.test(text) || (typeof cell === 'number' && !Number.isFinite(cell))) {
     return new InvalidDataError(`${at}: value '${text}' is not a finite number`, location);
   }
   // A column that is text all the way down (iris's Species) gets a hint
   // listing the numeric columns to pass to --columns.
-  const numericCols = table.columns.map((_, k) => k).filter((k) => selected.includes(k) && columnIsNumeric(table, k));
+  const numericCols = table.columns
+    .map((_, k) => k)
+    .filter((k) => selected.includes(k) && columnIsNumeric(table, k));
   const hint = columnIsText(table, j)
     ? `; column '${name}' is not numeric: choose columns with --columns${numericCols.length > 0 ? ` (e.g. --columns ${compactIndexList(numericCols)})` : ''}`
     : '';
@@ -446,7 +543,9 @@ function cellError(table: RawTable, r: number, j: number, cell: Cell | undefined
 }
 
 function cellNumeric(cell: Cell | undefined): boolean {
-  return typeof cell === 'number' ? Number.isFinite(cell) : typeof cell === 'string' && parseNumber(cell) !== undefined;
+  return typeof cell === 'number'
+    ? Number.isFinite(cell)
+    : typeof cell === 'string' && parseNumber(cell) !== undefined;
 }
 
 function columnIsNumeric(table: RawTable, j: number): boolean {
@@ -461,7 +560,7 @@ function columnIsText(table: RawTable, j: number): boolean {
 export function compactIndexList(indices: readonly number[]): string {
   const sorted = [...indices].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let k = i;
     while (k + 1 < sorted.length && sorted[k + 1] === sorted[k]! + 1) k++;
     parts.push(k > i ? `${sorted[i]! + 1}-${sorted[k]! + 1}` : `${sorted[i]! + 1}`);

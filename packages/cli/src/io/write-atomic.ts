@@ -35,7 +35,8 @@ export function checkWritable(target: string, options: WriteOptions = {}, flag =
   }
   if (existsSync(target)) {
     if (statSync(target).isDirectory()) throw new UsageError(`${flag} ${target}: is a directory`);
-    if (options.force !== true) throw new UsageError(`${flag} ${target}: file exists (use --force to overwrite it)`);
+    if (options.force !== true)
+      throw new UsageError(`${flag} ${target}: file exists (use --force to overwrite it)`);
   }
 }
 
@@ -59,10 +60,17 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-export async function writeFileAtomic(target: string, content: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  content: string | Uint8Array,
+  options: WriteOptions = {},
+): Promise<void> {
   checkWritable(target, options);
   const dir = path.dirname(path.resolve(target));
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    dir,
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     const handle = await open(tmp, 'wx', 0o644);
     try {

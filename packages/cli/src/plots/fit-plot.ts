@@ -22,7 +22,12 @@ export interface FitPlotInput {
  * Points of the ellipse {x : (x - mean)ᵀ Σ⁻¹ (x - mean) = r²}: the circle of
  * radius r mapped through the Cholesky factor L of Σ (Σ = L Lᵀ).
  */
-export function ellipsePoints(mean: readonly [number, number], cov: FitPlotInput['covariances'][number], r: number, segments = 64): [number, number][] {
+export function ellipsePoints(
+  mean: readonly [number, number],
+  cov: FitPlotInput['covariances'][number],
+  r: number,
+  segments = 64,
+): [number, number][] {
   const a = cov[0][0];
   const b = cov[0][1];
   const c = cov[1][1];
@@ -45,7 +50,14 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
   // 0-based, as `gmm predict` labels them.
   const name = (j: number) => String(j);
   const points = input.points.map(([x, y], i) => ({ x, y, component: name(input.labels[i]!) }));
-  const ellipses: { x: number; y: number; component: string; contour: string; order: number; path: string }[] = [];
+  const ellipses: {
+    x: number;
+    y: number;
+    component: string;
+    contour: string;
+    order: number;
+    path: string;
+  }[] = [];
   input.means.forEach((mean, j) => {
     for (const s of sigmas) {
       ellipsePoints(mean, input.covariances[j]!, s).forEach(([x, y], order) =>
@@ -64,7 +76,11 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
     height: 420,
     background: 'white',
     layer: [
-      { data: { values: points }, mark: { type: 'circle', size: 18, opacity: 0.6 }, encoding: { x, y, color } },
+      {
+        data: { values: points },
+        mark: { type: 'circle', size: 18, opacity: 0.6 },
+        encoding: { x, y, color },
+      },
       {
         data: { values: ellipses },
         mark: { type: 'line', strokeWidth: 1.5 },
@@ -77,7 +93,11 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
           strokeDash: { field: 'contour', type: 'nominal', title: 'contour' },
         },
       },
-      { data: { values: means }, mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' }, encoding: { x, y } },
+      {
+        data: { values: means },
+        mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' },
+        encoding: { x, y },
+      },
     ],
   } as TopLevelSpec;
 }

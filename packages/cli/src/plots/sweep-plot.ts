@@ -17,9 +17,29 @@ export function sweepPlotSpec(input: SweepPlotInput): TopLevelSpec {
     .filter((r) => r.value !== null && Number.isFinite(r.value))
     .map((r) => ({ k: r.k, family: r.covarianceType, value: r.value }));
   const crit = input.criterion.toUpperCase();
-  const best = input.best === undefined ? [] : [{ k: input.best.k, family: input.best.covarianceType, value: input.best.value, label: `best: k=${input.best.k}, ${input.best.covarianceType}` }];
-  const x = { field: 'k', type: 'quantitative' as const, title: 'k (components)', axis: { tickMinStep: 1, format: 'd' } };
-  const y = { field: 'value', type: 'quantitative' as const, title: `${crit} (lower is better)`, scale: { zero: false } };
+  const best =
+    input.best === undefined
+      ? []
+      : [
+          {
+            k: input.best.k,
+            family: input.best.covarianceType,
+            value: input.best.value,
+            label: `best: k=${input.best.k}, ${input.best.covarianceType}`,
+          },
+        ];
+  const x = {
+    field: 'k',
+    type: 'quantitative' as const,
+    title: 'k (components)',
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+  const y = {
+    field: 'value',
+    type: 'quantitative' as const,
+    title: `${crit} (lower is better)`,
+    scale: { zero: false },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: input.title ?? `${crit} by number of components`,
