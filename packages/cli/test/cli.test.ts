@@ -4,11 +4,11 @@
  * run loads tfjs (~1 s), so checks are grouped and data kept tiny.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'gmm-cli-'));
@@ -105,6 +105,7 @@ function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
 beforeAll(() => {
   writeFileSync(f('data.csv'), csv);
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('gmm fit / score / predict / sample / inspect', () => {
   let fit: Record<string, unknown>;

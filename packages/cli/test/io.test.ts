@@ -1,13 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { formatNumber, formatTable, toCsv } from '../src/io/format.js';
 import { checkDistinct, checkWritable, writeFileAtomic } from '../src/io/write-atomic.js';
 
 describe('writeFileAtomic', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gmm-cli-io-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes a new file and leaves no temporary behind', async () => {
     const f = path.join(dir, 'a.json');

@@ -3,7 +3,7 @@
  * as a subprocess), used here for the many error cases so each costs
  * milliseconds instead of a process start and a tfjs load.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,10 @@ beforeAll(async () => {
   const fit = await run('fit', 'data.csv', '-k', '2', '-o', 'model.json');
   expect(fit.code, fit.stderr).toBe(0);
 });
-afterAll(() => process.chdir(cwd));
+afterAll(() => {
+  process.chdir(cwd);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function expectError(r: Captured, code: number, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(code);

@@ -59,6 +59,13 @@ describe('CSV/TSV', () => {
     expect(numeric(text, '1,2').columns).toEqual(['1', 'a']);
   });
 
+  it('reads a pandas index column as an index, and headerless rows with a text column as data', () => {
+    expect(numeric(',a,b\n0,1.5,2\n1,3,4\n').columns).toEqual(['a', 'b']);
+    const raw = parseTable('5.1,3.5,setosa\n4.9,3,setosa\n', { source: 'iris.csv' });
+    expect(raw.hasHeader).toBe(false);
+    expect(raw.rows).toHaveLength(2);
+  });
+
   it('sniffs TSV and reads it', () => {
     expect(sniffFormat('a\tb\n1\t2')).toBe('tsv');
     const t = numeric('a\tb\n1\t2\n', undefined, undefined);
