@@ -115,6 +115,11 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   io.endProgress();
 
   const result = summarize(gm, x, table, standardize, info.name);
+  if (!result.converged) {
+    io.err(
+      `warning: EM did not converge in ${result.iterations} iterations (tol ${tol ?? 1e-3}); raise --max-iter or --tol`,
+    );
+  }
 
   // All outputs are rendered before any is written, so a failure leaves none.
   const files: [string, string][] = [];
