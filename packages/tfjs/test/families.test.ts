@@ -1,4 +1,4 @@
-import { aat, createRng, SingularCovarianceError, InvalidArgumentError, tryCholesky, logDetFromCholesky, trySpdInverse, type CovarianceFamily, type PluginContext } from '@gmmkit/core';
+import { aat, createRng, SingularCovarianceError, InvalidArgumentError, tryCholesky, logDetFromCholesky, trySpdInverse, type CovarianceFamily, type PluginContext, type Tensor2D } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diagCovariance, fullCovariance, initBackend, sphericalCovariance, tf, tiedCovariance } from '../src/index.js';
 import { maxAbsDiff } from './helpers.js';
@@ -59,7 +59,7 @@ function expectedCovariances(family: string, reg: number): Float64Array {
   return sph;
 }
 
-function withTensors<T>(rows: [number, number], f: (x: import('@gmmkit/core').Tensor2D, r: import('@gmmkit/core').Tensor2D) => T): T {
+function withTensors<T>(rows: [number, number], f: (x: Tensor2D, r: Tensor2D) => T): T {
   const [a, b] = rows;
   const x = tf.tensor2d(Float32Array.from(X.subarray(a * d, b * d)), [b - a, d]);
   const r = tf.tensor2d(Float32Array.from(R.subarray(a * k, b * k)), [b - a, k]);
@@ -166,9 +166,9 @@ describe.each(families.map((f) => [f.name, f] as const))('covariance family %s',
   });
 
   it('a component with no points keeps finite parameters (regCovar·I, nk += 10 eps)', () => {
-    const zero = tf.zeros([n, 1]) as import('@gmmkit/core').Tensor2D;
-    const one = tf.ones([n, 1]) as import('@gmmkit/core').Tensor2D;
-    const resp = tf.concat([one, zero], 1) as import('@gmmkit/core').Tensor2D;
+    const zero = tf.zeros([n, 1]) as Tensor2D;
+    const one = tf.ones([n, 1]) as Tensor2D;
+    const resp = tf.concat([one, zero], 1) as Tensor2D;
     const x = tf.tensor2d(Float32Array.from(X), [n, d]);
     const stats = family.accumulate(x, resp, ctx);
     tf.dispose([zero, one, resp, x]);

@@ -91,7 +91,10 @@ describe('a user plugin family (mclust EEI)', () => {
     expect(s.covarianceType).toBe('eei');
     expect(s.converged).toBe(true);
     expect(s.covariances.length).toBe(3);
-    for (const v of s.covariances) expect(v).toBeGreaterThan(0.8), expect(v).toBeLessThan(1.25);
+    for (const v of s.covariances) {
+      expect(v).toBeGreaterThan(0.8);
+      expect(v).toBeLessThan(1.25);
+    }
     expect(permutedAccuracy(g.predict(X), labels, 3)).toBeGreaterThan(0.97);
     expect(g.nParameters()).toBe(3 + 9 + 2);
     // EEI is nested in 'diag' and 'tied': its likelihood cannot beat diag's (same data, close optimum)
