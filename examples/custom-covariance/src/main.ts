@@ -106,9 +106,11 @@ export async function run(
     args.push('--plugin', PLUGIN_MODULE, '--json');
     print('');
     // (A plugin path must start with ./ or / on the command line: a bare name is looked up as a package.)
-    print(
-      `$ gmm ${args.map((a) => (path.isAbsolute(a) ? `./${path.relative(process.cwd(), a)}` : a)).join(' ')}`,
-    );
+    const shown = (a: string) => {
+      const rel = path.relative(process.cwd(), a);
+      return rel.startsWith('.') ? rel : `./${rel}`;
+    };
+    print(`$ gmm ${args.map((a) => (path.isAbsolute(a) ? shown(a) : a)).join(' ')}`);
     const { stdout } = await promisify(execFile)(process.execPath, [GMM_BIN, ...args]);
     const json = JSON.parse(stdout) as { covarianceType: string; bic: number; logLikelihood: number };
     cli = { covarianceType: json.covarianceType, bic: json.bic, logLikelihood: json.logLikelihood };
