@@ -1,0 +1,217 @@
+import { InvalidArgumentError, InvalidDataError } from '@gmmkit/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GaussianMixture, fitStream, initBackend, tf, type RowSource } from '../src/index.js';
+import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
+
+const iris = irisLike();
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** A re-iterable source over rows in memory, in blocks of `blockRows`; counts its passes. */
+function arraySource(rows: number[][], blockRows: number): RowSource & { passes: number } {
+  const d = rows[0]!.length;
+  const src = {
+    d,
+    passes: 0,
+    async *blocks(): AsyncIterable<Float64Array> {
+      src.passes++;
+      for (let start = 0; start < rows.length; start += blockRows) {
+        // yield to the event loop as a file reader would
+        await Promise.resolve();
+        yield Float64Array.from(rows.slice(start, start + blockRows).flat());
+      }
+    },
+  };
+  return src;
+}
+
+/** Initial precisions for each family's layout (k = 3, d = 4), not all equal so the families differ. */
+function precisionsFor(type: string): number[] | number[][] | number[][][] {
+  const diag = [
+    [4, 8, 30, 90],
+    [3, 9, 4, 20],
+    [2, 8, 3, 12],
+  ];
+  switch (type) {
+    case 'full':
+      return diag.map((p) => p.map((_, a) => p.map((v, b) => (a === b ? v : 0))));
+    case 'tied':
+      return [4, 8, 5, 20].map((v, a, all) => all.map((_, b) => (a === b ? v : 0)));
+    case 'diag':
+      return diag;
+    default:
+      return [5, 4, 3];
+  }
+}
+
+const families = ['full', 'tied', 'diag', 'spherical'] as const;
+
+describe('fitStream', () => {
+  it.each(families)(
+    '%s: matches the in-memory fit from the same initial parameters (float32 tolerance)',
+    async (covarianceType) => {
+      const options = {
+        nComponents: 3,
+        covarianceType,
+        weightsInit: [0.3, 0.3, 0.4],
+        meansInit: [iris.X[0]!, iris.X[60]!, iris.X[120]!],
+        precisionsInit: precisionsFor(covarianceType),
+        tol: 0, // a fixed number of iterations: the comparison does not hinge on when each run stops
+        maxIter: 12,
+      };
+      const memory = await new GaussianMixture(options).fit(iris.X);
+      const before = tf.memory().numTensors;
+      const source = arraySource(iris.X, 37); // blocks that do not divide n
+      const streamed = await fitStream(source, options);
+      expect(tf.memory().numTensors).toBe(before);
+      // 1 statistics pass + one per iteration
+      expect(source.passes).toBe(1 + 12);
+      const a = memory.state;
+      const b = streamed.state;
+      expect(b.nIter).toBe(12);
+      expect(b.nSamples).toBe(150);
+      expect(b.covarianceType).toBe(covarianceType);
+      expect(maxAbsDiff(b.weights, a.weights)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.means, a.means)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.covariances, a.covariances)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.lowerBoundHistory, a.lowerBoundHistory)).toBeLessThan(1e-5);
+      // the history moved: the comparison is not of two copies of the initial parameters
+      expect(a.lowerBoundHistory.at(-1)! - a.lowerBoundHistory[0]!).toBeGreaterThan(0.1);
+      expect(b.lowerBound).toBe(b.lowerBoundHistory.at(-1));
+    },
+  );
+
+  it('with the default initializer and n <= sampleSize starts from the in-memory fit and confirms it', async () => {
+    const memory = await new GaussianMixture({ nComponents: 3, seed: 3 }).fit(iris.X);
+    const seen: number[] = [];
+    const streamed = await fitStream(arraySource(iris.X, 40), {
+      nComponents: 3,
+      seed: 3,
+      onIteration: (it) => seen.push(it),
+    });
+    const s = streamed.state;
+    expect(s.converged).toBe(true);
+    expect(s.nIter).toBeGreaterThanOrEqual(2); // the first iteration never converges (previous bound is -Infinity)
+    expect(s.nIter).toBeLessThanOrEqual(4);
+    expect(seen).toEqual(Array.from({ length: s.nIter }, (_, i) => i + 1));
+    // EM only climbs from the in-memory optimum, by less than tol per step
+    expect(s.lowerBound).toBeGreaterThanOrEqual(memory.state.lowerBound - 1e-5);
+    expect(Math.abs(streamed.score(iris.X) - memory.score(iris.X))).toBeLessThan(2e-3);
+    expect(streamed.predict(iris.X)).toEqual(memory.predict(iris.X));
+  });
+
+  it('initializes on a reservoir sample when the data is larger, deterministically per seed', async () => {
+    const { X, labels } = blobs(
+      900,
+      [
+        [0, 0],
+        [8, 0],
+        [0, 8],
+      ],
+      1,
+      5,
+    );
+    const opts = { nComponents: 3, covarianceType: 'diag', sampleSize: 120, nInit: 2, seed: 11 } as const;
+    const one = await fitStream(arraySource(X, 100), opts);
+    const two = await fitStream(arraySource(X, 64), opts); // other block sizes, same rows: same sample
+    expect(permutedAccuracy(one.predict(X), labels, 3)).toBeGreaterThan(0.97);
+    expect(one.state.converged).toBe(true);
+    expect(maxAbsDiff(one.state.means, two.state.means)).toBeLessThan(1e-5);
+    const other = await fitStream(arraySource(X, 100), { ...opts, seed: 12 });
+    expect(other.state.lowerBound).toBeCloseTo(one.state.lowerBound, 3);
+    // a normal model: JSON round trip gives the same predictions
+    const again = await GaussianMixture.fromJSON(JSON.stringify(one.toJSON()));
+    expect(again.predict(X)).toEqual(one.predict(X));
+    expect(one.toJSON().options).toMatchObject({ nInit: 2, seed: 11 });
+  });
+
+  it('surfaces a source that throws mid-pass, naming the pass and rows read, and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    let pass = 0;
+    const failing: RowSource = {
+      d: 4,
+      async *blocks() {
+        pass++;
+        for (let start = 0; start < iris.X.length; start += 50) {
+          if (pass === 3 && start === 100) throw new Error('disk went away');
+          yield Float64Array.from(iris.X.slice(start, start + 50).flat());
+        }
+      },
+    };
+    await expect(fitStream(failing, { nComponents: 3, maxIter: 10 })).rejects.toThrow(
+      /fitStream: the row source failed in pass 3 \(EM pass 2\) after 100 rows: disk went away/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const syncThrow: RowSource = {
+      d: 2,
+      blocks() {
+        throw new Error('cannot open');
+      },
+    };
+    await expect(fitStream(syncThrow, { nComponents: 1 })).rejects.toThrow(
+      /pass 1 \(the statistics pass\) after 0 rows: cannot open/,
+    );
+  });
+
+  it('closes the source when the fit gives up mid-pass', async () => {
+    let closed = 0;
+    const rows = iris.X.map((r) => [...r]);
+    rows[70]![2] = NaN;
+    const src: RowSource = {
+      d: 4,
+      async *blocks() {
+        try {
+          for (let s = 0; s < rows.length; s += 25) yield Float64Array.from(rows.slice(s, s + 25).flat());
+        } finally {
+          closed++;
+        }
+      },
+    };
+    const error = await fitStream(src, { nComponents: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidDataError);
+    expect((error as InvalidDataError).location).toEqual({ row: 71, column: 3, value: 'NaN' });
+    expect(closed).toBe(1);
+  });
+
+  it('rejects sources that change between passes, bad blocks and bad options', async () => {
+    let pass = 0;
+    const shrinking: RowSource = {
+      d: 4,
+      async *blocks() {
+        pass++;
+        yield Float64Array.from(iris.X.slice(0, pass === 1 ? 150 : 149).flat());
+      },
+    };
+    await expect(
+      fitStream(shrinking, {
+        nComponents: 2,
+        weightsInit: [0.5, 0.5],
+        meansInit: [iris.X[0]!, iris.X[149]!],
+        precisionsInit: [1, 1],
+        covarianceType: 'spherical',
+      }),
+    ).rejects.toThrow(/yielded 149 rows in pass 2 but 150 in pass 1/);
+    const ragged: RowSource = {
+      d: 3,
+      async *blocks() {
+        yield new Float64Array(6);
+        yield new Float64Array(4);
+      },
+    };
+    await expect(fitStream(ragged, {})).rejects.toThrow(/after row 2 has 4 values, not a multiple of d=3/);
+    const tiny = arraySource(iris.X.slice(0, 5), 2);
+    await expect(fitStream(tiny, { nComponents: 6 })).rejects.toThrow(InvalidArgumentError);
+    await expect(fitStream(arraySource(iris.X, 50), { nComponents: 3, sampleSize: 2 })).rejects.toThrow(
+      /<= sampleSize \(2\)/,
+    );
+    await expect(fitStream(arraySource(iris.X, 50), { sampleSize: 0 })).rejects.toThrow(
+      /sampleSize must be an integer >= 1/,
+    );
+    await expect(fitStream(arraySource(iris.X, 50), { covarianceType: 'nope' })).rejects.toThrow(
+      /unknown covariance family 'nope'|nope/,
+    );
+    await expect(fitStream({ d: 2, blocks: async function* () {} }, {})).rejects.toThrow(/no rows/);
+  });
+});
