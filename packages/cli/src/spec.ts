@@ -166,6 +166,24 @@ export const commandSpecs: readonly CommandSpec[] = [
         description:
           'The two fitted columns to plot when there are more than two (names or 1-based positions among the fitted columns).',
       },
+      {
+        name: 'stream',
+        type: 'boolean',
+        default: false,
+        description:
+          'Fit data that does not fit in memory: read the CSV/TSV file in chunks, once per pass (statistics and sample, each EM iteration, the final log-likelihood). Initializes on a random sample of rows (--sample-size); not for stdin, JSON or --plot.',
+      },
+      {
+        name: 'chunk-rows',
+        type: 'number',
+        description: 'With --stream: rows read, uploaded and scored at a time (default 8192).',
+      },
+      {
+        name: 'sample-size',
+        type: 'number',
+        description:
+          'With --stream: rows sampled (seeded reservoir) for the initialization and the --n-init restarts (default 10000).',
+      },
       json,
       force,
     ],
@@ -176,6 +194,10 @@ export const commandSpecs: readonly CommandSpec[] = [
         'iris without its Species column, JSON on stdout',
       ],
       ['gmm fit data/faithful.csv -k 2 --standardize --plot fit.svg', 'z-score the columns, plot the fit'],
+      [
+        'gmm fit big.csv -k 5 --stream --chunk-rows 50000 -o model.json',
+        'a file larger than memory, read in chunks',
+      ],
     ],
   },
   {

@@ -13,6 +13,7 @@ import {
   type Standardization,
 } from '../model-file.js';
 import { fitPlotSpec } from '../plots/fit-plot.js';
+import { fitStreamed, streamSettings } from './fit-stream.js';
 import { renderSvg } from '../plots/render.js';
 import {
   backendName,
@@ -65,6 +66,9 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
+  const stream = bool(args, 'stream') ? streamSettings(args, dataFile) : undefined;
+  if (stream === undefined && (args['chunk-rows'] !== undefined || args['sample-size'] !== undefined))
+    throw new UsageError('--chunk-rows and --sample-size need --stream');
 
   // Everything that can be checked without the data, first.
   const plugins = await loadPlugins(args);
@@ -80,6 +84,11 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     ['--plot', plot],
   ] as const) {
     if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
+  }
+
+  if (stream !== undefined) {
+    const options = { nComponents: k, covarianceType, initParams, nInit, maxIter, seed, tol, regCovar };
+    return fitStreamed(args, io, { dataFile, output, force, backend, plugins, stream, options });
   }
 
   const table = await readTable(dataFile, { columns: str(args, 'columns') });
@@ -148,9 +157,20 @@ function summarize(
   s: Standardization | null,
   backend: string,
 ): FitJson {
+  const logLikelihood = sum(gm.scoreSamples(x)) + table.n * logJacobian(s);
+  return fitResult(gm, logLikelihood, table.n, table.columns, s, backend);
+}
+
+/** The --json document from a fitted model and its total log-likelihood (original units) over n rows. */
+export function fitResult(
+  gm: GaussianMixture,
+  logLikelihood: number,
+  n: number,
+  columns: string[],
+  s: Standardization | null,
+  backend: string,
+): FitJson {
   const st = gm.state;
-  const n = table.n;
-  const logLikelihood = sum(gm.scoreSamples(x)) + n * logJacobian(s);
   const p = gm.nParameters();
   return {
     k: st.k,
@@ -166,7 +186,7 @@ function summarize(
     iterations: st.nIter,
     backend,
     n,
-    columns: table.columns,
+    columns,
     nParameters: p,
     standardized: s !== null,
   };
@@ -224,7 +244,10 @@ async function renderFitPlot(
   );
 }
 
-function formatFit(r: FitJson, table: NumericTable): string {
+export function formatFit(
+  r: FitJson,
+  table: { d: number; source: string; columns: readonly string[] },
+): string {
   const head = `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${r.n} rows x ${table.d} columns of ${table.source}`;
   const summary = formatKeyValues([
     ['backend', r.backend],

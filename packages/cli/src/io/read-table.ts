@@ -156,7 +156,7 @@ export function parseTable(
 
 // ---------------------------------------------------------------- CSV / TSV
 
-interface DelimitedRecord {
+export interface DelimitedRecord {
   fields: string[];
   /** Whether each field was quoted (a quoted number in a header row reads as a name). */
   quoted: boolean[];
@@ -165,114 +165,185 @@ interface DelimitedRecord {
 
 /** RFC 4180 records: quoted fields may hold delimiters, doubled quotes and newlines; CRLF or LF. */
 export function splitDelimited(text: string, delimiter: string, source: string): DelimitedRecord[] {
-  const records: DelimitedRecord[] = [];
-  let fields: string[] = [];
-  let quoted: boolean[] = [];
-  let field = '';
-  let fieldQuoted = false;
-  let line = 1;
-  let recordLine = 1;
-  let i = 0;
-  const n = text.length;
-  const endField = () => {
-    fields.push(field);
-    quoted.push(fieldQuoted);
-    field = '';
-    fieldQuoted = false;
-  };
-  const endRecord = () => {
-    endField();
-    // Blank lines (a lone empty field) are not records.
-    if (!(fields.length === 1 && fields[0]!.trim() === '' && !quoted[0]))
-      records.push({ fields, quoted, line: recordLine });
-    fields = [];
-    quoted = [];
-  };
-  while (i < n) {
-    const c = text[i]!;
-    if (c === '"' && field.trim() === '' && !fieldQuoted) {
-      // Quoted field: read to the closing quote.
-      const startLine = line;
-      fieldQuoted = true;
-      field = '';
-      i++;
-      for (;;) {
-        if (i >= n)
-          throw new InvalidDataError(`${source}: line ${startLine}: unterminated quoted field`, {
-            file: source,
-            row: startLine,
-          });
-        const q = text[i]!;
-        if (q === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
+  const parser = new DelimitedParser(delimiter, source);
+  return [...parser.push(text), ...parser.end()];
+}
+
+const enum State {
+  /** In an unquoted field (or between fields). */
+  Field,
+  /** Inside a quoted field. */
+  Quoted,
+  /** Saw '"' inside a quoted field: a doubled quote or the closing one, decided by the next character. */
+  QuoteInQuoted,
+  /** After a closing quote: spaces, then a delimiter or the end of the record. */
+  AfterQuote,
+  /** Just ended a record on '\r': a following '\n' belongs to it. */
+  AfterCr,
+}
+
+/**
+ * The RFC 4180 reader as a state machine fed text in pieces, so a file can
+ * be parsed chunk by chunk (gmm fit --stream) with quotes, doubled quotes and
+ * CRLF split anywhere across chunk boundaries. `push` returns the records
+ * completed so far, `end` the last one.
+ */
+export class DelimitedParser {
+  private fields: string[] = [];
+  private quoted: boolean[] = [];
+  private field = '';
+  private fieldQuoted = false;
+  private line = 1;
+  private recordLine = 1;
+  private quoteStartLine = 1;
+  private state = State.Field;
+  private out: DelimitedRecord[] = [];
+
+  constructor(
+    private readonly delimiter: string,
+    private readonly source: string,
+  ) {}
+
+  push(text: string): DelimitedRecord[] {
+    const n = text.length;
+    for (let i = 0; i < n; i++) this.step(text[i]!);
+    const done = this.out;
+    this.out = [];
+    return done;
+  }
+
+  end(): DelimitedRecord[] {
+    if (this.state === State.Quoted)
+      throw new InvalidDataError(`${this.source}: line ${this.quoteStartLine}: unterminated quoted field`, {
+        file: this.source,
+        row: this.quoteStartLine,
+      });
+    if (this.state === State.QuoteInQuoted) this.state = State.AfterQuote;
+    if (this.state !== State.AfterCr && (this.field !== '' || this.fieldQuoted || this.fields.length > 0))
+      this.endRecord();
+    this.state = State.Field;
+    const done = this.out;
+    this.out = [];
+    return done;
+  }
+
+  private step(c: string): void {
+    switch (this.state) {
+      case State.Quoted:
+        if (c === '"') this.state = State.QuoteInQuoted;
+        else {
+          if (c === '\n') this.line++;
+          this.field += c;
         }
-        if (q === '\n') line++;
-        field += q;
-        i++;
-      }
-      // Tolerate spaces between the closing quote and the delimiter.
-      while (i < n && (text[i] === ' ' || text[i] === '\t') && text[i] !== delimiter) i++;
-      if (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') {
-        throw new InvalidDataError(`${source}: line ${line}: unexpected text after a closing quote`, {
-          file: source,
-          row: line,
-        });
-      }
-      continue;
+        return;
+      case State.QuoteInQuoted:
+        if (c === '"') {
+          this.field += '"';
+          this.state = State.Quoted;
+          return;
+        }
+        this.state = State.AfterQuote;
+        break;
+      case State.AfterCr:
+        this.state = State.Field;
+        if (c === '\n') return;
+        break;
+      default:
+        break;
     }
-    if (c === delimiter) {
-      endField();
-      i++;
-      continue;
+    if (this.state === State.AfterQuote) {
+      // Tolerate spaces between the closing quote and the delimiter.
+      if ((c === ' ' || c === '\t') && c !== this.delimiter) return;
+      if (c !== this.delimiter && c !== '\n' && c !== '\r') {
+        throw new InvalidDataError(
+          `${this.source}: line ${this.line}: unexpected text after a closing quote`,
+          {
+            file: this.source,
+            row: this.line,
+          },
+        );
+      }
+      this.state = State.Field;
+    }
+    if (c === '"' && !this.fieldQuoted && this.field.trim() === '') {
+      this.quoteStartLine = this.line;
+      this.fieldQuoted = true;
+      this.field = '';
+      this.state = State.Quoted;
+      return;
+    }
+    if (c === this.delimiter) {
+      this.endField();
+      return;
     }
     if (c === '\r' || c === '\n') {
-      endRecord();
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      i++;
-      line++;
-      recordLine = line;
-      continue;
+      this.endRecord();
+      this.line++;
+      this.recordLine = this.line;
+      if (c === '\r') this.state = State.AfterCr;
+      return;
     }
-    field += c;
-    i++;
+    this.field += c;
   }
-  if (field !== '' || fieldQuoted || fields.length > 0) endRecord();
-  return records;
+
+  private endField(): void {
+    this.fields.push(this.field);
+    this.quoted.push(this.fieldQuoted);
+    this.field = '';
+    this.fieldQuoted = false;
+  }
+
+  private endRecord(): void {
+    this.endField();
+    // Blank lines (a lone empty field) are not records.
+    if (!(this.fields.length === 1 && this.fields[0]!.trim() === '' && !this.quoted[0]))
+      this.out.push({ fields: this.fields, quoted: this.quoted, line: this.recordLine });
+    this.fields = [];
+    this.quoted = [];
+  }
 }
 
 function parseDelimited(text: string, format: 'csv' | 'tsv', source: string): RawTable {
   const records = splitDelimited(text, format === 'tsv' ? '\t' : ',', source);
+  const head = delimitedHeader(records, source);
+  const body = head.hasHeader ? records.slice(1) : records;
+  const rows: Cell[][] = [];
+  const lines: number[] = [];
+  body.forEach((rec, r) => {
+    checkWidth(rec, r, head.width, source);
+    rows.push(rec.fields);
+    lines.push(rec.line);
+  });
+  return { source, format, ...head, rows, lines };
+}
+
+/** Header, column names and index columns of a CSV/TSV from its first records (two suffice). */
+export function delimitedHeader(
+  records: readonly DelimitedRecord[],
+  source: string,
+): { hasHeader: boolean; width: number; columns: string[]; indexColumns: number[] } {
   if (records.length === 0) throw new InvalidDataError(`${source}: empty input`, { file: source });
   const hasHeader = detectHeader(records);
   const width = records[0]!.fields.length;
   const columns = hasHeader
     ? records[0]!.fields.map((name) => name.trim())
     : range(width).map((j) => String(j + 1));
-  const body = hasHeader ? records.slice(1) : records;
-  const rows: Cell[][] = [];
-  const lines: number[] = [];
   // R's write.csv puts row names in a first column headed ""; pandas writes
   // its index the same way. Such a column is not a feature.
   const indexColumns = hasHeader && columns[0] === '' && width > 1 ? [0] : [];
-  body.forEach((rec, r) => {
-    if (rec.fields.length !== width) {
-      throw new InvalidDataError(
-        `${source}: row ${r + 1} (line ${rec.line}) has ${rec.fields.length} field${rec.fields.length === 1 ? '' : 's'}, expected ${width}`,
-        { file: source, row: r + 1 },
-      );
-    }
-    rows.push(rec.fields);
-    lines.push(rec.line);
-  });
   // Unnamed columns other than an index get their 1-based number as a name.
   const named = columns.map((c, j) => (c === '' ? String(j + 1) : c));
-  return { source, format, hasHeader, columns: named, rows, lines, indexColumns };
+  return { hasHeader, width, columns: named, indexColumns };
+}
+
+/** Throws unless data record `r` (0-based) has `width` fields. */
+export function checkWidth(rec: DelimitedRecord, r: number, width: number, source: string): void {
+  if (rec.fields.length !== width) {
+    throw new InvalidDataError(
+      `${source}: row ${r + 1} (line ${rec.line}) has ${rec.fields.length} field${rec.fields.length === 1 ? '' : 's'}, expected ${width}`,
+      { file: source, row: r + 1 },
+    );
+  }
 }
 
 /**
@@ -479,8 +550,8 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** Converts the selected columns to a float64 matrix, naming the first bad cell. */
-export function toNumeric(table: RawTable, columnIndices: readonly number[]): NumericTable {
+/** Converts the selected columns to a float64 matrix, naming the first bad cell (rows of a chunk are numbered from rowOffset + 1). */
+export function toNumeric(table: RawTable, columnIndices: readonly number[], rowOffset = 0): NumericTable {
   const n = table.rows.length;
   const d = columnIndices.length;
   if (d === 0) throw new UsageError(`no columns selected from ${table.source}`);
@@ -498,7 +569,7 @@ export function toNumeric(table: RawTable, columnIndices: readonly number[]): Nu
           : typeof cell === 'string'
             ? parseNumber(cell)
             : undefined;
-      if (v === undefined) throw cellError(table, r, j, cell, columnIndices);
+      if (v === undefined) throw cellError(table, r, j, cell, columnIndices, rowOffset);
       data[r * d + c] = v;
     }
   }
@@ -518,14 +589,15 @@ function cellError(
   j: number,
   cell: Cell | undefined,
   selected: readonly number[],
+  rowOffset: number,
 ): InvalidDataError {
   const name = table.columns[j]!;
   const line = table.lines[r];
-  const at = `${table.source}: row ${r + 1}${line !== undefined ? ` (line ${line})` : ''}, column '${name}'${table.hasHeader ? '' : ` (${j + 1})`}`;
+  const at = `${table.source}: row ${rowOffset + r + 1}${line !== undefined ? ` (line ${line})` : ''}, column '${name}'${table.hasHeader ? '' : ` (${j + 1})`}`;
   const shown =
     cell === undefined || cell === null ? '' : typeof cell === 'string' ? cell : JSON.stringify(cell);
   const text = shown.trim();
-  const location = { file: table.source, row: r + 1, column: name, value: shown };
+  const location = { file: table.source, row: rowOffset + r + 1, column: name, value: shown };
   if (cell === null || MISSING.has(text))
     return new InvalidDataError(`${at}: empty or missing value${text === '' ? '' : ` '${text}'`}`, location);
   if (NOT_FINITE_RE.test(text) || (typeof cell === 'number' && !Number.isFinite(cell))) {

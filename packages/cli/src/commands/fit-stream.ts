@@ -1,0 +1,177 @@
+import { fitStream, initBackend, type RowSource } from '@gmmkit/tfjs';
+import { UsageError } from '../errors.js';
+import { formatNumber } from '../io/format.js';
+import { openStreamTable } from '../io/stream-table.js';
+import { writeFileAtomic } from '../io/write-atomic.js';
+import { applyStandardization, logJacobian, modelFile, type Standardization } from '../model-file.js';
+import { bool, int, str, sum, type Args, type Io, type Plugins } from './common.js';
+import { fitResult, formatFit } from './fit.js';
+
+/** Default rows per block read, uploaded and scored at a time with --stream. */
+export const DEFAULT_CHUNK_ROWS = 8192;
+
+export interface StreamSettings {
+  chunkRows: number;
+  sampleSize: number | undefined;
+}
+
+/** --stream's own flags and what it cannot do, checked before anything is read. */
+export function streamSettings(args: Args, dataFile: string): StreamSettings {
+  if (dataFile === '-') {
+    throw new UsageError(
+      "--stream reads the data once per pass and stdin ('-') can be read only once: give a file name, or drop --stream",
+    );
+  }
+  for (const flag of ['plot', 'plot-columns']) {
+    if (args[flag] !== undefined) {
+      throw new UsageError(
+        `--${flag} needs every row in memory and is not available with --stream; fit without --stream to plot`,
+      );
+    }
+  }
+  return {
+    chunkRows: int(args, 'chunk-rows', 1) ?? DEFAULT_CHUNK_ROWS,
+    sampleSize: int(args, 'sample-size', 1),
+  };
+}
+
+export interface StreamedFit {
+  dataFile: string;
+  output: string | undefined;
+  force: boolean;
+  backend: string;
+  plugins: Plugins;
+  stream: StreamSettings;
+  options: {
+    nComponents: number;
+    covarianceType: string;
+    initParams: string;
+    nInit: number | undefined;
+    maxIter: number | undefined;
+    seed: number | undefined;
+    tol: number | undefined;
+    regCovar: number | undefined;
+  };
+}
+
+/**
+ * `gmm fit --stream`: the file is read in chunks, once per pass (a
+ * statistics pass, one per EM iteration, and one more for the reported
+ * log-likelihood, plus one first with --standardize), so memory stays at a
+ * block and the initialization sample whatever the file's size. The
+ * output is the same as `gmm fit`'s; logLikelihood is that of the final
+ * parameters (the extra pass), as `gmm fit` reports.
+ */
+export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<number> {
+  const table = await openStreamTable(f.dataFile, {
+    columns: str(args, 'columns'),
+    chunkRows: f.stream.chunkRows,
+  });
+  const d = table.d;
+  let pass = 0;
+  const counted = (src: RowSource): RowSource => ({
+    d,
+    blocks: () => {
+      pass++;
+      return src.blocks();
+    },
+  });
+  let standardize: Standardization | null = null;
+  let rows: RowSource = table;
+  if (bool(args, 'standardize')) {
+    io.progress('streaming: pass 1, column means and standard deviations');
+    const s = await streamStandardization(counted(table));
+    standardize = s;
+    rows = {
+      d,
+      blocks: async function* () {
+        for await (const block of table.blocks()) yield applyStandardization(block, d, s);
+      },
+    };
+  }
+  rows = counted(rows);
+
+  const info = await initBackend(f.backend, f.plugins.container);
+  const o = f.options;
+  const gm = await fitStream(rows, {
+    nComponents: o.nComponents,
+    covarianceType: o.covarianceType,
+    initParams: o.initParams,
+    ...(o.nInit === undefined ? {} : { nInit: o.nInit }),
+    ...(o.maxIter === undefined ? {} : { maxIter: o.maxIter }),
+    ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(o.tol === undefined ? {} : { tol: o.tol }),
+    ...(o.regCovar === undefined ? {} : { regCovar: o.regCovar }),
+    ...(f.stream.sampleSize === undefined ? {} : { sampleSize: f.stream.sampleSize }),
+    chunkSize: f.stream.chunkRows,
+    container: f.plugins.container,
+    backend: info.name,
+    onPass: (_p, purpose, n) =>
+      io.progress(
+        `streaming: pass ${pass} (${purpose === 'statistics' ? 'statistics' : 'EM'}) read ${n} rows`,
+      ),
+    onIteration: (it, lb) =>
+      io.progress(`streaming: pass ${pass + 1}, after iteration ${it} lower bound ${formatNumber(lb)}`),
+  });
+
+  // The log-likelihood of the final parameters: one more pass, block by block.
+  io.progress(`streaming: pass ${pass + 1}, final log-likelihood`);
+  let logLikelihood = 0;
+  let n = 0;
+  for await (const block of rows.blocks()) {
+    const r = block.length / d;
+    logLikelihood += sum(gm.scoreSamples({ data: block, shape: [r, d] }));
+    n += r;
+  }
+  io.endProgress();
+  logLikelihood += n * logJacobian(standardize);
+
+  const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name);
+  if (!result.converged) {
+    io.err(
+      `warning: EM did not converge in ${result.iterations} iterations (tol ${o.tol ?? 1e-3}); raise --max-iter or --tol`,
+    );
+  }
+  if (f.output !== undefined) {
+    const content =
+      JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, f.plugins.specifiers), null, 2) +
+      '\n';
+    await writeFileAtomic(f.output, content, { force: f.force, inputs: [f.dataFile] });
+    io.err(`wrote ${f.output}`);
+  }
+  io.out(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
+  return 0;
+}
+
+/**
+ * Column means and population standard deviations (as computeStandardization)
+ * in one pass: sums of deviations from the first row, which keeps the
+ * variance accurate when the mean is large against the spread.
+ */
+async function streamStandardization(rows: RowSource): Promise<Standardization> {
+  const d = rows.d;
+  let shift: Float64Array | undefined;
+  const s1 = new Float64Array(d);
+  const s2 = new Float64Array(d);
+  let n = 0;
+  for await (const block of rows.blocks()) {
+    shift ??= block.slice(0, d);
+    for (let i = 0; i < block.length; i += d) {
+      for (let j = 0; j < d; j++) {
+        const t = block[i + j]! - shift[j]!;
+        s1[j] += t;
+        s2[j] += t * t;
+      }
+    }
+    n += block.length / d;
+  }
+  const mean: number[] = [];
+  const scale: number[] = [];
+  for (let j = 0; j < d; j++) {
+    const m = s1[j]! / n;
+    mean.push(shift![j]! + m);
+    // A constant column keeps scale 1 so it stays finite (it is then all zeros).
+    scale.push(Math.sqrt(Math.max(s2[j]! / n - m * m, 0)) || 1);
+  }
+  return { mean, scale };
+}
