@@ -1,5 +1,6 @@
 // Per-iteration EM time at N=100k, D=16, K=8 for each family (not a unit test).
-// Run: pnpm --filter @gmmkit/tfjs build && node packages/tfjs/scripts/bench-em.mjs   (env: N, CHUNK, FAMILIES, GMM_BACKEND)
+// Run: pnpm --filter @gmmkit/tfjs build && node packages/tfjs/scripts/bench-em.mjs   (env: N, CHUNK, FAMILIES, GMM_BACKEND, INIT,
+// WORKERS = 0 (single thread, the default here) | n | auto)
 import { createRng } from '@gmmkit/core';
 import { GaussianMixture, initBackend, tf } from '../dist/index.js';
 
@@ -9,6 +10,8 @@ const K = 8;
 const backend = process.env['GMM_BACKEND'] ?? 'wasm';
 const chunkSize = process.env['CHUNK'] ? Number(process.env['CHUNK']) : undefined;
 const families = (process.env['FAMILIES'] ?? 'full,tied,diag,spherical').split(',');
+const workersEnv = process.env['WORKERS'] ?? '0';
+const workers = workersEnv === 'auto' ? 'auto' : Number(workersEnv);
 
 const rng = createRng(1);
 const centers = Array.from({ length: K }, () => Array.from({ length: D }, () => rng.normal() * 4));
@@ -19,7 +22,9 @@ for (let i = 0; i < N; i++) {
 }
 const X = { data, shape: [N, D] };
 const info = await initBackend(backend);
-console.log(`backend ${info.name}, N=${N} D=${D} K=${K}, chunk ${chunkSize ?? 'default'}`);
+console.log(
+  `backend ${info.name}, N=${N} D=${D} K=${K}, chunk ${chunkSize ?? 'default'}, workers ${workers}`,
+);
 for (const covarianceType of families) {
   const times = [];
   let last = 0;
@@ -30,6 +35,7 @@ for (const covarianceType of families) {
     tol: 0,
     initParams: process.env['INIT'] ?? 'kmeans',
     seed: 0,
+    workers,
     ...(chunkSize ? { chunkSize } : {}),
     onIteration: () => {
       const now = performance.now();
@@ -41,5 +47,7 @@ for (const covarianceType of families) {
   await gmm.fit(X);
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  console.log(`${covarianceType.padEnd(10)} median ${median.toFixed(1)} ms/iter  (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}; leaked ${tf.memory().numTensors - before})`);
+  console.log(
+    `${covarianceType.padEnd(10)} median ${median.toFixed(1)} ms/iter  (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}; leaked ${tf.memory().numTensors - before})`,
+  );
 }

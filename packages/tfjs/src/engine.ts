@@ -2,6 +2,7 @@
 // tensors, float64 reductions on the host, the EM loop of scikit-learn's
 // BaseMixture.fit_predict for one initialization.
 import {
+  AbortedError,
   SingularCovarianceError,
   type CovarianceFamily,
   type MixtureParameters,
@@ -28,10 +29,23 @@ export interface RowBlocks {
 
 /** Uploads data [n, d] minus `center` [d] in blocks of `chunkSize` rows. */
 export function uploadBlocks(tf: Tf, data: Float64Array, n: number, d: number, center: Float64Array, chunkSize: number): RowBlocks {
+  return uploadCentered(tf, centerRows(data, n, d, center), n, d, chunkSize);
+}
+
+/**
+ * data [n, d] minus center [d], float64. `shared` puts the result in a
+ * SharedArrayBuffer so shard workers read it without a copy.
+ */
+export function centerRows(data: Float64Array, n: number, d: number, center: Float64Array, shared = false): Float64Array {
+  const out = shared ? new Float64Array(new SharedArrayBuffer(n * d * 8)) : new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = data[i * d + j]! - center[j]!;
+  return out;
+}
+
+/** Uploads already centered rows [n, d] in blocks of `chunkSize` rows; `hostData` is kept by reference (no copy). */
+export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: number, chunkSize: number): RowBlocks {
   const tensors: Tensor2D[] = [];
   const starts: number[] = [];
-  const hostData = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) hostData[i * d + j] = data[i * d + j]! - center[j]!;
   for (let start = 0; start < n; start += chunkSize) {
     const rows = Math.min(chunkSize, n - start);
     tensors.push(tf.tensor2d(Float32Array.from(hostData.subarray(start * d, (start + rows) * d)), [rows, d]));
@@ -212,6 +226,36 @@ export interface EmSettings {
   maxIter: number;
   regCovar: number;
   onIteration?: ((iteration: number, lowerBound: number) => void) | undefined;
+  /** Checked before every iteration (runEmAsync only). */
+  signal?: AbortSignal | undefined;
+}
+
+/** What one E-step + accumulation pass over all rows returns. */
+export interface PassResult {
+  stats: SufficientStatistics;
+  totalLogLikelihood: number;
+}
+
+/**
+ * One pass over all rows under `params`; with `reference`, second moments
+ * are taken about those points (the M-step fallback). Local (emPass over
+ * blocks) or sharded across worker threads.
+ */
+export type PassFn = (params: MixtureParameters, reference?: Float64Array) => PassResult | Promise<PassResult>;
+
+/** A pass over row blocks on this thread. */
+export function localPass(tf: Tf, family: CovarianceFamily, blocks: RowBlocks, ctx: PluginContext): PassFn {
+  return (params, reference) => emPass(tf, family, params, blocks, ctx, reference);
+}
+
+/** Throws AbortedError when `signal` is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError('fit aborted');
+}
+
+/** Lets timers and signal handlers (Ctrl-C) run between iterations. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export interface EmResult {
@@ -250,6 +294,54 @@ export function runEm(
       );
     }
     params = mStepWithFallback(tf, family, params, stats, blocks, settings.regCovar, ctx);
+    nIter = iter;
+    history.push(lowerBound);
+    settings.onIteration?.(iter, lowerBound);
+    if (Math.abs(lowerBound - previous) < settings.tol) {
+      converged = true;
+      break;
+    }
+  }
+  return { params, lowerBound, lowerBoundHistory: history, nIter, converged };
+}
+
+/**
+ * runEm over any pass (local blocks or worker shards), yielding to the event
+ * loop and checking settings.signal before every iteration.
+ */
+export async function runEmAsync(
+  family: CovarianceFamily,
+  pass: PassFn,
+  n: number,
+  init: MixtureParameters,
+  settings: EmSettings,
+  ctx: PluginContext,
+): Promise<EmResult> {
+  let params = init;
+  let lowerBound = -Infinity;
+  const history: number[] = [];
+  let converged = false;
+  let nIter = 0;
+  for (let iter = 1; iter <= settings.maxIter; iter++) {
+    await yieldToEventLoop();
+    throwIfAborted(settings.signal);
+    const previous = lowerBound;
+    const { stats, totalLogLikelihood } = await pass(params);
+    lowerBound = totalLogLikelihood / n;
+    if (!Number.isFinite(lowerBound)) {
+      throw new SingularCovarianceError(
+        `the log-likelihood became non-finite at iteration ${iter} with regCovar=${settings.regCovar}; increase regCovar`,
+      );
+    }
+    try {
+      params = family.mStep(stats, settings.regCovar, ctx);
+    } catch (error) {
+      // As mStepWithFallback: redo the pass about the current means before giving up.
+      if (!(error instanceof SingularCovarianceError) || stats.reference !== undefined) throw error;
+      const accurate = (await pass(params, params.means)).stats;
+      if (accurate.reference === undefined) throw error;
+      params = family.mStep(accurate, settings.regCovar, ctx);
+    }
     nIter = iter;
     history.push(lowerBound);
     settings.onIteration?.(iter, lowerBound);

@@ -13,10 +13,24 @@ import {
   type MixtureParameters,
   type PluginContext,
 } from '@gmmkit/core';
-import { createGmmContainer } from './container.js';
+import { builtinPlugins, createGmmContainer } from './container.js';
 import { columnMeans, toMatrix, type Matrix } from './data.js';
-import { DEFAULT_CHUNK_SIZE, runEm, statsFromResponsibilities, uploadBlocks, weightedLogProb, type EmResult, type RowBlocks } from './engine.js';
-import { currentBackend, initBackend, tf } from './runtime/index.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  centerRows,
+  localPass,
+  runEmAsync,
+  statsFromResponsibilities,
+  throwIfAborted,
+  uploadBlocks,
+  uploadCentered,
+  weightedLogProb,
+  type EmResult,
+  type PassFn,
+  type RowBlocks,
+} from './engine.js';
+import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
+import { ShardPool, resolveWorkerCount, shardWorkerUrl } from './sharded.js';
 import type { BackendName, DataInput, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
@@ -47,6 +61,9 @@ interface Resolved {
   precisionsInit: Float64Array | undefined;
   onIteration: ((iteration: number, lowerBound: number) => void) | undefined;
   backend: BackendName | undefined;
+  workers: number | 'auto';
+  plugins: readonly string[];
+  signal: AbortSignal | undefined;
 }
 
 function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
@@ -103,6 +120,17 @@ function resolveOptions(o: GaussianMixtureConfig): Resolved {
     meansInit = flatten('meansInit', o.meansInit);
   }
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') throw new InvalidArgumentError('onIteration must be a function');
+  const workers = o.workers ?? 'auto';
+  if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0)) {
+    throw new InvalidArgumentError(`workers must be 'auto' or an integer >= 0, got ${String(workers)}`);
+  }
+  const plugins = o.plugins ?? [];
+  if (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string' || p === '')) {
+    throw new InvalidArgumentError('plugins must be an array of non-empty module specifiers');
+  }
+  if (o.signal !== undefined && (typeof o.signal !== 'object' || o.signal === null || typeof o.signal.aborted !== 'boolean')) {
+    throw new InvalidArgumentError('signal must be an AbortSignal');
+  }
   const seed = o.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${String(seed)}`);
   return {
@@ -122,6 +150,9 @@ function resolveOptions(o: GaussianMixtureConfig): Resolved {
     precisionsInit: o.precisionsInit === undefined ? undefined : flatten('precisionsInit', o.precisionsInit),
     onIteration: o.onIteration,
     backend: o.backend,
+    workers,
+    plugins: [...plugins],
+    signal: o.signal,
   };
 }
 
@@ -229,20 +260,52 @@ export class GaussianMixture {
     const presetCovariances =
       this.o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(this._family, this.o.precisionsInit, k, d);
 
+    const { signal } = this.o;
+    throwIfAborted(signal);
     // The backend already initialized wins over GMM_BACKEND unless one is named explicitly.
-    await initBackend(this.o.backend ?? currentBackend(), this.container);
+    const backend = await initBackend(this.o.backend ?? currentBackend(), this.container);
     const ctx: PluginContext = { tf, k, d };
     const center = columnMeans(m);
-    const blocks = uploadBlocks(tf, m.data, n, d, center, this.o.chunkSize);
-    const centered = blocks.hostData;
+    const nWorkers = this.workerCount(backend.name, n, d);
+    // Shared memory when sharded: workers read the centered rows without a copy.
+    const centered = centerRows(m.data, n, d, center, nWorkers > 0);
+    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize);
+    // Workers start (backend, upload) while the initializer runs here.
+    const starting =
+      nWorkers === 0
+        ? undefined
+        : ShardPool.start({
+            data: centered,
+            n,
+            d,
+            k,
+            chunkSize: this.o.chunkSize,
+            workers: nWorkers,
+            backend: backend.name,
+            family: this._family,
+            plugins: this.o.plugins,
+            signal,
+          });
+    starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
       const nInit = warm ? 1 : this.o.nInit;
       let best: EmResult | undefined;
+      let pass: PassFn = localPass(tf, this._family, blocks, ctx);
       for (let restart = 0; restart < nInit; restart++) {
+        throwIfAborted(signal);
         const init = warm
           ? this.centeredParams(center)
           : this.initialParameters(blocks, centered, center, ctx, restart, presetCovariances);
-        const result = runEm(tf, this._family, blocks, init, this.o, ctx);
+        if (starting !== undefined && restart === 0) {
+          try {
+            const pool = await starting;
+            pass = (params, reference) => pool.pass(params, reference);
+          } catch (error) {
+            // 'auto' is an optimization: if workers cannot start, fit here; an explicit count reports why.
+            if (this.o.workers !== 'auto' || signal?.aborted) throw error;
+          }
+        }
+        const result = await runEmAsync(this._family, pass, n, init, this.o, ctx);
         // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
         // (scikit-learn reports the last restart's).
         if (best === undefined || result.lowerBound > best.lowerBound) best = result;
@@ -266,8 +329,29 @@ export class GaussianMixture {
       };
     } finally {
       blocks.dispose();
+      if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
     }
     return this;
+  }
+
+  /**
+   * Shard workers for this fit (0 = single thread). Workers rebuild the
+   * family and backend from built-ins plus `plugins`, so a family or backend
+   * that is neither built in nor loadable from `plugins` keeps the fit on
+   * this thread, as does a missing (unbuilt) worker script under 'auto'.
+   */
+  private workerCount(backend: string, n: number, d: number): number {
+    const count = resolveWorkerCount(this.o.workers, n, d, this.o.k, this.o.chunkSize);
+    if (count === 0) return 0;
+    if (this.o.plugins.length === 0) {
+      const builtin = builtinPlugins.covarianceFamilies?.find((f) => f.name === this._family.name);
+      if (builtin !== this._family || !builtinBackends.some((b) => b.name === backend)) return 0;
+    }
+    if (shardWorkerUrl() === undefined) {
+      if (this.o.workers === 'auto') return 0;
+      throw new InvalidArgumentError(`workers=${this.o.workers}: the shard worker script is missing; build @gmmkit/tfjs`);
+    }
+    return count;
   }
 
   /** fit(X) then predict(X). */

@@ -45,6 +45,27 @@ export interface GaussianMixtureOptions {
   container?: Container;
   /** Rows per block in the E-step and accumulation (default chosen by the engine). */
   chunkSize?: number;
+  /**
+   * Data-parallel EM: the rows are sharded across this many worker threads,
+   * each running the E-step and accumulation on its shard; the main thread
+   * merges the statistics (in a fixed shard order: deterministic) and runs the
+   * M-step. Results equal the single-thread fit up to the float64 summation
+   * order of float32 block statistics. Default 'auto':
+   * workers only when it pays (n >= 50,000 rows and n·d·k >= 4e6, at least
+   * 2 cores; one per core, at most 4) and never inside a worker thread (a
+   * sweep cell already runs in one). 0 = single thread. A custom covariance
+   * family or backend that is not built in runs single-thread unless `plugins`
+   * names the modules that register it.
+   */
+  workers?: number | 'auto';
+  /**
+   * Plugin module specifiers (as core's loadPluginModules: paths resolve
+   * against the current directory, or package names) that shard workers load
+   * so families and backends registered by plugins work in workers.
+   */
+  plugins?: readonly string[];
+  /** Aborts the fit: checked between EM iterations and restarts; fit() then rejects with core's AbortedError and its workers are terminated. */
+  signal?: AbortSignal;
 }
 
 /** The fitted state, in original units, float64, as scikit-learn's attributes. */

@@ -1,0 +1,65 @@
+/**
+ * Shard worker (worker_threads), run from the built dist only: Node cannot
+ * load .ts in a worker. Loads the plugin modules by specifier (a container
+ * cannot cross threads), initializes the main thread's backend, uploads its
+ * rows of the shared centered data once, then answers passes.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  GmmError,
+  PluginRegistry,
+  loadPluginModules,
+  pluginModule,
+  type CovarianceFamily,
+  type PluginContext,
+} from '@gmmkit/core';
+import { createGmmContainer } from './container.js';
+import { emPass, uploadCentered, type RowBlocks } from './engine.js';
+import { initBackend, tf } from './runtime/index.js';
+import type { FromShard, ShardInit, ToShard } from './sharded.js';
+
+const init = workerData as ShardInit;
+const port = parentPort!;
+const post = (msg: FromShard): void => port.postMessage(msg);
+
+function errorMessage(err: unknown): FromShard {
+  if (err instanceof Error)
+    return {
+      type: 'error',
+      code: err instanceof GmmError ? err.code : undefined,
+      name: err.name,
+      message: err.message,
+    };
+  return { type: 'error', code: undefined, name: 'Error', message: String(err) };
+}
+
+async function main(): Promise<void> {
+  let family: CovarianceFamily;
+  let blocks: RowBlocks;
+  let ctx: PluginContext;
+  try {
+    const sets = await loadPluginModules(init.plugins, init.baseDir);
+    const container = createGmmContainer(...sets.map((s) => pluginModule(s)));
+    // Plugins may bring the backend, so the container comes first.
+    await initBackend(init.backend, container);
+    family = new PluginRegistry(container).covarianceFamily(init.family);
+    const rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
+    blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize);
+    ctx = { tf, k: init.k, d: init.d };
+  } catch (err) {
+    post(errorMessage(err));
+    return;
+  }
+  port.on('message', (msg: ToShard) => {
+    if (msg.type !== 'pass') return;
+    try {
+      const { stats, totalLogLikelihood } = emPass(tf, family, msg.params, blocks, ctx, msg.reference);
+      post({ type: 'result', stats, totalLogLikelihood });
+    } catch (err) {
+      post(errorMessage(err));
+    }
+  });
+  post({ type: 'ready' });
+}
+
+void main();

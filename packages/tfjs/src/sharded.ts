@@ -1,0 +1,261 @@
+// Data-parallel EM: rows sharded across worker threads. Each worker keeps its
+// shard as float32 blocks and returns float64 sufficient statistics for the
+// parameters it is sent; the main thread merges them in shard order (so the
+// result does not depend on timing) and runs the M-step.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread } from 'node:worker_threads';
+import {
+  AbortedError,
+  GmmError,
+  InvalidArgumentError,
+  SingularCovarianceError,
+  type CovarianceFamily,
+  type GmmErrorCode,
+  type MixtureParameters,
+  type SufficientStatistics,
+} from '@gmmkit/core';
+import type { PassResult } from './engine.js';
+
+/** workerData of a shard worker. */
+export interface ShardInit {
+  /** gmmkit backend name active on the main thread. */
+  backend: string;
+  /** Covariance family name, resolved in the worker's container. */
+  family: string;
+  /** Plugin module specifiers the worker loads (core's loadPluginModules) before resolving the family and backend. */
+  plugins: string[];
+  baseDir: string;
+  /** All centered rows, float64 row-major [n, d], shared (not copied). */
+  data: SharedArrayBuffer;
+  /** This shard: rows [start, start + rows). */
+  start: number;
+  rows: number;
+  d: number;
+  k: number;
+  chunkSize: number;
+}
+
+export type ToShard = { type: 'pass'; params: MixtureParameters; reference?: Float64Array };
+
+export type FromShard =
+  | { type: 'ready' }
+  | { type: 'result'; stats: SufficientStatistics; totalLogLikelihood: number }
+  | { type: 'error'; code: string | undefined; name: string; message: string };
+
+/** Shard workers alive right now (diagnostics: tests check an abort leaves none behind). */
+const live = new Set<Worker>();
+export function activeShardWorkerCount(): number {
+  return live.size;
+}
+
+/**
+ * The compiled worker script: next to this module in dist/, or, when this
+ * module runs from src/ under vitest (worker threads cannot load .ts), the
+ * package's dist/. undefined when neither exists (package not built).
+ */
+export function shardWorkerUrl(): URL | undefined {
+  for (const url of [
+    new URL('./shard-worker.js', import.meta.url),
+    new URL('../dist/shard-worker.js', import.meta.url),
+  ]) {
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  return undefined;
+}
+
+/** Rows below which 'auto' stays on one thread: worker start-up (backend + upload) would not pay back. */
+export const AUTO_MIN_ROWS = 50_000;
+/** n·d·k below which 'auto' stays on one thread. */
+export const AUTO_MIN_WORK = 4_000_000;
+
+/**
+ * How many shard workers a fit uses (0 = the single-thread engine).
+ * 'auto': never inside a worker thread (a sweep cell already runs in one),
+ * never on one core, and only when n >= AUTO_MIN_ROWS and n·d·k >= AUTO_MIN_WORK;
+ * then one worker per core, at most 4. An explicit number is capped so every
+ * worker gets at least one block.
+ */
+export function resolveWorkerCount(
+  workers: number | 'auto',
+  n: number,
+  d: number,
+  k: number,
+  chunkSize: number,
+): number {
+  const blocks = Math.ceil(n / chunkSize);
+  if (workers === 'auto') {
+    if (!isMainThread || n < AUTO_MIN_ROWS || n * d * k < AUTO_MIN_WORK) return 0;
+    const cores = availableParallelism();
+    if (cores < 2) return 0;
+    return Math.min(cores, 4, blocks);
+  }
+  return workers <= 1 ? (workers === 1 ? 1 : 0) : Math.min(workers, blocks);
+}
+
+/**
+ * Contiguous shards aligned to block boundaries, so every worker's blocks are
+ * exactly the single-thread engine's blocks: [start, rows] per worker.
+ */
+export function shardRanges(n: number, chunkSize: number, workers: number): [number, number][] {
+  const blocks = Math.ceil(n / chunkSize);
+  const out: [number, number][] = [];
+  let block = 0;
+  for (let w = 0; w < workers; w++) {
+    const take = Math.floor(blocks / workers) + (w < blocks % workers ? 1 : 0);
+    const start = block * chunkSize;
+    const end = Math.min(n, (block + take) * chunkSize);
+    out.push([start, end - start]);
+    block += take;
+  }
+  return out.filter(([, rows]) => rows > 0);
+}
+
+const ERRORS: Partial<Record<string, new (message: string) => GmmError>> = {
+  SINGULAR_COVARIANCE: SingularCovarianceError,
+  INVALID_ARGUMENT: InvalidArgumentError,
+};
+
+function rebuildError(msg: { code: string | undefined; name: string; message: string }): Error {
+  const Ctor = msg.code === undefined ? undefined : ERRORS[msg.code];
+  if (Ctor) return new Ctor(msg.message);
+  if (msg.code !== undefined)
+    return new GmmError(msg.code as GmmErrorCode, `shard worker: ${msg.name}: ${msg.message}`);
+  return new Error(`shard worker: ${msg.name}: ${msg.message}`);
+}
+
+export interface ShardPoolOptions {
+  data: Float64Array;
+  n: number;
+  d: number;
+  k: number;
+  chunkSize: number;
+  workers: number;
+  backend: string;
+  family: CovarianceFamily;
+  plugins: readonly string[];
+  baseDir?: string;
+  signal?: AbortSignal | undefined;
+}
+
+interface Slot {
+  resolve(msg: FromShard): void;
+  reject(err: Error): void;
+}
+
+/** Worker threads holding one shard each. Always `close()` it (in a finally). */
+export class ShardPool {
+  private readonly workers: Worker[] = [];
+  private readonly slots = new Map<Worker, Slot>();
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly onAbort = (): void => this.fail(new AbortedError('fit aborted'));
+
+  private constructor(
+    private readonly family: CovarianceFamily,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Starts the workers and waits until each has its backend and its shard uploaded. */
+  static async start(o: ShardPoolOptions): Promise<ShardPool> {
+    const url = shardWorkerUrl();
+    if (url === undefined)
+      throw new InvalidArgumentError('shard worker script not found: build @gmmkit/tfjs, or pass workers: 0');
+    if (!(o.data.buffer instanceof SharedArrayBuffer))
+      throw new InvalidArgumentError('shard data must live in a SharedArrayBuffer');
+    const pool = new ShardPool(o.family, o.signal);
+    if (o.signal?.aborted) throw new AbortedError('fit aborted');
+    o.signal?.addEventListener('abort', pool.onAbort, { once: true });
+    try {
+      for (const [start, rows] of shardRanges(o.n, o.chunkSize, o.workers)) {
+        const init: ShardInit = {
+          backend: o.backend,
+          family: o.family.name,
+          plugins: [...o.plugins],
+          baseDir: o.baseDir ?? process.cwd(),
+          data: o.data.buffer,
+          start: start + o.data.byteOffset / 8 / o.d,
+          rows,
+          d: o.d,
+          k: o.k,
+          chunkSize: o.chunkSize,
+        };
+        const w = new Worker(url, { workerData: init });
+        live.add(w);
+        pool.workers.push(w);
+        w.on('message', (msg: FromShard) => pool.deliver(w, msg));
+        w.on('error', (err) =>
+          pool.fail(new GmmError('INVALID_ARGUMENT', `shard worker crashed: ${err.message}`)),
+        );
+        w.on('exit', (code) => {
+          live.delete(w);
+          if (!pool.closed)
+            pool.fail(
+              new GmmError('INVALID_ARGUMENT', `shard worker exited unexpectedly (exit code ${code})`),
+            );
+        });
+      }
+      await Promise.all(pool.workers.map((w) => pool.await(w)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  private await(w: Worker): Promise<FromShard> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.slots.set(w, { resolve, reject }));
+  }
+
+  private deliver(w: Worker, msg: FromShard): void {
+    const slot = this.slots.get(w);
+    if (!slot) return;
+    this.slots.delete(w);
+    if (msg.type === 'error') {
+      this.fail(rebuildError(msg));
+      slot.reject(this.failure!);
+    } else slot.resolve(msg);
+  }
+
+  /** Rejects every waiting request with `err`; later requests fail with it too. */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const slot of this.slots.values()) slot.reject(err);
+    this.slots.clear();
+  }
+
+  /** One pass over all shards; statistics merged in shard order, log-likelihoods summed in shard order. */
+  async pass(params: MixtureParameters, reference?: Float64Array): Promise<PassResult> {
+    if (this.failure) throw this.failure;
+    const msg: ToShard =
+      reference === undefined ? { type: 'pass', params } : { type: 'pass', params, reference };
+    const replies = this.workers.map((w) => {
+      const reply = this.await(w);
+      w.postMessage(msg);
+      return reply;
+    });
+    const results = await Promise.all(replies);
+    let stats: SufficientStatistics | undefined;
+    let total = 0;
+    for (const r of results) {
+      if (r.type !== 'result')
+        throw new GmmError('INVALID_ARGUMENT', `shard worker answered '${r.type}' to a pass`);
+      stats = stats === undefined ? r.stats : this.family.merge(stats, r.stats);
+      total += r.totalLogLikelihood;
+    }
+    return { stats: stats!, totalLogLikelihood: total };
+  }
+
+  /** Terminates every worker; resolves once all have exited. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.fail(new AbortedError('shard pool closed'));
+    await Promise.all(this.workers.map((w) => w.terminate().catch(() => 0)));
+    for (const w of this.workers) live.delete(w);
+  }
+}

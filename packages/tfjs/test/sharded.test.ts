@@ -1,0 +1,206 @@
+// Data-parallel EM across worker threads. The workers run the built dist
+// (worker threads cannot load .ts): build @gmmkit/tfjs before these tests.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AbortedError, pluginModule } from '@gmmkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  GaussianMixture,
+  createGmmContainer,
+  diagCovariance,
+  initBackend,
+  tf,
+  type GaussianMixtureConfig,
+} from '../src/index.js';
+import { activeShardWorkerCount, resolveWorkerCount, shardRanges } from '../src/sharded.js';
+import { blobs } from './helpers.js';
+
+const centers = [
+  [0, 0, 0],
+  [4, 1, -1],
+  [1, 5, 2],
+];
+// Overlapping blobs with unequal spreads, so EM has real work for every family.
+const X = blobs(3000, centers, [1, 1.5, 0.7], 11).X;
+// Small blocks so 3000 rows make 12 blocks: 2 shards of 6.
+const base: GaussianMixtureConfig = {
+  nComponents: 3,
+  maxIter: 15,
+  tol: 0,
+  seed: 3,
+  chunkSize: 256,
+  backend: 'wasm',
+};
+
+/** Max |a - b| / (1 + |b|) over all entries. */
+function relDiff(a: Float64Array, b: Float64Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  return m;
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('shard layout', () => {
+  it('shards are contiguous, block-aligned and cover every row once', () => {
+    for (const [n, chunk, w] of [
+      [3000, 256, 2],
+      [3000, 256, 5],
+      [100, 7, 3],
+      [10, 4, 4],
+    ] as const) {
+      const ranges = shardRanges(n, chunk, w);
+      let next = 0;
+      for (const [start, rows] of ranges) {
+        expect(start).toBe(next);
+        expect(start % chunk).toBe(0);
+        expect(rows).toBeGreaterThan(0);
+        next = start + rows;
+      }
+      expect(next).toBe(n);
+    }
+  });
+
+  it("'auto' stays on one thread for small data and caps explicit counts at the number of blocks", () => {
+    expect(resolveWorkerCount('auto', 1000, 16, 8, 8192)).toBe(0);
+    expect(resolveWorkerCount(0, 1e6, 16, 8, 8192)).toBe(0);
+    expect(resolveWorkerCount(8, 3000, 3, 3, 1024)).toBe(3);
+  });
+});
+
+describe('sharded EM', () => {
+  it.each(['full', 'tied', 'diag', 'spherical'])(
+    '%s: 2 workers equal the single-thread fit (same init)',
+    async (covarianceType) => {
+      let workersSeen = 0;
+      const before = tf.memory().numTensors;
+      const sharded = await new GaussianMixture({
+        ...base,
+        covarianceType,
+        workers: 2,
+        onIteration: () => (workersSeen = Math.max(workersSeen, activeShardWorkerCount())),
+      }).fit(X);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(workersSeen).toBe(2); // it really ran sharded
+      expect(activeShardWorkerCount()).toBe(0);
+      const single = await new GaussianMixture({ ...base, covarianceType, workers: 0 }).fit(X);
+      const a = sharded.state;
+      const b = single.state;
+      expect(a.nIter).toBe(b.nIter);
+      // Blocks are identical; only the float64 order of summing block statistics differs.
+      expect(Math.abs(a.lowerBound - b.lowerBound)).toBeLessThan(1e-9 * Math.abs(b.lowerBound));
+      expect(relDiff(a.weights, b.weights)).toBeLessThan(1e-7);
+      expect(relDiff(a.means, b.means)).toBeLessThan(1e-7);
+      expect(relDiff(a.covariances, b.covariances)).toBeLessThan(1e-7);
+    },
+  );
+
+  it('is deterministic: two sharded fits (3 workers) give identical states', async () => {
+    const fit = () => new GaussianMixture({ ...base, covarianceType: 'full', workers: 3, nInit: 2 }).fit(X);
+    const a = (await fit()).state;
+    const b = (await fit()).state;
+    expect(a).toEqual(b);
+  });
+
+  it('a registered family reaches the workers through plugin specifiers', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gmmkit-shard-'));
+    try {
+      const dist = pathToFileURL(path.resolve(import.meta.dirname, '../dist/index.js')).href;
+      const file = path.join(dir, 'diag2.mjs');
+      writeFileSync(
+        file,
+        `import { diagCovariance } from '${dist}';\nexport default { covarianceFamilies: [{ ...diagCovariance, name: 'diag2' }] };\n`,
+      );
+      const container = createGmmContainer(
+        pluginModule({ covarianceFamilies: [{ ...diagCovariance, name: 'diag2' }] }),
+      );
+      let workersSeen = 0;
+      const sharded = await new GaussianMixture({
+        ...base,
+        covarianceType: 'diag2',
+        container,
+        workers: 2,
+        plugins: [file],
+        onIteration: () => (workersSeen = Math.max(workersSeen, activeShardWorkerCount())),
+      }).fit(X);
+      expect(workersSeen).toBe(2);
+      const single = await new GaussianMixture({ ...base, covarianceType: 'diag' }).fit(X);
+      expect(relDiff(sharded.state.covariances, single.state.covariances)).toBeLessThan(1e-7);
+      // Without specifiers the workers could not build 'diag2': the fit stays on this thread.
+      workersSeen = 0;
+      await new GaussianMixture({
+        ...base,
+        covarianceType: 'diag2',
+        container,
+        workers: 2,
+        onIteration: () => (workersSeen = Math.max(workersSeen, activeShardWorkerCount())),
+      }).fit(X);
+      expect(workersSeen).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('abort', () => {
+  it.each([0, 2])(
+    'workers=%i: aborting mid-fit rejects with AbortedError and leaves no workers or tensors',
+    async (workers) => {
+      const controller = new AbortController();
+      const before = tf.memory().numTensors;
+      const iterations: number[] = [];
+      const gmm = new GaussianMixture({
+        ...base,
+        workers,
+        maxIter: 100,
+        signal: controller.signal,
+        onIteration: (i) => {
+          iterations.push(i);
+          if (i === 2) controller.abort();
+        },
+      });
+      await expect(gmm.fit(X)).rejects.toBeInstanceOf(AbortedError);
+      expect(iterations).toEqual([1, 2]);
+      expect(gmm.isFitted).toBe(false);
+      expect(activeShardWorkerCount()).toBe(0);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
+  it('an abort from a timer stops a running fit (the loop yields between iterations)', async () => {
+    const controller = new AbortController();
+    let iterations = 0;
+    const gmm = new GaussianMixture({
+      ...base,
+      workers: 2,
+      maxIter: 10_000,
+      signal: controller.signal,
+      onIteration: () => iterations++,
+    });
+    const timer = setTimeout(() => controller.abort(), 300);
+    try {
+      await expect(gmm.fit(X)).rejects.toBeInstanceOf(AbortedError);
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(iterations).toBeLessThan(10_000);
+    expect(activeShardWorkerCount()).toBe(0);
+  });
+
+  it('an already aborted signal rejects before any work', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(new GaussianMixture({ ...base, signal: controller.signal }).fit(X)).rejects.toBeInstanceOf(
+      AbortedError,
+    );
+  });
+});
+
+afterAll(() => {
+  expect(activeShardWorkerCount()).toBe(0);
+});
