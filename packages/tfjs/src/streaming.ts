@@ -3,6 +3,7 @@
 // contract as the in-memory engine: each block of rows is uploaded, scored,
 // reduced to sufficient statistics and disposed before the next is read.
 import {
+  AbortedError,
   GmmError,
   InvalidArgumentError,
   InvalidDataError,
@@ -92,6 +93,9 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
  * nIter, lowerBoundHistory and converged describe the streaming iterations
  * (passes over all rows); the sample fit is not counted. The result is a
  * normal GaussianMixture (built through fromJSON): predict, score, toJSON work.
+ * `signal` is checked before every block (and by the sample fit); an abort
+ * rejects with core's AbortedError and closes the source. `workers` applies
+ * to the sample fit only: the passes run on the calling thread.
  */
 export async function fitStream(source: RowSource, options: StreamFitOptions = {}): Promise<GaussianMixture> {
   const { sampleSize: sampleOpt, onPass, ...config } = options;
@@ -144,6 +148,8 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     const iterator = iterable[Symbol.asyncIterator]();
     try {
       for (;;) {
+        // Checked between blocks: one pass over a large file can take long.
+        if (config.signal?.aborted) throw new AbortedError('fit aborted');
         let step: IteratorResult<Float64Array>;
         try {
           step = await iterator.next();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, InvalidDataError } from '@gmmkit/core';
+import { AbortedError, InvalidArgumentError, InvalidDataError } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GaussianMixture, fitStream, initBackend, tf, type RowSource } from '../src/index.js';
 import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
@@ -173,6 +173,34 @@ describe('fitStream', () => {
     expect(error).toBeInstanceOf(InvalidDataError);
     expect((error as InvalidDataError).location).toEqual({ row: 71, column: 3, value: 'NaN' });
     expect(closed).toBe(1);
+  });
+
+  it('stops at an aborted signal mid-pass, closing the source', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    let closed = 0;
+    let blocksRead = 0;
+    const src: RowSource = {
+      d: 4,
+      async *blocks() {
+        try {
+          for (let s = 0; s < iris.X.length; s += 30) {
+            blocksRead++;
+            if (blocksRead === 12) controller.abort(); // third pass, second block
+            yield Float64Array.from(iris.X.slice(s, s + 30).flat());
+          }
+        } finally {
+          closed++;
+        }
+      },
+    };
+    const error = await fitStream(src, { nComponents: 3, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AbortedError);
+    expect(blocksRead).toBe(12);
+    expect(closed).toBe(3);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects sources that change between passes, bad blocks and bad options', async () => {
