@@ -182,6 +182,70 @@ export function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
+/**
+ * Per-component float32 conditioning of a fitted model, κ_k =
+ * (tr Σ_k + ‖μ_k - m‖²) tr(Σ_k⁻¹), m = the mean of `rows` (the engine's centre):
+ * float32 rounding is relative to the centred rows around component k (size
+ * tr Σ_k + ‖μ_k - m‖²) and the density divides by Σ_k, so a relative rounding
+ * ε shows up as ε κ_k in the whitened parameters and in the log-density.
+ * Infinity when a covariance is not SPD.
+ */
+export function conditioning(gm: GaussianMixture, rows: readonly (readonly number[])[]): number[] {
+  const { k, d, means } = gm.state;
+  const full = gm.fullCovariances();
+  const centre = new Float64Array(d);
+  for (const row of rows) for (let j = 0; j < d; j++) centre[j] += row[j]! / rows.length;
+  const out: number[] = [];
+  for (let c = 0; c < k; c++) {
+    const cov = full.subarray(c * d * d, (c + 1) * d * d);
+    const inv = trySpdInverse(cov, d);
+    if (inv === null) {
+      out.push(Infinity);
+      continue;
+    }
+    let size = 0;
+    let trInv = 0;
+    for (let j = 0; j < d; j++) {
+      size += cov[j * d + j]! + (means[c * d + j]! - centre[j]!) ** 2;
+      trInv += inv[j * d + j]!;
+    }
+    out.push(size * trInv);
+  }
+  return out;
+}
+
+/** Eigenvalues of a symmetric d x d matrix (cyclic Jacobi; d <= 4 here). */
+export function symmetricEigenvalues(m: ArrayLike<number>, d: number): number[] {
+  const a = Array.from(m);
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p * d + q]! ** 2;
+    if (off < 1e-30 * a.reduce((s, v) => s + v * v, 0) || off === 0) break;
+    for (let p = 0; p < d; p++)
+      for (let q = p + 1; q < d; q++) {
+        const apq = a[p * d + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * d + q]! - a[p * d + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const sn = t * c;
+        for (let r = 0; r < d; r++) {
+          const arp = a[r * d + p]!;
+          const arq = a[r * d + q]!;
+          a[r * d + p] = c * arp - sn * arq;
+          a[r * d + q] = sn * arp + c * arq;
+        }
+        for (let r = 0; r < d; r++) {
+          const apr = a[p * d + r]!;
+          const aqr = a[q * d + r]!;
+          a[p * d + r] = c * apr - sn * aqr;
+          a[q * d + r] = sn * apr + c * aqr;
+        }
+      }
+  }
+  return Array.from({ length: d }, (_, i) => a[i * d + i]!);
+}
+
 /** A compact description of a fit for failure messages. */
 export function describeFit(gm: GaussianMixture): string {
   const s = gm.state;

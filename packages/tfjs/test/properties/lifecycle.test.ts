@@ -46,7 +46,7 @@ describe('property 6: toJSON -> fromJSON gives identical predictions, probabilit
             }
           },
         ),
-        runs(4),
+        runs(12),
       );
     });
   }
@@ -120,7 +120,7 @@ describe('property 7: fit, predict and dispose leave tf.memory().numTensors unch
       await check(
         name,
         fc.asyncProperty(caseArb(), inputFormArb, (c, form) => noLeaks(container, family, init, c, form)),
-        runs(3),
+        runs(8),
       );
     });
   }
