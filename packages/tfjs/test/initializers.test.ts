@@ -5,6 +5,9 @@ import {
   kmeansInitializer,
   kmeansPlusPlusIndices,
   kmeansPlusPlusInitializer,
+  gatherRows,
+  lloyd,
+  lloydTensor,
   randomFromDataInitializer,
   randomInitializer,
   sampleWithoutReplacement,
@@ -115,4 +118,89 @@ describe('initializers', () => {
       for (const i of idx) expect(i >= 0 && i < nn).toBe(true);
     }
   });
+
+  it('lloyd (bounded assignment) gives the labels of plain Lloyd on overlapping clusters', () => {
+    const { X: Y } = blobs(
+      2000,
+      [
+        [0, 0, 0],
+        [1, 0.5, 0],
+        [0, 1, 0.5],
+        [1, 1, 1],
+      ],
+      0.6,
+      8,
+    );
+    const m = Float64Array.from(Y.flat());
+    const nn = Y.length;
+    const seeds = kmeansPlusPlusIndices(m, nn, 3, 4, createRng(2));
+    expect(Array.from(lloyd(m, nn, 3, 4, gatherRows(m, 3, seeds)))).toEqual(
+      plainLloyd(m, nn, 3, 4, gatherRows(m, 3, seeds)),
+    );
+  });
+
+  it('lloydTensor (assignment by tfjs matMul) agrees with the host lloyd and leaks no tensors', () => {
+    const x = tf.tensor2d(Float32Array.from(data), [n, d]);
+    try {
+      const before = tf.memory().numTensors;
+      const seeds = kmeansPlusPlusIndices(data, n, d, k, createRng(6));
+      const host = lloyd(data, n, d, k, gatherRows(data, d, seeds));
+      const viaTf = lloydTensor(tf, x, data, n, d, k, gatherRows(data, d, seeds));
+      expect(Array.from(viaTf)).toEqual(Array.from(host));
+      expect(tf.memory().numTensors).toBe(before);
+      const guess = kmeansInitializer.initialize({ ...input(1), x });
+      if (guess.kind !== 'responsibilities') throw new Error('expected responsibilities');
+      expect(permutedAccuracy(oneHotLabels(guess.resp), labels, k)).toBe(1);
+      expect(kmeansInitializer.initialize({ ...input(1), x })).toEqual(guess);
+    } finally {
+      x.dispose();
+    }
+  });
 });
+
+/** Textbook Lloyd (every row scored against every center each iteration), same stopping rules as lloyd. */
+function plainLloyd(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  centers: Float64Array,
+  maxIter = 300,
+  tol = 1e-4,
+): number[] {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c]! += data[i * d + c]! / n;
+  let varSum = 0;
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) varSum += (data[i * d + c]! - mean[c]!) ** 2 / n;
+  const shiftTol = (tol * varSum) / d;
+  let labels = new Array<number>(n).fill(-1);
+  const nearest = (): number[] =>
+    Array.from({ length: n }, (_, i) => {
+      let best = 0;
+      let bestD = Infinity;
+      for (let j = 0; j < k; j++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (data[i * d + c]! - centers[j * d + c]!) ** 2;
+        if (s < bestD) [best, bestD] = [j, s];
+      }
+      return best;
+    });
+  for (let iter = 0; iter < maxIter; iter++) {
+    const next = nearest();
+    const changed = next.some((v, i) => v !== labels[i]);
+    labels = next;
+    if (!changed) break;
+    let shift = 0;
+    for (let j = 0; j < k; j++) {
+      const rows = labels.flatMap((l, i) => (l === j ? [i] : []));
+      expect(rows.length).toBeGreaterThan(0); // (no empty clusters in this data)
+      for (let c = 0; c < d; c++) {
+        const v = rows.reduce((s, i) => s + data[i * d + c]!, 0) / rows.length;
+        shift += (v - centers[j * d + c]!) ** 2;
+        centers[j * d + c] = v;
+      }
+    }
+    if (shift <= shiftTol) return nearest();
+  }
+  return labels;
+}

@@ -1,2 +1,2 @@
-export { kmeansInitializer, kmeansPlusPlusInitializer, kmeansPlusPlusIndices, lloyd, oneHot, gatherRows } from './kmeans.js';
+export { kmeansInitializer, kmeansPlusPlusInitializer, kmeansPlusPlusIndices, lloyd, lloydTensor, oneHot, gatherRows } from './kmeans.js';
 export { randomInitializer, randomFromDataInitializer, sampleWithoutReplacement } from './random.js';

@@ -1,4 +1,4 @@
-import type { Initializer, InitializerInput, Rng } from '@gmmkit/core';
+import type { Initializer, InitializerInput, Rng, Tensor2D, Tf } from '@gmmkit/core';
 
 /** Squared Euclidean distance between row i of a [*, d] and row j of b [*, d]. */
 function sqDist(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
@@ -30,7 +30,13 @@ function searchSorted(cumulative: Float64Array, u: number): number {
  * 2 + ⌊ln k⌋ candidates drawn with probability ∝ D(x)².
  * data [n, d] row-major; returns k distinct row indices.
  */
-export function kmeansPlusPlusIndices(data: Float64Array, n: number, d: number, k: number, rng: Rng): number[] {
+export function kmeansPlusPlusIndices(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  rng: Rng,
+): number[] {
   const trials = 2 + Math.floor(Math.log(k));
   const indices: number[] = [rng.int(n)];
   const closest = new Float64Array(n);
@@ -55,7 +61,9 @@ export function kmeansPlusPlusIndices(data: Float64Array, n: number, d: number, 
         potential += v;
       }
       // Prefer a row not already chosen so the k indices stay distinct (duplicate rows).
-      const better = potential < bestPotential || (potential === bestPotential && chosen.has(bestIndex) && !chosen.has(cand));
+      const better =
+        potential < bestPotential ||
+        (potential === bestPotential && chosen.has(bestIndex) && !chosen.has(cand));
       if (bestIndex === -1 || better) {
         bestIndex = cand;
         bestPotential = potential;
@@ -77,49 +85,9 @@ export function kmeansPlusPlusIndices(data: Float64Array, n: number, d: number, 
   return indices;
 }
 
-/**
- * Nearest center of every row: labels [n] and squared distances [n] (written
- * in place); returns how many labels changed. Uses ‖x‖² - 2 x·c + ‖c‖² with
- * ‖x‖² precomputed; tight loops because this is the host's hot path.
- */
-function assign(
-  data: Float64Array,
-  rowNorms: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  centers: Float64Array,
-  labels: Int32Array,
-  dist: Float64Array,
-): number {
-  const cNorm = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += centers[j * d + c]! * centers[j * d + c]!;
-    cNorm[j] = s;
-  }
-  let changed = 0;
-  for (let i = 0; i < n; i++) {
-    const base = i * d;
-    let best = 0;
-    let bestD = Infinity;
-    for (let j = 0; j < k; j++) {
-      const cb = j * d;
-      let dot = 0;
-      for (let c = 0; c < d; c++) dot += data[base + c]! * centers[cb + c]!;
-      const v = cNorm[j]! - 2 * dot;
-      if (v < bestD) {
-        bestD = v;
-        best = j;
-      }
-    }
-    dist[i] = Math.max(0, rowNorms[i]! + bestD);
-    if (labels[i] !== best) {
-      labels[i] = best;
-      changed++;
-    }
-  }
-  return changed;
+/** Euclidean distance between row i of data [*, d] and row j of centers [*, d]. */
+function dist(data: Float64Array, i: number, centers: Float64Array, j: number, d: number): number {
+  return Math.sqrt(sqDist(data, i, centers, j, d));
 }
 
 /**
@@ -127,17 +95,104 @@ function assign(
  * float64. Stops when no label changes, when the total squared center shift
  * is <= tol·(mean feature variance) (scikit-learn's rule, tol 1e-4), or after
  * maxIter. Empty clusters move to the row farthest from its center. Returns labels [n].
+ *
+ * The assignment step is Hamerly's: per row an upper bound on the distance
+ * to its center and a lower bound on the distance to any other center, moved
+ * by how far the centers moved; a row is re-scored only when the bounds
+ * overlap. Same labels as plain Lloyd (up to exact ties), most rows skipped
+ * after the first iterations.
  */
-export function lloyd(data: Float64Array, n: number, d: number, k: number, centers: Float64Array, maxIter = 300, tol = 1e-4): Int32Array {
+export function lloyd(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  centers: Float64Array,
+  maxIter = 300,
+  tol = 1e-4,
+): Int32Array {
   const labels = new Int32Array(n).fill(-1);
-  const dist = new Float64Array(n);
-  const rowNorms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += data[i * d + c]! * data[i * d + c]!;
-    rowNorms[i] = s;
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const shiftTol = shiftTolerance(data, n, d, tol);
+  const update = centerUpdater(data, n, d, k);
+  const half = new Float64Array(k); // half the distance from each center to its nearest other center
+  const moved = new Float64Array(k);
+
+  /** Scores row i against every center; returns 1 if its label changed. */
+  const rescore = (i: number): number => {
+    let best = -1;
+    let bestD = Infinity;
+    let second = Infinity;
+    for (let j = 0; j < k; j++) {
+      const v = sqDist(data, i, centers, j, d);
+      if (v < bestD) {
+        second = bestD;
+        bestD = v;
+        best = j;
+      } else if (v < second) second = v;
+    }
+    upper[i] = Math.sqrt(bestD);
+    lower[i] = Math.sqrt(second);
+    if (labels[i] === best) return 0;
+    labels[i] = best;
+    return 1;
+  };
+
+  const assign = (first: boolean): number => {
+    let changed = 0;
+    if (first) {
+      for (let i = 0; i < n; i++) changed += rescore(i);
+      return changed;
+    }
+    for (let a = 0; a < k; a++) {
+      let m = Infinity;
+      for (let b = 0; b < k; b++) if (b !== a) m = Math.min(m, dist(centers, a, centers, b, d));
+      half[a] = m / 2;
+    }
+    for (let i = 0; i < n; i++) {
+      const a = labels[i]!;
+      const bound = Math.max(half[a]!, lower[i]!);
+      if (upper[i]! <= bound) continue;
+      upper[i] = dist(data, i, centers, a, d);
+      if (upper[i]! <= bound) continue;
+      changed += rescore(i);
+    }
+    return changed;
+  };
+
+  for (let iter = 0; iter < maxIter; iter++) {
+    if (assign(iter === 0) === 0) break;
+    const previous = update(labels, centers);
+    let shift = 0;
+    let most = 0;
+    let mostAt = -1;
+    let runnerUp = 0;
+    for (let j = 0; j < k; j++) {
+      const s2 = sqDist(previous, j, centers, j, d);
+      shift += s2;
+      moved[j] = Math.sqrt(s2);
+      if (moved[j]! > most) {
+        runnerUp = most;
+        most = moved[j]!;
+        mostAt = j;
+      } else if (moved[j]! > runnerUp) runnerUp = moved[j]!;
+    }
+    for (let i = 0; i < n; i++) {
+      const a = labels[i]!;
+      upper[i]! += moved[a]!;
+      lower[i]! -= a === mostAt ? runnerUp : most;
+    }
+    if (shift <= shiftTol) {
+      assign(false); // labels of the final centers
+      break;
+    }
   }
-  // tolerance relative to the data's scale
+  return labels;
+}
+
+/** tol · (mean feature variance): scikit-learn's k-means tolerance, relative to the data's scale. */
+function shiftTolerance(data: Float64Array, n: number, d: number, tol: number): number {
   let varSum = 0;
   for (let c = 0; c < d; c++) {
     let m = 0;
@@ -147,39 +202,104 @@ export function lloyd(data: Float64Array, n: number, d: number, k: number, cente
     for (let i = 0; i < n; i++) v += (data[i * d + c]! - m) ** 2;
     varSum += v / n;
   }
-  const shiftTol = tol * (varSum / d);
+  return tol * (varSum / d);
+}
+
+/**
+ * Lloyd's update step (float64): centers := means of their rows; an empty
+ * cluster moves to the row farthest from its center. Returns the previous centers.
+ */
+function centerUpdater(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+): (labels: Int32Array, centers: Float64Array) => Float64Array {
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
-  for (let iter = 0; iter < maxIter; iter++) {
-    if (assign(data, rowNorms, n, d, k, centers, labels, dist) === 0) break;
+  const previous = new Float64Array(k * d);
+  return (labels, centers) => {
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
       const j = labels[i]!;
       counts[j]++;
-      for (let c = 0; c < d; c++) sums[j * d + c] += data[i * d + c]!;
+      const sj = j * d;
+      const xi = i * d;
+      for (let c = 0; c < d; c++) sums[sj + c] += data[xi + c]!;
     }
-    let shift = 0;
+    previous.set(centers);
+    let far: Float64Array | undefined;
     for (let j = 0; j < k; j++) {
       if (counts[j] === 0) {
-        // Relocate an empty cluster to the worst-fitted row.
-        let far = 0;
-        for (let i = 1; i < n; i++) if (dist[i]! > dist[far]!) far = i;
-        dist[far] = 0;
-        for (let c = 0; c < d; c++) {
-          shift += (centers[j * d + c]! - data[far * d + c]!) ** 2;
-          centers[j * d + c] = data[far * d + c]!;
+        // Relocate an empty cluster to the worst-fitted row (exact distances).
+        if (far === undefined) {
+          far = new Float64Array(n);
+          for (let i = 0; i < n; i++) far[i] = sqDist(data, i, previous, labels[i]!, d);
         }
+        let at = 0;
+        for (let i = 1; i < n; i++) if (far[i]! > far[at]!) at = i;
+        far[at] = 0;
+        for (let c = 0; c < d; c++) centers[j * d + c] = data[at * d + c]!;
         continue;
       }
-      for (let c = 0; c < d; c++) {
-        const v = sums[j * d + c]! / counts[j]!;
-        shift += (centers[j * d + c]! - v) ** 2;
-        centers[j * d + c] = v;
-      }
+      for (let c = 0; c < d; c++) centers[j * d + c] = sums[j * d + c]! / counts[j]!;
     }
+    return previous;
+  };
+}
+
+/** Nearest center of every row by tfjs: argmin_j ‖c_j‖² - 2 x·c_j (‖x‖² is common to a row), in float32. */
+function nearestCenters(tf: Tf, x: Tensor2D, centers: Float64Array, k: number, d: number): Int32Array {
+  const cT = new Float32Array(d * k); // [d, k]: a plain matMul (transposed operands are slow on wasm)
+  const norms = new Float32Array(k);
+  for (let j = 0; j < k; j++)
+    for (let c = 0; c < d; c++) {
+      const v = centers[j * d + c]!;
+      cT[c * k + j] = v;
+      norms[j]! += v * v;
+    }
+  const t = tf.tidy(() =>
+    tf.argMin(tf.add(tf.mul(tf.matMul(x, tf.tensor2d(cT, [d, k])), -2), tf.tensor2d(norms, [1, k])), 1),
+  );
+  try {
+    return Int32Array.from(t.dataSync());
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * Lloyd's k-means as `lloyd`, with the assignment step in tfjs on the rows
+ * tensor x [n, d] (one matMul per iteration; float32 distances, so rows at a
+ * near tie may go the other way than in float64) and the update in float64
+ * on the host. Deterministic for given inputs and backend.
+ */
+export function lloydTensor(
+  tf: Tf,
+  x: Tensor2D,
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  centers: Float64Array,
+  maxIter = 300,
+  tol = 1e-4,
+): Int32Array {
+  const shiftTol = shiftTolerance(data, n, d, tol);
+  const update = centerUpdater(data, n, d, k);
+  let labels: Int32Array = new Int32Array(n).fill(-1);
+  for (let iter = 0; iter < maxIter; iter++) {
+    const next = nearestCenters(tf, x, centers, k, d);
+    let changed = 0;
+    for (let i = 0; i < n; i++) if (next[i] !== labels[i]) changed++;
+    labels = next;
+    if (changed === 0) break;
+    const previous = update(labels, centers);
+    let shift = 0;
+    for (let j = 0; j < k; j++) shift += sqDist(previous, j, centers, j, d);
     if (shift <= shiftTol) {
-      assign(data, rowNorms, n, d, k, centers, labels, dist); // labels of the final centers
+      labels = nearestCenters(tf, x, centers, k, d); // labels of the final centers
       break;
     }
   }
@@ -203,10 +323,14 @@ export function gatherRows(data: Float64Array, d: number, indices: readonly numb
 /** 'kmeans': k-means++ seeding then Lloyd iterations on the host; one-hot responsibilities (scikit-learn's default). */
 export const kmeansInitializer: Initializer = {
   name: 'kmeans',
-  description: "k-means (k-means++ seeding, Lloyd iterations) labels as one-hot responsibilities (scikit-learn's default)",
-  initialize({ data, n, d, k, rng }: InitializerInput) {
+  description:
+    "k-means (k-means++ seeding, Lloyd iterations) labels as one-hot responsibilities (scikit-learn's default)",
+  initialize({ tf, x, data, n, d, k, rng }: InitializerInput) {
     const centers = gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng));
-    return { kind: 'responsibilities', resp: oneHot(lloyd(data, n, d, k, centers), n, k) };
+    // The tensor path (one matMul per iteration) is the fast one; the host path serves callers without a tensor.
+    const labels =
+      x === undefined ? lloyd(data, n, d, k, centers) : lloydTensor(tf, x, data, n, d, k, centers);
+    return { kind: 'responsibilities', resp: oneHot(labels, n, k) };
   },
 };
 
