@@ -165,7 +165,7 @@ describe('gmm fit --stream', () => {
   });
 
   it('reports bad data in a late chunk with its row, and rejects what it cannot stream', async () => {
-    const [ragged, text, stdin, json, plot, noStream, again] = await all([
+    const [ragged, text, stdin, json, plot, noStream, again, small] = await all([
       () => gmm(['fit', 'ragged.csv', '-k', '2', '--stream', '--chunk-rows', '50']),
       () => gmm(['fit', 'text.csv', '-k', '2', '--stream', '--chunk-rows', '50']),
       () => gmm(['fit', '-', '-k', '2', '--stream'], 'x,y\n1,2\n3,4\n'),
@@ -173,6 +173,7 @@ describe('gmm fit --stream', () => {
       () => gmm(['fit', 'data.csv', '-k', '2', '--stream', '--plot', 'fit.svg']),
       () => gmm(['fit', 'data.csv', '-k', '2', '--chunk-rows', '50']),
       () => gmm(['fit', 'data.csv', '-k', '2', '--stream', '-o', 'model.json']),
+      () => gmm(['fit', 'data.csv', '-k', '5', '--stream', '--sample-size', '4']),
     ]);
     expectOneLineError(ragged, 2, /ragged\.csv: row 400 \(line 401\) has 3 fields, expected 2/);
     expectOneLineError(text, 2, /text\.csv: row 421 \(line 422\), column 'y': value 'abc' is not a number/);
@@ -182,5 +183,6 @@ describe('gmm fit --stream', () => {
     expectOneLineError(noStream, 2, /--chunk-rows and --sample-size need --stream/);
     // an existing output is not replaced without --force, with or without --stream
     expectOneLineError(again, 2, /model\.json.*exists|exists.*model\.json/);
+    expectOneLineError(small, 2, /-k 5 exceeds --sample-size 4/);
   });
 });

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@gmmkit/core';
 import { fitStream, initBackend, type RowSource } from '@gmmkit/tfjs';
 import { UsageError } from '../errors.js';
 import { formatNumber } from '../io/format.js';
@@ -89,11 +90,10 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
       },
     };
   }
-  rows = counted(rows);
 
   const info = await initBackend(f.backend, f.plugins.container);
   const o = f.options;
-  const gm = await fitStream(rows, {
+  const gm = await fitStream(counted(rows), {
     nComponents: o.nComponents,
     covarianceType: o.covarianceType,
     initParams: o.initParams,
@@ -112,6 +112,8 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
       ),
     onIteration: (it, lb) =>
       io.progress(`streaming: pass ${pass + 1}, after iteration ${it} lower bound ${formatNumber(lb)}`),
+  }).catch((err: unknown) => {
+    throw sizeError(err, o.nComponents, table.source);
   });
 
   // The log-likelihood of the final parameters: one more pass, block by block.
@@ -141,6 +143,22 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
   }
   io.out(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
   return 0;
+}
+
+/** fitStream's k checks in the words of `gmm fit`. */
+function sizeError(err: unknown, k: number, source: string): unknown {
+  if (!(err instanceof InvalidArgumentError)) return err;
+  const rows = /must be <= the number of samples \((\d+)\)/.exec(err.message);
+  if (rows !== null)
+    return new UsageError(
+      `-k ${k} exceeds the number of rows (${rows[1]}) in ${source}: each component needs a row`,
+    );
+  const sample = /must be <= sampleSize \((\d+)\)/.exec(err.message);
+  if (sample !== null)
+    return new UsageError(
+      `-k ${k} exceeds --sample-size ${sample[1]}: the initialization needs a row per component`,
+    );
+  return err;
 }
 
 /**
