@@ -80,6 +80,8 @@ export async function timeGmmkitPerIter(
   init: InitParameters,
   iters: number,
   repeats: number,
+  /** Passed as the `workers` option when set (0 = single thread); else the engine's default. */
+  workers?: number,
 ): Promise<GmmkitTiming> {
   const runs: number[] = [];
   let nIter: number | null = null;
@@ -97,6 +99,7 @@ export async function timeGmmkitPerIter(
       precisionsInit: init.precisions,
       seed: 0,
       backend,
+      ...(workers === undefined ? {} : { workers }),
       onIteration: () => {
         stamps.push(performance.now());
       },

@@ -26,7 +26,13 @@ const log = (msg: string): void => {
   process.stderr.write(`[bench] ${msg}\n`);
 };
 const errMsg = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
-const gmmkitName = (backend: string): string => `gmmkit (${backend})`;
+/** `workers` undefined: the engine's default ('auto': shard rows across worker threads when it pays); 0: one thread. */
+const gmmkitName = (backend: string, workers?: number): string =>
+  workers === undefined
+    ? `gmmkit (${backend})`
+    : workers === 0
+      ? `gmmkit (${backend}, 1 thread)`
+      : `gmmkit (${backend}, ${workers} workers)`;
 
 interface Context {
   opts: BenchOptions;
@@ -145,8 +151,9 @@ async function gmmkitPerIter(
   ds: Dataset,
   k: number,
   family: Family,
+  workers?: number,
 ): Promise<{ m: Measurement; iters: number }> {
-  const name = gmmkitName(backend);
+  const name = gmmkitName(backend, workers);
   const iters = backend === 'cpu' ? ctx.opts.sizes.cpuIters : ctx.opts.sizes.iters;
   if (!ctx.tfjs.ok) return { m: { implementation: name, skipped: ctx.tfjs.reason }, iters };
   try {
@@ -166,6 +173,7 @@ async function gmmkitPerIter(
       initialParameters(ds, k, family, 11),
       iters,
       repeats,
+      workers,
     );
     const m: Measurement = { implementation: name, msPerIter: t.msPerIter, runs: t.runs };
     if (t.lowerBound !== null) m.lowerBound = t.lowerBound;
@@ -189,6 +197,12 @@ async function perIterSection(ctx: Context, res: BenchResults): Promise<void> {
       const { m, iters: it } = await gmmkitPerIter(ctx, backend, ds, k, family);
       entries.push(m);
       iters[m.implementation] = it;
+      if (backend === mainBackend(ctx.opts)) {
+        // The same backend on one thread, next to the default (which may shard rows across workers).
+        const single = await gmmkitPerIter(ctx, backend, ds, k, family, 0);
+        entries.push(single.m);
+        iters[single.m.implementation] = single.iters;
+      }
     }
     entries.push(sk.get(family)!);
     entries.push(mclustPerIter(ctx, ds, dataPath, k, family, `per-iter-${family}`));
