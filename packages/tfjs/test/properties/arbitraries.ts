@@ -36,6 +36,8 @@ export interface DatasetSpec {
   nearSingular: boolean;
   /** Seed of the values. */
   seed: number;
+  /** Noise sd of the near-singular column (default 0.05); not generated, for replaying findings. */
+  nearSingularNoise?: number;
 }
 
 export interface Dataset {
@@ -117,7 +119,7 @@ export function makeDataset(spec: DatasetSpec): Dataset {
     rows.push(y.map((v, j) => (centres[c]![j]! + v + offset[j]!) * scale));
   }
   if (spec.nearSingular && d >= 2) {
-    for (const row of rows) row[d - 1] = row[0]! + 0.05 * scale * rng.normal();
+    for (const row of rows) row[d - 1] = row[0]! + (spec.nearSingularNoise ?? 0.05) * scale * rng.normal();
   }
   if (spec.constantColumn) {
     const j = rng.int(d);
