@@ -8,8 +8,18 @@ import {
   registerPlugins,
   type Initializer,
 } from '@gmmkit/core';
+import { createRng } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, createGmmContainer, initBackend, tf, toMatrix, type GaussianMixtureJSON } from '../src/index.js';
+import {
+  EXPANDED_KERNEL_LIMIT,
+  GaussianMixture,
+  axisAlignedKernel,
+  createGmmContainer,
+  initBackend,
+  tf,
+  toMatrix,
+  type GaussianMixtureJSON,
+} from '../src/index.js';
 import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
 
 const types = ['full', 'tied', 'diag', 'spherical'] as const;
@@ -311,5 +321,57 @@ describe('toJSON / fromJSON', () => {
       await expect(GaussianMixture.fromJSON(bad)).rejects.toThrow(ModelFormatError);
       await expect(GaussianMixture.fromJSON(bad)).rejects.toThrow(message);
     }
+  });
+});
+
+describe('axis-aligned E-step kernel', () => {
+  // Both of its formulations (expanded matMul, direct broadcast) against float64, on rows near each component.
+  it.each([
+    ['moderate components (expanded form)', [0, 3], [1, 0.5], false],
+    ['a tight component far from the origin (direct form)', [0, 20], [1, 0.01], true],
+  ] as const)('%s: log-densities within 1e-3 of float64', (_label, centers, sds, far) => {
+    const k = 2;
+    const d = 4;
+    const means = new Float64Array(k * d);
+    const precisionChol = new Float64Array(k * d);
+    let c = 0;
+    for (let j = 0; j < k; j++)
+      for (let f = 0; f < d; f++) {
+        means[j * d + f] = centers[j]! + 0.1 * f;
+        precisionChol[j * d + f] = 1 / (sds[j]! * (1 + 0.2 * f));
+        c = Math.max(c, (means[j * d + f]! * precisionChol[j * d + f]!) ** 2 * d);
+      }
+    expect(c > EXPANDED_KERNEL_LIMIT).toBe(far);
+    const rng = createRng(4);
+    const n = 200;
+    const rows = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const j = i % k;
+      for (let f = 0; f < d; f++) rows[i * d + f] = means[j * d + f]! + rng.normal() / precisionChol[j * d + f]!;
+    }
+    const kernel = axisAlignedKernel(tf, means, precisionChol, k, d);
+    const x = tf.tensor2d(Float32Array.from(rows), [n, d]);
+    const before = tf.memory().numTensors;
+    const t = kernel.logDensity(x);
+    const got = t.dataSync();
+    t.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    kernel.dispose();
+    let worst = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < k; j++) {
+        let q = 0;
+        let logDet = 0;
+        for (let f = 0; f < d; f++) {
+          // the float32 row, as the kernel sees it
+          q += ((Math.fround(rows[i * d + f]!) - means[j * d + f]!) * precisionChol[j * d + f]!) ** 2;
+          logDet += Math.log(precisionChol[j * d + f]!);
+        }
+        const want = logDet - 0.5 * d * Math.log(2 * Math.PI) - 0.5 * q;
+        // relative for the far component's huge values, absolute near 0
+        worst = Math.max(worst, Math.abs(got[i * k + j]! - want) / Math.max(1, Math.abs(want) * 1e-3));
+      }
+    expect(worst).toBeLessThan(1e-3);
   });
 });
