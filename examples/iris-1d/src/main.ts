@@ -49,7 +49,13 @@ export interface Iris1dResult {
   iterations: number;
   n: number;
   svgPath: string;
+  /** EM from a random start: the mean log-likelihood lower bound after each iteration. */
+  emTrace: number[];
+  emSvgPath: string;
 }
+
+/** Iterations shown in the EM figure. */
+export const EM_SNAPSHOTS = [1, 2, 5, 20, 50, 150];
 
 /** Normal density N(x | mean, variance). */
 export function normalPdf(x: number, mean: number, variance: number): number {
@@ -61,7 +67,12 @@ export async function run(options: Iris1dOptions = {}): Promise<Iris1dResult> {
   const table = await readTable(IRIS_CSV, { columns: 'Petal.Width' });
   const x = Array.from(table.data);
 
-  const gmm = await new GaussianMixture({ nComponents: 3, covarianceType: 'full', nInit: 3, seed: options.seed ?? 0 }).fit({
+  const gmm = await new GaussianMixture({
+    nComponents: 3,
+    covarianceType: 'full',
+    nInit: 3,
+    seed: options.seed ?? 0,
+  }).fit({
     data: table.data,
     shape: [table.n, 1],
   });
@@ -69,7 +80,8 @@ export async function run(options: Iris1dOptions = {}): Promise<Iris1dResult> {
   // In one dimension every family's covariance is a single number per component; fullCovariances() gives [k, 1, 1].
   const variances = gmm.fullCovariances();
   const components: Component[] = [];
-  for (let j = 0; j < s.k; j++) components.push({ mean: s.means[j]!, variance: variances[j]!, weight: s.weights[j]! });
+  for (let j = 0; j < s.k; j++)
+    components.push({ mean: s.means[j]!, variance: variances[j]!, weight: s.weights[j]! });
   components.sort((a, b) => a.mean - b.mean);
   const logLikelihood = gmm.score({ data: table.data, shape: [table.n, 1] }) * table.n;
 
@@ -79,7 +91,9 @@ export async function run(options: Iris1dOptions = {}): Promise<Iris1dResult> {
   print('component    mean  variance  std.dev  weight');
   components.forEach((c, j) => {
     print(
-      `${String(j + 1).padEnd(9)} ${c.mean.toFixed(3).padStart(7)} ${c.variance.toFixed(4).padStart(9)} ${Math.sqrt(c.variance)
+      `${String(j + 1).padEnd(9)} ${c.mean.toFixed(3).padStart(7)} ${c.variance.toFixed(4).padStart(9)} ${Math.sqrt(
+        c.variance,
+      )
         .toFixed(3)
         .padStart(8)} ${c.weight.toFixed(3).padStart(7)}`,
     );
@@ -92,7 +106,93 @@ export async function run(options: Iris1dOptions = {}): Promise<Iris1dResult> {
   print('');
   print(`wrote ${svgPath}`);
   gmm.dispose();
-  return { components, logLikelihood, converged: s.converged, iterations: s.nIter, n: table.n, svgPath };
+
+  // EM at work: from a deliberately poor start (means at 1.0, 1.5 and 2.0 cm, none near
+  // setosa's 0.25), the same fit stopped after t iterations for a few t. The start is
+  // fixed, so every run follows one path.
+  const X = { data: table.data, shape: [table.n, 1] as const };
+  const snapshots: { iteration: number; components: Component[] }[] = [];
+  let emTrace: number[] = [];
+  for (const t of EM_SNAPSHOTS) {
+    const g = await new GaussianMixture({
+      nComponents: 3,
+      meansInit: [[1.0], [1.5], [2.0]],
+      tol: 0,
+      maxIter: t,
+    }).fit(X);
+    const v = g.fullCovariances();
+    snapshots.push({
+      iteration: t,
+      components: [0, 1, 2].map((j) => ({
+        mean: g.state.means[j]!,
+        variance: v[j]!,
+        weight: g.state.weights[j]!,
+      })),
+    });
+    emTrace = g.state.lowerBoundHistory;
+    g.dispose();
+  }
+  print('');
+  print('EM from means 1.0, 1.5, 2.0 (mean log-likelihood lower bound after each iteration):');
+  print(
+    EM_SNAPSHOTS.map((t) => `  iteration ${String(t).padStart(3)}: ${emTrace[t - 1]!.toFixed(4)}`).join('\n'),
+  );
+  const emSvgPath = path.join(outDir, 'iris-1d-em.svg');
+  await writeFile(emSvgPath, await renderSvg(emSpec(x, snapshots)));
+  print(`wrote ${emSvgPath}`);
+  return {
+    components,
+    logLikelihood,
+    converged: s.converged,
+    iterations: s.nIter,
+    n: table.n,
+    svgPath,
+    emTrace,
+    emSvgPath,
+  };
+}
+
+/** The mixture density after several EM iterations, over the histogram. */
+export function emSpec(
+  x: readonly number[],
+  snapshots: readonly { iteration: number; components: readonly Component[] }[],
+): Spec {
+  const base = histogramSpec(x, []) as { layer: unknown[] };
+  const curves: { x: number; y: number; iteration: string }[] = [];
+  for (const snap of snapshots) {
+    for (let i = 0; i <= 320; i++) {
+      const g = -0.2 + (3.2 * i) / 320;
+      let y = 0;
+      for (const c of snap.components) y += c.weight * normalPdf(g, c.mean, c.variance);
+      curves.push({ x: g, y, iteration: `after ${snap.iteration}` });
+    }
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'EM at work: the fitted density p(x) after t iterations, from a poor start',
+    width: 520,
+    height: 300,
+    background: 'white',
+    layer: [
+      base.layer[0],
+      {
+        data: { values: curves },
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', scale: { domain: [-0.2, 3] } },
+          y: { field: 'y', type: 'quantitative', title: 'density' },
+          color: {
+            field: 'iteration',
+            type: 'ordinal',
+            title: 'iterations',
+            sort: snapshots.map((s) => `after ${s.iteration}`),
+            scale: { scheme: 'viridis' },
+            legend: { orient: 'top-right' },
+          },
+        },
+      },
+    ],
+  } as Spec;
 }
 
 /**

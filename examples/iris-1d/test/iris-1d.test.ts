@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { normalPdf, run } from '../src/main.js';
+import { EM_SNAPSHOTS, normalPdf, run } from '../src/main.js';
 
 const exec = promisify(execFile);
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
@@ -52,6 +52,17 @@ describe('examples/iris-1d', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect((svg.match(/<path/g) ?? []).length).toBeGreaterThan(20); // bars and curves
     expect(svg).toContain('mixture p(x)');
+
+    // EM never decreases the lower bound (up to float32 rounding in the E-step)
+    expect(r.emTrace.length).toBe(Math.max(...EM_SNAPSHOTS));
+    for (let i = 1; i < r.emTrace.length; i++)
+      expect(r.emTrace[i]!).toBeGreaterThan(r.emTrace[i - 1]! - 1e-5);
+    // and from the poor start it climbs to (at least) the level of the k-means-started fit
+    expect(r.emTrace.at(-1)!).toBeGreaterThan(r.logLikelihood / r.n - 0.01);
+    expect(r.emTrace[0]!).toBeLessThan(r.emTrace.at(-1)! - 1);
+    const em = await readFile(r.emSvgPath, 'utf8');
+    expect((em.match(/<path/g) ?? []).length).toBeGreaterThan(20);
+    for (const t of EM_SNAPSHOTS) expect(em).toContain(`after ${t}`);
   });
 
   it('computes the normal density', () => {
