@@ -1,7 +1,7 @@
 // Peak memory / wall time of one large fit (not a unit test). Run after building, e.g.
 //   /usr/bin/time -v node packages/tfjs/scripts/mem-probe.mjs   (env: N=2000000, COV=full, ITERS=2, WORKERS=0|n|auto)
 import { createRng } from '@gmmkit/core';
-import { GaussianMixture, initBackend } from '/work/main/packages/tfjs/dist/index.js';
+import { GaussianMixture, initBackend } from '../dist/index.js';
 const N = Number(process.env.N ?? 2_000_000),
   D = 16,
   K = 8;
