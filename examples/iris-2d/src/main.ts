@@ -92,7 +92,12 @@ export async function run(options: Iris2dOptions = {}): Promise<Iris2dResult> {
   const species = raw.rows.map((r) => String(r[speciesColumn]));
   const X = { data: table.data, shape: [table.n, 2] as const };
 
-  const gmm = await new GaussianMixture({ nComponents: 3, covarianceType: 'full', nInit: 3, seed: options.seed ?? 0 }).fit(X);
+  const gmm = await new GaussianMixture({
+    nComponents: 3,
+    covarianceType: 'full',
+    nInit: 3,
+    seed: options.seed ?? 0,
+  }).fit(X);
   const s = gmm.state;
   const k = s.k;
   // Name components by increasing mean petal length so the output reads the same on every run.
@@ -127,9 +132,11 @@ export async function run(options: Iris2dOptions = {}): Promise<Iris2dResult> {
   print('component  weight  mean length  mean width  hard count  soft count (Σ r)');
   for (let j = 0; j < k; j++) {
     print(
-      `${String(j).padEnd(9)}  ${weights[j]!.toFixed(3)}  ${means[j]![0].toFixed(3).padStart(11)}  ${means[j]![1]
-        .toFixed(3)
-        .padStart(10)}  ${String(hardCounts[j]).padStart(10)}  ${softCounts[j]!.toFixed(2).padStart(16)}`,
+      `${String(j).padEnd(9)}  ${weights[j]!.toFixed(3)}  ${means[j]![0].toFixed(3).padStart(11)}  ${means[
+        j
+      ]![1].toFixed(3).padStart(
+        10,
+      )}  ${String(hardCounts[j]).padStart(10)}  ${softCounts[j]!.toFixed(2).padStart(16)}`,
     );
   }
   print('');
@@ -141,18 +148,22 @@ export async function run(options: Iris2dOptions = {}): Promise<Iris2dResult> {
   print('');
   print(`adjusted Rand index (hard labels vs species): ${ari.toFixed(3)}`);
   print('');
-  print(`hard vs soft: ${uncertain.length} of ${table.n} flowers have no component above ${UNCERTAIN_BELOW} posterior probability:`);
+  print(
+    `hard vs soft: ${uncertain.length} of ${table.n} flowers have no component above ${UNCERTAIN_BELOW} posterior probability:`,
+  );
   print('  row  length  width  species       p(0)   p(1)   p(2)  hard label');
   for (const i of uncertain) {
     const [x, y] = [table.data[i * 2]!, table.data[i * 2 + 1]!];
     print(
-      `  ${String(i + 1).padStart(3)}  ${x.toFixed(1).padStart(6)}  ${y.toFixed(1).padStart(5)}  ${species[i]!.padEnd(11)}  ${proba[i]!.map((v) =>
-        v.toFixed(3).padStart(5),
-      ).join('  ')}  ${labels[i]}`,
+      `  ${String(i + 1).padStart(3)}  ${x.toFixed(1).padStart(6)}  ${y.toFixed(1).padStart(5)}  ${species[i]!.padEnd(11)}  ${proba[
+        i
+      ]!.map((v) => v.toFixed(3).padStart(5)).join('  ')}  ${labels[i]}`,
     );
   }
 
-  const points = [...Array(table.n).keys()].map((i) => [table.data[i * 2]!, table.data[i * 2 + 1]!] as [number, number]);
+  const points = [...Array(table.n).keys()].map(
+    (i) => [table.data[i * 2]!, table.data[i * 2 + 1]!] as [number, number],
+  );
   const spec = fitPlotSpec({
     xName: 'petal length (cm)',
     yName: 'petal width (cm)',
@@ -162,7 +173,10 @@ export async function run(options: Iris2dOptions = {}): Promise<Iris2dResult> {
     covariances,
     title: 'Iris petals: 3 Gaussian components (1σ and 2σ ellipses), uncertain points ringed',
   });
-  addUncertainLayer(spec, uncertain.map((i) => ({ x: points[i]![0], y: points[i]![1], p: Math.max(...proba[i]!) })));
+  addUncertainLayer(
+    spec,
+    uncertain.map((i) => ({ x: points[i]![0], y: points[i]![1], p: Math.max(...proba[i]!) })),
+  );
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
   await mkdir(outDir, { recursive: true });
   const svgPath = path.join(outDir, 'iris-2d.svg');
@@ -170,7 +184,19 @@ export async function run(options: Iris2dOptions = {}): Promise<Iris2dResult> {
   print('');
   print(`wrote ${svgPath}`);
 
-  return { n: table.n, labels, proba, species, means, weights, uncertain, ari, softCounts, hardCounts, svgPath };
+  return {
+    n: table.n,
+    labels,
+    proba,
+    species,
+    means,
+    weights,
+    uncertain,
+    ari,
+    softCounts,
+    hardCounts,
+    svgPath,
+  };
 }
 
 /** Rings the points whose largest posterior is below UNCERTAIN_BELOW. */
