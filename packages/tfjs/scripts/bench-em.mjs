@@ -1,5 +1,5 @@
 // Per-iteration EM time at N=100k, D=16, K=8 for each family (not a unit test).
-// Run: pnpm --filter @gmmkit/tfjs build && node packages/tfjs/scripts/bench-em.mjs   (env: N, CHUNK, FAMILIES, GMM_BACKEND, INIT,
+// Run: pnpm --filter @gmmkit/tfjs build && node packages/tfjs/scripts/bench-em.mjs   (env: N, CHUNK, FAMILIES, GMM_BACKEND, INIT, SPREAD,
 // WORKERS = 0 (single thread, the default here) | n | auto)
 import { loadavg } from 'node:os';
 import { createRng } from '@gmmkit/core';
@@ -15,7 +15,9 @@ const workersEnv = process.env['WORKERS'] ?? '0';
 const workers = workersEnv === 'auto' ? 'auto' : Number(workersEnv);
 
 const rng = createRng(1);
-const centers = Array.from({ length: K }, () => Array.from({ length: D }, () => rng.normal() * 4));
+// SPREAD=2 gives overlapping components (responsibilities in float32's denormal range without the engine's flush).
+const spread = Number(process.env['SPREAD'] ?? 4);
+const centers = Array.from({ length: K }, () => Array.from({ length: D }, () => rng.normal() * spread));
 const data = new Float64Array(N * D);
 for (let i = 0; i < N; i++) {
   const c = centers[i % K];

@@ -111,7 +111,11 @@ export function emPass(
         const w = tf.add(kernel.logDensity(x), logW); // [rows, k]
         // logsumexp and the normalized responsibilities sharing one exp
         const max = tf.max(w, 1, true); // [rows, 1]
-        const e = tf.exp(tf.sub(w, max));
+        const shifted = tf.sub(w, max);
+        // exp(-87..-103) is a float32 denormal, and denormals make wasm arithmetic (here and in
+        // the accumulation matMuls) several times slower: responsibilities below e^-80 (~1e-35,
+        // far below float32 resolution against the row's total of >= 1) become exactly 0.
+        const e = tf.mul(tf.exp(shifted), tf.step(tf.add(shifted, 80)));
         const total = tf.sum(e, 1, true);
         return [tf.div(e, total) as Tensor2D, tf.add(max, tf.log(total))];
       });
