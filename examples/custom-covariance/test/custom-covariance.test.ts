@@ -10,10 +10,13 @@ import { GMM_BIN, IRIS_CSV, PLUGIN_MODULE, run } from '../src/main.js';
 const exec = promisify(execFile);
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 
+let apiEei: { logLikelihood: number } | undefined;
+
 describe('examples/custom-covariance', () => {
   it('fits with the plugin family from the API, and EEI sits where its constraints put it', async () => {
     const lines: string[] = [];
     const r = await run({ print: (l) => lines.push(l), withCli: false });
+    apiEei = r.comparison.find((row) => row.covarianceType === 'eei');
     expect(r.eei.covarianceType).toBe('eei');
     expect(r.eei.converged).toBe(true);
     // one shared variance per feature (d = 4), all positive
@@ -36,10 +39,27 @@ describe('examples/custom-covariance', () => {
   });
 
   it('runs from the CLI with --plugin (fit and a sweep on worker threads), same numbers as the API', async () => {
-    const r = await run({ print: () => {}, withCli: true });
-    expect(r.cli?.covarianceType).toBe('eei');
-    const api = r.comparison.find((row) => row.covarianceType === 'eei')!;
-    expect(r.cli!.logLikelihood).toBeCloseTo(api.logLikelihood, 2);
+    // the same fit as run() does through the API: same data, k, nInit and seed
+    const fit = await exec(process.execPath, [
+      GMM_BIN,
+      'fit',
+      IRIS_CSV,
+      '-k',
+      '3',
+      '--columns',
+      '1-4',
+      '--covariance',
+      'eei',
+      '--n-init',
+      '3',
+      '--plugin',
+      PLUGIN_MODULE,
+      '--json',
+    ]);
+    const cli = JSON.parse(fit.stdout) as { covarianceType: string; logLikelihood: number };
+    expect(cli.covarianceType).toBe('eei');
+    expect(apiEei).toBeDefined();
+    expect(cli.logLikelihood).toBeCloseTo(apiEei!.logLikelihood, 2);
 
     const sweep = await exec(
       process.execPath,
