@@ -58,6 +58,22 @@ describe('docs/cli.md', () => {
     }
   });
 
+  it("gives every flag's default as the specs do", () => {
+    const check = (section: string, o: OptionSpec, where: string) => {
+      // the table row of the flag: | `-o`, `--output` | type | default | meaning |
+      const row = section.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${written(o.name)}\``));
+      expect(row, `table row of ${written(o.name)} in ${where}`).toBeDefined();
+      const cells = row!.split(/(?<!\\)\|/).map((c) => c.trim());
+      const documented = cells[3];
+      expect(documented, `default of ${written(o.name)} in ${where}`).toBe(
+        o.default === undefined ? '' : `\`${JSON.stringify(o.default)}\``,
+      );
+    };
+    for (const c of commandSpecs)
+      for (const o of c.options) check(sectionOf(c.name) ?? '', o, `gmm ${c.name}`);
+    for (const o of globalOptions) check(sections(doc).get('Global options') ?? '', o, 'Global options');
+  });
+
   it('documents the global options', () => {
     const section = sections(doc).get('Global options') ?? '';
     for (const o of globalOptions) expect(mentions(section, written(o.name)), written(o.name)).toBe(true);
