@@ -15,6 +15,7 @@ import {
   GaussianMixture,
   axisAlignedKernel,
   createGmmContainer,
+  matrixKernel,
   initBackend,
   tf,
   toMatrix,
@@ -370,6 +371,45 @@ describe('axis-aligned E-step kernel', () => {
         }
         const want = logDet - 0.5 * d * Math.log(2 * Math.PI) - 0.5 * q;
         // relative for the far component's huge values, absolute near 0
+        worst = Math.max(worst, Math.abs(got[i * k + j]! - want) / Math.max(1, Math.abs(want) * 1e-3));
+      }
+    expect(worst).toBeLessThan(1e-3);
+  });
+});
+
+describe('shared-factor (tied) E-step kernel', () => {
+  it.each([
+    ['components near the data mean (expanded form)', 3, 0.7],
+    ['a tight shared covariance, means far away (full product)', 30, 0.01],
+  ] as const)('%s: log-densities within 1e-3 of float64', (_label, offset, sd) => {
+    const k = 3;
+    const d = 3;
+    // U: upper-triangular precision factor of a correlated covariance scaled by sd
+    const u = Float64Array.from([1, -0.3, 0.2, 0, 1.2, 0.4, 0, 0, 0.9].map((v) => v / sd));
+    const means = Float64Array.from({ length: k * d }, (_, i) => (Math.floor(i / d) - 1) * offset + 0.3 * (i % d));
+    const rng = createRng(5);
+    const n = 150;
+    const rows = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) rows[i * d + f] = means[(i % k) * d + f]! + sd * rng.normal();
+    const kernel = matrixKernel(tf, means, u, k, d, true);
+    const x = tf.tensor2d(Float32Array.from(rows), [n, d]);
+    const t = kernel.logDensity(x);
+    const got = t.dataSync();
+    t.dispose();
+    x.dispose();
+    kernel.dispose();
+    let logDet = 0;
+    for (let r = 0; r < d; r++) logDet += Math.log(u[r * d + r]!);
+    let worst = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < k; j++) {
+        let q = 0;
+        for (let c = 0; c < d; c++) {
+          let y = 0;
+          for (let r = 0; r < d; r++) y += (Math.fround(rows[i * d + r]!) - means[j * d + r]!) * u[r * d + c]!;
+          q += y * y;
+        }
+        const want = logDet - 0.5 * d * Math.log(2 * Math.PI) - 0.5 * q;
         worst = Math.max(worst, Math.abs(got[i * k + j]! - want) / Math.max(1, Math.abs(want) * 1e-3));
       }
     expect(worst).toBeLessThan(1e-3);

@@ -15,6 +15,7 @@ import {
 } from '@gmmkit/core';
 import type { Tensor, Tensor3D } from '@tensorflow/tfjs-core';
 import {
+  EXPANDED_KERNEL_LIMIT,
   LOG_2PI,
   accumulateMoments,
   addStatistics,
@@ -77,6 +78,10 @@ export function matrixKernel(
   d: number,
   shared = false,
 ): DensityKernel {
+  if (shared) {
+    const expanded = sharedExpandedKernel(tf, means, precisionsCholesky, k, d);
+    if (expanded !== undefined) return expanded;
+  }
   const kd = k * d;
   const u = new Float32Array(d * kd); // [d, k*d]
   const b = new Float32Array(kd); // [k*d]: μ_kᵀ U_k
@@ -108,6 +113,49 @@ export function matrixKernel(
     dispose() {
       uT.dispose();
       bT.dispose();
+      biasT.dispose();
+    },
+  };
+}
+
+/**
+ * One shared factor U (tied): with z = x U ([n, d], one small matMul),
+ * ‖z - μ_k U‖² = ‖z‖² - 2 z·(μ_k U) + ‖μ_k U‖², so the block is scored by
+ * [z², z] @ W ([2d, k]) plus a float64 bias: d times fewer flops than the
+ * [d, K*d] product and no [n, k, d] broadcast. undefined when a component mean
+ * is so far from the origin (Mahalanobis² > EXPANDED_KERNEL_LIMIT) that the
+ * expansion would lose float32 precision.
+ */
+function sharedExpandedKernel(tf: Tf, means: Float64Array, u: Float64Array, k: number, d: number): DensityKernel | undefined {
+  const w = new Float32Array(2 * d * k);
+  const bias = new Float32Array(k);
+  let logDet = 0;
+  for (let r = 0; r < d; r++) logDet += Math.log(u[r * d + r]!);
+  for (let j = 0; j < k; j++) {
+    let c = 0;
+    for (let col = 0; col < d; col++) {
+      let m = 0; // (μ_k U)_col
+      for (let r = 0; r < d; r++) m += means[j * d + r]! * u[r * d + col]!;
+      w[col * k + j] = -0.5;
+      w[(d + col) * k + j] = m;
+      c += m * m;
+    }
+    if (c > EXPANDED_KERNEL_LIMIT) return undefined;
+    bias[j] = logDet - 0.5 * d * LOG_2PI - 0.5 * c;
+  }
+  const uT = tf.tensor2d(Float32Array.from(u), [d, d]);
+  const wT = tf.tensor2d(w, [2 * d, k]);
+  const biasT = tf.tensor2d(bias, [1, k]);
+  return {
+    logDensity(x: Tensor2D): Tensor2D {
+      return tf.tidy(() => {
+        const z = tf.matMul(x, uT);
+        return tf.add(tf.matMul(tf.concat([tf.square(z), z], 1), wT), biasT) as Tensor2D;
+      });
+    },
+    dispose() {
+      uT.dispose();
+      wT.dispose();
       biasT.dispose();
     },
   };
