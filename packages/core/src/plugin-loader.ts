@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,9 +17,9 @@ import { InvalidArgumentError } from './errors.js';
  * export default { covarianceFamilies: [eei], criteria: [myCriterion] };
  * ```
  *
- * Specifiers: a relative path (`./my-plugins.js`) or absolute path resolves
- * against `baseDir` (default `process.cwd()`); a `file:` URL is used as is; a
- * bare name (`gmmkit-plugin-eei`, `@me/plugins/sub`) resolves as a package
+ * Specifiers: a relative path (`./my-plugins.js`, or `dist/plugins.js` when
+ * that file exists) or absolute path resolves against `baseDir` (default
+ * `process.cwd()`); a `file:` URL is used as is; any other bare name (`gmmkit-plugin-eei`, `@me/plugins/sub`) resolves as a package
  * from `baseDir`, then from gmmkit's own install.
  */
 export async function loadPluginModule(
@@ -74,7 +74,10 @@ function resolveSpecifier(specifier: string, baseDir: string): string {
       throw new InvalidArgumentError(`plugin module '${specifier}' not found: no file ${file}`);
     return specifier;
   }
-  const isPath = specifier.startsWith('.') || path.isAbsolute(specifier);
+  // A bare specifier naming an existing file (`dist/plugins.js`) is taken as
+  // that file, as a person typing a CLI flag means; otherwise it is a package.
+  const isPath =
+    specifier.startsWith('.') || path.isAbsolute(specifier) || isFile(path.resolve(baseDir, specifier));
   if (isPath) {
     const file = path.resolve(baseDir, specifier);
     if (!existsSync(file)) {
@@ -104,9 +107,13 @@ function resolveSpecifier(specifier: string, baseDir: string): string {
   } catch {
     throw new InvalidArgumentError(
       `plugin module '${specifier}' not found: no package of that name from ${baseDir} (${errors[0] ?? 'unresolved'}); ` +
-        `install it, or pass a path such as ./${specifier}.js`,
+        `install it, or pass a path such as ./${/\.[cm]?js$/.test(specifier) ? specifier : `${specifier}.js`}`,
     );
   }
+}
+
+function isFile(file: string): boolean {
+  return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 const KINDS: Record<keyof PluginSet, readonly string[]> = {

@@ -64,6 +64,11 @@ describe('loadPluginModule', () => {
     expect(set.criteria?.[0]?.name).toBe('from-package');
   });
 
+  it('takes a bare specifier naming an existing file as that file', async () => {
+    const set = await loadPluginModule('default.mjs', dir);
+    expect(set.criteria?.[0]?.name).toBe('aic3');
+  });
+
   it('loads several modules in order', async () => {
     const sets = await loadPluginModules(['./default.mjs', './named.mjs'], dir);
     expect(sets.map((s) => s.criteria?.[0]?.name)).toEqual(['aic3', 'named']);
