@@ -158,11 +158,23 @@ export function statsFromResponsibilities(
   resp: Float64Array,
   ctx: PluginContext,
 ): SufficientStatistics {
-  const { k } = ctx;
-  let stats: SufficientStatistics | undefined;
   // Second moments about each component's exact (float64) mean, so a
   // component seeded on one row gets covariance regCovar·I, not float32 noise.
-  const accCtx: PluginContext = { ...ctx, reference: responsibilityMeans(resp, blocks.hostData, blocks.n, blocks.d, k) };
+  return accumulateResponsibilities(tf, family, blocks, resp, responsibilityMeans(resp, blocks.hostData, blocks.n, blocks.d, ctx.k), ctx);
+}
+
+/** Statistics of responsibilities resp [rows of blocks, k] with second moments about `reference` [k, d]. */
+export function accumulateResponsibilities(
+  tf: Tf,
+  family: CovarianceFamily,
+  blocks: RowBlocks,
+  resp: Float64Array,
+  reference: Float64Array,
+  ctx: PluginContext,
+): SufficientStatistics {
+  const { k } = ctx;
+  let stats: SufficientStatistics | undefined;
+  const accCtx: PluginContext = { ...ctx, reference };
   blocks.tensors.forEach((x, b) => {
     const start = blocks.starts[b]!;
     const rows = x.shape[0];

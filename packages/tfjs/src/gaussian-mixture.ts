@@ -12,6 +12,7 @@ import {
   type Initializer,
   type MixtureParameters,
   type PluginContext,
+  type SufficientStatistics,
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { columnMeans, toMatrix, type Matrix } from './data.js';
@@ -19,6 +20,7 @@ import {
   DEFAULT_CHUNK_SIZE,
   centerRows,
   localPass,
+  responsibilityMeans,
   runEmAsync,
   statsFromResponsibilities,
   throwIfAborted,
@@ -290,21 +292,33 @@ export class GaussianMixture {
     try {
       const nInit = warm ? 1 : this.o.nInit;
       let best: EmResult | undefined;
-      let pass: PassFn = localPass(tf, this._family, blocks, ctx);
-      for (let restart = 0; restart < nInit; restart++) {
-        throwIfAborted(signal);
-        const init = warm
-          ? this.centeredParams(center)
-          : this.initialParameters(blocks, centered, center, ctx, restart, presetCovariances);
-        if (starting !== undefined && restart === 0) {
+      // The pool, once started (undefined: this thread).
+      let pool: ShardPool | undefined;
+      let waited = starting === undefined;
+      const ready = async (): Promise<ShardPool | undefined> => {
+        if (!waited) {
+          waited = true;
           try {
-            const pool = await starting;
-            pass = (params, reference) => pool.pass(params, reference);
+            pool = await starting;
           } catch (error) {
             // 'auto' is an optimization: if workers cannot start, fit here; an explicit count reports why.
             if (this.o.workers !== 'auto' || signal?.aborted) throw error;
           }
         }
+        return pool;
+      };
+      const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
+        const shards = await ready();
+        if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
+        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, centered, n, d, k));
+      };
+      for (let restart = 0; restart < nInit; restart++) {
+        throwIfAborted(signal);
+        const init = warm
+          ? this.centeredParams(center)
+          : await this.initialParameters(blocks, centered, center, ctx, restart, presetCovariances, respStats);
+        const shards = await ready();
+        const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
         const result = await runEmAsync(this._family, pass, n, init, this.o, ctx);
         // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
         // (scikit-learn reports the last restart's).
@@ -363,14 +377,15 @@ export class GaussianMixture {
   }
 
   /** Initial parameters of one restart (centered coordinates): initializer, then M-step, then user overrides. */
-  private initialParameters(
+  private async initialParameters(
     blocks: RowBlocks,
     centered: Float64Array,
     center: Float64Array,
     ctx: PluginContext,
     restart: number,
     presetCovariances: Float64Array | undefined,
-  ): MixtureParameters {
+    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+  ): Promise<MixtureParameters> {
     const { k, d } = ctx;
     const n = blocks.n;
     const meansInit = this.o.meansInit?.map((v, i) => v - center[i % d]!);
@@ -395,7 +410,8 @@ export class GaussianMixture {
       } else {
         resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
       }
-      params = this._family.mStep(statsFromResponsibilities(tf, this._family, blocks, resp, ctx), this.o.regCovar, ctx);
+      throwIfAborted(this.o.signal);
+      params = this._family.mStep(await respStats(resp), this.o.regCovar, ctx);
       if (guess.kind === 'means') {
         params.means = Float64Array.from(guess.means);
         if (guess.weights) params.weights = Float64Array.from(guess.weights);

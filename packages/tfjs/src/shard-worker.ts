@@ -14,7 +14,7 @@ import {
   type PluginContext,
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
-import { emPass, uploadCentered, type RowBlocks } from './engine.js';
+import { accumulateResponsibilities, emPass, uploadCentered, type RowBlocks } from './engine.js';
 import { initBackend, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
 
@@ -51,8 +51,12 @@ async function main(): Promise<void> {
     return;
   }
   port.on('message', (msg: ToShard) => {
-    if (msg.type !== 'pass') return;
     try {
+      if (msg.type === 'resp') {
+        const stats = accumulateResponsibilities(tf, family, blocks, msg.resp, msg.reference, ctx);
+        post({ type: 'result', stats, totalLogLikelihood: 0 });
+        return;
+      }
       const { stats, totalLogLikelihood } = emPass(tf, family, msg.params, blocks, ctx, msg.reference);
       post({ type: 'result', stats, totalLogLikelihood });
     } catch (err) {

@@ -37,7 +37,10 @@ export interface ShardInit {
   chunkSize: number;
 }
 
-export type ToShard = { type: 'pass'; params: MixtureParameters; reference?: Float64Array };
+export type ToShard =
+  | { type: 'pass'; params: MixtureParameters; reference?: Float64Array }
+  /** Statistics of given responsibilities (this shard's rows, [rows, k]) about `reference` (the initial M-step). */
+  | { type: 'resp'; resp: Float64Array; reference: Float64Array };
 
 export type FromShard =
   | { type: 'ready' }
@@ -147,6 +150,7 @@ interface Slot {
 /** Worker threads holding one shard each. Always `close()` it (in a finally). */
 export class ShardPool {
   private readonly workers: Worker[] = [];
+  private readonly ranges: [number, number][] = [];
   private readonly slots = new Map<Worker, Slot>();
   private failure: Error | undefined;
   private closed = false;
@@ -155,6 +159,7 @@ export class ShardPool {
   private constructor(
     private readonly family: CovarianceFamily,
     private readonly signal: AbortSignal | undefined,
+    private readonly k: number,
   ) {}
 
   /** Starts the workers and waits until each has its backend and its shard uploaded. */
@@ -164,7 +169,7 @@ export class ShardPool {
       throw new InvalidArgumentError('shard worker script not found: build @gmmkit/tfjs, or pass workers: 0');
     if (!(o.data.buffer instanceof SharedArrayBuffer))
       throw new InvalidArgumentError('shard data must live in a SharedArrayBuffer');
-    const pool = new ShardPool(o.family, o.signal);
+    const pool = new ShardPool(o.family, o.signal, o.k);
     if (o.signal?.aborted) throw new AbortedError('fit aborted');
     o.signal?.addEventListener('abort', pool.onAbort, { once: true });
     try {
@@ -184,6 +189,7 @@ export class ShardPool {
         const w = new Worker(url, { workerData: init });
         live.add(w);
         pool.workers.push(w);
+        pool.ranges.push([start, rows]);
         w.on('message', (msg: FromShard) => pool.deliver(w, msg));
         w.on('error', (err) =>
           pool.fail(new GmmError('INVALID_ARGUMENT', `shard worker crashed: ${err.message}`)),
@@ -228,13 +234,27 @@ export class ShardPool {
   }
 
   /** One pass over all shards; statistics merged in shard order, log-likelihoods summed in shard order. */
-  async pass(params: MixtureParameters, reference?: Float64Array): Promise<PassResult> {
+  pass(params: MixtureParameters, reference?: Float64Array): Promise<PassResult> {
+    const msg: ToShard = reference === undefined ? { type: 'pass', params } : { type: 'pass', params, reference };
+    return this.request(() => msg);
+  }
+
+  /** Statistics of responsibilities resp [n, k] (all rows) about `reference` [k, d], each shard on its rows. */
+  async statsFromResponsibilities(resp: Float64Array, reference: Float64Array): Promise<SufficientStatistics> {
+    const { k } = this;
+    const result = await this.request((i) => {
+      const [start, rows] = this.ranges[i]!;
+      return { type: 'resp', resp: resp.slice(start * k, (start + rows) * k), reference };
+    });
+    return result.stats;
+  }
+
+  private async request(message: (shard: number) => ToShard): Promise<PassResult> {
     if (this.failure) throw this.failure;
-    const msg: ToShard =
-      reference === undefined ? { type: 'pass', params } : { type: 'pass', params, reference };
-    const replies = this.workers.map((w) => {
+    const replies = this.workers.map((w, i) => {
       const reply = this.await(w);
-      w.postMessage(msg);
+      const msg = message(i);
+      w.postMessage(msg, msg.type === 'resp' ? [msg.resp.buffer as ArrayBuffer] : []);
       return reply;
     });
     const results = await Promise.all(replies);
