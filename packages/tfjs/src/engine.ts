@@ -11,6 +11,7 @@ import {
   type Tensor2D,
   type Tf,
 } from '@gmmkit/core';
+import { createBlockCache, type BlockCache, type EngineContext } from './covariance/common.js';
 
 /** Default rows per block: large enough to amortize op dispatch, small enough to keep reductions over N short (tfjs-wasm). */
 export const DEFAULT_CHUNK_SIZE = 8192;
@@ -24,6 +25,8 @@ export interface RowBlocks {
   hostData: Float64Array;
   n: number;
   d: number;
+  /** Per-block tensors families may keep across iterations (see BlockCache); disposed with the blocks. */
+  cache?: BlockCache | undefined;
   dispose(): void;
 }
 
@@ -42,8 +45,12 @@ export function centerRows(data: Float64Array, n: number, d: number, center: Flo
   return out;
 }
 
-/** Uploads already centered rows [n, d] in blocks of `chunkSize` rows; `hostData` is kept by reference (no copy). */
-export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: number, chunkSize: number): RowBlocks {
+/**
+ * Uploads already centered rows [n, d] in blocks of `chunkSize` rows;
+ * `hostData` is kept by reference (no copy). `cacheBytes` > 0 gives the
+ * blocks a BlockCache of that budget (for fits that pass over them many times).
+ */
+export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: number, chunkSize: number, cacheBytes = 0): RowBlocks {
   const tensors: Tensor2D[] = [];
   const starts: number[] = [];
   for (let start = 0; start < n; start += chunkSize) {
@@ -51,13 +58,16 @@ export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: num
     tensors.push(tf.tensor2d(Float32Array.from(hostData.subarray(start * d, (start + rows) * d)), [rows, d]));
     starts.push(start);
   }
+  const cache = cacheBytes > 0 ? createBlockCache(tf, cacheBytes) : undefined;
   return {
     tensors,
     starts,
     hostData,
     n,
     d,
+    cache,
     dispose() {
+      cache?.dispose();
       for (const t of tensors) t.dispose();
       tensors.length = 0;
     },
@@ -101,7 +111,7 @@ export function emPass(
   reference?: Float64Array,
 ): { stats: SufficientStatistics; totalLogLikelihood: number } {
   const kernel = family.densityKernel(params, ctx);
-  const accCtx: PluginContext = reference === undefined ? ctx : { ...ctx, reference };
+  const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
   const logW = logWeightsTensor(tf, params.weights);
   const total = new Sum();
   let stats: SufficientStatistics | undefined;

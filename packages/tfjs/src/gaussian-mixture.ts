@@ -15,6 +15,7 @@ import {
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
+import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -271,7 +272,7 @@ export class GaussianMixture {
     const nWorkers = this.workerCount(backend.name, n, d);
     // Shared memory when sharded: workers read the centered rows without a copy.
     const centered = centerRows(m.data, n, d, center, nWorkers > 0);
-    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize);
+    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES);
     // Workers start (backend, upload) while the initializer runs here.
     const starting =
       nWorkers === 0

@@ -14,6 +14,7 @@ import {
   type PluginContext,
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
+import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { accumulateResponsibilities, emPass, uploadCentered, type RowBlocks } from './engine.js';
 import { initBackend, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     await initBackend(init.backend, container);
     family = new PluginRegistry(container).covarianceFamily(init.family);
     const rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
-    blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize);
+    blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize, BLOCK_CACHE_BYTES);
     ctx = { tf, k: init.k, d: init.d };
   } catch (err) {
     post(errorMessage(err));

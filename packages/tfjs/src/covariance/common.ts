@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   SingularCovarianceError,
   type DensityKernel,
+  type PluginContext,
   type SufficientStatistics,
   type Tensor2D,
   type Tf,
@@ -20,6 +21,51 @@ export const LOG_2PI = Math.log(2 * Math.PI);
  * regCovar * I instead of 0/0.
  */
 export const NK_EPSILON = 10 * Number.EPSILON;
+
+/**
+ * Per-block tensors that do not change between EM iterations (e.g. the
+ * outer products x_i x_iᵀ of a block), computed once and kept until the
+ * blocks are disposed, within a byte budget. Families read it from the
+ * context the engine passes to `accumulate` (EngineContext.blockCache);
+ * without one (or over budget) they compute on the fly.
+ */
+export interface BlockCache {
+  /** The cached `make()` for (key, x), making it if `bytes` fits the budget; undefined otherwise. */
+  get(key: string, x: Tensor2D, bytes: number, make: () => Tensor): Tensor | undefined;
+  dispose(): void;
+}
+
+/** The PluginContext the engine hands to `accumulate`, plus its block cache. */
+export interface EngineContext extends PluginContext {
+  blockCache?: BlockCache | undefined;
+}
+
+/** Default cache budget per thread: 256 MiB of tfjs memory. */
+export const BLOCK_CACHE_BYTES = 256 * 2 ** 20;
+
+export function createBlockCache(tf: Tf, budgetBytes = BLOCK_CACHE_BYTES): BlockCache {
+  const entries = new Map<string, Map<Tensor2D, Tensor>>();
+  let used = 0;
+  return {
+    get(key, x, bytes, make) {
+      let forKey = entries.get(key);
+      const hit = forKey?.get(x);
+      if (hit !== undefined) return hit;
+      if (used + bytes > budgetBytes) return undefined;
+      // keep: the cache owns it even when called inside someone's tidy
+      const t = tf.keep(tf.tidy(make));
+      used += bytes;
+      if (forKey === undefined) entries.set(key, (forKey = new Map()));
+      forKey.set(x, t);
+      return t;
+    },
+    dispose() {
+      for (const forKey of entries.values()) for (const t of forKey.values()) t.dispose();
+      entries.clear();
+      used = 0;
+    },
+  };
+}
 
 /** What the second-moment callbacks of `accumulateMoments` receive (tensors owned by the surrounding tidy). */
 export interface BlockTensors {

@@ -24,6 +24,7 @@ import {
   singularCovarianceError,
   weightsAndMeans,
   type BlockTensors,
+  type EngineContext,
 } from './common.js';
 
 /**
@@ -36,6 +37,12 @@ export function fullSecondMoments(tf: Tf, k: number, d: number): (b: BlockTensor
     const rxT = tf.reshape(tf.mul(tf.expandDims(respT, 1), tf.expandDims(tf.transpose(x), 0)), [k * d, n]);
     return tf.matMul(rxT, x);
   };
+}
+
+/** Row-wise outer products x_i x_iᵀ flattened, [n, d*d]. Call inside tf.tidy. */
+export function outerProducts(tf: Tf, x: Tensor2D): Tensor2D {
+  const [n, d] = x.shape;
+  return tf.reshape(tf.mul(tf.expandDims(x, 2), tf.expandDims(x, 1)), [n, d * d]);
 }
 
 /** Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [k, d, d], from deviations dev [k, n, d] (batched matMul). */
@@ -196,7 +203,11 @@ export const fullCovariance: CovarianceFamily = {
 
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf, k, d } = ctx;
-    return accumulateMoments(tf, x, resp, ctx, fullSecondMoments(tf, k, d), fullSecondMomentsAbout(tf));
+    // With the engine's block cache: x_i x_iᵀ per row ([n, d*d]) made once per block, so each
+    // iteration is one plain matMul respᵀ @ XX (~3x faster on wasm than building (respᵀ ⊗ xᵀ)).
+    const outer = (ctx as EngineContext).blockCache?.get('full.outer', x, x.shape[0] * d * d * 4, () => outerProducts(tf, x));
+    const raw = outer === undefined ? fullSecondMoments(tf, k, d) : ({ respT }: BlockTensors) => tf.matMul(respT, outer);
+    return accumulateMoments(tf, x, resp, ctx, raw, fullSecondMomentsAbout(tf));
   },
   merge: addStatistics,
 
