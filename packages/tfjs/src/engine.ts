@@ -110,7 +110,8 @@ export function emPass(
   ctx: PluginContext,
   reference?: Float64Array,
 ): { stats: SufficientStatistics; totalLogLikelihood: number } {
-  const kernel = family.densityKernel(params, ctx);
+  const kernelCtx: EngineContext = { ...ctx, blockCache: blocks.cache };
+  const kernel = family.densityKernel(params, kernelCtx);
   const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
   const logW = logWeightsTensor(tf, params.weights);
   const total = new Sum();

@@ -243,7 +243,14 @@ export const EXPANDED_KERNEL_LIMIT = 1e3;
  * means [k, d] (centered coordinates), precisionChol [k, d].
  * Serves 'diag', 'spherical' (s_kj = s_k) and e.g. mclust EEI (s_kj = s_j).
  */
-export function axisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Float64Array, k: number, d: number): DensityKernel {
+export function axisAlignedKernel(
+  tf: Tf,
+  means: Float64Array,
+  precisionChol: Float64Array,
+  k: number,
+  d: number,
+  cache?: BlockCache,
+): DensityKernel {
   // The expanded form is one small plain matMul per block, ~4x faster on wasm than the
   // [n, k, d] broadcasts of the direct form; it loses float32 precision when a tight
   // component sits far from the origin (the data mean), so such parameters keep the direct form.
@@ -254,12 +261,19 @@ export function axisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Fl
     worst = Math.max(worst, c);
   }
   return worst <= EXPANDED_KERNEL_LIMIT
-    ? expandedAxisAlignedKernel(tf, means, precisionChol, k, d)
+    ? expandedAxisAlignedKernel(tf, means, precisionChol, k, d, cache)
     : directAxisAlignedKernel(tf, means, precisionChol, k, d);
 }
 
-function expandedAxisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Float64Array, k: number, d: number): DensityKernel {
-  // -½ Σ_j s²(x - μ)² = [x², x] @ W + c with W = -½ [s²; -2 μ s²] ([2d, k]) and
+function expandedAxisAlignedKernel(
+  tf: Tf,
+  means: Float64Array,
+  precisionChol: Float64Array,
+  k: number,
+  d: number,
+  cache: BlockCache | undefined,
+): DensityKernel {
+  // -½ Σ_j s²(x - μ)² = x² @ W₂ + x @ W₁ + c with W₂ = -½ s², W₁ = μ s² ([d, k]) and
   // c = -½ Σ_j μ² s² folded into the bias in float64.
   const w = new Float32Array(2 * d * k);
   const bias = new Float32Array(k);
@@ -277,14 +291,17 @@ function expandedAxisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: F
     }
     bias[j] = logDet - 0.5 * d * LOG_2PI - 0.5 * c;
   }
-  const wT = tf.tensor2d(w, [2 * d, k]);
+  const w2 = tf.tensor2d(w.subarray(0, d * k), [d, k]);
+  const w1 = tf.tensor2d(w.subarray(d * k), [d, k]);
   const biasT = tf.tensor2d(bias, [1, k]);
   return {
     logDensity(x: Tensor2D): Tensor2D {
-      return tf.tidy(() => tf.add(tf.matMul(tf.concat([tf.square(x), x], 1), wT), biasT) as Tensor2D);
+      const x2 = squaredRows(tf, x, cache);
+      return tf.tidy(() => tf.add(tf.add(tf.matMul(x2 ?? tf.square(x), w2), tf.matMul(x, w1)), biasT) as Tensor2D);
     },
     dispose() {
-      wT.dispose();
+      w2.dispose();
+      w1.dispose();
       biasT.dispose();
     },
   };
@@ -317,9 +334,14 @@ function directAxisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Flo
   };
 }
 
+/** x² of a block ([n, d]) from the cache (made once per block), or undefined without one. */
+export function squaredRows(tf: Tf, x: Tensor2D, cache: BlockCache | undefined): Tensor2D | undefined {
+  return cache?.get('x2', x, x.shape[0] * x.shape[1] * 4, () => tf.square(x)) as Tensor2D | undefined;
+}
+
 /** Σ_i r_ik x_i² per feature ([k, d]) about the origin (inside tf.tidy): the raw second moment of axis-aligned families. */
-export function diagonalSecondMomentsOf(tf: Tf, b: BlockTensors): Tensor {
-  return tf.matMul(b.respT, tf.square(b.x));
+export function diagonalSecondMomentsOf(tf: Tf, b: BlockTensors, cache?: BlockCache): Tensor {
+  return tf.matMul(b.respT, squaredRows(tf, b.x, cache) ?? tf.square(b.x));
 }
 
 /** Σ_i r_ik x_i² per feature, [k, d], downloaded to float64. x [n, d], resp [n, k]. Leaves no tensors behind. */

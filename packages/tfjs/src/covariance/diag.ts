@@ -10,6 +10,7 @@ import {
   meanOffsets,
   singularCovarianceError,
   weightsAndMeans,
+  type EngineContext,
 } from './common.js';
 
 /** 1/√v element-wise (precision Cholesky factors of variances). */
@@ -31,7 +32,8 @@ export const diagCovariance: CovarianceFamily = {
 
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf } = ctx;
-    return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b), (b) => diagonalSecondMomentsAbout(tf, b));
+    const cache = (ctx as EngineContext).blockCache;
+    return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b, cache), (b) => diagonalSecondMomentsAbout(tf, b));
   },
   merge: addStatistics,
 
@@ -49,8 +51,9 @@ export const diagCovariance: CovarianceFamily = {
     return { weights, means, covariances };
   },
 
-  densityKernel(params, { tf, k, d }) {
-    return axisAlignedKernel(tf, params.means, inverseSqrt(params.covariances), k, d);
+  densityKernel(params, ctx) {
+    const { tf, k, d } = ctx;
+    return axisAlignedKernel(tf, params.means, inverseSqrt(params.covariances), k, d, (ctx as EngineContext).blockCache);
   },
 
   fullCovariances(c, k, d) {

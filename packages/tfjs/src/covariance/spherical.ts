@@ -8,7 +8,9 @@ import {
   diagonalSecondMomentsAbout,
   meanOffsets,
   singularCovarianceError,
+  squaredRows,
   weightsAndMeans,
+  type EngineContext,
 } from './common.js';
 import { inverseSqrt, inverseSquare } from './diag.js';
 
@@ -22,13 +24,14 @@ export const sphericalCovariance: CovarianceFamily = {
 
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf } = ctx;
+    const cache = (ctx as EngineContext).blockCache;
     return accumulateMoments(
       tf,
       x,
       resp,
       ctx,
       // Σ_i r_ik ‖x_i‖², [k]
-      ({ x, respT }) => tf.reshape(tf.matMul(respT, tf.sum(tf.square(x), 1, true)), [-1]),
+      ({ x, respT }) => tf.reshape(tf.matMul(respT, tf.sum(squaredRows(tf, x, cache) ?? tf.square(x), 1, true)), [-1]),
       // Σ_i r_ik ‖x_i - m_k‖², [k]
       (b) => tf.sum(diagonalSecondMomentsAbout(tf, b), 1),
     );
@@ -50,10 +53,11 @@ export const sphericalCovariance: CovarianceFamily = {
     return { weights, means, covariances };
   },
 
-  densityKernel(params, { tf, k, d }) {
+  densityKernel(params, ctx) {
+    const { tf, k, d } = ctx;
     const s = new Float64Array(k * d);
     for (let j = 0; j < k; j++) s.fill(1 / Math.sqrt(params.covariances[j]!), j * d, (j + 1) * d);
-    return axisAlignedKernel(tf, params.means, s, k, d);
+    return axisAlignedKernel(tf, params.means, s, k, d, (ctx as EngineContext).blockCache);
   },
 
   fullCovariances(c, k, d) {
