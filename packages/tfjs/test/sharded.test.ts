@@ -89,6 +89,7 @@ describe('sharded EM', () => {
       expect(workersSeen).toBe(2); // it really ran sharded
       expect(activeShardWorkerCount()).toBe(0);
       const single = await new GaussianMixture({ ...base, covarianceType, workers: 0 }).fit(X);
+      expect(tf.memory().numTensors).toBe(before); // the block cache goes with the blocks
       const a = sharded.state;
       const b = single.state;
       expect(a.nIter).toBe(b.nIter);

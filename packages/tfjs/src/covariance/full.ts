@@ -23,6 +23,7 @@ import {
   meanOffsets,
   singularCovarianceError,
   weightsAndMeans,
+  type BlockCache,
   type BlockTensors,
   type EngineContext,
 } from './common.js';
@@ -84,6 +85,7 @@ export function matrixKernel(
   k: number,
   d: number,
   shared = false,
+  cache?: BlockCache,
 ): DensityKernel {
   if (shared) {
     const expanded = sharedExpandedKernel(tf, means, precisionsCholesky, k, d);
@@ -108,11 +110,15 @@ export function matrixKernel(
   const uT = tf.tensor2d(u, [d, kd]);
   const bT = tf.tensor2d(b, [1, kd]);
   const biasT = tf.tensor2d(bias, [1, k]);
+  // [U; -μU] ([d+1, k*d]): with rows [x, 1] (cached per block) the shift is inside the matMul,
+  // saving a broadcast subtraction over [n, k*d] (slow generic path on wasm).
+  const ub = cache === undefined ? undefined : tf.tidy(() => tf.concat([uT, tf.neg(bT)], 0));
   return {
     logDensity(x: Tensor2D): Tensor2D {
+      const x1 = cache?.get('x.1', x, x.shape[0] * (x.shape[1] + 1) * 4, () => tf.concat([x, tf.ones([x.shape[0], 1])], 1));
       return tf.tidy(() => {
         const n = x.shape[0];
-        const y = tf.sub(tf.matMul(x, uT), bT); // [n, k*d]
+        const y = x1 === undefined || ub === undefined ? tf.sub(tf.matMul(x, uT), bT) : tf.matMul(x1 as Tensor2D, ub); // [n, k*d]
         const q = tf.sum(tf.reshape(tf.square(y), [n, k, d]), 2); // [n, k]
         return tf.add(tf.mul(q, -0.5), biasT) as Tensor2D;
       });
@@ -121,6 +127,7 @@ export function matrixKernel(
       uT.dispose();
       bT.dispose();
       biasT.dispose();
+      ub?.dispose();
     },
   };
 }
@@ -223,8 +230,9 @@ export const fullCovariance: CovarianceFamily = {
     return { weights, means, covariances };
   },
 
-  densityKernel(params, { tf, k, d }) {
-    return matrixKernel(tf, params.means, this.precisionsCholesky(params.covariances, k, d), k, d);
+  densityKernel(params, ctx) {
+    const { tf, k, d } = ctx;
+    return matrixKernel(tf, params.means, this.precisionsCholesky(params.covariances, k, d), k, d, false, (ctx as EngineContext).blockCache);
   },
 
   fullCovariances: (c) => Float64Array.from(c),
