@@ -25,8 +25,22 @@ describe('examples/select-k', () => {
     const out = await tempDir();
     const r = await run({ outDir: out, print: (l) => lines.push(l) });
     expect(r.rows).toHaveLength(24);
-    // full covariance: two components (the short and the long eruptions)
-    expect(r.bestKByFamily['full']).toBe(2);
+    // The lowest-BIC k of every family, and the overall choice, are scikit-learn's
+    // (fixtures/sklearn/model-selection.json, n_init = 10): full k = 2, tied k = 3
+    // (best overall, as mclust's EEE 3), diag k = 3, spherical k = 6.
+    const reference = JSON.parse(
+      await readFile(path.join(exampleDir, '../../fixtures/sklearn/model-selection.json'), 'utf8'),
+    ) as {
+      tables: {
+        dataset: string;
+        best: {
+          bic: { perCovarianceType: Record<string, number>; overall: { covarianceType: string; k: number } };
+        };
+      }[];
+    };
+    const faithful = reference.tables.find((t) => t.dataset === 'faithful')!.best.bic;
+    expect(r.bestKByFamily).toEqual(faithful.perCovarianceType);
+    expect({ covarianceType: r.best.covarianceType, k: r.best.k }).toEqual(faithful.overall);
     // the overall choice is the lowest BIC of the table, as the sweep reports it
     const ok = r.rows.filter((row) => row.error === undefined);
     const lowest = Math.min(...ok.map((row) => row.bic));
@@ -55,7 +69,7 @@ describe('examples/select-k', () => {
     const out = await tempDir();
     const { stdout } = await exec(process.execPath, ['dist/main.js', '--out', out], { cwd: exampleDir });
     expect(stdout).toMatch(/^best: \w+, k = \d+ \(bic = \d+\.\d\d/m);
-    expect(stdout).toContain('lowest BIC per family: full k = 2');
+    expect(stdout).toContain('lowest BIC per family: full k = 2, tied k = 3');
     expect(stdout).toContain(`wrote ${path.join(out, 'faithful-bic.svg')}`);
   });
 });
