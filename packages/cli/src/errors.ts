@@ -15,11 +15,23 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * Ctrl-C stopped the command (see commands/interrupt.ts). Its one line was
+ * printed when the signal arrived, so main prints nothing more. Exit 130.
+ */
+export class InterruptedError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('interrupted', options);
+    this.name = 'InterruptedError';
+  }
+}
+
 /** GmmError codes that mean "the user's input or flags are wrong" (exit 2). */
 const USER_CODES = new Set(['INVALID_ARGUMENT', 'INVALID_DATA', 'UNKNOWN_PLUGIN', 'MODEL_FORMAT']);
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof InterruptedError) return EXIT.interrupted;
   if (err instanceof GmmError) {
     if (err.code === 'ABORTED') return EXIT.interrupted;
     return USER_CODES.has(err.code) ? EXIT.usage : EXIT.failure;

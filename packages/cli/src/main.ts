@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Args, Io } from './commands/common.js';
-import { EXIT, UsageError, exitCodeFor, messageFor } from './errors.js';
+import { EXIT, InterruptedError, UsageError, exitCodeFor, messageFor } from './errors.js';
 import { commandSpecs, globalOptions, type CommandSpec, type OptionSpec } from './spec.js';
 
 type Handler = (args: Args, io: Io) => Promise<number>;
@@ -54,7 +54,7 @@ function yargsOption(o: OptionSpec): Record<string, unknown> {
 
 /**
  * Runs `gmm` with these arguments and returns the exit code. Never throws
- * and never calls process.exit (but for a second Ctrl-C during a sweep).
+ * and never calls process.exit (but for a second Ctrl-C during a fit or sweep).
  */
 export async function main(argv: string[], ioArg?: Io): Promise<number> {
   const io = ioArg ?? (await import('./io/process-io.js')).processIo();
@@ -113,6 +113,8 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
   } catch (err) {
     io.endProgress();
     const code = exitCodeFor(err);
+    // Ctrl-C: its line was printed when the signal arrived.
+    if (err instanceof InterruptedError) return code;
     const hint =
       err instanceof UsageError && selected === undefined
         ? ` (see gmm ${argv[0] && handlers[argv[0] as CommandSpec['name']] ? argv[0] + ' ' : ''}--help)`

@@ -146,6 +146,13 @@ export const commandSpecs: readonly CommandSpec[] = [
       regCovar,
       seed,
       backend,
+      {
+        name: 'workers',
+        type: 'string',
+        default: 'auto',
+        description:
+          'Data-parallel EM across worker threads: a count (0 = one thread) or auto (workers only when it pays: at least 50,000 rows, rows x columns x k >= 4e6 and 2 cores; one per core, at most 4). The result equals a single-thread fit up to float rounding. With --stream it applies to the fit on the initialization sample.',
+      },
       columns,
       standardize,
       {

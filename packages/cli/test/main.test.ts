@@ -118,6 +118,11 @@ describe('usage errors: exit 2', () => {
     [['fit', 'data.csv', '-k', '0'], /-k must be an integer >= 1, got 0/],
     [['fit', 'data.csv', '-k', '1.5'], /-k must be an integer >= 1, got 1\.5/],
     [['fit', 'data.csv', '-k', 'many'], /-k must be an integer >= 1, got a non-number/],
+    [
+      ['fit', 'data.csv', '-k', '2', '--workers', 'many'],
+      /--workers must be 'auto' or an integer >= 0, got "many"/,
+    ],
+    [['fit', 'data.csv', '-k', '2', '--workers', '-1'], /--workers must be 'auto' or an integer >= 0/],
     [['fit', 'data.csv', '-k', '13'], /-k 13 exceeds the number of rows \(12\) in data\.csv/],
     [['sweep', 'data.csv', '--k', '1..13'], /k = 13 exceeds the number of rows \(12\)/],
     [['sweep', 'data.csv', '--k', '0..3'], /k/],

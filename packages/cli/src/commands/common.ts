@@ -10,6 +10,7 @@ import {
 import { GaussianMixture } from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
+import { checkDistinct, checkWritable } from '../io/write-atomic.js';
 import { readRawTable, selectColumns, toNumeric, type NumericTable } from '../io/read-table.js';
 import { applyStandardization, readModelFile, type LoadedModelFile } from '../model-file.js';
 
@@ -69,6 +70,36 @@ export function int(args: Args, name: string, min: number): number | undefined {
     throw new UsageError(`${flagName(name)} must be an integer >= ${min}, got ${describeValue(v)}`);
   }
   return v;
+}
+
+/** --workers of `gmm fit`: 'auto' or an integer >= 0 (0 = one thread). */
+export function workersFlag(args: Args): number | 'auto' | undefined {
+  const v = last(args['workers']);
+  if (v === undefined) return undefined;
+  const t = String(v).trim();
+  if (t === 'auto') return 'auto';
+  if (/^\d+$/.test(t)) return Number(t);
+  throw new UsageError(`--workers must be 'auto' or an integer >= 0, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * The -o and --plot files of fit and sweep, checked before any work: they
+ * differ, their directories exist, neither is the input, and neither exists
+ * unless --force.
+ */
+export function checkOutputs(
+  outputs: { output: string | undefined; plot: string | undefined },
+  force: boolean,
+  dataFile: string,
+): void {
+  const flags = [
+    ['-o', outputs.output],
+    ['--plot', outputs.plot],
+  ] as const;
+  checkDistinct(flags);
+  for (const [flag, file] of flags) {
+    if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
+  }
 }
 
 export function nonNegative(args: Args, name: string): number | undefined {

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, logJacobian, modelFile, type Standardization } from '../model-file.js';
 import { bool, int, str, sum, type Args, type Io, type Plugins } from './common.js';
 import { fitResult, formatFit } from './fit.js';
+import { abortOnSigint } from './interrupt.js';
 
 /** Default rows per block read, uploaded and scored at a time with --stream. */
 export const DEFAULT_CHUNK_ROWS = 8192;
@@ -52,6 +53,8 @@ export interface StreamedFit {
     seed: number | undefined;
     tol: number | undefined;
     regCovar: number | undefined;
+    /** Applies to the fit on the initialization sample (the passes run on the main thread). */
+    workers: number | 'auto' | undefined;
   };
 }
 
@@ -93,28 +96,34 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
 
   const info = await initBackend(f.backend, f.plugins.container);
   const o = f.options;
-  const gm = await fitStream(counted(rows), {
-    nComponents: o.nComponents,
-    covarianceType: o.covarianceType,
-    initParams: o.initParams,
-    ...(o.nInit === undefined ? {} : { nInit: o.nInit }),
-    ...(o.maxIter === undefined ? {} : { maxIter: o.maxIter }),
-    ...(o.seed === undefined ? {} : { seed: o.seed }),
-    ...(o.tol === undefined ? {} : { tol: o.tol }),
-    ...(o.regCovar === undefined ? {} : { regCovar: o.regCovar }),
-    ...(f.stream.sampleSize === undefined ? {} : { sampleSize: f.stream.sampleSize }),
-    chunkSize: f.stream.chunkRows,
-    container: f.plugins.container,
-    backend: info.name,
-    onPass: (_p, purpose, n) =>
-      io.progress(
-        `streaming: pass ${pass} (${purpose === 'statistics' ? 'statistics' : 'EM'}) read ${n} rows`,
-      ),
-    onIteration: (it, lb) =>
-      io.progress(`streaming: pass ${pass + 1}, after iteration ${it} lower bound ${formatNumber(lb)}`),
-  }).catch((err: unknown) => {
-    throw sizeError(err, o.nComponents, table.source);
-  });
+  // Ctrl-C stops the passes (checked before every block) before anything is written.
+  const gm = await abortOnSigint(io, 'fit', (signal) =>
+    fitStream(counted(rows), {
+      nComponents: o.nComponents,
+      covarianceType: o.covarianceType,
+      initParams: o.initParams,
+      ...(o.nInit === undefined ? {} : { nInit: o.nInit }),
+      ...(o.maxIter === undefined ? {} : { maxIter: o.maxIter }),
+      ...(o.seed === undefined ? {} : { seed: o.seed }),
+      ...(o.tol === undefined ? {} : { tol: o.tol }),
+      ...(o.regCovar === undefined ? {} : { regCovar: o.regCovar }),
+      ...(o.workers === undefined ? {} : { workers: o.workers }),
+      ...(f.stream.sampleSize === undefined ? {} : { sampleSize: f.stream.sampleSize }),
+      chunkSize: f.stream.chunkRows,
+      plugins: f.plugins.specifiers,
+      container: f.plugins.container,
+      backend: info.name,
+      onPass: (_p, purpose, n) =>
+        io.progress(
+          `streaming: pass ${pass} (${purpose === 'statistics' ? 'statistics' : 'EM'}) read ${n} rows`,
+        ),
+      onIteration: (it, lb) =>
+        io.progress(`streaming: pass ${pass + 1}, after iteration ${it} lower bound ${formatNumber(lb)}`),
+      signal,
+    }).catch((err: unknown) => {
+      throw sizeError(err, o.nComponents, table.source);
+    }),
+  );
 
   // The log-likelihood of the final parameters: one more pass, block by block.
   io.progress(`streaming: pass ${pass + 1}, final log-likelihood`);

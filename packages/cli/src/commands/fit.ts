@@ -2,7 +2,7 @@ import { initBackend, GaussianMixture } from '@gmmkit/tfjs';
 import { UsageError } from '../errors.js';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
 import { readTable, type NumericTable } from '../io/read-table.js';
-import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
+import { writeFileAtomic } from '../io/write-atomic.js';
 import {
   applyStandardization,
   computeStandardization,
@@ -18,6 +18,7 @@ import { renderSvg } from '../plots/render.js';
 import {
   backendName,
   bool,
+  checkOutputs,
   fileOutput,
   int,
   loadPlugins,
@@ -26,9 +27,11 @@ import {
   nonNegative,
   str,
   sum,
+  workersFlag,
   type Args,
   type Io,
 } from './common.js';
+import { abortOnSigint } from './interrupt.js';
 
 /** The --json document of `gmm fit` (the output contract). */
 export interface FitJson {
@@ -66,6 +69,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
+  const workers = workersFlag(args);
   const stream = bool(args, 'stream') ? streamSettings(args, dataFile) : undefined;
   if (stream === undefined && (args['chunk-rows'] !== undefined || args['sample-size'] !== undefined))
     throw new UsageError('--chunk-rows and --sample-size need --stream');
@@ -75,55 +79,69 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   plugins.registry.covarianceFamily(covarianceType);
   plugins.registry.initializer(initParams);
   const backend = backendName(args, plugins);
-  checkDistinct([
-    ['-o', output],
-    ['--plot', plot],
-  ]);
-  for (const [flag, file] of [
-    ['-o', output],
-    ['--plot', plot],
-  ] as const) {
-    if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
-  }
+  checkOutputs({ output, plot }, force, dataFile);
 
   if (stream !== undefined) {
-    const options = { nComponents: k, covarianceType, initParams, nInit, maxIter, seed, tol, regCovar };
+    const options = {
+      nComponents: k,
+      covarianceType,
+      initParams,
+      nInit,
+      maxIter,
+      seed,
+      tol,
+      regCovar,
+      workers,
+    };
     return fitStreamed(args, io, { dataFile, output, force, backend, plugins, stream, options });
   }
 
-  const table = await readTable(dataFile, { columns: str(args, 'columns') });
-  if (k > table.n)
-    throw new UsageError(
-      `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,
-    );
-  if (plot === undefined && str(args, 'plot-columns') !== undefined)
-    throw new UsageError('--plot-columns needs --plot');
-  const plotDims = plot === undefined ? undefined : plotColumns(table, str(args, 'plot-columns'));
+  // From here Ctrl-C stops the command cleanly: EM (and its workers) stops at
+  // its next iteration, nothing is written, exit 130.
+  const { table, plotDims, standardize, x, gm, backendUsed } = await abortOnSigint(
+    io,
+    'fit',
+    async (signal) => {
+      const table = await readTable(dataFile, { columns: str(args, 'columns') });
+      if (k > table.n)
+        throw new UsageError(
+          `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,
+        );
+      if (plot === undefined && str(args, 'plot-columns') !== undefined)
+        throw new UsageError('--plot-columns needs --plot');
+      const plotDims = plot === undefined ? undefined : plotColumns(table, str(args, 'plot-columns'));
 
-  const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
-  const x = {
-    data: standardize === null ? table.data : applyStandardization(table.data, table.d, standardize),
-    shape: [table.n, table.d] as [number, number],
-  };
+      const standardize = bool(args, 'standardize')
+        ? computeStandardization(table.data, table.n, table.d)
+        : null;
+      const x = {
+        data: standardize === null ? table.data : applyStandardization(table.data, table.d, standardize),
+        shape: [table.n, table.d] as [number, number],
+      };
 
-  const info = await initBackend(backend, plugins.container);
-  const gm = new GaussianMixture({
-    nComponents: k,
-    covarianceType,
-    initParams,
-    ...(nInit === undefined ? {} : { nInit }),
-    ...(maxIter === undefined ? {} : { maxIter }),
-    ...(seed === undefined ? {} : { seed }),
-    ...(tol === undefined ? {} : { tol }),
-    ...(regCovar === undefined ? {} : { regCovar }),
-    container: plugins.container,
-    backend: info.name,
-    onIteration: (it, lb) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),
-  });
-  await gm.fit(x);
-  io.endProgress();
+      const info = await initBackend(backend, plugins.container);
+      const model = new GaussianMixture({
+        nComponents: k,
+        covarianceType,
+        initParams,
+        ...(nInit === undefined ? {} : { nInit }),
+        ...(maxIter === undefined ? {} : { maxIter }),
+        ...(seed === undefined ? {} : { seed }),
+        ...(tol === undefined ? {} : { tol }),
+        ...(regCovar === undefined ? {} : { regCovar }),
+        ...(workers === undefined ? {} : { workers }),
+        // Shard workers load the same plugin modules (paths against the working directory).
+        plugins: plugins.specifiers,
+        container: plugins.container,
+        backend: info.name,
+        onIteration: (it, lb) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),
+        signal,
+      });
+      return { table, plotDims, standardize, x, gm: await model.fit(x), backendUsed: info.name };
+    },
+  );
 
-  const result = summarize(gm, x, table, standardize, info.name);
+  const result = summarize(gm, x, table, standardize, backendUsed);
   if (!result.converged) {
     io.err(
       `warning: EM did not converge in ${result.iterations} iterations (tol ${tol ?? 1e-3}); raise --max-iter or --tol`,

@@ -7,13 +7,14 @@ import {
 } from '@gmmkit/model-selection';
 import { UsageError } from '../errors.js';
 import { readTable } from '../io/read-table.js';
-import { checkDistinct, checkWritable, writeFileAtomic } from '../io/write-atomic.js';
+import { writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
 import {
   backendName,
   bool,
+  checkOutputs,
   fileOutput,
   int,
   loadPlugins,
@@ -22,6 +23,7 @@ import {
   type Args,
   type Io,
 } from './common.js';
+import { abortOnSigint } from './interrupt.js';
 
 /** The --json document of `gmm sweep` (the output contract). */
 export interface SweepJson {
@@ -72,16 +74,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   plugins.registry.initializer(initParams);
   plugins.registry.criterion(criterion);
   const backend = backendName(args, plugins);
-  checkDistinct([
-    ['-o', output],
-    ['--plot', plot],
-  ]);
-  for (const [flag, file] of [
-    ['-o', output],
-    ['--plot', plot],
-  ] as const) {
-    if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
-  }
+  checkOutputs({ output, plot }, force, dataFile);
 
   const table = await readTable(dataFile, { columns: str(args, 'columns') });
   const tooBig = (ks ?? []).filter((k) => k > table.n);
@@ -93,17 +86,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const data = standardize === null ? table.data : applyStandardization(table.data, table.d, standardize);
 
   // Ctrl-C aborts the sweep (workers are terminated); a second one exits at once.
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    io.endProgress();
-    io.err('interrupted: stopping the sweep (Ctrl-C again to quit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  let result: SweepResult;
-  try {
-    result = await sweep({
+  const result: SweepResult = await abortOnSigint(io, 'sweep', (signal) =>
+    sweep({
       data: { data, shape: [table.n, table.d] },
       ...(ks === undefined ? {} : { k: ks }),
       covarianceTypes: families,
@@ -119,14 +103,11 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       plugins: plugins.specifiers,
       pluginBaseDir: process.cwd(),
       backend,
-      signal: controller.signal,
+      signal,
       onProgress: ({ done, total, row }) =>
         io.progress(`sweep: ${done}/${total} fits (last: k=${row.k} ${row.covarianceType})`),
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    io.endProgress();
-  }
+    }),
+  );
 
   try {
     // Likelihood-based figures in original units: standardizing shifts every

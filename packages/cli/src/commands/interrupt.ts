@@ -1,0 +1,41 @@
+import { EXIT, InterruptedError, exitCodeFor } from '../errors.js';
+import type { Io } from './common.js';
+
+/**
+ * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) aborts: the first
+ * Ctrl-C prints one line on stderr and aborts the signal (the fit or sweep
+ * stops at its next check, workers included); a second one exits at once
+ * with 130. Once Ctrl-C was pressed this rejects with InterruptedError (exit
+ * 130, nothing more printed) whether `work` then stops with an abort error or
+ * finishes anyway, so the caller writes no output file. The handler is
+ * removed when `work` settles (after that, Ctrl-C kills the process as usual;
+ * files are written atomically).
+ */
+export async function abortOnSigint<T>(
+  io: Io,
+  what: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    io.endProgress();
+    io.err(`gmm: interrupted: stopping the ${what} (Ctrl-C again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await work(controller.signal);
+    // Ctrl-C after the last check: the user was told the command stops, so it does.
+    if (controller.signal.aborted) throw new InterruptedError();
+    return result;
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    if (controller.signal.aborted && exitCodeFor(err) === EXIT.interrupted)
+      throw new InterruptedError({ cause: err });
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+    io.endProgress();
+  }
+}
