@@ -59,7 +59,25 @@ export function toMatrix(X: DataInput): Matrix {
     }
     return checked({ rows, cols, data: Float64Array.from(X.data as ArrayLike<number>) });
   }
-  throw new InvalidDataError('unsupported data: expected number[][], { data, shape } or a 2-D tensor');
+  if (typeof X === 'object' && X !== null && 'rows' in X && 'cols' in X && 'data' in X) {
+    // A Matrix, e.g. sample(n).X or predictProba's result: copied, so the caller's stays untouched.
+    const { rows, cols, data } = X;
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+      throw new InvalidDataError(`invalid matrix size ${String(rows)} x ${String(cols)}`);
+    }
+    if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+      throw new InvalidDataError('matrix data must be an array of numbers');
+    }
+    if (data.length !== rows * cols) {
+      throw new InvalidDataError(
+        `matrix data has ${data.length} values but rows x cols = ${rows} x ${cols} needs ${rows * cols}`,
+      );
+    }
+    return checked({ rows, cols, data: Float64Array.from(data as ArrayLike<number>) });
+  }
+  throw new InvalidDataError(
+    'unsupported data: expected number[][], { data, shape }, a Matrix { rows, cols, data } or a 2-D tensor',
+  );
 }
 
 function badValue(i: number, j: number, v: unknown): InvalidDataError {

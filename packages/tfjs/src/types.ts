@@ -1,9 +1,15 @@
 import type { Container, Tensor2D } from '@gmmkit/core';
+import type { Matrix } from './data.js';
 
-/** Rows as nested arrays, a flat float array with its shape, or a tfjs tensor [n, d]. */
+/**
+ * Rows as nested arrays, a flat float array with its shape, a Matrix
+ * `{ rows, cols, data }` (what `sample(n).X` and `predictProba` return), or a
+ * tfjs tensor [n, d].
+ */
 export type DataInput =
   | readonly (readonly number[])[]
   | { data: Float64Array | Float32Array | readonly number[]; shape: readonly [number, number] }
+  | Matrix
   | Tensor2D;
 
 /** Built-in covariance families; any registered family name is accepted too. */

@@ -43,6 +43,18 @@ describe('toMatrix', () => {
     t.dispose();
   });
 
+  it('accepts a Matrix { rows, cols, data } (copied), checking rows * cols against data.length', () => {
+    const data = Float64Array.from([1, 2, 3, 4, 5, 6]);
+    const m = toMatrix({ rows: 3, cols: 2, data });
+    expect(m).toEqual({ rows: 3, cols: 2, data });
+    expect(m.data).not.toBe(data);
+    expect(() => toMatrix({ rows: 2, cols: 2, data })).toThrow(/6 values but rows x cols = 2 x 2 needs 4/);
+    expect(() => toMatrix({ rows: 4, cols: 2, data })).toThrow(InvalidDataError);
+    expect(() => toMatrix({ rows: 1.5, cols: 2, data })).toThrow(InvalidDataError);
+    expect(() => toMatrix({ rows: 0, cols: 2, data: new Float64Array(0) })).toThrow(/empty/);
+    expect(() => toMatrix({ rows: 1, cols: 2, data: Float64Array.from([1, NaN]) })).toThrow(/row 1, column 2/);
+  });
+
   it('rejects empty, ragged and non-finite data, naming row and column (1-based)', () => {
     expect(() => toMatrix([])).toThrow(InvalidDataError);
     expect(() => toMatrix([[1, 2], [3]])).toThrow(/row 2/);
@@ -214,6 +226,21 @@ describe('GaussianMixture end to end', () => {
     expect(count / 4000).toBeCloseTo(g.state.weights[0]!, 1);
     expect(maxAbsDiff([m[0]! / count, m[1]! / count], g.state.means.subarray(0, 2))).toBeLessThan(0.1);
     expect(g.sample(10, 9)).toEqual(g.sample(10, 9));
+  });
+
+  it('takes a Matrix as data: predict(sample(n).X), score and the rows of predictProba', async () => {
+    const { X } = blobs(400, [[0, 0], [8, 8]], 1, 4);
+    const g = await new GaussianMixture({ nComponents: 2, seed: 0 }).fit(X);
+    const { X: S, labels } = g.sample(100, 3);
+    const asShape = { data: S.data, shape: [S.rows, S.cols] as [number, number] };
+    const predicted = g.predict(S);
+    expect(predicted).toEqual(g.predict(asShape));
+    // Well separated blobs: the component a row was drawn from is the one predicted.
+    expect(permutedAccuracy(predicted, labels, 2)).toBe(1);
+    expect(g.score(S)).toBe(g.score(asShape));
+    const proba = g.predictProba(S);
+    expect(g.predict(proba)).toHaveLength(100); // a [100, 2] Matrix is data for a 2-D model too
+    g.dispose();
   });
 });
 
