@@ -74,8 +74,8 @@ export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: num
   };
 }
 
-/** Neumaier-compensated float64 accumulator for per-row log-likelihoods. */
-class Sum {
+/** Neumaier-compensated float64 accumulator for per-row log-likelihoods (and per-block totals). */
+export class CompensatedSum {
   private s = 0;
   private c = 0;
   add(values: ArrayLike<number>): void {
@@ -114,7 +114,7 @@ export function emPass(
   const kernel = family.densityKernel(params, kernelCtx);
   const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
   const logW = logWeightsTensor(tf, params.weights);
-  const total = new Sum();
+  const total = new CompensatedSum();
   let stats: SufficientStatistics | undefined;
   try {
     for (const x of blocks.tensors) {
@@ -222,32 +222,6 @@ export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: Mixtur
   return out;
 }
 
-/**
- * The M-step on the fast (raw float32 moment) statistics; when it finds a
- * covariance that is not positive definite, the pass is redone with second
- * moments about the current means (ctx.reference), which removes the float32
- * cancellation of tiny components (k close to n, duplicate rows), and only
- * then does a SingularCovarianceError propagate.
- */
-function mStepWithFallback(
-  tf: Tf,
-  family: CovarianceFamily,
-  params: MixtureParameters,
-  stats: SufficientStatistics,
-  blocks: RowBlocks,
-  regCovar: number,
-  ctx: PluginContext,
-): MixtureParameters {
-  try {
-    return family.mStep(stats, regCovar, ctx);
-  } catch (error) {
-    if (!(error instanceof SingularCovarianceError) || stats.reference !== undefined) throw error;
-    const accurate = emPass(tf, family, params, blocks, ctx, params.means).stats;
-    if (accurate.reference === undefined) throw error; // the family ignores references: nothing more to try
-    return family.mStep(accurate, regCovar, ctx);
-  }
-}
-
 export interface EmSettings {
   tol: number;
   maxIter: number;
@@ -293,67 +267,42 @@ export interface EmResult {
   converged: boolean;
 }
 
-/**
- * EM from initial parameters, as scikit-learn: each iteration scores the data
- * under the current parameters (lower bound = mean log-likelihood) and runs
- * the M-step; stop when the lower bound changes by less than tol.
- */
-export function runEm(
-  tf: Tf,
-  family: CovarianceFamily,
-  blocks: RowBlocks,
-  init: MixtureParameters,
-  settings: EmSettings,
-  ctx: PluginContext,
-): EmResult {
-  let params = init;
-  let lowerBound = -Infinity;
-  const history: number[] = [];
-  let converged = false;
-  let nIter = 0;
-  for (let iter = 1; iter <= settings.maxIter; iter++) {
-    const previous = lowerBound;
-    const { stats, totalLogLikelihood } = emPass(tf, family, params, blocks, ctx);
-    lowerBound = totalLogLikelihood / blocks.n;
-    if (!Number.isFinite(lowerBound)) {
-      throw new SingularCovarianceError(
-        `the log-likelihood became non-finite at iteration ${iter} with regCovar=${settings.regCovar}; increase regCovar`,
-      );
-    }
-    params = mStepWithFallback(tf, family, params, stats, blocks, settings.regCovar, ctx);
-    nIter = iter;
-    history.push(lowerBound);
-    settings.onIteration?.(iter, lowerBound);
-    if (Math.abs(lowerBound - previous) < settings.tol) {
-      converged = true;
-      break;
-    }
-  }
-  return { params, lowerBound, lowerBoundHistory: history, nIter, converged };
+/** A pass the EM loop asks its driver for: under `params`, second moments about `reference` when given. */
+interface PassRequest {
+  params: MixtureParameters;
+  /** Set only for the M-step fallback; undefined for the pass that starts an iteration. */
+  reference: Float64Array | undefined;
 }
 
 /**
- * runEm over any pass (local blocks or worker shards), yielding to the event
- * loop and checking settings.signal before every iteration.
+ * The EM loop of scikit-learn's BaseMixture.fit_predict for one
+ * initialization, written once for every driver (runEm, runEmAsync and
+ * fitStream): it yields the passes it needs and receives their results.
+ * Each iteration scores the data under the current parameters (lower bound
+ * = mean log-likelihood over n rows) and runs the M-step; it stops when the
+ * lower bound changes by less than tol.
+ *
+ * The M-step runs on the fast (raw float32 moment) statistics; when it finds a
+ * covariance that is not positive definite, the pass is redone with second
+ * moments about the current means (ctx.reference), which removes the float32
+ * cancellation of tiny components (k close to n, duplicate rows), and only
+ * then does a SingularCovarianceError propagate.
  */
-export async function runEmAsync(
+function* emLoop(
   family: CovarianceFamily,
-  pass: PassFn,
   n: number,
   init: MixtureParameters,
   settings: EmSettings,
   ctx: PluginContext,
-): Promise<EmResult> {
+): Generator<PassRequest, EmResult, PassResult> {
   let params = init;
   let lowerBound = -Infinity;
   const history: number[] = [];
   let converged = false;
   let nIter = 0;
   for (let iter = 1; iter <= settings.maxIter; iter++) {
-    await yieldToEventLoop();
-    throwIfAborted(settings.signal);
     const previous = lowerBound;
-    const { stats, totalLogLikelihood } = await pass(params);
+    const { stats, totalLogLikelihood } = yield { params, reference: undefined };
     lowerBound = totalLogLikelihood / n;
     if (!Number.isFinite(lowerBound)) {
       throw new SingularCovarianceError(
@@ -363,10 +312,9 @@ export async function runEmAsync(
     try {
       params = family.mStep(stats, settings.regCovar, ctx);
     } catch (error) {
-      // As mStepWithFallback: redo the pass about the current means before giving up.
       if (!(error instanceof SingularCovarianceError) || stats.reference !== undefined) throw error;
-      const accurate = (await pass(params, params.means)).stats;
-      if (accurate.reference === undefined) throw error;
+      const accurate = (yield { params, reference: params.means }).stats;
+      if (accurate.reference === undefined) throw error; // the family ignores references: nothing more to try
       params = family.mStep(accurate, settings.regCovar, ctx);
     }
     nIter = iter;
@@ -378,4 +326,46 @@ export async function runEmAsync(
     }
   }
   return { params, lowerBound, lowerBoundHistory: history, nIter, converged };
+}
+
+/** EM from initial parameters over row blocks on this thread, synchronously (the loop of emLoop). */
+export function runEm(
+  tf: Tf,
+  family: CovarianceFamily,
+  blocks: RowBlocks,
+  init: MixtureParameters,
+  settings: EmSettings,
+  ctx: PluginContext,
+): EmResult {
+  const loop = emLoop(family, blocks.n, init, settings, ctx);
+  let step = loop.next();
+  while (step.done !== true) {
+    step = loop.next(emPass(tf, family, step.value.params, blocks, ctx, step.value.reference));
+  }
+  return step.value;
+}
+
+/**
+ * runEm over any pass (local blocks, worker shards, a streamed source),
+ * yielding to the event loop and checking settings.signal before every iteration.
+ */
+export async function runEmAsync(
+  family: CovarianceFamily,
+  pass: PassFn,
+  n: number,
+  init: MixtureParameters,
+  settings: EmSettings,
+  ctx: PluginContext,
+): Promise<EmResult> {
+  const loop = emLoop(family, n, init, settings, ctx);
+  let step = loop.next();
+  while (step.done !== true) {
+    const { params, reference } = step.value;
+    if (reference === undefined) {
+      await yieldToEventLoop();
+      throwIfAborted(settings.signal);
+    }
+    step = loop.next(await pass(params, reference));
+  }
+  return step.value;
 }

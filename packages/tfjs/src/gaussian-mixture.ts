@@ -4,6 +4,7 @@ import {
   ModelFormatError,
   NotFittedError,
   PluginRegistry,
+  compensatedSum,
   createRng,
   deriveSeed,
   tryCholesky,
@@ -47,7 +48,8 @@ export interface GaussianMixtureConfig extends GaussianMixtureOptions {
 export const MODEL_FORMAT = 'gmmkit.gaussian-mixture';
 export const MODEL_VERSION = 1;
 
-interface Resolved {
+/** GaussianMixtureOptions validated, with scikit-learn's defaults filled in (shared with fitStream). */
+export interface ResolvedOptions {
   k: number;
   covarianceType: string;
   tol: number;
@@ -69,7 +71,7 @@ interface Resolved {
   signal: AbortSignal | undefined;
 }
 
-function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
+export function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -97,7 +99,7 @@ function flatten(name: string, value: unknown): Float64Array {
   return Float64Array.from(out);
 }
 
-function resolveOptions(o: GaussianMixtureConfig): Resolved {
+export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
   const k = integerAtLeast('nComponents', o.nComponents, 1, 1);
   let weightsInit: Float64Array | undefined;
   if (o.weightsInit !== undefined) {
@@ -166,7 +168,7 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
  * covariances: layouts ending in [d, d] blocks (full, tied) are factored by
  * Cholesky; any other layout (diag, spherical, ...) holds precisions element-wise.
  */
-function covariancesFromPrecisions(family: CovarianceFamily, precisions: Float64Array, k: number, d: number): Float64Array {
+export function covariancesFromPrecisions(family: CovarianceFamily, precisions: Float64Array, k: number, d: number): Float64Array {
   const shape = family.covarianceShape(k, d);
   if (precisions.length !== product(shape)) {
     throw new InvalidArgumentError(
@@ -218,7 +220,7 @@ function rowLogSumExp(v: Float64Array, i: number, k: number): number {
 export class GaussianMixture {
   readonly options: Readonly<GaussianMixtureConfig>;
   readonly container: Container;
-  private readonly o: Resolved;
+  private readonly o: ResolvedOptions;
   private readonly _family: CovarianceFamily;
   private readonly initializer: Initializer;
   private _state: FittedState | undefined;
@@ -482,7 +484,7 @@ export class GaussianMixture {
   /** Mean log-likelihood per row. */
   score(X: DataInput): number {
     const s = this.scoreSamples(X);
-    return sum(s) / s.length;
+    return compensatedSum(s) / s.length;
   }
 
   /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters). */
@@ -494,13 +496,13 @@ export class GaussianMixture {
   /** Bayesian information criterion, -2 ln L + p ln n (lower is better). */
   bic(X: DataInput): number {
     const s = this.scoreSamples(X);
-    return -2 * sum(s) + this.nParameters() * Math.log(s.length);
+    return -2 * compensatedSum(s) + this.nParameters() * Math.log(s.length);
   }
 
   /** Akaike information criterion, -2 ln L + 2p (lower is better). */
   aic(X: DataInput): number {
     const s = this.scoreSamples(X);
-    return -2 * sum(s) + 2 * this.nParameters();
+    return -2 * compensatedSum(s) + 2 * this.nParameters();
   }
 
   /** Covariance matrices [k, d, d] whatever the family. */
@@ -643,18 +645,6 @@ export class GaussianMixture {
   dispose(): void {
     this._state = undefined;
   }
-}
-
-function sum(v: Float64Array): number {
-  let s = 0;
-  let c = 0;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
-    const t = s + x;
-    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
-    s = t;
-  }
-  return s + c;
 }
 
 /** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */

@@ -3,26 +3,23 @@
 // contract as the in-memory engine: each block of rows is uploaded, scored,
 // reduced to sufficient statistics and disposed before the next is read.
 import {
-  AbortedError,
   GmmError,
   InvalidArgumentError,
   InvalidDataError,
-  PluginRegistry,
-  SingularCovarianceError,
   createRng,
   deriveSeed,
-  tryCholesky,
-  type CovarianceFamily,
   type MixtureParameters,
   type PluginContext,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import { createGmmContainer } from './container.js';
-import { emPass, uploadBlocks } from './engine.js';
+import { CompensatedSum, emPass, runEmAsync, throwIfAborted, uploadBlocks } from './engine.js';
 import {
   GaussianMixture,
   MODEL_FORMAT,
   MODEL_VERSION,
+  covariancesFromPrecisions,
+  integerAtLeast,
+  resolveOptions,
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
 import { currentBackend, initBackend, tf } from './runtime/index.js';
@@ -47,28 +44,6 @@ export interface StreamFitOptions extends GaussianMixtureConfig {
 
 /** Default reservoir size for the initialization sample. */
 export const DEFAULT_SAMPLE_SIZE = 10_000;
-
-/** Compensated float64 sum (as the engine's) of per-block totals. */
-class Sum {
-  private s = 0;
-  private c = 0;
-  add(x: number): void {
-    const t = this.s + x;
-    this.c += Math.abs(this.s) >= Math.abs(x) ? this.s - t + x : x - t + this.s;
-    this.s = t;
-  }
-  get value(): number {
-    return this.s + this.c;
-  }
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`${name} must be an integer >= 1, got ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * Fits a Gaussian mixture by EM over a re-iterable source of row blocks,
@@ -102,31 +77,23 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   // The GaussianMixture constructor validates every option (and resolves the family and initializer).
   const probe = new GaussianMixture(config);
   const family = probe.family;
-  const container = config.container ?? createGmmContainer();
-  new PluginRegistry(container).initializer(config.initParams ?? 'kmeans');
+  const container = probe.container;
+  // The same validated options and defaults as GaussianMixture.
+  const o = resolveOptions(config);
+  const { k, tol, regCovar, maxIter, seed } = o;
   const d = source.d;
   if (!Number.isInteger(d) || d < 1)
     throw new InvalidArgumentError(`source.d must be an integer >= 1, got ${String(d)}`);
-  const sampleSize = positiveInteger('sampleSize', sampleOpt, DEFAULT_SAMPLE_SIZE);
-  // Same defaults as GaussianMixture (types.ts).
-  const k = config.nComponents ?? 1;
-  const tol = config.tol ?? 1e-3;
-  const regCovar = config.regCovar ?? 1e-6;
-  const maxIter = config.maxIter ?? 100;
-  const seed = config.seed ?? 0;
-  if (config.meansInit !== undefined && config.meansInit[0]?.length !== d) {
-    throw new InvalidArgumentError(
-      `meansInit has ${config.meansInit[0]?.length ?? 0} features but the data has ${d}`,
-    );
+  const sampleSize = integerAtLeast('sampleSize', sampleOpt, 1, DEFAULT_SAMPLE_SIZE);
+  if (o.meansInitD !== undefined && o.meansInitD !== d) {
+    throw new InvalidArgumentError(`meansInit has ${o.meansInitD} features but the data has ${d}`);
   }
-  if (config.warmStart === true)
+  if (o.warmStart)
     throw new InvalidArgumentError(
       'warmStart is not supported by fitStream: pass weightsInit, meansInit and precisionsInit',
     );
   const presetCovariances =
-    config.precisionsInit === undefined
-      ? undefined
-      : covariancesFromPrecisions(family, flatten(config.precisionsInit), k, d);
+    o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(family, o.precisionsInit, k, d);
 
   await initBackend(config.backend ?? currentBackend(), container);
   const ctx: PluginContext = { tf, k, d };
@@ -149,7 +116,7 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     try {
       for (;;) {
         // Checked between blocks: one pass over a large file can take long.
-        if (config.signal?.aborted) throw new AbortedError('fit aborted');
+        throwIfAborted(o.signal);
         let step: IteratorResult<Float64Array>;
         try {
           step = await iterator.next();
@@ -214,10 +181,10 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
 
   // ---- initial parameters (centered coordinates)
   let params: MixtureParameters;
-  if (config.weightsInit !== undefined && config.meansInit !== undefined && presetCovariances !== undefined) {
+  if (o.weightsInit !== undefined && o.meansInit !== undefined && presetCovariances !== undefined) {
     params = {
-      weights: Float64Array.from(config.weightsInit),
-      means: Float64Array.from(config.meansInit.flat(), (v, i) => v - center[i % d]!),
+      weights: Float64Array.from(o.weightsInit),
+      means: o.meansInit.map((v, i) => v - center[i % d]!),
       covariances: presetCovariances,
     };
   } else {
@@ -239,14 +206,14 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     reference?: Float64Array,
   ) => {
     let stats: SufficientStatistics | undefined;
-    const total = new Sum();
+    const total = new CompensatedSum();
     const rows = await readPass(purpose, (block, r) => {
       // A one-block RowBlocks: centered, uploaded, used, freed before the next block is read.
       const blocks = uploadBlocks(tf, block, r, d, center, r);
       try {
         const out = emPass(tf, family, at, blocks, ctx, reference);
         stats = stats === undefined ? out.stats : family.merge(stats, out.stats);
-        total.add(out.totalLogLikelihood);
+        total.add([out.totalLogLikelihood]);
       } finally {
         blocks.dispose();
       }
@@ -259,37 +226,19 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     return { stats: stats!, totalLogLikelihood: total.value };
   };
 
-  // ---- EM, one pass per iteration (runEm's loop)
-  let lowerBound = -Infinity;
-  const history: number[] = [];
-  let converged = false;
-  let nIter = 0;
-  for (let iter = 1; iter <= maxIter; iter++) {
-    const previous = lowerBound;
-    const { stats, totalLogLikelihood } = await statsPass(params, 'em');
-    lowerBound = totalLogLikelihood / n;
-    if (!Number.isFinite(lowerBound)) {
-      throw new SingularCovarianceError(
-        `the log-likelihood became non-finite at iteration ${iter} with regCovar=${regCovar}; increase regCovar`,
-      );
-    }
-    try {
-      params = family.mStep(stats, regCovar, ctx);
-    } catch (error) {
-      // As the engine: redo the moments about the current means (no float32 cancellation) before giving up.
-      if (!(error instanceof SingularCovarianceError) || stats.reference !== undefined) throw error;
-      const accurate = (await statsPass(params, 'accurate-moments', params.means)).stats;
-      if (accurate.reference === undefined) throw error;
-      params = family.mStep(accurate, regCovar, ctx);
-    }
-    nIter = iter;
-    history.push(lowerBound);
-    config.onIteration?.(iter, lowerBound);
-    if (Math.abs(lowerBound - previous) < tol) {
-      converged = true;
-      break;
-    }
-  }
+  // ---- EM, one pass per iteration: the engine's loop (and its M-step fallback:
+  // a singular M-step is retried once with second moments about the current means, one more pass).
+  const em = await runEmAsync(
+    family,
+    (at, reference) =>
+      reference === undefined ? statsPass(at, 'em') : statsPass(at, 'accurate-moments', reference),
+    n,
+    params,
+    o,
+    ctx,
+  );
+  params = em.params;
+  const { lowerBound, lowerBoundHistory: history, converged, nIter } = em;
 
   const means: number[][] = [];
   for (let j = 0; j < k; j++)
@@ -312,8 +261,8 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
       tol,
       regCovar,
       maxIter,
-      nInit: config.nInit ?? 1,
-      initParams: config.initParams ?? 'kmeans',
+      nInit: o.nInit,
+      initParams: o.initParams,
       seed,
     },
   };
@@ -337,52 +286,4 @@ function sourceError(error: unknown, pass: number, purpose: string, rows: number
     `fitStream: the row source failed in pass ${pass} (${what}) after ${rows} rows: ${message}`,
     { cause: error },
   );
-}
-
-function flatten(value: unknown): Float64Array {
-  const out: number[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const e of v) walk(e);
-    else if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
-    else throw new InvalidArgumentError(`precisionsInit must contain only finite numbers, got ${String(v)}`);
-  };
-  walk(value);
-  return Float64Array.from(out);
-}
-
-/**
- * precisionsInit (the family's layout) to covariances, as GaussianMixture does
- * (its helper is private): [d, d] blocks are factored by Cholesky, other layouts hold precisions element-wise.
- */
-function covariancesFromPrecisions(
-  family: CovarianceFamily,
-  precisions: Float64Array,
-  k: number,
-  d: number,
-): Float64Array {
-  const shape = family.covarianceShape(k, d);
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (precisions.length !== size) {
-    throw new InvalidArgumentError(
-      `precisionsInit for '${family.name}' must have shape [${shape.join(', ')}] (${size} values), got ${precisions.length} values`,
-    );
-  }
-  const probe = family.covarianceShape(2, 3);
-  const matrixBlocks = probe.length >= 2 && probe[probe.length - 1] === 3 && probe[probe.length - 2] === 3;
-  let factors: Float64Array;
-  if (matrixBlocks) {
-    factors = new Float64Array(precisions.length);
-    for (let j = 0; j < precisions.length / (d * d); j++) {
-      const l = tryCholesky(precisions.subarray(j * d * d, (j + 1) * d * d), d);
-      if (l === null)
-        throw new InvalidArgumentError(`precisionsInit matrix ${j + 1} is not positive definite`);
-      factors.set(l, j * d * d);
-    }
-  } else {
-    factors = precisions.map((p) => {
-      if (!(p > 0)) throw new InvalidArgumentError(`precisionsInit values must be > 0, got ${p}`);
-      return Math.sqrt(p);
-    });
-  }
-  return family.covariancesFromPrecisionsCholesky(factors, k, d);
 }

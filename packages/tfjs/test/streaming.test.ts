@@ -102,6 +102,23 @@ describe('fitStream', () => {
     expect(streamed.predict(iris.X)).toEqual(memory.predict(iris.X));
   });
 
+  it('redoes a pass about the current means when the M-step finds a singular covariance (the engine fallback)', async () => {
+    // Four duplicate rows far from the data mean: float32 raw moments cancel to a singular covariance.
+    const rows = [...blobs(60, [[0, 0], [5, 5]], 1, 3).X, ...Array.from({ length: 4 }, () => [1000.1, -2000.3])];
+    const purposes: string[] = [];
+    const streamed = await fitStream(arraySource(rows, 16), {
+      nComponents: 3,
+      seed: 0,
+      onPass: (_pass, purpose) => purposes.push(purpose),
+    });
+    expect(purposes[0]).toBe('statistics');
+    expect(purposes).toContain('accurate-moments');
+    // every fallback pass follows the EM pass whose M-step it retries
+    purposes.forEach((p, i) => p === 'accurate-moments' && expect(purposes[i - 1]).toBe('em'));
+    const memory = await new GaussianMixture({ nComponents: 3, seed: 0 }).fit(rows);
+    expect(Math.abs(streamed.score(rows) - memory.score(rows))).toBeLessThan(1e-3);
+  });
+
   it('initializes on a reservoir sample when the data is larger, deterministically per seed', async () => {
     const { X, labels } = blobs(
       900,
