@@ -376,3 +376,23 @@ describe('commandSpecs', () => {
     expect(names.size).toBeGreaterThan(30);
   });
 });
+
+describe('numerical warnings', () => {
+  it('warns on stderr, and in --json, when float32 cannot resolve a covariance', async () => {
+    // y = x + noise 1e3 times smaller: condition number about 4e6 with --reg-covar 0.
+    const lines = Array.from({ length: 200 }, (_, i) => {
+      const x = Math.sin(i * 12.9898);
+      return `${x},${x + 1e-3 * Math.cos(i * 78.233)}`;
+    });
+    writeFileSync('ill.csv', 'x,y\n' + lines.join('\n') + '\n');
+    const r = await run('fit', 'ill.csv', '-k', '1', '--reg-covar', '0', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^warning: component 0's covariance has condition number .* use --standardize or raise --reg-covar \(now 0\)$/m,
+    );
+    expect((JSON.parse(r.stdout) as { warnings: string[] }).warnings).toHaveLength(1);
+    const quiet = await run('fit', 'data.csv', '-k', '2', '--json');
+    expect(quiet.stderr).toBe('');
+    expect((JSON.parse(quiet.stdout) as { warnings: string[] }).warnings).toEqual([]);
+  });
+});

@@ -199,3 +199,44 @@ export function compensatedSum(v: ArrayLike<number>): number {
   }
   return s + c;
 }
+
+/** Eigenvalues of a symmetric n x n matrix (cyclic Jacobi; n is small here), ascending. */
+export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+  const m = Float64Array.from(a);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
+    if (off < 1e-30 * (1 + frobeniusSquared(m))) break;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q]!;
+        if (apq === 0) continue;
+        // Rotation zeroing m[p][q] (Golub & Van Loan, sym.schur2).
+        const tau = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
+        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          const mrp = m[r * n + p]!;
+          const mrq = m[r * n + q]!;
+          m[r * n + p] = c * mrp - s * mrq;
+          m[r * n + q] = s * mrp + c * mrq;
+        }
+        for (let r = 0; r < n; r++) {
+          const mpr = m[p * n + r]!;
+          const mqr = m[q * n + r]!;
+          m[p * n + r] = c * mpr - s * mqr;
+          m[q * n + r] = s * mpr + c * mqr;
+        }
+      }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = m[i * n + i]!;
+  return values.sort();
+}
+
+function frobeniusSquared(m: Float64Array): number {
+  let s = 0;
+  for (const v of m) s += v * v;
+  return s;
+}

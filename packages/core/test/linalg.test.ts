@@ -12,6 +12,7 @@ import {
   matMul,
   solveLower,
   solveUpper,
+  symmetricEigenvalues,
   symmetrize,
   transpose,
   tryCholesky,
@@ -103,5 +104,23 @@ describe('linalg', () => {
     expect(logSumExp([5, 1, 2, 3], 1, 2)).toBeCloseTo(Math.log(Math.exp(1) + Math.exp(2)), 12);
     const v = [1e16, 1, -1e16];
     expect(compensatedSum(v)).toBe(1);
+  });
+});
+
+describe('symmetricEigenvalues', () => {
+  it('finds the eigenvalues of a rotated diagonal matrix', () => {
+    // Q diag(1, 4, 9) Qᵀ with Q a rotation in the (0, 2) plane.
+    const c = Math.cos(0.7);
+    const s = Math.sin(0.7);
+    const q = Float64Array.from([c, 0, -s, 0, 1, 0, s, 0, c]);
+    const d = Float64Array.from([1, 0, 0, 0, 4, 0, 0, 0, 9]);
+    const a = matMul(matMul(q, d, 3, 3, 3), transpose(q, 3, 3), 3, 3, 3);
+    const values = symmetricEigenvalues(a, 3);
+    expect(Array.from(values).map((v) => Number(v.toFixed(10)))).toEqual([1, 4, 9]);
+  });
+
+  it('handles 1 x 1 and already-diagonal input', () => {
+    expect(Array.from(symmetricEigenvalues(Float64Array.from([2.5]), 1))).toEqual([2.5]);
+    expect(Array.from(symmetricEigenvalues(Float64Array.from([3, 0, 0, 1]), 2))).toEqual([1, 3]);
   });
 });

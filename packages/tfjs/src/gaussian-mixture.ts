@@ -7,6 +7,7 @@ import {
   compensatedSum,
   createRng,
   deriveSeed,
+  symmetricEigenvalues,
   tryCholesky,
   type Container,
   type CovarianceFamily,
@@ -44,6 +45,9 @@ export interface GaussianMixtureConfig extends GaussianMixtureOptions {
   /** Backend (default: the one already initialized, else GMM_BACKEND, else 'auto'). */
   backend?: BackendName;
 }
+
+/** Spacing of float32 numbers at 1 (2^-23). */
+const FLOAT32_EPSILON = 2 ** -23;
 
 export const MODEL_FORMAT = 'gmmkit.gaussian-mixture';
 export const MODEL_VERSION = 1;
@@ -509,6 +513,39 @@ export class GaussianMixture {
   fullCovariances(): Float64Array {
     const s = this.state;
     return this._family.fullCovariances(s.covariances, s.k, s.d);
+  }
+
+  /** Condition number (largest / smallest eigenvalue) of each component's covariance, [k]. */
+  conditionNumbers(): Float64Array {
+    const { k, d } = this.state;
+    const full = this.fullCovariances();
+    const out = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      const values = symmetricEigenvalues(full.subarray(j * d * d, (j + 1) * d * d), d);
+      out[j] = values[d - 1]! / values[0]!;
+    }
+    return out;
+  }
+
+  /**
+   * Numerical warnings about the fitted model, one sentence each (empty when
+   * there is nothing to say). tfjs computes in float32: once a covariance's
+   * condition number κ nears 1/ε₃₂ ≈ 8e6, Mahalanobis distances carry relative
+   * errors of about κ·ε₃₂ and the likelihood can move by whole nats between
+   * iterations, so the fit is flagged well before that (κ·ε₃₂ > 0.01).
+   */
+  warnings(): string[] {
+    const out: string[] = [];
+    const { regCovar } = this.o;
+    this.conditionNumbers().forEach((kappa, j) => {
+      if (!(kappa * FLOAT32_EPSILON <= 0.01)) {
+        out.push(
+          `component ${j}'s covariance has condition number ${kappa.toExponential(1)}, beyond what float32 resolves ` +
+            `(relative error about ${Math.min(kappa * FLOAT32_EPSILON, 1).toPrecision(1)}): standardize the data or raise regCovar (now ${regCovar})`,
+        );
+      }
+    });
+    return out;
   }
 
   /**

@@ -442,3 +442,33 @@ describe('shared-factor (tied) E-step kernel', () => {
     expect(worst).toBeLessThan(1e-3);
   });
 });
+
+describe('numerical warnings', () => {
+  it('reports condition numbers and stays quiet on well-conditioned data', async () => {
+    // One component with covariance diag(1, 4) up to sampling noise: κ ≈ 4.
+    const rng = createRng(3);
+    const rows = Array.from({ length: 400 }, () => [rng.normal(), 2 * rng.normal()]);
+    const gm = await new GaussianMixture({ nComponents: 1, seed: 0 }).fit(rows);
+    const [kappa] = gm.conditionNumbers();
+    expect(kappa).toBeGreaterThan(3);
+    expect(kappa).toBeLessThan(5.5);
+    expect(gm.warnings()).toEqual([]);
+    gm.dispose();
+  });
+
+  it('flags a covariance float32 cannot resolve, naming regCovar', async () => {
+    // The second column is the first plus noise 1e3 times smaller: κ ≈ 4e6 with regCovar 0 (a
+    // noise of 1e-4 already makes the fit singular in float32).
+    const rng = createRng(4);
+    const rows = Array.from({ length: 300 }, () => {
+      const x = rng.normal();
+      return [x, x + 1e-3 * rng.normal()];
+    });
+    const gm = await new GaussianMixture({ nComponents: 1, regCovar: 0, seed: 0 }).fit(rows);
+    expect(gm.conditionNumbers()[0]).toBeGreaterThan(1e5);
+    const warnings = gm.warnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/component 0's covariance has condition number .* raise regCovar \(now 0\)/);
+    gm.dispose();
+  });
+});

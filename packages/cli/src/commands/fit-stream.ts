@@ -6,7 +6,7 @@ import { openStreamTable } from '../io/stream-table.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, logJacobian, modelFile, type Standardization } from '../model-file.js';
 import { bool, int, str, sum, type Args, type Io, type Plugins } from './common.js';
-import { fitResult, formatFit } from './fit.js';
+import { fitResult, formatFit, reportFitWarnings } from './fit.js';
 import { abortOnSigint } from './interrupt.js';
 
 /** Default rows per block read, uploaded and scored at a time with --stream. */
@@ -138,11 +138,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
   logLikelihood += n * logJacobian(standardize);
 
   const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name);
-  if (!result.converged) {
-    io.err(
-      `warning: EM did not converge in ${result.iterations} iterations (tol ${o.tol ?? 1e-3}); raise --max-iter or --tol`,
-    );
-  }
+  reportFitWarnings(io, result, o.tol);
   if (f.output !== undefined) {
     const content =
       JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, f.plugins.specifiers), null, 2) +

@@ -54,6 +54,8 @@ export interface FitJson {
   columns: string[];
   nParameters: number;
   standardized: boolean;
+  /** Numerical warnings about the fitted model (GaussianMixture.warnings()). */
+  warnings: string[];
 }
 
 export async function fitCommand(args: Args, io: Io): Promise<number> {
@@ -142,11 +144,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   );
 
   const result = summarize(gm, x, table, standardize, backendUsed);
-  if (!result.converged) {
-    io.err(
-      `warning: EM did not converge in ${result.iterations} iterations (tol ${tol ?? 1e-3}); raise --max-iter or --tol`,
-    );
-  }
+  reportFitWarnings(io, result, tol);
 
   // All outputs are rendered before any is written, so a failure leaves none.
   const files: [string, string][] = [];
@@ -207,7 +205,27 @@ export function fitResult(
     columns,
     nParameters: p,
     standardized: s !== null,
+    warnings: gm.warnings(),
   };
+}
+
+/** Non-convergence and float32-conditioning warnings, one line each on stderr. */
+export function reportFitWarnings(
+  io: { err(line: string): void },
+  result: FitJson,
+  tol: number | undefined,
+): void {
+  if (!result.converged) {
+    io.err(
+      `warning: EM did not converge in ${result.iterations} iterations (tol ${tol ?? 1e-3}); raise --max-iter or --tol`,
+    );
+  }
+  // The library names its options; say it with this CLI's flags.
+  for (const w of result.warnings) {
+    io.err(
+      `warning: ${w.replace('standardize the data', 'use --standardize').replace('regCovar', '--reg-covar')}`,
+    );
+  }
 }
 
 /** Which two of the fitted columns a fit plot shows (0-based positions among them). */
