@@ -1,67 +1,14 @@
 // A user's covariance family, written against the public contracts with the
 // helpers @gmmkit/tfjs exports, registered through the container and fitted by name.
-import { pluginModule, registerPlugins, UnknownPluginError, type CovarianceFamily } from '@gmmkit/core';
+import { pluginModule, registerPlugins, UnknownPluginError } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  GaussianMixture,
-  accumulateMoments,
-  addStatistics,
-  axisAlignedKernel,
-  checkPositive,
-  checkValues,
-  createGmmContainer,
-  diagonalSecondMomentsAbout,
-  diagonalSecondMomentsOf,
-  initBackend,
-  inverseSqrt,
-  inverseSquare,
-  meanOffsets,
-  singularCovarianceError,
-  tf,
-  weightsAndMeans,
-} from '../src/index.js';
+import { GaussianMixture, createGmmContainer, initBackend, tf } from '../src/index.js';
 import { blobs, permutedAccuracy } from './helpers.js';
+import { eeiFamily } from './properties/plugins.js';
 
-/** mclust EEI: one diagonal covariance diag(σ²) shared by all components; layout [d]. */
-const eei: CovarianceFamily = {
-  name: 'eei',
-  description: 'one diagonal covariance shared by all components (mclust EEI)',
-  mclustName: 'EEI',
-  covarianceShape: (_k, d) => [d],
-  nCovarianceParameters: (_k, d) => d,
-  // Same statistics as 'diag': Σ r, Σ r x, Σ r (x - m)² per component and feature.
-  accumulate: (x, resp, ctx) =>
-    accumulateMoments(ctx.tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(ctx.tf, b), (b) => diagonalSecondMomentsAbout(ctx.tf, b)),
-  merge: addStatistics,
-  mStep(stats, regCovar, { k, d }) {
-    const { nk, weights, means } = weightsAndMeans(stats, k, d);
-    const delta = meanOffsets(means, stats);
-    const covariances = new Float64Array(d);
-    let total = 0;
-    for (let j = 0; j < k; j++) {
-      total += nk[j]!;
-      for (let c = 0; c < d; c++) covariances[c] += stats.second[j * d + c]! - nk[j]! * delta[j * d + c]! ** 2;
-    }
-    for (let c = 0; c < d; c++) {
-      covariances[c] = covariances[c]! / total + regCovar;
-      if (!(covariances[c]! > 0)) throw singularCovarianceError('eei', regCovar);
-    }
-    return { weights, means, covariances };
-  },
-  densityKernel(params, { tf, k, d }) {
-    const s = new Float64Array(k * d);
-    for (let j = 0; j < k; j++) s.set(inverseSqrt(params.covariances), j * d);
-    return axisAlignedKernel(tf, params.means, s, k, d);
-  },
-  fullCovariances(c, k, d) {
-    const out = new Float64Array(k * d * d);
-    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = c[a]!;
-    return out;
-  },
-  precisionsCholesky: (c) => (checkPositive('eei', c), inverseSqrt(c)),
-  covariancesFromPrecisionsCholesky: (p) => (checkPositive('eei', p, 'precision'), inverseSquare(p)),
-  validate: (c, _k, d) => (checkValues('eei', c, d), checkPositive('eei', c)),
-};
+// The family itself is the property suite's test plugin (properties/plugins.ts),
+// written against the public contracts with the helpers @gmmkit/tfjs exports.
+const eei = eeiFamily;
 
 // Three groups with the same axis-aligned spread (EEI's model) but different means.
 const { X, labels } = blobs(

@@ -4,6 +4,7 @@
 import {
   PluginRegistry,
   pluginModule,
+  symmetricEigenvalues as coreSymmetricEigenvalues,
   trySpdInverse,
   type Container,
   type GmmError,
@@ -214,36 +215,9 @@ export function conditioning(gm: GaussianMixture, rows: readonly (readonly numbe
   return out;
 }
 
-/** Eigenvalues of a symmetric d x d matrix (cyclic Jacobi; d <= 4 here). */
+/** Eigenvalues of a symmetric d x d matrix (core's cyclic Jacobi), ascending. */
 export function symmetricEigenvalues(m: ArrayLike<number>, d: number): number[] {
-  const a = Array.from(m);
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p * d + q]! ** 2;
-    if (off < 1e-30 * a.reduce((s, v) => s + v * v, 0) || off === 0) break;
-    for (let p = 0; p < d; p++)
-      for (let q = p + 1; q < d; q++) {
-        const apq = a[p * d + q]!;
-        if (apq === 0) continue;
-        const theta = (a[q * d + q]! - a[p * d + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let r = 0; r < d; r++) {
-          const arp = a[r * d + p]!;
-          const arq = a[r * d + q]!;
-          a[r * d + p] = c * arp - sn * arq;
-          a[r * d + q] = sn * arp + c * arq;
-        }
-        for (let r = 0; r < d; r++) {
-          const apr = a[p * d + r]!;
-          const aqr = a[q * d + r]!;
-          a[p * d + r] = c * apr - sn * aqr;
-          a[q * d + r] = sn * apr + c * aqr;
-        }
-      }
-  }
-  return Array.from({ length: d }, (_, i) => a[i * d + i]!);
+  return Array.from(coreSymmetricEigenvalues(Float64Array.from(m), d));
 }
 
 /** A compact description of a fit for failure messages. */
