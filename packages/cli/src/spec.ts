@@ -305,7 +305,8 @@ export const commandSpecs: readonly CommandSpec[] = [
       {
         name: 'workers',
         type: 'number',
-        description: 'Worker threads (default: one per core, at most the number of fits).',
+        description:
+          'Worker threads (default: one per core, at most the number of fits; in-process for sweeps small enough that starting workers costs more, under 1e6 rows x columns x fits x n-init).',
       },
       {
         name: 'patience',

@@ -56,8 +56,10 @@ export interface SweepOptions {
   /** Master seed (default 0). Cell (k, family) fits with deriveSeed(seed, k, hash(family)). */
   seed?: number;
   /**
-   * Worker threads (default: the machine's cores, at most one per cell).
-   * 0 or 1 runs in-process. Results do not depend on it.
+   * Worker threads (default: the machine's cores, at most one per cell, or
+   * in-process when the whole sweep is small enough that starting workers
+   * costs more than it saves; see SMALL_SWEEP_WORK). 0 or 1 runs in-process.
+   * Results do not depend on it.
    */
   workers?: number;
   /**
@@ -182,6 +184,15 @@ function hashName(name: string): number {
   }
   return h >>> 0;
 }
+
+/**
+ * Below this many row-features x cells x restarts, a sweep runs in-process by
+ * default: each worker thread spends 0.3-0.8 s loading tfjs and its backend,
+ * more than such a sweep takes (measured: faithful, k = 1..9, 4 families,
+ * nInit 10, about 2e5: 2.2 s in-process against 2.5 s with two workers; the
+ * 20k x 8 benchmark sweep, 6.4e6: 3.2 s with two workers against 3.7 s).
+ */
+export const SMALL_SWEEP_WORK = 1e6;
 
 /** The seed of cell (k, family) under a master seed. */
 export function cellSeed(master: number, k: number, covarianceType: string): number {
@@ -310,7 +321,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   };
 
   // ---- run ----
-  const wanted = options.workers ?? availableParallelism();
+  const work = x.rows * x.cols * cells.length * (options.nInit ?? 1);
+  const wanted = options.workers ?? (work < SMALL_SWEEP_WORK ? 0 : availableParallelism());
   const workersSeeBindings = canUseWorkers(
     registry,
     families,

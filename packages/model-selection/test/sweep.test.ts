@@ -105,9 +105,13 @@ describe('sweep mechanics', () => {
     };
     const a = await sweep({ ...opts, workers: 1 });
     const b = await sweep({ ...opts, workers: 2 });
+    // By default a sweep this small (272 x 2 x 16 cells) stays in-process: workers would cost more than they save.
+    const c = await sweep(opts);
     try {
       expect(a.workers).toBe(0);
       expect(b.workers).toBe(2);
+      expect(c.workers).toBe(0);
+      expect(strip(c.rows)).toEqual(strip(a.rows));
       expect(activeWorkerCount()).toBe(0); // a finished sweep leaves no thread behind
       expect(strip(b.rows)).toEqual(strip(a.rows));
       expect(b.best).toMatchObject({
