@@ -1,4 +1,4 @@
-import { AbortedError, type Container } from '@gmmkit/core';
+import { AbortedError, compensatedSum, type Container } from '@gmmkit/core';
 import { GaussianMixture, type GaussianMixtureJSON } from '@gmmkit/tfjs';
 import { responsibilityEntropy } from './criteria.js';
 
@@ -74,9 +74,11 @@ export async function fitCell(
     });
     const input = { data: x.data, shape: [x.rows, x.cols] as const };
     await gm.fit(input);
-    // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_.
-    const logLikelihood = gm.score(input) * x.rows;
-    const entropy = responsibilityEntropy(gm.predictProba(input).data);
+    // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_;
+    // one pass gives both the per-row log-likelihoods and the responsibilities.
+    const { scores, proba } = gm.scoreSamplesAndProba(input);
+    const logLikelihood = compensatedSum(scores);
+    const entropy = responsibilityEntropy(proba.data);
     const state = gm.state;
     return {
       ...base,

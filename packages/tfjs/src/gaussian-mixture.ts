@@ -466,14 +466,28 @@ export class GaussianMixture {
 
   /** Posterior probabilities [n, k]. */
   predictProba(X: DataInput): Matrix {
-    const { logProb, n } = this.weightedLogProb(X, 'predictProba');
+    return this.posterior(X, 'predictProba').proba;
+  }
+
+  /**
+   * scoreSamples and predictProba from one E-step pass: what model selection
+   * needs (log-likelihood and the responsibilities' entropy) for the price of one.
+   */
+  scoreSamplesAndProba(X: DataInput): { scores: Float64Array; proba: Matrix } {
+    return this.posterior(X, 'scoreSamplesAndProba');
+  }
+
+  private posterior(X: DataInput, method: string): { scores: Float64Array; proba: Matrix } {
+    const { logProb, n } = this.weightedLogProb(X, method);
     const k = this.state.k;
+    const scores = new Float64Array(n);
     const data = new Float64Array(n * k);
     for (let i = 0; i < n; i++) {
       const lse = rowLogSumExp(logProb, i, k);
+      scores[i] = lse;
       for (let j = 0; j < k; j++) data[i * k + j] = Math.exp(logProb[i * k + j]! - lse);
     }
-    return { rows: n, cols: k, data };
+    return { scores, proba: { rows: n, cols: k, data } };
   }
 
   /** log p(x_i) per row, [n]. */

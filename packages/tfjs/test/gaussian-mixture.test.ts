@@ -98,6 +98,10 @@ describe('GaussianMixture end to end', () => {
     for (let i = 0; i < proba.rows; i++) expect(proba.data[i * 3]! + proba.data[i * 3 + 1]! + proba.data[i * 3 + 2]!).toBeCloseTo(1, 9);
     const ss = g.scoreSamples(iris.X);
     expect(ss.reduce((a, b) => a + b, 0) / ss.length).toBeCloseTo(g.score(iris.X), 10);
+    // one pass giving both is exactly the two separate calls
+    const both = g.scoreSamplesAndProba(iris.X);
+    expect(both.scores).toEqual(ss);
+    expect(both.proba).toEqual(proba);
     const p = g.nParameters();
     const cov = { full: 30, tied: 10, diag: 12, spherical: 3 }[covarianceType];
     expect(p).toBe(cov + 12 + 2);
