@@ -15,6 +15,7 @@ import {
   addStatistics,
   axisAlignedKernel,
   checkPositive,
+  diagonalCovariances,
   checkValues,
   diagonalSecondMomentsAbout,
   diagonalSecondMomentsOf,
@@ -74,11 +75,7 @@ export const eei: CovarianceFamily = {
   },
 
   // Reporting and serialization.
-  fullCovariances(c, k, d) {
-    const out = new Float64Array(k * d * d);
-    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = c[a]!;
-    return out;
-  },
+  fullCovariances: (c, k, d) => diagonalCovariances(k, d, (_j, a) => c[a]!),
   precisionsCholesky: (c) => (checkPositive('eei', c), inverseSqrt(c)),
   covariancesFromPrecisionsCholesky: (p) => (checkPositive('eei', p, 'precision'), inverseSquare(p)),
   validate: (c, _k, d) => (checkValues('eei', c, d), checkPositive('eei', c)),

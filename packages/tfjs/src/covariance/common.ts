@@ -220,6 +220,17 @@ export function checkValues(family: string, values: Float64Array, expected: numb
   }
 }
 
+/**
+ * Full covariance matrices [k, d, d] of an axis-aligned family (diag,
+ * spherical, mclust's EEI, ...) from `variance(j, a)`, the variance of
+ * component j along feature a in the family's own layout.
+ */
+export function diagonalCovariances(k: number, d: number, variance: (j: number, a: number) => number): Float64Array {
+  const out = new Float64Array(k * d * d);
+  for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = variance(j, a);
+  return out;
+}
+
 /** Throws InvalidArgumentError unless every variance is > 0. */
 export function checkPositive(family: string, values: Float64Array, what = 'variance'): void {
   for (let i = 0; i < values.length; i++) {

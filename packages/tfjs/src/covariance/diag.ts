@@ -3,6 +3,7 @@ import {
   addStatistics,
   axisAlignedKernel,
   checkPositive,
+  diagonalCovariances,
   checkValues,
   accumulateMoments,
   diagonalSecondMomentsOf,
@@ -56,11 +57,7 @@ export const diagCovariance: CovarianceFamily = {
     return axisAlignedKernel(tf, params.means, inverseSqrt(params.covariances), k, d, (ctx as EngineContext).blockCache);
   },
 
-  fullCovariances(c, k, d) {
-    const out = new Float64Array(k * d * d);
-    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = c[j * d + a]!;
-    return out;
-  },
+  fullCovariances: (c, k, d) => diagonalCovariances(k, d, (j, a) => c[j * d + a]!),
   precisionsCholesky: (c) => {
     checkPositive('diag', c);
     return inverseSqrt(c);

@@ -4,6 +4,7 @@ import {
   addStatistics,
   axisAlignedKernel,
   checkPositive,
+  diagonalCovariances,
   checkValues,
   diagonalSecondMomentsAbout,
   meanOffsets,
@@ -60,11 +61,7 @@ export const sphericalCovariance: CovarianceFamily = {
     return axisAlignedKernel(tf, params.means, s, k, d, (ctx as EngineContext).blockCache);
   },
 
-  fullCovariances(c, k, d) {
-    const out = new Float64Array(k * d * d);
-    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d * d + a * d + a] = c[j]!;
-    return out;
-  },
+  fullCovariances: (c, k, d) => diagonalCovariances(k, d, (j) => c[j]!),
   precisionsCholesky: (c) => {
     checkPositive('spherical', c);
     return inverseSqrt(c);

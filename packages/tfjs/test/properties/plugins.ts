@@ -11,6 +11,7 @@ import {
   addStatistics,
   axisAlignedKernel,
   checkPositive,
+  diagonalCovariances,
   checkValues,
   diagonalSecondMomentsAbout,
   diagonalSecondMomentsOf,
@@ -70,11 +71,7 @@ export const eeiFamily: CovarianceFamily = {
     for (let j = 0; j < k; j++) tiled.set(s, j * d);
     return axisAlignedKernel(tf, params.means, tiled, k, d);
   },
-  fullCovariances(cov, k, d) {
-    const out = new Float64Array(k * d * d);
-    for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) out[j * d * d + c * d + c] = cov[c]!;
-    return out;
-  },
+  fullCovariances: (cov, k, d) => diagonalCovariances(k, d, (_j, a) => cov[a]!),
   precisionsCholesky: (cov) => {
     checkPositive('eei', cov);
     return inverseSqrt(cov);
