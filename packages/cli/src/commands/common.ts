@@ -111,6 +111,31 @@ export function nonNegative(args: Args, name: string): number | undefined {
   return v;
 }
 
+/** EM settings shared by fit and sweep: only the flags given, so the library's defaults apply to the rest. */
+export interface EmSettings {
+  nInit?: number;
+  maxIter?: number;
+  seed?: number;
+  tol?: number;
+  regCovar?: number;
+}
+
+export function emSettings(args: Args): EmSettings {
+  const given: Record<keyof EmSettings, number | undefined> = {
+    nInit: int(args, 'n-init', 1),
+    maxIter: int(args, 'max-iter', 1),
+    seed: int(args, 'seed', 0),
+    tol: nonNegative(args, 'tol'),
+    regCovar: nonNegative(args, 'reg-covar'),
+  };
+  const settings: EmSettings = {};
+  for (const key of Object.keys(given) as (keyof EmSettings)[]) {
+    const value = given[key];
+    if (value !== undefined) settings[key] = value;
+  }
+  return settings;
+}
+
 function describeValue(v: unknown): string {
   return typeof v === 'number' && !Number.isNaN(v)
     ? String(v)

@@ -5,7 +5,7 @@ import { formatNumber } from '../io/format.js';
 import { openStreamTable } from '../io/stream-table.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, logJacobian, modelFile, type Standardization } from '../model-file.js';
-import { bool, int, str, sum, type Args, type Io, type Plugins } from './common.js';
+import { bool, int, str, sum, type Args, type EmSettings, type Io, type Plugins } from './common.js';
 import { fitResult, formatFit, reportFitWarnings } from './fit.js';
 import { abortOnSigint } from './interrupt.js';
 
@@ -44,15 +44,10 @@ export interface StreamedFit {
   backend: string;
   plugins: Plugins;
   stream: StreamSettings;
-  options: {
+  options: EmSettings & {
     nComponents: number;
     covarianceType: string;
     initParams: string;
-    nInit: number | undefined;
-    maxIter: number | undefined;
-    seed: number | undefined;
-    tol: number | undefined;
-    regCovar: number | undefined;
     /** Applies to the fit on the initialization sample (the passes run on the main thread). */
     workers: number | 'auto' | undefined;
   };
@@ -95,19 +90,12 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
   }
 
   const info = await initBackend(f.backend, f.plugins.container);
-  const o = f.options;
+  const { workers, ...o } = f.options;
   // Ctrl-C stops the passes (checked before every block) before anything is written.
   const gm = await abortOnSigint(io, 'fit', (signal) =>
     fitStream(counted(rows), {
-      nComponents: o.nComponents,
-      covarianceType: o.covarianceType,
-      initParams: o.initParams,
-      ...(o.nInit === undefined ? {} : { nInit: o.nInit }),
-      ...(o.maxIter === undefined ? {} : { maxIter: o.maxIter }),
-      ...(o.seed === undefined ? {} : { seed: o.seed }),
-      ...(o.tol === undefined ? {} : { tol: o.tol }),
-      ...(o.regCovar === undefined ? {} : { regCovar: o.regCovar }),
-      ...(o.workers === undefined ? {} : { workers: o.workers }),
+      ...o,
+      ...(workers === undefined ? {} : { workers }),
       ...(f.stream.sampleSize === undefined ? {} : { sampleSize: f.stream.sampleSize }),
       chunkSize: f.stream.chunkRows,
       plugins: f.plugins.specifiers,

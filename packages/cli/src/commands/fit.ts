@@ -24,7 +24,7 @@ import {
   loadPlugins,
   matrices,
   nested,
-  nonNegative,
+  emSettings,
   str,
   sum,
   workersFlag,
@@ -63,11 +63,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const k = int(args, 'k', 1)!;
   const covarianceType = str(args, 'covariance') ?? 'full';
   const initParams = str(args, 'init') ?? 'kmeans';
-  const nInit = int(args, 'n-init', 1);
-  const maxIter = int(args, 'max-iter', 1);
-  const seed = int(args, 'seed', 0);
-  const tol = nonNegative(args, 'tol');
-  const regCovar = nonNegative(args, 'reg-covar');
+  const em = emSettings(args);
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
@@ -88,11 +84,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       nComponents: k,
       covarianceType,
       initParams,
-      nInit,
-      maxIter,
-      seed,
-      tol,
-      regCovar,
+      ...em,
       workers,
     };
     return fitStreamed(args, io, { dataFile, output, force, backend, plugins, stream, options });
@@ -126,11 +118,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         nComponents: k,
         covarianceType,
         initParams,
-        ...(nInit === undefined ? {} : { nInit }),
-        ...(maxIter === undefined ? {} : { maxIter }),
-        ...(seed === undefined ? {} : { seed }),
-        ...(tol === undefined ? {} : { tol }),
-        ...(regCovar === undefined ? {} : { regCovar }),
+        ...em,
         ...(workers === undefined ? {} : { workers }),
         // Shard workers load the same plugin modules (paths against the working directory).
         plugins: plugins.specifiers,
@@ -144,7 +132,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   );
 
   const result = summarize(gm, x, table, standardize, backendUsed);
-  reportFitWarnings(io, result, tol);
+  reportFitWarnings(io, result, em.tol);
 
   // All outputs are rendered before any is written, so a failure leaves none.
   const files: [string, string][] = [];

@@ -18,7 +18,7 @@ import {
   fileOutput,
   int,
   loadPlugins,
-  nonNegative,
+  emSettings,
   str,
   type Args,
   type Io,
@@ -53,13 +53,9 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const kText = str(args, 'k');
   const ks = kText === undefined ? undefined : parseKSpec(kText);
   const criterion = str(args, 'criterion') ?? 'bic';
-  const nInit = int(args, 'n-init', 1);
-  const maxIter = int(args, 'max-iter', 1);
-  const seed = int(args, 'seed', 0);
+  const em = emSettings(args);
   const workers = int(args, 'workers', 0);
   const patience = int(args, 'patience', 1);
-  const tol = nonNegative(args, 'tol');
-  const regCovar = nonNegative(args, 'reg-covar');
   const initParams = str(args, 'init') ?? 'kmeans';
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
@@ -93,13 +89,9 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       covarianceTypes: families,
       criterion,
       initParams,
-      ...(nInit === undefined ? {} : { nInit }),
-      ...(maxIter === undefined ? {} : { maxIter }),
-      ...(seed === undefined ? {} : { seed }),
+      ...em,
       ...(workers === undefined ? {} : { workers }),
       ...(patience === undefined ? {} : { patience }),
-      ...(tol === undefined ? {} : { tol }),
-      ...(regCovar === undefined ? {} : { regCovar }),
       plugins: plugins.specifiers,
       pluginBaseDir: process.cwd(),
       backend,
