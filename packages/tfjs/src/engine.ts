@@ -94,31 +94,47 @@ export class CompensatedSum {
   }
 }
 
-function logWeightsTensor(tf: Tf, weights: Float64Array): Tensor2D {
-  return tf.tensor2d(Float32Array.from(weights, Math.log), [1, weights.length]);
+/**
+ * What an E-step scores rows under: the family's density parameters and the
+ * per-component log weights added to the log-densities, log w_k unless
+ * `logWeights` [k] is given (the variational E[log π_k] plus its corrections,
+ * see bayesian.ts). With `entropy`, the pass also returns Σ_i Σ_k r_ik ln r_ik.
+ * Plain MixtureParameters are EStepParameters; the extra fields cross to shard
+ * workers with the parameters.
+ */
+export interface EStepParameters extends MixtureParameters {
+  logWeights?: Float64Array | undefined;
+  entropy?: boolean | undefined;
+}
+
+function logWeightsTensor(tf: Tf, params: EStepParameters): Tensor2D {
+  const values = params.logWeights === undefined ? Float32Array.from(params.weights, Math.log) : Float32Array.from(params.logWeights);
+  return tf.tensor2d(values, [1, values.length]);
 }
 
 /**
  * One fused pass: E-step under `params` and the statistics of the resulting
- * responsibilities. Returns the merged statistics and Σ_i log p(x_i) (float64).
+ * responsibilities. Returns the merged statistics and Σ_i log p(x_i) (float64),
+ * and Σ r ln r when params.entropy is set.
  */
 export function emPass(
   tf: Tf,
   family: CovarianceFamily,
-  params: MixtureParameters,
+  params: EStepParameters,
   blocks: RowBlocks,
   ctx: PluginContext,
   reference?: Float64Array,
-): { stats: SufficientStatistics; totalLogLikelihood: number } {
+): PassResult {
   const kernelCtx: EngineContext = { ...ctx, blockCache: blocks.cache };
   const kernel = family.densityKernel(params, kernelCtx);
   const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
-  const logW = logWeightsTensor(tf, params.weights);
+  const logW = logWeightsTensor(tf, params);
   const total = new CompensatedSum();
+  const entropy = params.entropy === true ? new CompensatedSum() : undefined;
   let stats: SufficientStatistics | undefined;
   try {
     for (const x of blocks.tensors) {
-      const [resp, lse] = tf.tidy(() => {
+      const [resp, lse, rlr] = tf.tidy(() => {
         const w = tf.add(kernel.logDensity(x), logW); // [rows, k]
         // logsumexp and the normalized responsibilities sharing one exp
         const max = tf.max(w, 1, true); // [rows, 1]
@@ -128,22 +144,30 @@ export function emPass(
         // far below float32 resolution against the row's total of >= 1) become exactly 0.
         const e = tf.mul(tf.exp(shifted), tf.step(tf.add(shifted, 80)));
         const total = tf.sum(e, 1, true);
-        return [tf.div(e, total) as Tensor2D, tf.add(max, tf.log(total))];
+        const r = tf.div(e, total) as Tensor2D;
+        const out = [r, tf.add(max, tf.log(total))];
+        // Σ r ln r per row; ln r is floored where r was flushed to 0, so 0 · ln r stays 0.
+        if (entropy !== undefined) out.push(tf.sum(tf.mul(r, tf.maximum(tf.sub(shifted, tf.log(total)), -100)), 1));
+        return out;
       });
       try {
-        const s = family.accumulate(x, resp!, accCtx);
+        const s = family.accumulate(x, resp as Tensor2D, accCtx);
         stats = stats === undefined ? s : family.merge(stats, s);
         total.add(lse!.dataSync());
+        if (entropy !== undefined) entropy.add(rlr!.dataSync());
       } finally {
         resp!.dispose();
         lse!.dispose();
+        rlr?.dispose();
       }
     }
   } finally {
     kernel.dispose();
     logW.dispose();
   }
-  return { stats: stats!, totalLogLikelihood: total.value };
+  const result: PassResult = { stats: stats!, totalLogLikelihood: total.value };
+  if (entropy !== undefined) result.sumRespLogResp = entropy.value;
+  return result;
 }
 
 /** Σ_i r_ik x_i / Σ_i r_ik in float64, [k, d] (0 for an empty component). */
@@ -200,12 +224,12 @@ export function accumulateResponsibilities(
   return stats!;
 }
 
-/** Weighted log-probabilities log w_k + log N(x_i | θ_k) for every row, [n, k] float64 on the host. */
-export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: MixtureParameters, blocks: RowBlocks, ctx: PluginContext): Float64Array {
+/** Weighted log-probabilities log w_k + log N(x_i | θ_k) (or params.logWeights in place of log w_k) for every row, [n, k] float64 on the host. */
+export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): Float64Array {
   const { k } = ctx;
   const out = new Float64Array(blocks.n * k);
   const kernel = family.densityKernel(params, ctx);
-  const logW = logWeightsTensor(tf, params.weights);
+  const logW = logWeightsTensor(tf, params);
   try {
     blocks.tensors.forEach((x, b) => {
       const t = tf.tidy(() => tf.add(kernel.logDensity(x), logW));
@@ -234,7 +258,10 @@ export interface EmSettings {
 /** What one E-step + accumulation pass over all rows returns. */
 export interface PassResult {
   stats: SufficientStatistics;
+  /** Σ_i log Σ_k exp(log-weight_k + log-density_ik), float64. */
   totalLogLikelihood: number;
+  /** Σ_i Σ_k r_ik ln r_ik, when the E-step parameters asked for it (`entropy`). */
+  sumRespLogResp?: number;
 }
 
 /**
@@ -242,7 +269,7 @@ export interface PassResult {
  * are taken about those points (the M-step fallback). Local (emPass over
  * blocks) or sharded across worker threads.
  */
-export type PassFn = (params: MixtureParameters, reference?: Float64Array) => PassResult | Promise<PassResult>;
+export type PassFn = (params: EStepParameters, reference?: Float64Array) => PassResult | Promise<PassResult>;
 
 /** A pass over row blocks on this thread. */
 export function localPass(tf: Tf, family: CovarianceFamily, blocks: RowBlocks, ctx: PluginContext): PassFn {
@@ -259,28 +286,58 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-export interface EmResult {
-  params: MixtureParameters;
+export interface EmResult<S = MixtureParameters> {
+  /** The estimator's state after the last M-step. */
+  params: S;
   lowerBound: number;
   lowerBoundHistory: number[];
   nIter: number;
   converged: boolean;
 }
 
+/**
+ * What varies between the estimators that share the EM loop (scikit-learn's
+ * BaseMixture hooks): maximum-likelihood EM, MAP EM under a conjugate prior
+ * and the variational Bayesian mixture differ only in these three steps, over
+ * the same passes and the same sufficient statistics. S is the estimator's
+ * state in the engine's centered coordinates.
+ */
+export interface EmStrategy<S> {
+  /** The E-step's view of a state: what the pass scores rows under. */
+  eStep(state: S): EStepParameters;
+  /** The M-step from merged statistics; throws SingularCovarianceError when a covariance is not positive definite. */
+  mStep(stats: SufficientStatistics): S;
+  /**
+   * The objective the loop reports and tests for convergence, after the
+   * M-step: `pass` is the E-step under `previous`, `next` the state the
+   * M-step made from it (scikit-learn's _compute_lower_bound).
+   */
+  lowerBound(pass: PassResult, next: S, previous: S): number;
+}
+
+/** Maximum-likelihood EM (GaussianMixture): the family's M-step; lower bound = mean log-likelihood under the E-step's parameters. */
+export function maximumLikelihood(family: CovarianceFamily, regCovar: number, n: number, ctx: PluginContext): EmStrategy<MixtureParameters> {
+  return {
+    eStep: (params) => params,
+    mStep: (stats) => family.mStep(stats, regCovar, ctx),
+    lowerBound: (pass) => pass.totalLogLikelihood / n,
+  };
+}
+
 /** A pass the EM loop asks its driver for: under `params`, second moments about `reference` when given. */
 interface PassRequest {
-  params: MixtureParameters;
+  params: EStepParameters;
   /** Set only for the M-step fallback; undefined for the pass that starts an iteration. */
   reference: Float64Array | undefined;
 }
 
 /**
  * The EM loop of scikit-learn's BaseMixture.fit_predict for one
- * initialization, written once for every driver (runEm, runEmAsync and
- * fitStream): it yields the passes it needs and receives their results.
- * Each iteration scores the data under the current parameters (lower bound
- * = mean log-likelihood over n rows) and runs the M-step; it stops when the
- * lower bound changes by less than tol.
+ * initialization, written once for every estimator (its EmStrategy) and every
+ * driver (runEm, runEmAsync and fitStream): it yields the passes it needs and
+ * receives their results. Each iteration runs the E-step pass under the
+ * current state, the strategy's M-step on the merged statistics and the
+ * strategy's lower bound; it stops when the lower bound changes by less than tol.
  *
  * The M-step runs on the fast (raw float32 moment) statistics; when it finds a
  * covariance that is not positive definite, the pass is redone with second
@@ -288,35 +345,32 @@ interface PassRequest {
  * cancellation of tiny components (k close to n, duplicate rows), and only
  * then does a SingularCovarianceError propagate.
  */
-function* emLoop(
-  family: CovarianceFamily,
-  n: number,
-  init: MixtureParameters,
-  settings: EmSettings,
-  ctx: PluginContext,
-): Generator<PassRequest, EmResult, PassResult> {
-  let params = init;
+function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Generator<PassRequest, EmResult<S>, PassResult> {
+  let state = init;
   let lowerBound = -Infinity;
   const history: number[] = [];
   let converged = false;
   let nIter = 0;
   for (let iter = 1; iter <= settings.maxIter; iter++) {
     const previous = lowerBound;
-    const { stats, totalLogLikelihood } = yield { params, reference: undefined };
-    lowerBound = totalLogLikelihood / n;
-    if (!Number.isFinite(lowerBound)) {
+    const params = strategy.eStep(state);
+    const pass = yield { params, reference: undefined };
+    if (!Number.isFinite(pass.totalLogLikelihood)) {
       throw new SingularCovarianceError(
         `the log-likelihood became non-finite at iteration ${iter} with regCovar=${settings.regCovar}; increase regCovar`,
       );
     }
+    let next: S;
     try {
-      params = family.mStep(stats, settings.regCovar, ctx);
+      next = strategy.mStep(pass.stats);
     } catch (error) {
-      if (!(error instanceof SingularCovarianceError) || stats.reference !== undefined) throw error;
+      if (!(error instanceof SingularCovarianceError) || pass.stats.reference !== undefined) throw error;
       const accurate = (yield { params, reference: params.means }).stats;
       if (accurate.reference === undefined) throw error; // the family ignores references: nothing more to try
-      params = family.mStep(accurate, settings.regCovar, ctx);
+      next = strategy.mStep(accurate);
     }
+    lowerBound = strategy.lowerBound(pass, next, state);
+    state = next;
     nIter = iter;
     history.push(lowerBound);
     settings.onIteration?.(iter, lowerBound);
@@ -325,7 +379,7 @@ function* emLoop(
       break;
     }
   }
-  return { params, lowerBound, lowerBoundHistory: history, nIter, converged };
+  return { params: state, lowerBound, lowerBoundHistory: history, nIter, converged };
 }
 
 /** EM from initial parameters over row blocks on this thread, synchronously (the loop of emLoop). */
@@ -337,7 +391,7 @@ export function runEm(
   settings: EmSettings,
   ctx: PluginContext,
 ): EmResult {
-  const loop = emLoop(family, blocks.n, init, settings, ctx);
+  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.n, ctx), init, settings);
   let step = loop.next();
   while (step.done !== true) {
     step = loop.next(emPass(tf, family, step.value.params, blocks, ctx, step.value.reference));
@@ -346,10 +400,10 @@ export function runEm(
 }
 
 /**
- * runEm over any pass (local blocks, worker shards, a streamed source),
- * yielding to the event loop and checking settings.signal before every iteration.
+ * Maximum-likelihood EM over any pass (local blocks, worker shards, a
+ * streamed source): runStrategy with the family's M-step.
  */
-export async function runEmAsync(
+export function runEmAsync(
   family: CovarianceFamily,
   pass: PassFn,
   n: number,
@@ -357,7 +411,15 @@ export async function runEmAsync(
   settings: EmSettings,
   ctx: PluginContext,
 ): Promise<EmResult> {
-  const loop = emLoop(family, n, init, settings, ctx);
+  return runStrategy(maximumLikelihood(family, settings.regCovar, n, ctx), pass, init, settings);
+}
+
+/**
+ * The EM loop of `strategy` over any pass, yielding to the event loop and
+ * checking settings.signal before every iteration.
+ */
+export async function runStrategy<S>(strategy: EmStrategy<S>, pass: PassFn, init: S, settings: EmSettings): Promise<EmResult<S>> {
+  const loop = emLoop(strategy, init, settings);
   let step = loop.next();
   while (step.done !== true) {
     const { params, reference } = step.value;

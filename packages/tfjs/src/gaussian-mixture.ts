@@ -11,6 +11,7 @@ import {
   tryCholesky,
   type Container,
   type CovarianceFamily,
+  type InitialGuess,
   type Initializer,
   type MixtureParameters,
   type PluginContext,
@@ -24,13 +25,16 @@ import {
   centerRows,
   localPass,
   responsibilityMeans,
-  runEmAsync,
+  maximumLikelihood,
+  runStrategy,
   statsFromResponsibilities,
   throwIfAborted,
   uploadBlocks,
   uploadCentered,
   weightedLogProb,
+  type EStepParameters,
   type EmResult,
+  type EmStrategy,
   type PassFn,
   type RowBlocks,
 } from './engine.js';
@@ -216,18 +220,48 @@ function rowLogSumExp(v: Float64Array, i: number, k: number): number {
   return max + Math.log(s);
 }
 
+/** What one fit hands the estimator's hooks (engine coordinates: the rows minus their column means). */
+export interface FitData {
+  n: number;
+  d: number;
+  k: number;
+  /** Column means of the training rows, [d]. */
+  center: Float64Array;
+  /** The training rows minus `center`, float64 [n, d]. */
+  centered: Float64Array;
+  ctx: PluginContext;
+  /** Covariances from options.precisionsInit, in the family's layout (GaussianMixture only). */
+  presetCovariances: Float64Array | undefined;
+}
+
 /**
- * A Gaussian mixture fitted by EM, with scikit-learn's options, defaults and
- * attribute definitions. Numbers in and out are float64 in original units;
- * the N-sized work runs in tfjs (float32) on centered data.
+ * What every mixture estimator shares, as scikit-learn's BaseMixture: the
+ * fit (data upload, shard workers, nInit restarts from the initializer, warm
+ * start, keeping the best lower bound) around the one EM loop of engine.ts,
+ * and prediction, scoring and sampling from the fitted state. A subclass
+ * gives the EM steps (an EmStrategy over its state P, in centered
+ * coordinates) and how P maps to and from its fitted state S.
  */
-export class GaussianMixture {
+export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   readonly options: Readonly<GaussianMixtureConfig>;
   readonly container: Container;
-  private readonly o: ResolvedOptions;
-  private readonly _family: CovarianceFamily;
-  private readonly initializer: Initializer;
-  private _state: FittedState | undefined;
+  protected readonly o: ResolvedOptions;
+  protected readonly _family: CovarianceFamily;
+  protected readonly initializer: Initializer;
+  protected _state: S | undefined;
+
+  /** The estimator's E-step, M-step and lower bound for one fit. */
+  protected abstract strategy(fit: FitData): EmStrategy<P>;
+  /** The initial state of one restart from the statistics of the initial responsibilities and the initializer's guess. */
+  protected abstract initialState(strategy: EmStrategy<P>, stats: SufficientStatistics, guess: InitialGuess, fit: FitData): P;
+  /** The initial state when the options give everything (no initializer runs), else undefined. */
+  protected abstract presetState(fit: FitData): P | undefined;
+  /** The fitted state as the initial state of a warm-started fit. */
+  protected abstract warmState(fit: FitData): P;
+  /** The fitted state (original units) from the best restart. */
+  protected abstract fittedState(best: EmResult<P>, fit: FitData): S;
+  /** What the fitted model scores rows under, in coordinates centered at `center` (predict, score). */
+  protected abstract scoringParameters(center: Float64Array): EStepParameters;
 
   constructor(options: GaussianMixtureConfig = {}) {
     this.options = { ...options };
@@ -243,7 +277,7 @@ export class GaussianMixture {
   }
 
   /** The fitted state (original units, float64). Throws NotFittedError before fit(). */
-  get state(): FittedState {
+  get state(): S {
     if (this._state === undefined) throw new NotFittedError('state');
     return this._state;
   }
@@ -297,8 +331,10 @@ export class GaussianMixture {
           });
     starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
+      const fit: FitData = { n, d, k, center, centered, ctx, presetCovariances };
+      const strategy = this.strategy(fit);
       const nInit = warm ? 1 : this.o.nInit;
-      let best: EmResult | undefined;
+      let best: EmResult<P> | undefined;
       // The pool, once started (undefined: this thread).
       let pool: ShardPool | undefined;
       let waited = starting === undefined;
@@ -321,33 +357,15 @@ export class GaussianMixture {
       };
       for (let restart = 0; restart < nInit; restart++) {
         throwIfAborted(signal);
-        const init = warm
-          ? this.centeredParams(center)
-          : await this.initialParameters(blocks, centered, center, ctx, restart, presetCovariances, respStats);
+        const init = warm ? this.warmState(fit) : await this.initialParameters(blocks, fit, strategy, restart, respStats);
         const shards = await ready();
         const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
-        const result = await runEmAsync(this._family, pass, n, init, this.o, ctx);
+        const result = await runStrategy(strategy, pass, init, this.o);
         // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
         // (scikit-learn reports the last restart's).
         if (best === undefined || result.lowerBound > best.lowerBound) best = result;
       }
-      const p = best!.params;
-      const means = Float64Array.from(p.means);
-      for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) means[j * d + c] += center[c]!;
-      this._state = {
-        k,
-        d,
-        covarianceType: this._family.name,
-        weights: Float64Array.from(p.weights),
-        means,
-        covariances: Float64Array.from(p.covariances),
-        precisionsCholesky: this._family.precisionsCholesky(p.covariances, k, d),
-        converged: best!.converged,
-        nIter: best!.nIter,
-        lowerBound: best!.lowerBound,
-        lowerBoundHistory: best!.lowerBoundHistory,
-        nSamples: n,
-      };
+      this._state = this.fittedState(best!, fit);
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
@@ -383,55 +401,39 @@ export class GaussianMixture {
     return this.predict(validated);
   }
 
-  /** Initial parameters of one restart (centered coordinates): initializer, then M-step, then user overrides. */
+  /** Initial state of one restart (centered coordinates): initializer, then the estimator's initialState (its M-step). */
   private async initialParameters(
     blocks: RowBlocks,
-    centered: Float64Array,
-    center: Float64Array,
-    ctx: PluginContext,
+    fit: FitData,
+    strategy: EmStrategy<P>,
     restart: number,
-    presetCovariances: Float64Array | undefined,
     respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
-  ): Promise<MixtureParameters> {
-    const { k, d } = ctx;
-    const n = blocks.n;
-    const meansInit = this.o.meansInit?.map((v, i) => v - center[i % d]!);
-    let params: MixtureParameters;
-    if (this.o.weightsInit && meansInit && presetCovariances) {
-      // Everything given: the initializer has nothing to add.
-      params = { weights: Float64Array.from(this.o.weightsInit), means: meansInit, covariances: presetCovariances };
-    } else {
-      const rng = createRng(deriveSeed(this.o.seed, restart));
-      // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-      const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
-      let guess: ReturnType<Initializer['initialize']>;
-      try {
-        guess = this.initializer.initialize({ tf, x, data: centered, n, d, k, rng });
-      } finally {
-        if (x !== blocks.tensors[0]) x.dispose();
-      }
-      let resp: Float64Array;
-      if (guess.kind === 'responsibilities') {
-        resp = guess.resp;
-        if (resp.length !== n * k) throw new InvalidArgumentError(`initializer '${this.initializer.name}' returned ${resp.length} responsibilities, expected n*k=${n * k}`);
-      } else {
-        resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
-      }
-      throwIfAborted(this.o.signal);
-      params = this._family.mStep(await respStats(resp), this.o.regCovar, ctx);
-      if (guess.kind === 'means') {
-        params.means = Float64Array.from(guess.means);
-        if (guess.weights) params.weights = Float64Array.from(guess.weights);
-      }
-      if (this.o.weightsInit) params.weights = Float64Array.from(this.o.weightsInit);
-      if (meansInit) params.means = meansInit;
-      if (presetCovariances) params.covariances = presetCovariances;
+  ): Promise<P> {
+    const { k, d, n, centered } = fit;
+    const preset = this.presetState(fit);
+    if (preset !== undefined) return preset; // everything given: the initializer has nothing to add
+    const rng = createRng(deriveSeed(this.o.seed, restart));
+    // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
+    const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
+    let guess: ReturnType<Initializer['initialize']>;
+    try {
+      guess = this.initializer.initialize({ tf, x, data: centered, n, d, k, rng });
+    } finally {
+      if (x !== blocks.tensors[0]) x.dispose();
     }
-    return params;
+    let resp: Float64Array;
+    if (guess.kind === 'responsibilities') {
+      resp = guess.resp;
+      if (resp.length !== n * k) throw new InvalidArgumentError(`initializer '${this.initializer.name}' returned ${resp.length} responsibilities, expected n*k=${n * k}`);
+    } else {
+      resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
+    }
+    throwIfAborted(this.o.signal);
+    return this.initialState(strategy, await respStats(resp), guess, fit);
   }
 
   /** The fitted parameters shifted into coordinates centered at `center`. */
-  private centeredParams(center: Float64Array): MixtureParameters {
+  protected centeredParams(center: Float64Array): MixtureParameters {
     const s = this.state;
     const means = Float64Array.from(s.means);
     for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) means[j * s.d + c] -= center[c]!;
@@ -449,7 +451,7 @@ export class GaussianMixture {
     const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
     try {
       const ctx: PluginContext = { tf, k: s.k, d: s.d };
-      return { logProb: weightedLogProb(tf, this._family, this.centeredParams(center), blocks, ctx), n: m.rows };
+      return { logProb: weightedLogProb(tf, this._family, this.scoringParameters(center), blocks, ctx), n: m.rows };
     } finally {
       blocks.dispose();
     }
@@ -503,24 +505,6 @@ export class GaussianMixture {
   score(X: DataInput): number {
     const s = this.scoreSamples(X);
     return compensatedSum(s) / s.length;
-  }
-
-  /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters). */
-  nParameters(): number {
-    const { k, d } = this.state;
-    return this._family.nCovarianceParameters(k, d) + k * d + k - 1;
-  }
-
-  /** Bayesian information criterion, -2 ln L + p ln n (lower is better). */
-  bic(X: DataInput): number {
-    const s = this.scoreSamples(X);
-    return -2 * compensatedSum(s) + this.nParameters() * Math.log(s.length);
-  }
-
-  /** Akaike information criterion, -2 ln L + 2p (lower is better). */
-  aic(X: DataInput): number {
-    const s = this.scoreSamples(X);
-    return -2 * compensatedSum(s) + 2 * this.nParameters();
   }
 
   /** Covariance matrices [k, d, d] whatever the family. */
@@ -600,6 +584,92 @@ export class GaussianMixture {
       }
     }
     return { X: { rows: n, cols: d, data }, labels };
+  }
+
+  /** Forgets the fitted state. The model holds no tensors between calls, so nothing else needs freeing. */
+  dispose(): void {
+    this._state = undefined;
+  }
+}
+
+/**
+ * A Gaussian mixture fitted by EM, with scikit-learn's options, defaults and
+ * attribute definitions. Numbers in and out are float64 in original units;
+ * the N-sized work runs in tfjs (float32) on centered data.
+ */
+export class GaussianMixture extends BaseMixture<MixtureParameters> {
+  protected strategy(fit: FitData): EmStrategy<MixtureParameters> {
+    return maximumLikelihood(this._family, this.o.regCovar, fit.n, fit.ctx);
+  }
+
+  protected presetState({ center, d, presetCovariances }: FitData): MixtureParameters | undefined {
+    const { weightsInit, meansInit } = this.o;
+    if (weightsInit === undefined || meansInit === undefined || presetCovariances === undefined) return undefined;
+    return { weights: Float64Array.from(weightsInit), means: meansInit.map((v, i) => v - center[i % d]!), covariances: presetCovariances };
+  }
+
+  /** The M-step on the initial responsibilities, then the initializer's means (and weights) and the user's overrides. */
+  protected initialState(
+    strategy: EmStrategy<MixtureParameters>,
+    stats: SufficientStatistics,
+    guess: InitialGuess,
+    { center, d, presetCovariances }: FitData,
+  ): MixtureParameters {
+    const params = strategy.mStep(stats);
+    if (guess.kind === 'means') {
+      params.means = Float64Array.from(guess.means);
+      if (guess.weights) params.weights = Float64Array.from(guess.weights);
+    }
+    if (this.o.weightsInit) params.weights = Float64Array.from(this.o.weightsInit);
+    if (this.o.meansInit) params.means = this.o.meansInit.map((v, i) => v - center[i % d]!);
+    if (presetCovariances) params.covariances = presetCovariances;
+    return params;
+  }
+
+  protected warmState({ center }: FitData): MixtureParameters {
+    return this.centeredParams(center);
+  }
+
+  protected fittedState(best: EmResult<MixtureParameters>, { n, k, d, center }: FitData): FittedState {
+    const p = best.params;
+    const means = Float64Array.from(p.means);
+    for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) means[j * d + c] += center[c]!;
+    return {
+      k,
+      d,
+      covarianceType: this._family.name,
+      weights: Float64Array.from(p.weights),
+      means,
+      covariances: Float64Array.from(p.covariances),
+      precisionsCholesky: this._family.precisionsCholesky(p.covariances, k, d),
+      converged: best.converged,
+      nIter: best.nIter,
+      lowerBound: best.lowerBound,
+      lowerBoundHistory: best.lowerBoundHistory,
+      nSamples: n,
+    };
+  }
+
+  protected scoringParameters(center: Float64Array): EStepParameters {
+    return this.centeredParams(center);
+  }
+
+  /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters). */
+  nParameters(): number {
+    const { k, d } = this.state;
+    return this._family.nCovarianceParameters(k, d) + k * d + k - 1;
+  }
+
+  /** Bayesian information criterion, -2 ln L + p ln n (lower is better). */
+  bic(X: DataInput): number {
+    const s = this.scoreSamples(X);
+    return -2 * compensatedSum(s) + this.nParameters() * Math.log(s.length);
+  }
+
+  /** Akaike information criterion, -2 ln L + 2p (lower is better). */
+  aic(X: DataInput): number {
+    const s = this.scoreSamples(X);
+    return -2 * compensatedSum(s) + 2 * this.nParameters();
   }
 
   /** Versioned JSON (format 'gmmkit.gaussian-mixture', version 1). */
@@ -692,10 +762,6 @@ export class GaussianMixture {
     return model;
   }
 
-  /** Forgets the fitted state. The model holds no tensors between calls, so nothing else needs freeing. */
-  dispose(): void {
-    this._state = undefined;
-  }
 }
 
 /** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */

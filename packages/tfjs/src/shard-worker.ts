@@ -58,8 +58,7 @@ async function main(): Promise<void> {
         post({ type: 'result', stats, totalLogLikelihood: 0 });
         return;
       }
-      const { stats, totalLogLikelihood } = emPass(tf, family, msg.params, blocks, ctx, msg.reference);
-      post({ type: 'result', stats, totalLogLikelihood });
+      post({ type: 'result', ...emPass(tf, family, msg.params, blocks, ctx, msg.reference) });
     } catch (err) {
       post(errorMessage(err));
     }

@@ -13,10 +13,9 @@ import {
   SingularCovarianceError,
   type CovarianceFamily,
   type GmmErrorCode,
-  type MixtureParameters,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import type { PassResult } from './engine.js';
+import type { EStepParameters, PassResult } from './engine.js';
 
 /** workerData of a shard worker. */
 export interface ShardInit {
@@ -38,13 +37,13 @@ export interface ShardInit {
 }
 
 export type ToShard =
-  | { type: 'pass'; params: MixtureParameters; reference?: Float64Array }
+  | { type: 'pass'; params: EStepParameters; reference?: Float64Array }
   /** Statistics of given responsibilities (this shard's rows, [rows, k]) about `reference` (the initial M-step). */
   | { type: 'resp'; resp: Float64Array; reference: Float64Array };
 
 export type FromShard =
   | { type: 'ready' }
-  | { type: 'result'; stats: SufficientStatistics; totalLogLikelihood: number }
+  | { type: 'result'; stats: SufficientStatistics; totalLogLikelihood: number; sumRespLogResp?: number }
   | { type: 'error'; code: string | undefined; name: string; message: string };
 
 /** Shard workers alive right now (diagnostics: tests check an abort leaves none behind). */
@@ -234,7 +233,7 @@ export class ShardPool {
   }
 
   /** One pass over all shards; statistics merged in shard order, log-likelihoods summed in shard order. */
-  pass(params: MixtureParameters, reference?: Float64Array): Promise<PassResult> {
+  pass(params: EStepParameters, reference?: Float64Array): Promise<PassResult> {
     const msg: ToShard = reference === undefined ? { type: 'pass', params } : { type: 'pass', params, reference };
     return this.request(() => msg);
   }
@@ -260,13 +259,17 @@ export class ShardPool {
     const results = await Promise.all(replies);
     let stats: SufficientStatistics | undefined;
     let total = 0;
+    let entropy: number | undefined;
     for (const r of results) {
       if (r.type !== 'result')
         throw new GmmError('INVALID_ARGUMENT', `shard worker answered '${r.type}' to a pass`);
       stats = stats === undefined ? r.stats : this.family.merge(stats, r.stats);
       total += r.totalLogLikelihood;
+      if (r.sumRespLogResp !== undefined) entropy = (entropy ?? 0) + r.sumRespLogResp;
     }
-    return { stats: stats!, totalLogLikelihood: total };
+    const out: PassResult = { stats: stats!, totalLogLikelihood: total };
+    if (entropy !== undefined) out.sumRespLogResp = entropy;
+    return out;
   }
 
   /** Terminates every worker; resolves once all have exited. */
