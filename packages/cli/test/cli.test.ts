@@ -26,7 +26,12 @@ function gmm(
   opts: {
     input?: string;
     env?: Record<string, string>;
-    onSpawn?: (child: ReturnType<typeof spawn>) => void;
+    /**
+     * Sends `signal` once stderr matches `when`: the readiness event the
+     * Ctrl-C tests wait for instead of a delay (GMM_PROGRESS=lines makes the
+     * progress lines appear on a pipe).
+     */
+    interrupt?: { when: RegExp; signal: NodeJS.Signals };
   } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -38,11 +43,17 @@ function gmm(
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (opts.interrupt && !signalled && opts.interrupt.when.test(stderr)) {
+        signalled = true;
+        child.kill(opts.interrupt.signal);
+      }
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
-    opts.onSpawn?.(child);
   });
 }
 
@@ -237,29 +248,26 @@ describe('gmm fit / score / predict / sample / inspect', () => {
   });
 
   it('Ctrl-C during a fit exits 130 with one line on stderr and no output file', async () => {
-    // 200k rows and --tol 0: EM runs until interrupted (each iteration checks the signal).
-    let s = 7;
-    const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) + 0.5) / 2 ** 32;
-    const lines = ['a,b'];
-    for (let i = 0; i < 200_000; i++) lines.push(`${(i % 3) * 5 + u()},${(i % 3) * 3 + u()}`);
-    writeFileSync(f('long.csv'), lines.join('\n'));
-    const started = Date.now();
+    // --tol 0 and a million iterations: EM runs until interrupted (each
+    // iteration checks the signal). SIGINT goes out once the first iteration
+    // is reported, so the handler is installed and EM is iterating, however
+    // loaded the machine is.
     const r = await gmm(
-      ['fit', 'long.csv', '-k', '3', '--max-iter', '1000000', '--tol', '0', '-o', 'never-fit.json'],
-      {
-        // Past loading tfjs and reading the file (~2 s here): the fit is iterating.
-        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 3000),
-      },
+      ['fit', 'data.csv', '-k', '2', '--max-iter', '1000000', '--tol', '0', '-o', 'never-fit.json'],
+      { env: { GMM_PROGRESS: 'lines' }, interrupt: { when: /^fitting: iteration 1,/m, signal: 'SIGINT' } },
     );
     expect(r.code, r.stderr).toBe(130);
     expect(r.signal).toBeNull();
     expect(r.stdout).toBe('');
-    expect(r.stderr.trimEnd().split('\n')).toEqual([
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^fitting: iteration 1, lower bound /);
+    // Progress lines, then exactly one line about the interrupt (it is the last).
+    expect(lines.filter((l) => !/^fitting: iteration \d+, lower bound /.test(l))).toEqual([
       'gmm: interrupted: stopping the fit (Ctrl-C again to quit at once)',
     ]);
+    expect(lines.at(-1)).toBe('gmm: interrupted: stopping the fit (Ctrl-C again to quit at once)');
     expect(existsSync(f('never-fit.json'))).toBe(false);
     expect(readdirSync(dir).filter((name) => name.includes('never-fit'))).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
@@ -314,20 +322,17 @@ describe('gmm sweep', () => {
   });
 
   it('Ctrl-C aborts with exit 130 and no output file', async () => {
-    // Enough work that the sweep is still running when the signal lands.
-    const big: string[] = ['a,b,c,d'];
-    for (let i = 0; i < 3000; i++) big.push([i % 7, (i * 13) % 11, (i * 7) % 5, Math.sin(i)].join(','));
-    writeFileSync(f('big.csv'), big.join('\n'));
+    // --tol 0 and a million iterations per cell: no cell can finish, so the
+    // sweep is running whenever the signal lands. SIGINT goes out once the
+    // sweep reports it started (the handler is installed by then).
     const r = await gmm(
       [
         'sweep',
-        'big.csv',
+        'data.csv',
         '--k',
-        '1..9',
-        '--n-init',
-        '5',
+        '1..3',
         '--max-iter',
-        '1000',
+        '1000000',
         '--tol',
         '0',
         '--workers',
@@ -335,15 +340,17 @@ describe('gmm sweep', () => {
         '-o',
         'never.json',
       ],
-      {
-        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500),
-      },
+      { env: { GMM_PROGRESS: 'lines' }, interrupt: { when: /^sweep: started$/m, signal: 'SIGINT' } },
     );
     expect(r.code, r.stderr).toBe(130);
+    expect(r.signal).toBeNull();
+    expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'sweep: started',
       'gmm: interrupted: stopping the sweep (Ctrl-C again to quit at once)',
     ]);
     expect(existsSync(f('never.json'))).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes('never.json'))).toEqual([]);
   });
 });
 

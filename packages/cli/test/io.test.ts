@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { formatNumber, formatTable, toCsv } from '../src/io/format.js';
+import { progressMode } from '../src/io/process-io.js';
 import { checkDistinct, checkWritable, writeFileAtomic } from '../src/io/write-atomic.js';
 
 describe('writeFileAtomic', () => {
@@ -42,6 +43,18 @@ describe('writeFileAtomic', () => {
         ['--plot', './a.svg'],
       ]),
     ).toThrow(/-o and --plot both name/);
+  });
+});
+
+describe('progressMode ($GMM_PROGRESS)', () => {
+  it('shows progress in place only on a terminal by default; lines forces it on a pipe; off hides it', () => {
+    expect(progressMode(undefined, true)).toBe('tty');
+    expect(progressMode(undefined, false)).toBe('off');
+    expect(progressMode('', true)).toBe('tty');
+    expect(progressMode('lines', false)).toBe('lines');
+    expect(progressMode(' LINES ', true)).toBe('lines');
+    expect(progressMode('off', true)).toBe('off');
+    expect(progressMode('something else', false)).toBe('off');
   });
 });
 

@@ -19,4 +19,4 @@ export {
   type SweepRow,
 } from './sweep.js';
 export { formatSweepTable, type FormatOptions } from './format.js';
-export { activeWorkerCount } from './pool.js';
+export { activeWorkerCount, busyWorkerCount } from './pool.js';

@@ -11,6 +11,12 @@ export function activeWorkerCount(): number {
   return live.size;
 }
 
+/** Workers holding a cell right now (diagnostics; tests wait for it before aborting mid-fit). */
+const busy = new Set<Worker>();
+export function busyWorkerCount(): number {
+  return busy.size;
+}
+
 /**
  * The compiled worker script. It sits next to this module in dist/. When this
  * module runs from src/ (vitest transpiles .ts on the fly, which worker
@@ -56,7 +62,10 @@ export function runPool(opts: PoolOptions): Promise<void> {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      for (const w of workers) exiting.push(w.terminate().catch(() => 0));
+      for (const w of workers) {
+        busy.delete(w);
+        exiting.push(w.terminate().catch(() => 0));
+      }
       // Retired workers too: settle only once every thread has exited.
       void Promise.all(exiting).then(() => (err === undefined ? resolve() : reject(err)));
     };
@@ -65,6 +74,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
     const retire = (w: Worker): void => {
       workers.delete(w);
       running.delete(w);
+      busy.delete(w);
       exiting.push(w.terminate().catch(() => 0));
     };
 
@@ -83,6 +93,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
         return;
       }
       running.set(w, cell);
+      busy.add(w);
       w.postMessage({ type: 'cell', cell } satisfies ToWorker);
     };
 
@@ -92,6 +103,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
       workers.add(w);
       w.on('exit', (code) => {
         live.delete(w);
+        busy.delete(w);
         if (settled || !workers.has(w)) return;
         crashed(w, `worker exited unexpectedly (exit code ${code})`);
       });
@@ -103,6 +115,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
         if (msg.type === 'ready') dispatch(w);
         else if (msg.type === 'result') {
           running.delete(w);
+          busy.delete(w);
           try {
             opts.onResult(msg.result);
           } catch (err) {

@@ -176,20 +176,27 @@ describe('abort', () => {
   it('an abort from a timer stops a running fit (the loop yields between iterations)', async () => {
     const controller = new AbortController();
     let iterations = 0;
+    let timer: NodeJS.Timeout | undefined;
     const gmm = new GaussianMixture({
       ...base,
       workers: 2,
-      maxIter: 10_000,
+      // tol 0: EM never converges, so only the abort can end this fit.
+      maxIter: 1_000_000,
       signal: controller.signal,
-      onIteration: () => iterations++,
+      onIteration: () => {
+        // Armed once EM runs (an event, not a delay): the timer can only fire
+        // if the loop yields to the event loop between iterations.
+        iterations++;
+        if (iterations === 1) timer = setTimeout(() => controller.abort(), 0);
+      },
     });
-    const timer = setTimeout(() => controller.abort(), 300);
     try {
       await expect(gmm.fit(X)).rejects.toBeInstanceOf(AbortedError);
     } finally {
       clearTimeout(timer);
     }
-    expect(iterations).toBeLessThan(10_000);
+    expect(iterations).toBeGreaterThanOrEqual(1);
+    expect(iterations).toBeLessThan(1_000_000);
     expect(activeShardWorkerCount()).toBe(0);
   });
 

@@ -18,7 +18,7 @@ import { applyStandardization, readModelFile, type LoadedModelFile } from '../mo
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** Progress line (overwritten in place); a no-op unless stderr is a TTY. */
+  /** Progress line: overwritten in place on a terminal, else a no-op (unless $GMM_PROGRESS=lines: one line each). */
   progress(text: string): void;
   /** Ends a progress line, if one is showing. */
   endProgress(): void;

@@ -82,8 +82,10 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const data = standardize === null ? table.data : applyStandardization(table.data, table.d, standardize);
 
   // Ctrl-C aborts the sweep (workers are terminated); a second one exits at once.
-  const result: SweepResult = await abortOnSigint(io, 'sweep', (signal) =>
-    sweep({
+  const result: SweepResult = await abortOnSigint(io, 'sweep', (signal) => {
+    // Shown until the first cell finishes (that can take a while).
+    io.progress('sweep: started');
+    return sweep({
       data: { data, shape: [table.n, table.d] },
       ...(ks === undefined ? {} : { k: ks }),
       covarianceTypes: families,
@@ -98,8 +100,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       signal,
       onProgress: ({ done, total, row }) =>
         io.progress(`sweep: ${done}/${total} fits (last: k=${row.k} ${row.covarianceType})`),
-    }),
-  );
+    });
+  });
 
   try {
     // Likelihood-based figures in original units: standardizing shifts every
