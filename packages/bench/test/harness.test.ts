@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAMILIES, createTempDir, generateDataset, initialParameters } from '../src/data.js';
 import { MCLUST_SKIP, pythonEnv, sklearnAvailable } from '../src/external.js';
@@ -48,9 +49,26 @@ function shapeOf(x: unknown): number[] {
 }
 
 describe('probes and options', () => {
-  it('sklearn probe returns a boolean', () => {
-    expect(typeof sklearnAvailable()).toBe('boolean');
-    expect(sklearnAvailable('/nonexistent/python3')).toBe(false);
+  it('the sklearn probe is true exactly when `python -c "import sklearn"` exits 0', () => {
+    // Stand-in interpreters (shell scripts): the probe's logic without a real,
+    // slow Python import. The script succeeds only when called as the probe
+    // calls it, so a probe that ran anything else would read false.
+    const tmp = createTempDir();
+    try {
+      const script = (name: string, body: string) => {
+        const file = path.join(tmp.path, name);
+        writeFileSync(file, `#!/bin/sh\n${body}\n`);
+        chmodSync(file, 0o755);
+        return file;
+      };
+      const withSklearn = script('has-sklearn', '[ "$1" = "-c" ] && [ "$2" = "import sklearn" ] && exit 0; exit 3');
+      const withoutSklearn = script('no-sklearn', 'echo "ModuleNotFoundError: No module named sklearn" >&2; exit 1');
+      expect(sklearnAvailable(withSklearn)).toBe(true);
+      expect(sklearnAvailable(withoutSklearn)).toBe(false);
+      expect(sklearnAvailable(path.join(tmp.path, 'missing-python3'))).toBe(false);
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('unsets both OpenBLAS pins together for python only', () => {
