@@ -1,0 +1,4 @@
+export { mclustFamilies, mclustFamily, mclustModelNames, MCLUST_MODELS, BUILTIN_NAMES } from './families.js';
+export { volumeShape, variableOrientation, commonOrientation, vee, INNER_CONTROL, innerStats, type Letter } from './mstep.js';
+export { symmetricEigen, polarFactor } from './linalg.js';
+export { default as plugins, mclustPlugins } from './plugins.js';

@@ -1,0 +1,127 @@
+// Small dense algebra on d x d matrices (row-major Float64Array) that the
+// M-steps need beyond @gmmkit/core's: eigenvectors, the orthogonal polar
+// factor, products. d is the number of features, so O(d³) loops are fine.
+
+/** C = A B for n x n matrices. */
+export function mul(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k]!;
+      if (aik === 0) continue;
+      for (let j = 0; j < n; j++) c[i * n + j] += aik * b[k * n + j]!;
+    }
+  return c;
+}
+
+/** Aᵀ of an n x n matrix. */
+export function transposed(a: Float64Array, n: number): Float64Array {
+  const t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = a[i * n + j]!;
+  return t;
+}
+
+/** D diag(v) Dᵀ: a symmetric matrix from eigenvectors (columns of D) and values. */
+export function compose(vectors: Float64Array, values: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let c = 0; c < n; c++) s += vectors[i * n + c]! * values[c]! * vectors[j * n + c]!;
+      out[i * n + j] = s;
+      out[j * n + i] = s;
+    }
+  return out;
+}
+
+/** dᵀ M d for column c of D: the diagonal of Dᵀ M D. */
+export function rotatedDiagonal(m: Float64Array, vectors: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      let row = 0;
+      for (let j = 0; j < n; j++) row += m[i * n + j]! * vectors[j * n + c]!;
+      s += vectors[i * n + c]! * row;
+    }
+    out[c] = s;
+  }
+  return out;
+}
+
+/**
+ * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations:
+ * values in decreasing order (mclust's convention: the SVD of the scatter) and
+ * vectors as the columns of `vectors`, in the same order.
+ */
+export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  let scale = 0;
+  for (const x of m) scale += x * x;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
+    if (off <= 1e-32 * scale) break;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q]!;
+        if (apq === 0) continue;
+        const tau = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
+        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          const mrp = m[r * n + p]!;
+          const mrq = m[r * n + q]!;
+          m[r * n + p] = c * mrp - s * mrq;
+          m[r * n + q] = s * mrp + c * mrq;
+        }
+        for (let r = 0; r < n; r++) {
+          const mpr = m[p * n + r]!;
+          const mqr = m[q * n + r]!;
+          m[p * n + r] = c * mpr - s * mqr;
+          m[q * n + r] = s * mpr + c * mqr;
+        }
+        for (let r = 0; r < n; r++) {
+          const vrp = v[r * n + p]!;
+          const vrq = v[r * n + q]!;
+          v[r * n + p] = c * vrp - s * vrq;
+          v[r * n + q] = s * vrp + c * vrq;
+        }
+      }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    values[dst] = m[src * n + src]!;
+    for (let r = 0; r < n; r++) vectors[r * n + dst] = v[r * n + src]!;
+  });
+  return { values, vectors };
+}
+
+/**
+ * The orthogonal polar factor of a square matrix F = P S Rᵀ (its SVD): P Rᵀ,
+ * the orthogonal matrix nearest to F, computed as F V S⁻¹ Vᵀ from the
+ * eigen-decomposition FᵀF = V S² Vᵀ. null when F is (numerically) singular.
+ */
+export function polarFactor(f: Float64Array, n: number): Float64Array | null {
+  const { values, vectors } = symmetricEigen(mul(transposed(f, n), f, n), n);
+  const top = values[0]!;
+  if (!(top > 0)) return null;
+  const inv = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!(values[i]! > top * 1e-24)) return null;
+    inv[i] = 1 / Math.sqrt(values[i]!);
+  }
+  return mul(f, compose(vectors, inv, n), n);
+}
+
+/** Geometric mean of v[offset .. offset + n). */
+export function geometricMean(v: ArrayLike<number>, offset: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(v[offset + i]!);
+  return Math.exp(s / n);
+}

@@ -1,0 +1,223 @@
+// mclust's M-steps for Σ_k = λ_k D_k A_k D_kᵀ, on the host in float64, from
+// the within-component scatter only (k·d² numbers, never the n rows):
+//   W_k = Σ_i r_ik (x_i - μ_k)(x_i - μ_k)ᵀ   (or its diagonal / trace)
+//   n_k = Σ_i r_ik,  n = Σ_k n_k.
+// λ_k = |Σ_k|^(1/d) is the volume, A_k (diagonal, |A_k| = 1) the shape and
+// D_k (orthogonal) the orientation; each is Equal, Variable or the Identity.
+// Celeux & Govaert (1995), "Gaussian parsimonious clustering models";
+// Browne & McNicholas (2014), "Estimating common principal components in high
+// dimensions" (the MM updates of a common orientation); mclust's Fortran
+// (msvei, msvev, msvee, mseve, msvve) for the iterations and their controls.
+import { compose, geometricMean, mul, polarFactor, rotatedDiagonal, symmetricEigen } from './linalg.js';
+
+/** Equal across components, Variable, or the Identity. */
+export type Letter = 'E' | 'V' | 'I';
+
+/**
+ * Controls of the iterative M-steps (VEI, VEV, VEE, EVE, VVE): mclust's
+ * emControl() defaults tol[2] = sqrt(machine eps) on the relative change and
+ * itmax[2] unbounded; gmmkit bounds it.
+ */
+export const INNER_CONTROL = { tol: Math.sqrt(Number.EPSILON), maxIter: 10_000 };
+
+/** How many inner iterations the last iterative M-step took (diagnostics and tests). */
+export const innerStats = { lastIterations: 0 };
+
+/**
+ * Per-component variances v [k, d], v_kj = λ_k a_kj, from per-component
+ * spectra s [k, d] and sizes n_k. For the diagonal models s_kj = (W_k)_jj; for
+ * EEV/VEV/EVV s_k are the eigenvalues of W_k in decreasing order (a common
+ * shape pairs the largest with the largest, as mclust's SVD does); for EVE/VVE
+ * the diagonal of DᵀW_kD. Shape 'I' is the spherical case (all a_kj = 1).
+ */
+export function volumeShape(volume: 'E' | 'V', shape: Letter, s: Float64Array, nk: Float64Array, k: number, d: number): Float64Array {
+  const v = new Float64Array(k * d);
+  let n = 0;
+  for (let j = 0; j < k; j++) n += nk[j]!;
+  if (shape === 'I') {
+    // EII: λ = tr(W) / (n d); VII: λ_k = tr(W_k) / (n_k d)
+    let all = 0;
+    const tr = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      for (let c = 0; c < d; c++) tr[j] += s[j * d + c]!;
+      all += tr[j]!;
+    }
+    for (let j = 0; j < k; j++) v.fill(volume === 'E' ? all / (n * d) : tr[j]! / (nk[j]! * d), j * d, (j + 1) * d);
+    return v;
+  }
+  if (volume === 'V' && shape === 'V') {
+    // VVI / VVV-like: each component alone
+    for (let i = 0; i < k * d; i++) v[i] = s[i]! / nk[Math.floor(i / d)]!;
+    return v;
+  }
+  if (volume === 'E' && shape === 'E') {
+    // EEI / EEV: the pooled spectrum, λA = Σ_k s_k / n
+    for (let c = 0; c < d; c++) {
+      let t = 0;
+      for (let j = 0; j < k; j++) t += s[j * d + c]!;
+      for (let j = 0; j < k; j++) v[j * d + c] = t / n;
+    }
+    return v;
+  }
+  if (volume === 'E') {
+    // EVI / EVV / EVE: A_k = s_k / |s_k|^(1/d), λ = Σ_k |s_k|^(1/d) / n
+    const g = new Float64Array(k);
+    let lambda = 0;
+    for (let j = 0; j < k; j++) lambda += g[j] = geometricMean(s, j * d, d);
+    lambda /= n;
+    for (let i = 0; i < k * d; i++) v[i] = (lambda * s[i]!) / g[Math.floor(i / d)]!;
+    return v;
+  }
+  // VEI / VEV: alternate λ_k = Σ_j s_kj / a_j / (d n_k) and A ∝ Σ_k s_k / λ_k (|A| = 1),
+  // from A = I, until the relative change of both is below tol (mclust's msvei).
+  const a = new Float64Array(d).fill(1);
+  const lambda = new Float64Array(k).fill(1);
+  let it = 0;
+  for (; it < INNER_CONTROL.maxIter; it++) {
+    let err = 0;
+    for (let j = 0; j < k; j++) {
+      let t = 0;
+      for (let c = 0; c < d; c++) t += s[j * d + c]! / a[c]!;
+      const next = t / (d * nk[j]!);
+      err = Math.max(err, Math.abs(next - lambda[j]!) / (1 + next));
+      lambda[j] = next;
+    }
+    const next = new Float64Array(d);
+    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) next[c] += s[j * d + c]! / lambda[j]!;
+    const g = geometricMean(next, 0, d);
+    for (let c = 0; c < d; c++) {
+      const x = next[c]! / g;
+      err = Math.max(err, Math.abs(x - a[c]!) / (1 + x));
+      a[c] = x;
+    }
+    if (!(err > INNER_CONTROL.tol)) break;
+  }
+  innerStats.lastIterations = it + 1;
+  for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) v[j * d + c] = lambda[j]! * a[c]!;
+  return v;
+}
+
+/**
+ * EEV, VEV, EVV (variable orientation): D_k are the eigenvectors of W_k,
+ * and volume and shape come from its eigenvalues. w [k, d, d] → Σ [k, d, d].
+ */
+export function variableOrientation(volume: 'E' | 'V', shape: 'E' | 'V', w: Float64Array, nk: Float64Array, k: number, d: number): Float64Array {
+  const dd = d * d;
+  const spectra = new Float64Array(k * d);
+  const vectors: Float64Array[] = [];
+  for (let j = 0; j < k; j++) {
+    const e = symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d);
+    spectra.set(e.values, j * d);
+    vectors.push(e.vectors);
+  }
+  const v = volumeShape(volume, shape, spectra, nk, k, d);
+  const out = new Float64Array(k * dd);
+  for (let j = 0; j < k; j++) out.set(compose(vectors[j]!, v.subarray(j * d, (j + 1) * d), d), j * dd);
+  return out;
+}
+
+/**
+ * VEE: Σ_k = λ_k C with one C, |C| = 1 (Celeux & Govaert p. 785, mclust's msvee):
+ * from λ_k = 1, alternate C ∝ Σ_k W_k / λ_k and λ_k = tr(W_k C⁻¹) / (d n_k)
+ * until the relative change of d Σ_k n_k ln λ_k is below tol. null when C is singular.
+ */
+export function vee(w: Float64Array, nk: Float64Array, k: number, d: number): Float64Array | null {
+  const dd = d * d;
+  const lambda = new Float64Array(k).fill(1);
+  let c = new Float64Array(dd);
+  let previous = Number.MAX_VALUE / 2;
+  let it = 0;
+  for (; it < INNER_CONTROL.maxIter; it++) {
+    c = new Float64Array(dd);
+    for (let j = 0; j < k; j++) for (let i = 0; i < dd; i++) c[i] += w[j * dd + i]! / lambda[j]!;
+    const e = symmetricEigen(c, d);
+    if (!(e.values[d - 1]! > 0)) return null;
+    const g = geometricMean(e.values, 0, d);
+    for (let i = 0; i < dd; i++) c[i] = c[i]! / g;
+    const inverse = compose(e.vectors, e.values.map((x) => g / x), d);
+    let target = 0;
+    let n = 0;
+    for (let j = 0; j < k; j++) {
+      let t = 0;
+      for (let i = 0; i < dd; i++) t += w[j * dd + i]! * inverse[i]!; // tr(W_k C⁻¹), both symmetric
+      lambda[j] = t / (d * nk[j]!);
+      target += d * nk[j]! * Math.log(lambda[j]!);
+      n += nk[j]!;
+    }
+    target += n * d;
+    const err = Math.abs(target - previous) / (1 + Math.abs(target));
+    previous = target;
+    if (!(err > INNER_CONTROL.tol)) break;
+  }
+  innerStats.lastIterations = it + 1;
+  const out = new Float64Array(k * dd);
+  for (let j = 0; j < k; j++) for (let i = 0; i < dd; i++) out[j * dd + i] = lambda[j]! * c[i]!;
+  return out;
+}
+
+/**
+ * EVE and VVE: one orientation D shared by all components, shapes A_k per
+ * component, volume equal (EVE) or variable (VVE). From D = the eigenvectors of Σ_k W_k,
+ * alternate the two MM updates of D of Browne & McNicholas (2014) (as mclust's
+ * mseve/msvve do) with the closed-form volume and shape given D (t_kj = d_jᵀ W_k d_j),
+ * until the relative change of Σ_k [tr(W_k Σ_k⁻¹) + n_k ln|Σ_k|] is below tol.
+ * The MM weights are the current Σ_k's inverse variances 1/(λ_k a_kj), which
+ * makes every step decrease that objective (mclust's VVE uses 1/a_kj).
+ * null when an MM matrix is singular.
+ */
+export function commonOrientation(volume: 'E' | 'V', w: Float64Array, nk: Float64Array, k: number, d: number): Float64Array | null {
+  const dd = d * d;
+  // ω_k: the largest eigenvalue of W_k (the MM 1 majorizer's constant)
+  const omega = new Float64Array(k);
+  for (let j = 0; j < k; j++) omega[j] = symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d).values[0]!;
+  // Start from the pooled scatter's eigenvectors (EEE's orientation) rather than I: the same
+  // fixed point in far fewer MM steps, and still a pure function of the statistics.
+  const pooled = new Float64Array(dd);
+  for (let j = 0; j < k; j++) for (let i = 0; i < dd; i++) pooled[i] += w[j * dd + i]!;
+  let orientation = symmetricEigen(pooled, d).vectors;
+  const fit = (): { v: Float64Array; target: number } => {
+    const t = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) t.set(rotatedDiagonal(w.subarray(j * dd, (j + 1) * dd), orientation, d), j * d);
+    const v = volumeShape(volume, 'V', t, nk, k, d);
+    let target = 0;
+    for (let j = 0; j < k; j++)
+      for (let c = 0; c < d; c++) target += t[j * d + c]! / v[j * d + c]! + nk[j]! * Math.log(v[j * d + c]!);
+    return { v, target };
+  };
+  let { v, target: previous } = fit();
+  if (!Number.isFinite(previous)) return null;
+  let it = 0;
+  for (; it < INNER_CONTROL.maxIter; it++) {
+    // MM 1: D ← polar(Σ_k (W_k - ω_k I) D B_k), B_k = diag(1 / v_k)
+    const f1 = new Float64Array(dd);
+    for (let j = 0; j < k; j++) {
+      const wd = mul(w.subarray(j * dd, (j + 1) * dd), orientation, d);
+      for (let r = 0; r < d; r++)
+        for (let c = 0; c < d; c++) f1[r * d + c] += (wd[r * d + c]! - omega[j]! * orientation[r * d + c]!) / v[j * d + c]!;
+    }
+    const d1 = polarFactor(f1, d);
+    if (d1 === null) return null;
+    // MM 2: D ← polar(Σ_k W_k D (B_k - max(B_k) I))
+    const f2 = new Float64Array(dd);
+    for (let j = 0; j < k; j++) {
+      const wd = mul(w.subarray(j * dd, (j + 1) * dd), d1, d);
+      let bmax = 0;
+      for (let c = 0; c < d; c++) bmax = Math.max(bmax, 1 / v[j * d + c]!);
+      for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) f2[r * d + c] += wd[r * d + c]! * (1 / v[j * d + c]! - bmax);
+    }
+    const d2 = polarFactor(f2, d);
+    // every B_k ∝ I (spherical components): MM 2's matrix is 0 and MM 1's D stands
+    orientation = d2 ?? d1;
+    const next = fit();
+    v = next.v;
+    const target = next.target;
+    if (!Number.isFinite(target)) return null;
+    const err = Math.abs(target - previous) / (1 + Math.abs(target));
+    previous = target;
+    if (!(err > INNER_CONTROL.tol)) break;
+  }
+  innerStats.lastIterations = it + 1;
+  const out = new Float64Array(k * dd);
+  for (let j = 0; j < k; j++) out.set(compose(orientation, v.subarray(j * d, (j + 1) * d), d), j * dd);
+  return out;
+}

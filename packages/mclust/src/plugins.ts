@@ -1,0 +1,7 @@
+// The plugin module: `gmm --plugin @gmmkit/mclust` (the CLI registers it by
+// default), `pluginModule(mclustPlugins)`, or `registerPlugins(container, mclustPlugins)`.
+import type { PluginSet } from '@gmmkit/core';
+import { mclustFamilies } from './families.js';
+
+export const mclustPlugins: PluginSet = { covarianceFamilies: mclustFamilies };
+export default mclustPlugins;
