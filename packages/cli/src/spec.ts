@@ -288,13 +288,21 @@ export const commandSpecs: readonly CommandSpec[] = [
         type: 'string',
         default: 'full,tied,diag,spherical',
         description:
-          'Comma-separated covariance families, or "all" (every registered family, plugins included).',
+          'Comma-separated covariance families (mclust codes such as EEV work; VVV, EEE, VVI, VII are full, tied, diag, spherical), "mclust" (its 14 models, or E and V for 1-D data) or "all" (every registered family, plugins included).',
       },
       {
         name: 'criterion',
         type: 'string',
         default: 'bic',
         description: 'Selection criterion, lower is better: bic, aic, icl, or one registered by --plugin.',
+      },
+      {
+        name: 'bic-sign',
+        type: 'string',
+        default: 'gmmkit',
+        choices: ['gmmkit', 'mclust'],
+        description:
+          "Sign of bic/aic/icl in the table and plot: gmmkit's -2 LL + p ln n (lower is better) or mclust's 2 LL - p ln n (higher is better). The choice of model is the same.",
       },
       nInit,
       maxIter,
@@ -333,6 +341,10 @@ export const commandSpecs: readonly CommandSpec[] = [
     ],
     examples: [
       ['gmm sweep data/iris.csv --k 1..6 --columns 1-4', 'BIC table for k = 1..6 and the four families'],
+      [
+        'gmm sweep data/iris.csv --columns 1-4 --covariance mclust --bic-sign mclust',
+        "mclust's 14 models, k = 1..9, BIC read as mclust prints it",
+      ],
       [
         'gmm sweep data/faithful.csv --k 1..5 --covariance full,diag --criterion icl --plot sweep.svg -o best.json',
         'ICL, plot, save the winner',

@@ -2,3 +2,4 @@ export { mclustFamilies, mclustFamily, mclustModelNames, MCLUST_MODELS, BUILTIN_
 export { volumeShape, variableOrientation, commonOrientation, vee, INNER_CONTROL, innerStats, type Letter } from './mstep.js';
 export { symmetricEigen, polarFactor } from './linalg.js';
 export { default as plugins, mclustPlugins } from './plugins.js';
+export { hcInitializer, hcTree, partitionAt, agglomerate, svdTransform, quantileClasses, hcStats, HC_SUBSET, type Agglomeration } from './hc.js';

@@ -163,7 +163,7 @@ export function vee(w: Float64Array, nk: Float64Array, k: number, d: number): Fl
  * until the relative change of Σ_k [tr(W_k Σ_k⁻¹) + n_k ln|Σ_k|] is below tol.
  * The MM weights are the current Σ_k's inverse variances 1/(λ_k a_kj), which
  * makes every step decrease that objective (mclust's VVE uses 1/a_kj).
- * null when an MM matrix is singular.
+ * null when the scatter is singular.
  */
 export function commonOrientation(volume: 'E' | 'V', w: Float64Array, nk: Float64Array, k: number, d: number): Float64Array | null {
   const dd = d * d;
@@ -195,8 +195,9 @@ export function commonOrientation(volume: 'E' | 'V', w: Float64Array, nk: Float6
       for (let r = 0; r < d; r++)
         for (let c = 0; c < d; c++) f1[r * d + c] += (wd[r * d + c]! - omega[j]! * orientation[r * d + c]!) / v[j * d + c]!;
     }
-    const d1 = polarFactor(f1, d);
-    if (d1 === null) return null;
+    // A singular MM matrix (k = 1, where D is already W's eigenvectors and one column of
+    // (W - ωI)D is 0; or components that are all spherical) leaves D where it is.
+    const d1 = polarFactor(f1, d) ?? orientation;
     // MM 2: D ← polar(Σ_k W_k D (B_k - max(B_k) I))
     const f2 = new Float64Array(dd);
     for (let j = 0; j < k; j++) {
@@ -206,7 +207,6 @@ export function commonOrientation(volume: 'E' | 'V', w: Float64Array, nk: Float6
       for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) f2[r * d + c] += wd[r * d + c]! * (1 / v[j * d + c]! - bmax);
     }
     const d2 = polarFactor(f2, d);
-    // every B_k ∝ I (spherical components): MM 2's matrix is 0 and MM 1's D stands
     orientation = d2 ?? d1;
     const next = fit();
     v = next.v;

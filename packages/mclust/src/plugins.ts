@@ -2,6 +2,7 @@
 // default), `pluginModule(mclustPlugins)`, or `registerPlugins(container, mclustPlugins)`.
 import type { PluginSet } from '@gmmkit/core';
 import { mclustFamilies } from './families.js';
+import { hcInitializer } from './hc.js';
 
-export const mclustPlugins: PluginSet = { covarianceFamilies: mclustFamilies };
+export const mclustPlugins: PluginSet = { covarianceFamilies: mclustFamilies, initializers: [hcInitializer] };
 export default mclustPlugins;

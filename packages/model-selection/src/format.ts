@@ -3,6 +3,11 @@ import type { SweepResult, SweepRow } from './sweep.js';
 export interface FormatOptions {
   /** Significant decimals of the scores (default 2). */
   decimals?: number;
+  /**
+   * Print the scores negated, higher is better: mclust's sign convention
+   * (BIC = 2 LL - p ln n). The best cell is the same.
+   */
+  higherIsBetter?: boolean;
 }
 
 /**
@@ -13,6 +18,8 @@ export interface FormatOptions {
  */
 export function formatSweepTable(result: SweepResult, options: FormatOptions = {}): string {
   const decimals = options.decimals ?? 2;
+  const sign = options.higherIsBetter === true ? -1 : 1;
+  const show = (v: number): string => (sign * v).toFixed(decimals);
   const families: string[] = [];
   const ks: number[] = [];
   const byCell = new Map<string, SweepRow>();
@@ -31,7 +38,7 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
       if (!row) return '';
       if (row.error !== undefined) return 'failed';
       const mark = row === result.best ? '*' : ' ';
-      return `${row.score.toFixed(decimals)}${mark}`;
+      return `${show(row.score)}${mark}`;
     }),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
@@ -46,7 +53,7 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
   const b = result.best;
   out.push('');
   out.push(
-    `best: ${b.covarianceType}, k = ${b.k} (${result.criterion} = ${b.score.toFixed(decimals)}, ` +
+    `best: ${b.covarianceType}, k = ${b.k} (${result.criterion} = ${show(b.score)}, ` +
       `log-likelihood = ${b.logLikelihood.toFixed(decimals)}, ${b.nParameters} parameters)`,
   );
   const failed = result.rows.filter((r) => r.error !== undefined);
@@ -57,6 +64,10 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
       `not converged: ${unconverged.map((r) => `${r.covarianceType} k=${r.k}`).join(', ')} (raise maxIter or tol)`,
     );
   }
-  out.push(`${result.criterion}: lower is better`);
+  out.push(
+    sign === 1
+      ? `${result.criterion}: lower is better`
+      : `${result.criterion}: higher is better (mclust's sign: 2 LL - p ln n)`,
+  );
   return out.join('\n');
 }

@@ -175,6 +175,25 @@ function checkK(k: unknown, what: string): void {
   }
 }
 
+/**
+ * On 1-D data mclust's models collapse to two, E (one variance) and V (a
+ * variance per component). When families named E and V are registered
+ * (@gmmkit/mclust), each requested family maps to the one its mclust name's
+ * volume letter says (tied, EII, EEI, ... to E; full, diag, spherical, VEV,
+ * ... to V), without duplicates; the others stay as they are.
+ */
+export function univariateFamilies(families: readonly string[], registry: PluginRegistry): string[] {
+  const names = registry.covarianceFamilyNames();
+  if (!names.includes('E') || !names.includes('V')) return [...families];
+  const out: string[] = [];
+  for (const f of families) {
+    const volume = registry.covarianceFamily(f).mclustName?.[0];
+    const mapped = volume === 'E' || volume === 'V' ? volume : f;
+    if (!out.includes(mapped)) out.push(mapped);
+  }
+  return out;
+}
+
 /** FNV-1a of a family name: part of its cells' seed path, so seeds do not depend on list order. */
 function hashName(name: string): number {
   let h = 0x811c9dc5;
@@ -248,12 +267,13 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const container = options.container ?? createSelectionContainer(...pluginSets.map((s) => pluginModule(s)));
   const registry = new PluginRegistry(container);
 
-  const families = [...(options.covarianceTypes ?? BUILTIN_COVARIANCE_TYPES)];
-  if (families.length === 0)
+  const requested = [...(options.covarianceTypes ?? BUILTIN_COVARIANCE_TYPES)];
+  if (requested.length === 0)
     throw new InvalidArgumentError('covarianceTypes is empty: name at least one covariance family');
-  if (new Set(families).size !== families.length)
-    throw new InvalidArgumentError(`covarianceTypes has duplicates: ${families.join(', ')}`);
-  for (const f of families) registry.covarianceFamily(f); // throws UnknownPluginError listing what exists
+  if (new Set(requested).size !== requested.length)
+    throw new InvalidArgumentError(`covarianceTypes has duplicates: ${requested.join(', ')}`);
+  for (const f of requested) registry.covarianceFamily(f); // throws UnknownPluginError listing what exists
+  const families = x.cols === 1 ? univariateFamilies(requested, registry) : requested;
   const initParams = options.initParams ?? 'kmeans';
   registry.initializer(initParams);
   const criterion = resolveCriterion(options.criterion ?? 'bic', container);

@@ -9,6 +9,7 @@ import {
 } from '@gmmkit/core';
 import { GaussianMixture } from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
+import { mclustPlugins } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
 import { checkDistinct, checkWritable } from '../io/write-atomic.js';
 import { readRawTable, selectColumns, toNumeric, type NumericTable } from '../io/read-table.js';
@@ -151,19 +152,35 @@ export function pluginSpecifiers(args: Args): string[] {
 }
 
 export interface Plugins {
+  /** The --plugin specifiers (recorded in model files). */
   specifiers: string[];
+  /** What worker threads load: @gmmkit/mclust (registered by default) and the --plugin modules. */
+  workerSpecifiers: string[];
   sets: PluginSet[];
   /** Built-ins, criteria and the plugins. */
   container: Container;
   registry: PluginRegistry;
 }
 
-/** Loads --plugin modules (relative paths resolve against the working directory). */
+/** The module URL of @gmmkit/mclust, which worker threads import to get the same families. */
+export const MCLUST_MODULE = import.meta.resolve('@gmmkit/mclust');
+
+/**
+ * Loads --plugin modules (relative paths resolve against the working
+ * directory) on top of the built-ins and @gmmkit/mclust's models, which the
+ * CLI registers by default (a --plugin binding the same name wins).
+ */
 export async function loadPlugins(args: Args): Promise<Plugins> {
   const specifiers = pluginSpecifiers(args);
-  const sets = await loadPluginModules(specifiers, process.cwd());
+  const sets = [mclustPlugins, ...(await loadPluginModules(specifiers, process.cwd()))];
   const container = createSelectionContainer(...sets.map((s) => pluginModule(s)));
-  return { specifiers, sets, container, registry: new PluginRegistry(container) };
+  return {
+    specifiers,
+    workerSpecifiers: [MCLUST_MODULE, ...specifiers],
+    sets,
+    container,
+    registry: new PluginRegistry(container),
+  };
 }
 
 /** --backend, else $GMM_BACKEND, else 'auto'; an unknown name is rejected before any work. */

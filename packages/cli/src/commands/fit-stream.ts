@@ -98,7 +98,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
       ...(workers === undefined ? {} : { workers }),
       ...(f.stream.sampleSize === undefined ? {} : { sampleSize: f.stream.sampleSize }),
       chunkSize: f.stream.chunkRows,
-      plugins: f.plugins.specifiers,
+      plugins: f.plugins.workerSpecifiers,
       container: f.plugins.container,
       backend: info.name,
       onPass: (_p, purpose, n) =>

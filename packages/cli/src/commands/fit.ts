@@ -121,7 +121,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         ...em,
         ...(workers === undefined ? {} : { workers }),
         // Shard workers load the same plugin modules (paths against the working directory).
-        plugins: plugins.specifiers,
+        plugins: plugins.workerSpecifiers,
         container: plugins.container,
         backend: info.name,
         onIteration: (it, lb) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),

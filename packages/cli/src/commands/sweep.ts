@@ -5,6 +5,7 @@ import {
   type SweepResult,
   type SweepRow,
 } from '@gmmkit/model-selection';
+import { mclustModelNames } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
 import { readTable } from '../io/read-table.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
@@ -22,6 +23,7 @@ import {
   str,
   type Args,
   type Io,
+  type Plugins,
 } from './common.js';
 import { abortOnSigint } from './interrupt.js';
 
@@ -53,6 +55,12 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const kText = str(args, 'k');
   const ks = kText === undefined ? undefined : parseKSpec(kText);
   const criterion = str(args, 'criterion') ?? 'bic';
+  const bicSign = str(args, 'bic-sign') ?? 'gmmkit';
+  if (bicSign !== 'gmmkit' && bicSign !== 'mclust')
+    throw new UsageError(`--bic-sign '${bicSign}': expected gmmkit or mclust`);
+  const mclustSign = bicSign === 'mclust';
+  if (mclustSign && !['bic', 'aic', 'icl'].includes(criterion))
+    throw new UsageError(`--bic-sign mclust applies to bic, aic and icl, not to '${criterion}'`);
   const em = emSettings(args);
   const workers = int(args, 'workers', 0);
   const patience = int(args, 'patience', 1);
@@ -62,11 +70,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const force = bool(args, 'force');
 
   const plugins = await loadPlugins(args);
-  const families = covarianceList(
-    str(args, 'covariance') ?? 'full,tied,diag,spherical',
-    plugins.registry.covarianceFamilyNames(),
-  );
-  for (const f of families) plugins.registry.covarianceFamily(f);
+  const familiesFor = covarianceList(str(args, 'covariance') ?? 'full,tied,diag,spherical', plugins);
+  for (const f of familiesFor(2)) plugins.registry.covarianceFamily(f);
   plugins.registry.initializer(initParams);
   plugins.registry.criterion(criterion);
   const backend = backendName(args, plugins);
@@ -88,13 +93,13 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
     return sweep({
       data: { data, shape: [table.n, table.d] },
       ...(ks === undefined ? {} : { k: ks }),
-      covarianceTypes: families,
+      covarianceTypes: familiesFor(table.d),
       criterion,
       initParams,
       ...em,
       ...(workers === undefined ? {} : { workers }),
       ...(patience === undefined ? {} : { patience }),
-      plugins: plugins.specifiers,
+      plugins: plugins.workerSpecifiers,
       pluginBaseDir: process.cwd(),
       backend,
       signal,
@@ -148,12 +153,11 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       ]);
     }
     if (plot !== undefined) {
-      const valueOf = (r: SweepResult['rows'][number]) =>
-        builtin
-          ? fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2)
-          : Number.isFinite(r.score)
-            ? r.score
-            : null;
+      const valueOf = (r: SweepResult['rows'][number]) => {
+        if (!builtin) return Number.isFinite(r.score) ? r.score : null;
+        const v = fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2);
+        return v === null || !mclustSign ? v : -v;
+      };
       const svg = await renderSvg(
         sweepPlotSpec({
           criterion: result.criterion,
@@ -164,6 +168,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
             value: valueOf(result.best)!,
           },
           title: `${result.criterion.toUpperCase()} by number of components, ${table.source}`,
+          higherIsBetter: mclustSign,
         }),
       );
       files.push([plot, svg]);
@@ -192,7 +197,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         [
           `${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`,
           '',
-          formatSweepTable(shifted),
+          formatSweepTable(shifted, { higherIsBetter: mclustSign }),
         ].join('\n'),
       );
     }
@@ -202,12 +207,22 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   return 0;
 }
 
-/** --covariance: a comma list, or 'all' for every registered family. */
-function covarianceList(spec: string, registered: string[]): string[] {
-  if (spec.trim() === 'all') return registered;
+/**
+ * --covariance: a comma list, 'mclust' (mclust's 14 models, or E and V for
+ * 1-D data) or 'all' (every registered family that fits the data's
+ * dimension), as a function of the number of columns.
+ */
+function covarianceList(spec: string, plugins: Plugins): (d: number) => string[] {
+  const trimmed = spec.trim();
+  if (trimmed === 'mclust') return mclustModelNames;
+  if (trimmed === 'all') {
+    const registered = plugins.registry.covarianceFamilyNames();
+    const univariate = (name: string) => plugins.registry.covarianceFamily(name).mclustName?.length === 1;
+    return (d) => registered.filter((f) => d === 1 || !univariate(f));
+  }
   const list = spec.split(',').map((s) => s.trim());
   if (list.some((s) => s === '')) throw new UsageError(`--covariance '${spec}': empty entry`);
   if (new Set(list).size !== list.length)
     throw new UsageError(`--covariance '${spec}': a family is listed twice`);
-  return list;
+  return () => list;
 }

@@ -6,6 +6,8 @@ export interface SweepPlotInput {
   rows: readonly { k: number; covarianceType: string; value: number | null }[];
   best: { k: number; covarianceType: string; value: number } | undefined;
   title?: string;
+  /** The values are mclust-signed (higher is better). */
+  higherIsBetter?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export function sweepPlotSpec(input: SweepPlotInput): TopLevelSpec {
   const y = {
     field: 'value',
     type: 'quantitative' as const,
-    title: `${crit} (lower is better)`,
+    title: `${crit} (${input.higherIsBetter === true ? "higher is better, mclust's sign" : 'lower is better'})`,
     scale: { zero: false },
   };
   return {
