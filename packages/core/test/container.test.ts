@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PluginRegistry, TOKENS, createContainer, pluginModule, registerPlugins } from '../src/container.js';
+import type { CovarianceFamily } from '../src/contracts/covariance.js';
 import type { Criterion } from '../src/contracts/criterion.js';
 import { UnknownPluginError } from '../src/errors.js';
 
@@ -31,6 +32,18 @@ describe('plugin container', () => {
     expect(() => registry.criterion('nope')).toThrow(UnknownPluginError);
     expect(() => registry.criterion('nope')).toThrow("unknown criterion 'nope' (available: bic)");
     expect(() => registry.covarianceFamily('x')).toThrow('(available: none)');
+  });
+
+  it('finds a covariance family by its mclust name when no family has that name', () => {
+    const family = (name: string, mclustName?: string) =>
+      ({ name, description: name, ...(mclustName === undefined ? {} : { mclustName }) }) as unknown as CovarianceFamily;
+    const registry = new PluginRegistry(
+      createContainer(pluginModule({ covarianceFamilies: [family('full', 'VVV'), family('vvv'), family('EEV', 'EEV')] })),
+    );
+    expect(registry.covarianceFamily('VVV').name).toBe('full'); // by mclust name
+    expect(registry.covarianceFamily('vvv').name).toBe('vvv'); // an exact name wins
+    expect(registry.covarianceFamily('eev').name).toBe('EEV'); // codes in any case
+    expect(() => registry.covarianceFamily('VEV')).toThrow("unknown covariance family 'VEV' (available: full, vvv, EEV)");
   });
 
   it('orders backends by priority for auto selection', () => {

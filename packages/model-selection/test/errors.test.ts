@@ -41,9 +41,9 @@ describe('sweep rejects bad input before any fit starts', () => {
     ],
     [
       'an unknown family',
-      { covarianceTypes: ['full', 'VVV'] },
+      { covarianceTypes: ['full', 'EEV'] },
       UnknownPluginError,
-      /unknown covariance family 'VVV' \(available: full, tied, diag, spherical\)/,
+      /unknown covariance family 'EEV' \(available: full, tied, diag, spherical\)/,
     ],
     [
       'an unknown criterion',

@@ -1,0 +1,78 @@
+/**
+ * The CLI with @gmmkit/mclust registered by default: mclust names in fit and
+ * sweep, --covariance mclust (14 models, E/V for 1-D data), --bic-sign mclust,
+ * and saved models of mclust families read back without --plugin.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/mclust/', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'gmm-mclust-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function gmm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const iris = path.join(FIXTURES, 'iris.csv');
+
+describe('gmm with mclust models', () => {
+  it('sweep --covariance mclust runs the 14 models; --bic-sign mclust prints 2 LL - p ln n', async () => {
+    const [json, table] = await Promise.all([
+      gmm(['sweep', iris, '--k', '1..2', '--covariance', 'mclust', '--workers', '0', '--json']),
+      gmm(['sweep', iris, '--k', '1..2', '--covariance', 'mclust', '--workers', '0', '--bic-sign', 'mclust']),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout) as { best: { bic: number; covarianceType: string; k: number }; results: { covarianceType: string }[] };
+    const families = [...new Set(out.results.map((r) => r.covarianceType))];
+    expect(families).toEqual(['EII', 'spherical', 'EEI', 'VEI', 'EVI', 'diag', 'tied', 'VEE', 'EVE', 'VVE', 'EEV', 'VEV', 'EVV', 'full']);
+    // mclust's best model on iris is VEV with k = 2
+    expect([out.best.covarianceType, out.best.k]).toEqual(['VEV', 2]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain("bic: higher is better (mclust's sign");
+    expect(table.stdout).toContain(`best: VEV, k = 2 (bic = ${(-out.best.bic).toFixed(2)},`);
+  });
+
+  it('fit --covariance EEV and VVV; the saved model reads back without --plugin', async () => {
+    const fit = await gmm(['fit', iris, '-k', '2', '--covariance', 'EEV', '-o', 'eev.json', '--json']);
+    expect(fit.code, fit.stderr).toBe(0);
+    const inspect = await gmm(['inspect', 'eev.json']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toContain('EEV');
+    const vvv = await gmm(['fit', iris, '-k', '2', '--covariance', 'VVV', '--json']);
+    expect(vvv.code, vvv.stderr).toBe(0);
+  });
+
+  it('1-D data: --covariance mclust is E and V', async () => {
+    const r = await gmm(['sweep', path.join(FIXTURES, 'acidity.csv'), '--k', '1..3', '--covariance', 'mclust', '--workers', '0', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { best: { covarianceType: string; k: number }; results: { covarianceType: string }[] };
+    expect([...new Set(out.results.map((x) => x.covarianceType))]).toEqual(['E', 'V']);
+    expect([out.best.covarianceType, out.best.k]).toEqual(['E', 2]); // mclust's choice on acidity
+  });
+
+  it('rejects a bad --bic-sign and a multivariate E with one-line errors', async () => {
+    const [sign, e] = await Promise.all([
+      gmm(['sweep', iris, '--k', '1', '--bic-sign', 'sas']),
+      gmm(['fit', iris, '-k', '2', '--covariance', 'E']),
+    ]);
+    expect(sign.code).toBe(2);
+    expect(sign.stderr).toMatch(/bic-sign/);
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toContain("'E' is mclust's univariate model");
+    expect(e.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
