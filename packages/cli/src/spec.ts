@@ -90,7 +90,7 @@ const init: OptionSpec = {
   name: 'init',
   type: 'string',
   default: 'kmeans',
-  description: 'Initializer: kmeans, k-means++, random, random-from-data, or one registered by --plugin.',
+  description: "Initializer: kmeans, k-means++, random, random-from-data, hc (mclust's hierarchical agglomeration), or one registered by --plugin.",
 };
 const standardize: OptionSpec = {
   name: 'standardize',

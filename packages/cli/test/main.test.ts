@@ -128,12 +128,13 @@ describe('usage errors: exit 2', () => {
     [['sweep', 'data.csv', '--k', '0..3'], /k/],
     [
       ['fit', 'data.csv', '-k', '2', '--covariance', 'bogus'],
-      /unknown covariance family 'bogus' \(available: full, tied, diag, spherical\)/,
+      // the built-ins, then @gmmkit/mclust's models (registered by default)
+      /unknown covariance family 'bogus' \(available: full, tied, diag, spherical, EII, EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV, E, V\)/,
     ],
     [['sweep', 'data.csv', '--covariance', 'full,bogus'], /unknown covariance family 'bogus'/],
     [
       ['fit', 'data.csv', '-k', '2', '--init', 'bogus'],
-      /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data\)/,
+      /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data, hc\)/,
     ],
     [['sweep', 'data.csv', '--criterion', 'bogus'], /unknown criterion 'bogus' \(available: bic, aic, icl\)/],
     [

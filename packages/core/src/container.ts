@@ -69,14 +69,13 @@ export class PluginRegistry {
   constructor(readonly container: Container) {}
 
   /**
-   * A family by name, else by its mclust model name (case-insensitive), so
-   * 'VVV', 'EEE', 'VVI' and 'VII' find full, tied, diag and spherical.
+   * A family by name, else by its mclust model name, so 'VVV', 'EEE', 'VVI'
+   * and 'VII' find full, tied, diag and spherical.
    */
   covarianceFamily(name: string): CovarianceFamily {
     const found = all<CovarianceFamily>(this.container, TOKENS.CovarianceFamily);
     if (!found.some((f) => f.name === name)) {
-      const code = name.toUpperCase();
-      for (let i = found.length - 1; i >= 0; i--) if (found[i]!.mclustName?.toUpperCase() === code) return found[i]!;
+      for (let i = found.length - 1; i >= 0; i--) if (found[i]!.mclustName === name) return found[i]!;
     }
     return byName(this.container, TOKENS.CovarianceFamily, 'covariance family', name);
   }

@@ -42,7 +42,7 @@ describe('plugin container', () => {
     );
     expect(registry.covarianceFamily('VVV').name).toBe('full'); // by mclust name
     expect(registry.covarianceFamily('vvv').name).toBe('vvv'); // an exact name wins
-    expect(registry.covarianceFamily('eev').name).toBe('EEV'); // codes in any case
+    expect(() => registry.covarianceFamily('eev')).toThrow(UnknownPluginError); // codes are upper case
     expect(() => registry.covarianceFamily('VEV')).toThrow("unknown covariance family 'VEV' (available: full, vvv, EEV)");
   });
 

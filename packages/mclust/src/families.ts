@@ -280,8 +280,10 @@ function checkConstraint(code: string, full: Float64Array, k: number, d: number)
           throw new InvalidArgumentError(`'${code}' covariances must have equal shapes: component ${j + 1} differs from component 1`);
     if (code[2] === 'E') {
       // Σ_1 Σ_j = Σ_j Σ_1 exactly when they share eigenvectors
+      // ‖Σ_1 Σ_j − Σ_j Σ_1‖ against ‖Σ_1‖ ‖Σ_j‖ (Frobenius)
       let diff = 0;
-      let scale = 0;
+      let n1 = 0;
+      let nj = 0;
       for (let a = 0; a < d; a++)
         for (let b = 0; b < d; b++) {
           let ab = 0;
@@ -290,10 +292,11 @@ function checkConstraint(code: string, full: Float64Array, k: number, d: number)
             ab += full[a * d + c]! * full[j * dd + c * d + b]!;
             ba += full[j * dd + a * d + c]! * full[c * d + b]!;
           }
-          diff = Math.max(diff, Math.abs(ab - ba));
-          scale = Math.max(scale, Math.abs(ab), Math.abs(ba));
+          diff += (ab - ba) ** 2;
+          n1 += full[a * d + b]! ** 2;
+          nj += full[j * dd + a * d + b]! ** 2;
         }
-      if (diff > CONSTRAINT_TOL * scale)
+      if (Math.sqrt(diff) > CONSTRAINT_TOL * Math.sqrt(n1 * nj))
         throw new InvalidArgumentError(`'${code}' covariances must share one orientation: component ${j + 1} does not commute with component 1`);
     }
   }

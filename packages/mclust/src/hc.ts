@@ -265,11 +265,29 @@ export function hcTree(data: Float64Array, n: number, d: number): Agglomeration 
   }
   const z = new Float64Array(rows.length * p);
   rows.forEach((r, i) => z.set(all.subarray(r * p, (r + 1) * p), i * p));
-  const tree: Agglomeration = { rows, ...agglomerate(z, rows.length, p), z };
+  // every column constant (nothing left after the transform): all rows are one point, merged in order
+  const merged =
+    p === 0
+      ? {
+          initial: Int32Array.from({ length: rows.length }, (_, i) => i),
+          groups: rows.length,
+          merges: Int32Array.from({ length: 2 * (rows.length - 1) }, (_, i) => (i % 2 === 0 ? 0 : (i + 1) / 2)),
+        }
+      : agglomerate(z, rows.length, p);
+  const tree: Agglomeration = { rows, ...merged, z };
   hcStats.computed++;
   cache.set(key, tree);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return tree;
+}
+
+/** k classes of (nearly) equal size by rank (ties by row order): for data too degenerate to cut. */
+function rankClasses(x: Float64Array, k: number): Int32Array {
+  const n = x.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a]! - x[b]! || a - b);
+  const out = new Int32Array(n);
+  order.forEach((row, r) => (out[row] = Math.min(k - 1, Math.floor((r * k) / n))));
+  return out;
 }
 
 /** mclust's qclass: k classes of 1-D data cut at quantiles (the widest gaps kept when quantiles tie). */
@@ -292,7 +310,7 @@ export function quantileClasses(x: Float64Array, k: number): Int32Array {
     q = [...new Set(Array.from({ length: m }, (_, i) => quantile(i / (m - 1))))];
     if (m > n + k + 1) break;
   }
-  if (q.length < k + 1) throw new InvalidArgumentError(`hc: 1-D data have fewer than ${k} distinct values`);
+  if (q.length < k + 1) return rankClasses(x, k); // fewer than k distinct values
   if (q.length > k + 1) {
     // drop the cuts after the smallest gaps (mclust: q[-order(diff(q))[1:nr]])
     const gaps = q.slice(1).map((v, i) => ({ i, gap: v - q[i]! }));

@@ -3,3 +3,4 @@ export { volumeShape, variableOrientation, commonOrientation, vee, INNER_CONTROL
 export { symmetricEigen, polarFactor } from './linalg.js';
 export { default as plugins, mclustPlugins } from './plugins.js';
 export { hcInitializer, hcTree, partitionAt, agglomerate, svdTransform, quantileClasses, hcStats, HC_SUBSET, type Agglomeration } from './hc.js';
+export { shapesFigure, componentsOf, covarianceOf, type Ellipse } from './figure.js';

@@ -63,11 +63,17 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
-    if (off <= 1e-32 * scale) break;
+    if (off <= 1e-30 * scale) break;
     for (let p = 0; p < n; p++)
       for (let q = p + 1; q < n; q++) {
         const apq = m[p * n + q]!;
         if (apq === 0) continue;
+        // below rounding next to the diagonal: zero it instead of rotating (else the sweeps never end)
+        if (Math.abs(apq) <= 1e-17 * (Math.abs(m[p * n + p]!) + Math.abs(m[q * n + q]!))) {
+          m[p * n + q] = 0;
+          m[q * n + p] = 0;
+          continue;
+        }
         const tau = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
         const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
         const c = 1 / Math.sqrt(1 + t * t);
@@ -116,7 +122,19 @@ export function polarFactor(f: Float64Array, n: number): Float64Array | null {
     if (!(values[i]! > top * 1e-24)) return null;
     inv[i] = 1 / Math.sqrt(values[i]!);
   }
-  return mul(f, compose(vectors, inv, n), n);
+  // F V S⁻¹ Vᵀ loses orthogonality when F is ill-conditioned; Newton–Schulz steps
+  // X ← X (3I − XᵀX) / 2 restore it to rounding (they converge quadratically from near-orthogonal X)
+  let x = mul(f, compose(vectors, inv, n), n);
+  for (let step = 0; step < 4; step++) {
+    const xtx = mul(transposed(x, n), x, n);
+    let err = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(xtx[i * n + j]! - (i === j ? 1 : 0)));
+    if (err < 1e-15) break;
+    if (!(err < 0.5)) return null;
+    for (let i = 0; i < n * n; i++) xtx[i] = (i % (n + 1) === 0 ? 3 : 0) - xtx[i]!;
+    x = mul(x, xtx, n).map((v) => v / 2);
+  }
+  return x;
 }
 
 /** Geometric mean of v[offset .. offset + n). */

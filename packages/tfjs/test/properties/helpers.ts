@@ -14,15 +14,35 @@ import fc from 'fast-check';
 import { createGmmContainer, type GaussianMixture, type GaussianMixtureConfig } from '../../src/index.js';
 import type { Dataset, FitChoice } from './arbitraries.js';
 import { eeiFamily, farthestPointInitializer } from './plugins.js';
+// @gmmkit/mclust's built package (it depends on @gmmkit/tfjs, so it cannot be a
+// dependency of it; turbo builds it before these tests, see turbo.json).
+import { hcInitializer, mclustFamilies } from '../../../mclust/dist/index.js';
 
 /** float32 machine epsilon (unit roundoff is half of it). */
 export const EPS32 = 2 ** -23;
 
 /** The plugins every property test registers on top of the built-ins. */
+/** mclust's ten multivariate families (its univariate E and V need 1-D data, which the generators rarely make). */
+export const mclustGridFamilies = mclustFamilies.filter((f) => f.name.length === 3);
+
 export const testPlugins: PluginSet = {
-  covarianceFamilies: [eeiFamily],
-  initializers: [farthestPointInitializer],
+  covarianceFamilies: [eeiFamily, ...mclustGridFamilies],
+  initializers: [farthestPointInitializer, hcInitializer],
 };
+
+/**
+ * Plugins sampled rather than crossed with everything, so the suite stays
+ * fast on 2 cores: each mclust family runs with one initializer (in turn), and
+ * 'hc' only where that turn lands on it.
+ */
+const SAMPLED = new Set<string>([...mclustGridFamilies.map((f) => f.name), hcInitializer.name]);
+
+const ONE_ROW_STARTS = new Set(['k-means++', 'random-from-data']);
+
+/** Runs for a per-family property: `base`, or a third of it for a sampled family. */
+export function familyRuns(family: string, base: number): number {
+  return runs(SAMPLED.has(family) ? Math.ceil(base / 3) : base);
+}
 
 /** Built-ins + test plugins (+ `extra`), bound the way a user binds plugins. */
 export function testContainer(extra?: PluginSet): Container {
@@ -31,12 +51,25 @@ export function testContainer(extra?: PluginSet): Container {
     : createGmmContainer(pluginModule(testPlugins), pluginModule(extra));
 }
 
-/** Every registered family x initializer of a container. */
+/**
+ * Every registered family x initializer of a container, except that a
+ * sampled family (SAMPLED) gets one initializer, taken in turn, and a sampled
+ * initializer appears only through those turns.
+ */
 export function grid(container: Container): { family: string; init: string }[] {
   const registry = new PluginRegistry(container);
+  const inits = registry.initializerNames();
+  const crossed = inits.filter((i) => !SAMPLED.has(i));
   const out: { family: string; init: string }[] = [];
-  for (const family of registry.covarianceFamilyNames())
-    for (const init of registry.initializerNames()) out.push({ family, init });
+  let turn = 0;
+  // The sampled families take their turns among the initializers that start every component on
+  // several rows: k-means++ and random-from-data start each on one row, where the orientations of
+  // EEV, VEV and EVV come from float32 rounding and the equivariance properties cannot hold.
+  const spread = inits.filter((i) => !ONE_ROW_STARTS.has(i));
+  for (const family of registry.covarianceFamilyNames()) {
+    if (SAMPLED.has(family)) out.push({ family, init: spread[turn++ % spread.length]! });
+    else for (const init of crossed) out.push({ family, init });
+  }
   return out;
 }
 

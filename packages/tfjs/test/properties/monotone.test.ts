@@ -126,6 +126,10 @@ describe('property 1: the lower bound never decreases', () => {
     const cells = grid(container);
     expect(cells).toContainEqual({ family: 'eei', init: 'farthest-point' });
     expect(cells).toContainEqual({ family: 'full', init: 'kmeans' });
+    // @gmmkit/mclust's ten families, each with one initializer, hc among them
+    for (const f of ['EII', 'EEI', 'VEI', 'EVI', 'VEE', 'EVE', 'VVE', 'EEV', 'VEV', 'EVV'])
+      expect(cells.filter((c) => c.family === f)).toHaveLength(1);
+    expect(cells.some((c) => c.init === 'hc')).toBe(true);
   });
 
   for (const { family, init } of grid(container)) {
