@@ -9,3 +9,16 @@ export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, 
 export { activeShardWorkerCount, resolveWorkerCount, shardRanges, AUTO_MIN_ROWS, AUTO_MIN_WORK } from './sharded.js';
 export * from './runtime/index.js';
 export { fitStream, DEFAULT_SAMPLE_SIZE, type RowSource, type StreamFitOptions } from './streaming.js';
+export {
+  BayesianGaussianMixture,
+  loadMixture,
+  variationalInference,
+  variationalEStep,
+  type BayesianGaussianMixtureOptions,
+  type BayesianFittedState,
+  type BayesianJSON,
+  type BayesianPriors,
+  type VariationalState,
+  type WeightConcentrationPriorType,
+} from './bayesian.js';
+export { lgamma, digamma, betaln } from './special.js';

@@ -11,7 +11,7 @@ import {
   type PluginSet,
 } from '@gmmkit/core';
 import fc from 'fast-check';
-import { createGmmContainer, type GaussianMixture, type GaussianMixtureConfig } from '../../src/index.js';
+import { createGmmContainer, type FittedState, type GaussianMixture, type GaussianMixtureConfig } from '../../src/index.js';
 import type { Dataset, FitChoice } from './arbitraries.js';
 import { eeiFamily, farthestPointInitializer } from './plugins.js';
 // @gmmkit/mclust's built package (it depends on @gmmkit/tfjs, so it cannot be a
@@ -224,7 +224,13 @@ export function maxAbs(a: ArrayLike<number>): number {
  * ε shows up as ε κ_k in the whitened parameters and in the log-density.
  * Infinity when a covariance is not SPD.
  */
-export function conditioning(gm: GaussianMixture, rows: readonly (readonly number[])[]): number[] {
+/** What the tolerance helpers read from a fitted GaussianMixture or BayesianGaussianMixture. */
+export interface FittedModel {
+  readonly state: FittedState;
+  fullCovariances(): Float64Array;
+}
+
+export function conditioning(gm: FittedModel, rows: readonly (readonly number[])[]): number[] {
   const { k, d, means } = gm.state;
   const full = gm.fullCovariances();
   const centre = new Float64Array(d);
@@ -257,4 +263,27 @@ export function symmetricEigenvalues(m: ArrayLike<number>, d: number): number[] 
 export function describeFit(gm: GaussianMixture): string {
   const s = gm.state;
   return `k=${s.k} d=${s.d} nIter=${s.nIter} lowerBound=${s.lowerBound} history=[${s.lowerBoundHistory.map((v) => v.toPrecision(10)).join(', ')}]`;
+}
+
+/**
+ * What regularization costs one EM step at most, per row (monotone.test.ts
+ * derives it): ½ Σ_k w_k Σ_j f(ε / s_kj), f(u) <= min(u²/2, ln(1 + u)),
+ * s_kj the eigenvalues of Σ_k - εI; directions without spread of their own
+ * (s_kj <= ε/100) are skipped. 0 when regCovar = 0.
+ */
+export function regularizationLoss(gm: FittedModel, regCovar: number): number {
+  const eps = regCovar;
+  if (eps === 0) return 0;
+  const { k, d, weights } = gm.state;
+  const full = gm.fullCovariances();
+  let loss = 0;
+  for (let c = 0; c < k; c++) {
+    for (const lambda of symmetricEigenvalues(full.subarray(c * d * d, (c + 1) * d * d), d)) {
+      const s = lambda - eps;
+      if (s <= eps / 100) continue;
+      const u = eps / s;
+      loss += 0.5 * weights[c]! * Math.min((u * u) / 2, Math.log1p(u));
+    }
+  }
+  return loss;
 }

@@ -10,9 +10,9 @@ import {
   EPS32,
   check,
   conditioning,
-  symmetricEigenvalues,
   fitOptions,
   fitOrDiscard,
+  regularizationLoss,
   grid,
   runs,
   testContainer,
@@ -58,26 +58,9 @@ export function stepSlack(gm: GaussianMixture, ds: Dataset): number {
   const kappa = conditioning(gm, ds.rows);
   const weighted = kappa.reduce((s, v, c) => s + gm.state.weights[c]! * v, 0);
   const float32 = 4 * EPS32 * (Math.abs(gm.state.lowerBound) + gm.state.d + weighted);
-  return float32 + regularizationLoss(gm);
+  return float32 + regularizationLoss(gm, gm.toJSON().options.regCovar);
 }
 
-/** ½ Σ_k w_k Σ_j f(ε / s_kj), as derived above. */
-function regularizationLoss(gm: GaussianMixture): number {
-  const eps = gm.toJSON().options.regCovar;
-  if (eps === 0) return 0;
-  const { k, d, weights } = gm.state;
-  const full = gm.fullCovariances();
-  let loss = 0;
-  for (let c = 0; c < k; c++) {
-    for (const lambda of symmetricEigenvalues(full.subarray(c * d * d, (c + 1) * d * d), d)) {
-      const s = lambda - eps;
-      if (s <= eps / 100) continue;
-      const u = eps / s;
-      loss += 0.5 * weights[c]! * Math.min((u * u) / 2, Math.log1p(u));
-    }
-  }
-  return loss;
-}
 
 /** The property: every recorded step L_t - L_{t-1} >= -slack. */
 async function lowerBoundNeverDecreases(
