@@ -25,6 +25,7 @@ import {
   type FitData,
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
+import { singularCovariance } from './prior.js';
 import { betaln, digamma, lgamma } from './special.js';
 import type { BackendName, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
@@ -32,7 +33,7 @@ export type WeightConcentrationPriorType = 'dirichlet-process' | 'dirichlet-dist
 
 /** Options of BayesianGaussianMixture: scikit-learn's, in camelCase. */
 export interface BayesianGaussianMixtureOptions
-  extends Omit<GaussianMixtureOptions, 'weightsInit' | 'meansInit' | 'precisionsInit'> {
+  extends Omit<GaussianMixtureOptions, 'weightsInit' | 'meansInit' | 'precisionsInit' | 'prior'> {
   /** Prior on the weights (default 'dirichlet-process', the stick-breaking representation). */
   weightConcentrationPriorType?: WeightConcentrationPriorType;
   /** γ (Dirichlet process) or α (Dirichlet distribution), > 0 (default 1 / nComponents). */
@@ -128,25 +129,6 @@ function finiteArray(name: string, value: unknown): Float64Array {
   return Float64Array.from(out);
 }
 
-/**
- * Whether a data covariance [d, d] is singular to float64 resolution: a column
- * whose variance is below (1e-12 |mean|)² (a constant column: centering leaves
- * only rounding), or a correlation matrix whose Cholesky pivots fall below 1e-12
- * (exactly collinear columns).
- */
-function singularCovariance(cov: Float64Array, d: number, mean: Float64Array): boolean {
-  const sd = new Float64Array(d);
-  for (let a = 0; a < d; a++) {
-    const v = cov[a * d + a]!;
-    if (!(v > (1e-12 * Math.abs(mean[a]!)) ** 2) || !Number.isFinite(v)) return true;
-    sd[a] = Math.sqrt(v);
-  }
-  const corr = cov.map((v, i) => v / (sd[Math.floor(i / d)]! * sd[i % d]!));
-  const l = tryCholesky(corr, d);
-  if (l === null) return true;
-  for (let a = 0; a < d; a++) if (!(l[a * d + a]! ** 2 > 1e-12)) return true;
-  return false;
-}
 
 /** Length of one component's covariance prior in the family's layout. */
 function priorLength(family: string, d: number): number {
@@ -395,9 +377,13 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
       covariancePrior,
       ...common
     } = options;
-    for (const key of ['weightsInit', 'meansInit', 'precisionsInit'] as const) {
+    for (const key of ['weightsInit', 'meansInit', 'precisionsInit', 'prior'] as const) {
       if ((options as GaussianMixtureConfig)[key] !== undefined)
-        throw new InvalidArgumentError(`BayesianGaussianMixture has no ${key} option (scikit-learn's has none either)`);
+        throw new InvalidArgumentError(
+          key === 'prior'
+            ? "BayesianGaussianMixture has no prior option: its priors are weightConcentrationPrior, meanPrecisionPrior, meanPrior, degreesOfFreedomPrior and covariancePrior"
+            : `BayesianGaussianMixture has no ${key} option (scikit-learn's has none either)`,
+        );
     }
     super(common);
     if (!SUPPORTED.includes(this._family.name)) {

@@ -39,6 +39,7 @@ import {
   type RowBlocks,
 } from './engine.js';
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
+import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkerUrl } from './sharded.js';
 import type { BackendName, DataInput, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
@@ -77,6 +78,7 @@ export interface ResolvedOptions {
   workers: number | 'auto';
   plugins: readonly string[];
   signal: AbortSignal | undefined;
+  prior: PriorOption | undefined;
 }
 
 export function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
@@ -146,9 +148,10 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
   }
   const seed = o.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${String(seed)}`);
+  const covarianceType = o.covarianceType ?? 'full';
   return {
     k,
-    covarianceType: o.covarianceType ?? 'full',
+    covarianceType,
     tol: nonNegative('tol', o.tol, 1e-3),
     regCovar: nonNegative('regCovar', o.regCovar, 1e-6),
     maxIter: integerAtLeast('maxIter', o.maxIter, 1, 100),
@@ -166,6 +169,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     workers,
     plugins: [...plugins],
     signal: o.signal,
+    prior: validatePrior(o.prior, covarianceType),
   };
 }
 
@@ -598,8 +602,12 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
  * the N-sized work runs in tfjs (float32) on centered data.
  */
 export class GaussianMixture extends BaseMixture<MixtureParameters> {
+  /** Maximum-likelihood EM, or MAP EM under options.prior. */
   protected strategy(fit: FitData): EmStrategy<MixtureParameters> {
-    return maximumLikelihood(this._family, this.o.regCovar, fit.n, fit.ctx);
+    const { prior, regCovar } = this.o;
+    if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.n, fit.ctx);
+    const resolved = resolvePrior(prior, this._family.name, fit.centered, fit.n, fit.d, fit.k, fit.center);
+    return maximumAPosteriori(this._family, resolved, regCovar, fit.n, fit.ctx);
   }
 
   protected presetState({ center, d, presetCovariances }: FitData): MixtureParameters | undefined {
@@ -698,6 +706,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
         nInit: this.o.nInit,
         initParams: this.o.initParams,
         seed: this.o.seed,
+        ...(this.o.prior === undefined ? {} : { prior: this.o.prior }),
       },
     };
   }
@@ -738,6 +747,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
         nInit: j.options.nInit,
         initParams: j.options.initParams,
         seed: j.options.seed,
+        ...(j.options.prior === undefined ? {} : { prior: j.options.prior }),
         container,
         ...(options.backend === undefined ? {} : { backend: options.backend }),
       });
@@ -867,6 +877,7 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
       nInit: positiveInt(op['nInit'], 'options.nInit'),
       initParams: op['initParams'],
       seed: finiteNumber(op['seed'], 'options.seed'),
+      ...(op['prior'] === undefined ? {} : { prior: op['prior'] as PriorOption }),
     },
   };
 }

@@ -22,3 +22,12 @@ export {
   type WeightConcentrationPriorType,
 } from './bayesian.js';
 export { lgamma, digamma, betaln } from './special.js';
+export {
+  maximumAPosteriori,
+  resolvePrior,
+  validatePrior,
+  PRIOR_FAMILIES,
+  type ConjugatePrior,
+  type PriorOption,
+  type ResolvedPrior,
+} from './prior.js';

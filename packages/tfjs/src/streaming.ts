@@ -88,6 +88,8 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   if (o.meansInitD !== undefined && o.meansInitD !== d) {
     throw new InvalidArgumentError(`meansInit has ${o.meansInitD} features but the data has ${d}`);
   }
+  if (o.prior !== undefined)
+    throw new InvalidArgumentError('prior is not supported by fitStream yet: fit in memory (GaussianMixture) for MAP EM');
   if (o.warmStart)
     throw new InvalidArgumentError(
       'warmStart is not supported by fitStream: pass weightsInit, meansInit and precisionsInit',

@@ -1,5 +1,6 @@
 import type { Container, Tensor2D } from '@gmmkit/core';
 import type { Matrix } from './data.js';
+import type { PriorOption } from './prior.js';
 
 /**
  * Rows as nested arrays, a flat float array with its shape, a Matrix
@@ -70,6 +71,15 @@ export interface GaussianMixtureOptions {
    * so families and backends registered by plugins work in workers.
    */
   plugins?: readonly string[];
+  /**
+   * MAP EM under mclust's conjugate prior (priorControl()): 'default' is
+   * mclust's defaultPrior; an object overrides any of its fields. The M-step
+   * becomes the posterior mode, the lower bound the penalized log-likelihood
+   * per row; bic() and aic() use the log-likelihood at the MAP estimate, as
+   * mclustBIC(..., prior = priorControl()). Families: full, tied, diag, spherical
+   * (mclust's VVV, EEE, VVI, VII). Default: none (maximum likelihood).
+   */
+  prior?: PriorOption;
   /** Aborts the fit: checked between EM iterations and restarts; fit() then rejects with core's AbortedError and its workers are terminated. */
   signal?: AbortSignal;
 }
@@ -115,5 +125,5 @@ export interface GaussianMixtureJSON {
   lowerBoundHistory: number[];
   nSamples: number;
   /** Options the model was fitted with (JSON-safe subset). */
-  options: { tol: number; regCovar: number; maxIter: number; nInit: number; initParams: string; seed: number };
+  options: { tol: number; regCovar: number; maxIter: number; nInit: number; initParams: string; seed: number; prior?: PriorOption };
 }

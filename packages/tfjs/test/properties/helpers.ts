@@ -287,3 +287,45 @@ export function regularizationLoss(gm: FittedModel, regCovar: number): number {
   }
   return loss;
 }
+
+/**
+ * Tolerance on one step of the lower bound, derived from float32.
+ *
+ * The lower bound L = (1/n) Σ_i log Σ_k w_k N(x_i | μ_k, Σ_k) is evaluated
+ * with float32 tensor ops and reduced in float64, so each evaluation carries
+ * float32 rounding (unit roundoff u = EPS32/2) relative to the magnitudes it
+ * is computed from:
+ *  (a) E-step: per row, |log det| + (d/2) ln 2π ~ |L| + d, and the quadratic
+ *      form ‖(x_i - μ_k)ᵀU_k‖² (Σ_k⁻¹ = U_k U_kᵀ), whose float32 operands are
+ *      the centred rows, of size ‖x_i - m‖² tr(Σ_k⁻¹) (m = the data mean, the
+ *      engine's centre); on average Σ_k w_k (tr Σ_k + ‖μ_k - m‖²) tr(Σ_k⁻¹).
+ *  (b) M-step: covariances come from float32 moment sums, so δΣ_k is about
+ *      u (Σ_k + (μ_k - m)(μ_k - m)ᵀ), which moves L by
+ *      ½ Σ_k w_k tr(Σ_k⁻¹ δΣ_k) <= u Σ_k w_k (tr Σ_k + ‖μ_k - m‖²) tr(Σ_k⁻¹).
+ * Hence every evaluated L is within ~EPS32 * M of its exact value, with
+ *   M = |L| + d + Σ_k w_k (tr Σ_k + ‖μ_k - m‖²) tr(Σ_k⁻¹),
+ * and a step compares two evaluations: slack = 2 * 2 * EPS32 * M (the
+ * second factor 2 covers the accumulation constants). The conditioning term
+ * matters: near-singular data or a component collapsed onto a few rows make
+ * tr(Σ⁻¹) large, and so does the real float32 noise of L. M is taken from the
+ * fitted state (EM decreases happen, if at all, near convergence, where the
+ * parameters are the fitted ones).
+ *
+ * regCovar: EM's guarantee is for the exact M-step (regCovar = 0). With
+ * ε = regCovar > 0 the M-step returns Σ' = S + εI, S the maximizer of Q, and
+ * loses Q(S) - Q(S + εI) = ½ Σ_k w_k Σ_j f(ε / s_kj) per row (s_kj the
+ * eigenvalues of S_k, f(u) = ln(1 + u) - u/(1 + u) <= min(u²/2, ln(1 + u))).
+ * Since L(θ_{t+1}) - L(θ_t) >= Q(θ_{t+1}) - Q(θ_t) and Q(θ_t) <= Q(S_{t+1}),
+ * a step may drop by up to that loss (observed: ~5e-4 per step with
+ * regCovar = 1e-4 scale² on near-singular data). The slack adds it, with
+ * S_k = Σ_k - εI from the fitted state; directions where S_k has no spread
+ * of its own (s_kj <= ε/100: a constant column, a component on duplicate
+ * rows) are skipped, since there Σ_k = εI at every iteration and the loss
+ * does not change from one step to the next. With regCovar = 0 the term is 0.
+ */
+export function stepSlack(gm: GaussianMixture, ds: Dataset): number {
+  const kappa = conditioning(gm, ds.rows);
+  const weighted = kappa.reduce((s, v, c) => s + gm.state.weights[c]! * v, 0);
+  const float32 = 4 * EPS32 * (Math.abs(gm.state.lowerBound) + gm.state.d + weighted);
+  return float32 + regularizationLoss(gm, gm.toJSON().options.regCovar);
+}
