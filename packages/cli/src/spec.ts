@@ -114,6 +114,45 @@ const force: OptionSpec = {
     'Overwrite existing output files (without it an existing file is never replaced; an input file never is).',
 };
 
+/** MAP EM under mclust's conjugate prior (fit and sweep). */
+const priorOptions: readonly OptionSpec[] = [
+  {
+    name: 'prior',
+    type: 'string',
+    choices: ['default'],
+    description:
+      "MAP EM under mclust's conjugate prior (priorControl()): 'default' is mclust's defaultPrior (shrinkage 0.01, the data mean, dof d + 2, the data covariance / k^(2/d)); the --prior-shrinkage, --prior-mean, --prior-dof and --prior-scale flags override its fields. BIC and AIC are then at the MAP log-likelihood, as mclustBIC(..., prior = priorControl()). Families full, tied, diag, spherical.",
+  },
+  { name: 'prior-shrinkage', type: 'number', description: 'With --prior: the prior weight on the means (0 = none; default 0.01).' },
+  { name: 'prior-mean', type: 'string', description: 'With --prior: the prior mean, comma-separated, one value per column (default the data mean).' },
+  { name: 'prior-dof', type: 'number', description: 'With --prior: the degrees of freedom (default d + 2).' },
+  {
+    name: 'prior-scale',
+    type: 'number',
+    description: 'With --prior: the scale, a number (times the identity for full and tied; default from the data covariance, as mclust).',
+  },
+];
+
+/** scikit-learn's BayesianGaussianMixture (fit --bayesian). */
+const bayesianOptions: readonly OptionSpec[] = [
+  {
+    name: 'bayesian',
+    type: 'boolean',
+    default: false,
+    description:
+      "Variational Bayesian mixture (scikit-learn's BayesianGaussianMixture): -k is an upper bound and the data switch surplus components off; the output reports the effective number of components (weights above 0.01). Families full, tied, diag, spherical.",
+  },
+  {
+    name: 'weight-prior-type',
+    type: 'string',
+    choices: ['dirichlet-process', 'dirichlet-distribution'],
+    description: 'With --bayesian: the weight prior (default dirichlet-process, stick-breaking).',
+  },
+  { name: 'weight-concentration-prior', type: 'number', description: 'With --bayesian: the weight concentration, > 0 (default 1/k).' },
+  { name: 'mean-precision-prior', type: 'number', description: 'With --bayesian: the precision prior on the means, > 0 (default 1).' },
+  { name: 'degrees-of-freedom-prior', type: 'number', description: 'With --bayesian: the Wishart degrees of freedom, > d - 1 (default d).' },
+];
+
 export const globalOptions: readonly OptionSpec[] = [
   {
     name: 'plugin',
@@ -191,6 +230,8 @@ export const commandSpecs: readonly CommandSpec[] = [
         description:
           'With --stream: rows sampled (seeded reservoir) for the initialization and the --n-init restarts (default 10000).',
       },
+      ...priorOptions,
+      ...bayesianOptions,
       json,
       force,
     ],
@@ -201,6 +242,8 @@ export const commandSpecs: readonly CommandSpec[] = [
         'iris without its Species column, JSON on stdout',
       ],
       ['gmm fit data/faithful.csv -k 2 --standardize --plot fit.svg', 'z-score the columns, plot the fit'],
+      ['gmm fit data/faithful.csv -k 6 --bayesian --json', 'at most 6 components; the data switch the surplus off'],
+      ['gmm fit data/iris.csv -k 3 --columns 1-4 --prior default', "MAP EM under mclust's default conjugate prior"],
       [
         'gmm fit big.csv -k 5 --stream --chunk-rows 50000 -o model.json',
         'a file larger than memory, read in chunks',
@@ -336,11 +379,13 @@ export const commandSpecs: readonly CommandSpec[] = [
         type: 'string',
         description: 'Write an SVG of the criterion against k, one line per family, the best marked.',
       },
+      ...priorOptions,
       json,
       force,
     ],
     examples: [
       ['gmm sweep data/iris.csv --k 1..6 --columns 1-4', 'BIC table for k = 1..6 and the four families'],
+      ['gmm sweep data/faithful.csv --prior default', "BIC with mclust's conjugate prior, as mclustBIC(..., prior = priorControl())"],
       [
         'gmm sweep data/iris.csv --columns 1-4 --covariance mclust --bic-sign mclust',
         "mclust's 14 models, k = 1..9, BIC read as mclust prints it",

@@ -1,5 +1,5 @@
 import { AbortedError, compensatedSum, type Container } from '@gmmkit/core';
-import { GaussianMixture, type GaussianMixtureJSON } from '@gmmkit/tfjs';
+import { GaussianMixture, type GaussianMixtureJSON, type PriorOption } from '@gmmkit/tfjs';
 import { responsibilityEntropy } from './criteria.js';
 
 /**
@@ -14,6 +14,8 @@ export interface FitSettings {
   maxIter?: number;
   nInit?: number;
   initParams?: string;
+  /** MAP EM under mclust's conjugate prior (GaussianMixture's prior option); BIC is then at the MAP log-likelihood, as mclustBIC(..., prior = priorControl()). */
+  prior?: PriorOption;
   /** Backend name; cells pass it explicitly so GMM_BACKEND cannot switch it under the sweep. */
   backend?: string;
 }

@@ -17,8 +17,10 @@ import {
   currentBackend,
   initBackend,
   toMatrix,
+  validatePrior,
   type DataInput,
   type GaussianMixtureJSON,
+  type PriorOption,
 } from '@gmmkit/tfjs';
 import { fitCell, type CellResult, type CellSpec, type FitSettings, type MatrixData } from './cell.js';
 import { aic, bic, createSelectionContainer, icl } from './criteria.js';
@@ -77,6 +79,13 @@ export interface SweepOptions {
   maxIter?: number;
   /** Initializer name (default 'kmeans'). */
   initParams?: string;
+  /**
+   * MAP EM under mclust's conjugate prior in every cell (GaussianMixture's
+   * prior option: 'default' is mclust's defaultPrior for that k and family);
+   * the criteria are then at the MAP log-likelihood, as
+   * mclustBIC(..., prior = priorControl()). Families: full, tied, diag, spherical.
+   */
+  prior?: PriorOption;
   /**
    * Plugin container (default createSelectionContainer() plus `plugins`).
    * Workers cannot receive a container: if it binds families or an
@@ -283,6 +292,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   if (options.regCovar !== undefined) settings.regCovar = options.regCovar;
   if (options.maxIter !== undefined) settings.maxIter = options.maxIter;
   if (options.nInit !== undefined) settings.nInit = options.nInit;
+  if (options.prior !== undefined) {
+    for (const f of families) validatePrior(options.prior, f); // one clear error before any fit
+    settings.prior = options.prior;
+  }
 
   const backendName = (await initBackend(options.backend ?? currentBackend(), container)).name;
   settings.backend = backendName;

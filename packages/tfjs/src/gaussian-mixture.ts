@@ -511,6 +511,12 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return compensatedSum(s) / s.length;
   }
 
+  /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters; for a Bayesian mixture, those of its expected-parameter mixture). */
+  nParameters(): number {
+    const { k, d } = this.state;
+    return this._family.nCovarianceParameters(k, d) + k * d + k - 1;
+  }
+
   /** Covariance matrices [k, d, d] whatever the family. */
   fullCovariances(): Float64Array {
     const s = this.state;
@@ -660,12 +666,6 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
 
   protected scoringParameters(center: Float64Array): EStepParameters {
     return this.centeredParams(center);
-  }
-
-  /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters). */
-  nParameters(): number {
-    const { k, d } = this.state;
-    return this._family.nCovarianceParameters(k, d) + k * d + k - 1;
   }
 
   /** Bayesian information criterion, -2 ln L + p ln n (lower is better). */

@@ -7,7 +7,7 @@ import {
   type Container,
   type PluginSet,
 } from '@gmmkit/core';
-import { GaussianMixture } from '@gmmkit/tfjs';
+import { loadMixture, type BayesianGaussianMixture, type ConjugatePrior, type GaussianMixture, type PriorOption } from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
 import { mclustPlugins } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
@@ -137,6 +137,42 @@ export function emSettings(args: Args): EmSettings {
   return settings;
 }
 
+/** --prior default and the --prior-* flags as GaussianMixture's prior option (undefined: maximum likelihood). */
+export function priorSettings(args: Args): PriorOption | undefined {
+  const named = str(args, 'prior');
+  const fields: ConjugatePrior = {};
+  const shrinkage = nonNegative(args, 'prior-shrinkage');
+  if (shrinkage !== undefined) fields.shrinkage = shrinkage;
+  const dof = positiveNumber(args, 'prior-dof');
+  if (dof !== undefined) fields.dof = dof;
+  const scale = positiveNumber(args, 'prior-scale');
+  if (scale !== undefined) fields.scale = scale;
+  const mean = str(args, 'prior-mean');
+  if (mean !== undefined) {
+    const values = mean.split(',').map((t) => Number(t.trim()));
+    if (values.some((v, i) => !Number.isFinite(v) || mean.split(',')[i]!.trim() === '')) {
+      throw new UsageError(`--prior-mean must be comma-separated numbers, got '${mean}'`);
+    }
+    fields.mean = values;
+  }
+  if (named === undefined) {
+    if (Object.keys(fields).length > 0) throw new UsageError('--prior-shrinkage, --prior-mean, --prior-dof and --prior-scale need --prior default');
+    return undefined;
+  }
+  if (named !== 'default') throw new UsageError(`--prior must be 'default', got '${named}'`);
+  return Object.keys(fields).length === 0 ? 'default' : fields;
+}
+
+/** A finite number > 0, or undefined when the flag is absent. */
+export function positiveNumber(args: Args, name: string): number | undefined {
+  const v = last(args[name]);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new UsageError(`${flagName(name)} must be a finite number > 0, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
 function describeValue(v: unknown): string {
   return typeof v === 'number' && !Number.isNaN(v)
     ? String(v)
@@ -195,16 +231,16 @@ export function backendName(args: Args, plugins: Plugins): string {
   return name;
 }
 
-/** A model file loaded into a GaussianMixture, with what the CLI stored beside it. */
+/** A model file loaded into a GaussianMixture (or a BayesianGaussianMixture), with what the CLI stored beside it. */
 export interface LoadedModel extends LoadedModelFile {
-  gm: GaussianMixture;
+  gm: GaussianMixture | BayesianGaussianMixture;
 }
 
 export async function loadModel(file: string, plugins: Plugins, backend: string): Promise<LoadedModel> {
   const m = await readModelFile(file);
-  let gm: GaussianMixture;
+  let gm: GaussianMixture | BayesianGaussianMixture;
   try {
-    gm = await GaussianMixture.fromJSON(m.gmm, { container: plugins.container, backend });
+    gm = await loadMixture(m.gmm, { container: plugins.container, backend });
   } catch (err) {
     if (err instanceof ModelFormatError) {
       const unregistered = /not registered/.test(err.message);

@@ -1,4 +1,4 @@
-import { initBackend, GaussianMixture } from '@gmmkit/tfjs';
+import { BayesianGaussianMixture, initBackend, GaussianMixture, type BayesianGaussianMixtureOptions, type PriorOption } from '@gmmkit/tfjs';
 import { UsageError } from '../errors.js';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
 import { readTable, type NumericTable } from '../io/read-table.js';
@@ -25,6 +25,8 @@ import {
   matrices,
   nested,
   emSettings,
+  positiveNumber,
+  priorSettings,
   str,
   sum,
   workersFlag,
@@ -45,8 +47,9 @@ export interface FitJson {
   /** Σ_i ln p(x_i) in original units. */
   logLikelihood: number;
   meanLogLikelihood: number;
-  bic: number;
-  aic: number;
+  /** null for --bayesian (a variational posterior has no BIC/AIC). With --prior, at the MAP log-likelihood. */
+  bic: number | null;
+  aic: number | null;
   converged: boolean;
   iterations: number;
   backend: string;
@@ -56,6 +59,37 @@ export interface FitJson {
   standardized: boolean;
   /** Numerical warnings about the fitted model (GaussianMixture.warnings()). */
   warnings: string[];
+  /** --prior: the prior option used (MAP EM). */
+  prior?: PriorOption;
+  /** --bayesian: the weight prior, the ELBO and how many components keep a weight above `threshold`. */
+  bayesian?: { weightConcentrationPriorType: string; effectiveComponents: number; threshold: number; lowerBound: number };
+}
+
+/** The weight above which --bayesian counts a component as effective. */
+export const EFFECTIVE_WEIGHT = 0.01;
+
+/** --bayesian and its prior flags as BayesianGaussianMixture options (undefined without --bayesian). */
+function bayesianSettings(args: Args): BayesianGaussianMixtureOptions | undefined {
+  const flags = ['weight-prior-type', 'weight-concentration-prior', 'mean-precision-prior', 'degrees-of-freedom-prior'];
+  if (!bool(args, 'bayesian')) {
+    const given = flags.filter((f) => args[f] !== undefined);
+    if (given.length > 0) throw new UsageError(`${given.map((f) => `--${f}`).join(', ')} need${given.length === 1 ? 's' : ''} --bayesian`);
+    return undefined;
+  }
+  const out: BayesianGaussianMixtureOptions = {};
+  const type = str(args, 'weight-prior-type');
+  if (type !== undefined) {
+    if (type !== 'dirichlet-process' && type !== 'dirichlet-distribution')
+      throw new UsageError(`--weight-prior-type must be dirichlet-process or dirichlet-distribution, got '${type}'`);
+    out.weightConcentrationPriorType = type;
+  }
+  const wcp = positiveNumber(args, 'weight-concentration-prior');
+  if (wcp !== undefined) out.weightConcentrationPrior = wcp;
+  const mpp = positiveNumber(args, 'mean-precision-prior');
+  if (mpp !== undefined) out.meanPrecisionPrior = mpp;
+  const dof = positiveNumber(args, 'degrees-of-freedom-prior');
+  if (dof !== undefined) out.degreesOfFreedomPrior = dof;
+  return out;
 }
 
 export async function fitCommand(args: Args, io: Io): Promise<number> {
@@ -69,6 +103,12 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const force = bool(args, 'force');
   const workers = workersFlag(args);
   const stream = bool(args, 'stream') ? streamSettings(args, dataFile) : undefined;
+  const prior = priorSettings(args);
+  const bayesian = bayesianSettings(args);
+  if (bayesian !== undefined && prior !== undefined)
+    throw new UsageError('--bayesian and --prior are two different priors: give one (--bayesian has its own --weight-*/--mean-precision-prior/--degrees-of-freedom-prior)');
+  if (stream !== undefined && (bayesian !== undefined || prior !== undefined))
+    throw new UsageError(`--${bayesian !== undefined ? 'bayesian' : 'prior'} does not work with --stream yet: fit in memory`);
   if (stream === undefined && (args['chunk-rows'] !== undefined || args['sample-size'] !== undefined))
     throw new UsageError('--chunk-rows and --sample-size need --stream');
 
@@ -114,7 +154,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       };
 
       const info = await initBackend(backend, plugins.container);
-      const model = new GaussianMixture({
+      const options = {
         nComponents: k,
         covarianceType,
         initParams,
@@ -124,9 +164,13 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         plugins: plugins.workerSpecifiers,
         container: plugins.container,
         backend: info.name,
-        onIteration: (it, lb) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),
+        onIteration: (it: number, lb: number) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),
         signal,
-      });
+      };
+      const model =
+        bayesian === undefined
+          ? new GaussianMixture({ ...options, ...(prior === undefined ? {} : { prior }) })
+          : new BayesianGaussianMixture({ ...options, ...bayesian });
       return { table, plotDims, standardize, x, gm: await model.fit(x), backendUsed: info.name };
     },
   );
@@ -155,7 +199,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
 }
 
 function summarize(
-  gm: GaussianMixture,
+  gm: GaussianMixture | BayesianGaussianMixture,
   x: { data: Float64Array; shape: [number, number] },
   table: NumericTable,
   s: Standardization | null,
@@ -167,7 +211,7 @@ function summarize(
 
 /** The --json document from a fitted model and its total log-likelihood (original units) over n rows. */
 export function fitResult(
-  gm: GaussianMixture,
+  gm: GaussianMixture | BayesianGaussianMixture,
   logLikelihood: number,
   n: number,
   columns: string[],
@@ -176,6 +220,8 @@ export function fitResult(
 ): FitJson {
   const st = gm.state;
   const p = gm.nParameters();
+  const bayesian = gm instanceof BayesianGaussianMixture;
+  const prior = gm instanceof GaussianMixture ? gm.toJSON().options.prior : undefined;
   return {
     k: st.k,
     covarianceType: st.covarianceType,
@@ -184,8 +230,8 @@ export function fitResult(
     covariances: matrices(unstandardizeCovariances(gm.fullCovariances(), st.d, s), st.k, st.d),
     logLikelihood,
     meanLogLikelihood: logLikelihood / n,
-    bic: -2 * logLikelihood + p * Math.log(n),
-    aic: -2 * logLikelihood + 2 * p,
+    bic: bayesian ? null : -2 * logLikelihood + p * Math.log(n),
+    aic: bayesian ? null : -2 * logLikelihood + 2 * p,
     converged: st.converged,
     iterations: st.nIter,
     backend,
@@ -194,6 +240,17 @@ export function fitResult(
     nParameters: p,
     standardized: s !== null,
     warnings: gm.warnings(),
+    ...(prior === undefined ? {} : { prior }),
+    ...(gm instanceof BayesianGaussianMixture
+      ? {
+          bayesian: {
+            weightConcentrationPriorType: gm.state.weightConcentrationPriorType,
+            effectiveComponents: gm.effectiveComponents(EFFECTIVE_WEIGHT),
+            threshold: EFFECTIVE_WEIGHT,
+            lowerBound: gm.state.lowerBound,
+          },
+        }
+      : {}),
   };
 }
 
@@ -239,7 +296,7 @@ function plotColumns(table: NumericTable, spec: string | undefined): [number, nu
 }
 
 async function renderFitPlot(
-  gm: GaussianMixture,
+  gm: GaussianMixture | BayesianGaussianMixture,
   x: { data: Float64Array; shape: [number, number] },
   table: NumericTable,
   result: FitJson,
@@ -272,7 +329,10 @@ export function formatFit(
   r: FitJson,
   table: { d: number; source: string; columns: readonly string[] },
 ): string {
-  const head = `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${r.n} rows x ${table.d} columns of ${table.source}`;
+  const head =
+    r.bayesian === undefined
+      ? `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${r.n} rows x ${table.d} columns of ${table.source}${r.prior === undefined ? '' : " (MAP EM, mclust's conjugate prior)"}`
+      : `Bayesian '${r.covarianceType}' Gaussian mixture (at most ${r.k} components, ${r.bayesian.weightConcentrationPriorType} prior) fitted to ${r.n} rows x ${table.d} columns of ${table.source}`;
   const summary = formatKeyValues([
     ['backend', r.backend],
     [
@@ -283,8 +343,15 @@ export function formatFit(
       'log-likelihood',
       `${formatNumber(r.logLikelihood)} (mean ${formatNumber(r.meanLogLikelihood)} per row)`,
     ],
-    ['BIC', formatNumber(r.bic)],
-    ['AIC', formatNumber(r.aic)],
+    ...(r.bayesian === undefined
+      ? ([
+          ['BIC', formatNumber(r.bic ?? Number.NaN)],
+          ['AIC', formatNumber(r.aic ?? Number.NaN)],
+        ] as [string, string][])
+      : ([
+          ['effective components', `${r.bayesian.effectiveComponents} of ${r.k} (weight > ${r.bayesian.threshold})`],
+          ['lower bound (ELBO)', formatNumber(r.bayesian.lowerBound)],
+        ] as [string, string][])),
     ['parameters', String(r.nParameters)],
     ...(r.standardized ? ([['standardized', 'yes (figures in original units)']] as [string, string][]) : []),
   ]);

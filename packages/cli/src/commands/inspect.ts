@@ -1,3 +1,4 @@
+import { BayesianGaussianMixture } from '@gmmkit/tfjs';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
 import { unstandardizeCovariances, unstandardizeMeans } from '../model-file.js';
 import { componentTable } from './fit.js';
@@ -21,6 +22,8 @@ export interface InspectJson {
   nParameters: number;
   options: Record<string, unknown>;
   plugins: string[];
+  /** A Bayesian mixture's weight prior and effective number of components (weights > 0.01); absent otherwise. */
+  bayesian?: { weightConcentrationPriorType: string; effectiveComponents: number };
 }
 
 export async function inspectCommand(args: Args, io: Io): Promise<number> {
@@ -50,6 +53,9 @@ export async function inspectCommand(args: Args, io: Io): Promise<number> {
     options: { ...model.gmm.options },
     plugins: model.plugins,
   };
+  if (gm instanceof BayesianGaussianMixture) {
+    info.bayesian = { weightConcentrationPriorType: gm.state.weightConcentrationPriorType, effectiveComponents: gm.effectiveComponents() };
+  }
   if (bool(args, 'json')) {
     io.out(JSON.stringify(info, null, 2));
     return 0;
@@ -63,7 +69,7 @@ export async function inspectCommand(args: Args, io: Io): Promise<number> {
         'covariance',
         `${family.name}${family.mclustName === undefined || family.description.includes(family.mclustName) ? '' : ` (mclust ${family.mclustName})`}: ${family.description}`,
       ],
-      ['components', String(st.k)],
+      ['components', info.bayesian === undefined ? String(st.k) : `${st.k} (Bayesian, ${info.bayesian.weightConcentrationPriorType} prior: ${info.bayesian.effectiveComponents} with weight > 0.01)`],
       ['columns', `${st.d}: ${columns.join(', ')}`],
       [
         'standardized',
@@ -71,7 +77,10 @@ export async function inspectCommand(args: Args, io: Io): Promise<number> {
       ],
       ['fitted on', `${st.nSamples} rows`],
       ['converged', `${st.converged ? 'yes' : 'NO'} after ${st.nIter} iteration${st.nIter === 1 ? '' : 's'}`],
-      ['lower bound', `${formatNumber(st.lowerBound)} per row${s === null ? '' : ' (standardized units)'}`],
+      [
+        'lower bound',
+        `${formatNumber(st.lowerBound)}${info.bayesian === undefined ? ' per row' : ' (ELBO, total)'}${s === null ? '' : ' (standardized units)'}`,
+      ],
       ['parameters', String(info.nParameters)],
       [
         'options',

@@ -1,3 +1,4 @@
+import { BayesianGaussianMixture } from '@gmmkit/tfjs';
 import { formatKeyValues, formatNumber } from '../io/format.js';
 import { logJacobian } from '../model-file.js';
 import {
@@ -18,8 +19,9 @@ export interface ScoreJson {
   /** Σ_i ln p(x_i), natural log, original units. */
   logLikelihood: number;
   meanLogLikelihood: number;
-  bic: number;
-  aic: number;
+  /** null for a Bayesian mixture (its score is scikit-learn's, under the variational posterior: no BIC/AIC). */
+  bic: number | null;
+  aic: number | null;
   n: number;
 }
 
@@ -32,11 +34,12 @@ export async function scoreCommand(args: Args, io: Io): Promise<number> {
   const logLikelihood =
     sum(model.gm.scoreSamples(modelInput(table, model))) + n * logJacobian(model.standardize);
   const p = model.gm.nParameters();
+  const bayesian = model.gm instanceof BayesianGaussianMixture;
   const result: ScoreJson = {
     logLikelihood,
     meanLogLikelihood: logLikelihood / n,
-    bic: -2 * logLikelihood + p * Math.log(n),
-    aic: -2 * logLikelihood + 2 * p,
+    bic: bayesian ? null : -2 * logLikelihood + p * Math.log(n),
+    aic: bayesian ? null : -2 * logLikelihood + 2 * p,
     n,
   };
   io.out(
@@ -46,8 +49,12 @@ export async function scoreCommand(args: Args, io: Io): Promise<number> {
           ['rows', String(n)],
           ['log-likelihood', formatNumber(result.logLikelihood)],
           ['mean per row', formatNumber(result.meanLogLikelihood)],
-          ['BIC', formatNumber(result.bic)],
-          ['AIC', formatNumber(result.aic)],
+          ...(result.bic === null || result.aic === null
+            ? ([['BIC/AIC', 'none (a Bayesian mixture)']] as [string, string][])
+            : ([
+                ['BIC', formatNumber(result.bic)],
+                ['AIC', formatNumber(result.aic)],
+              ] as [string, string][])),
         ]),
   );
   return 0;

@@ -20,6 +20,7 @@ import {
   int,
   loadPlugins,
   emSettings,
+  priorSettings,
   str,
   type Args,
   type Io,
@@ -62,6 +63,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   if (mclustSign && !['bic', 'aic', 'icl'].includes(criterion))
     throw new UsageError(`--bic-sign mclust applies to bic, aic and icl, not to '${criterion}'`);
   const em = emSettings(args);
+  const prior = priorSettings(args);
   const workers = int(args, 'workers', 0);
   const patience = int(args, 'patience', 1);
   const initParams = str(args, 'init') ?? 'kmeans';
@@ -97,6 +99,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       criterion,
       initParams,
       ...em,
+      ...(prior === undefined ? {} : { prior }),
       ...(workers === undefined ? {} : { workers }),
       ...(patience === undefined ? {} : { patience }),
       plugins: plugins.workerSpecifiers,
