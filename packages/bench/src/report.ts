@@ -2,7 +2,9 @@
  * The results object (written as JSON) and its two renderings: plain-text
  * tables for stdout and docs/benchmarks.md.
  */
-import type { MclustEnv, SklearnEnv } from './external.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_ROOT, type MclustEnv, type SklearnEnv } from './external.js';
 import { ratio } from './stats.js';
 
 export const SKLEARN = 'scikit-learn';
@@ -359,5 +361,8 @@ export function renderMarkdown(res: BenchResults): string {
   if (res.notes.length > 0) {
     out.push('## Notes', '', ...res.notes.map((n) => `- ${n}`), '');
   }
+  // Written by `bench:mclust` (src/mclust-sweep.ts), a separate run: kept across `pnpm bench` runs.
+  const mclustSweep = join(BENCH_ROOT, 'results', 'mclust-sweep.md');
+  if (existsSync(mclustSweep)) out.push(readFileSync(mclustSweep, 'utf8').trimEnd(), '');
   return out.join('\n');
 }
