@@ -151,7 +151,7 @@ export function agglomerate(z: Float64Array, n: number, p: number): { initial: I
     bestCost[j] = Infinity;
     const b = at[j]!;
     for (let i = 0; i < j; i++) {
-      const c = d[at[i]! * g + b]!;
+      const c = d[b * g + at[i]!]!; // row b of the symmetric matrix: contiguous reads
       if (c <= bestCost[j]!) {
         bestCost[j] = c;
         best[j] = i;
