@@ -32,10 +32,16 @@ function gmm(
      * progress lines appear on a pipe).
      */
     interrupt?: { when: RegExp; signal: NodeJS.Signals };
+    /** Runs gmm under `ulimit -f <blocks>` (512-byte blocks): writes past that fail with EFBIG. */
+    fileSizeLimit?: number;
   } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const command =
+      opts.fileSizeLimit === undefined
+        ? [process.execPath, BIN, ...args]
+        : ['/bin/sh', '-c', `ulimit -f ${opts.fileSizeLimit} && exec "$0" "$@"`, process.execPath, BIN, ...args];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: dir,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
@@ -268,6 +274,18 @@ describe('gmm fit / score / predict / sample / inspect', () => {
     expect(lines.at(-1)).toBe('gmm: interrupted: stopping the fit (Ctrl-C again to quit at once)');
     expect(existsSync(f('never-fit.json'))).toBe(false);
     expect(readdirSync(dir).filter((name) => name.includes('never-fit'))).toEqual([]);
+  });
+});
+
+describe('atomic writes', () => {
+  it('a --force write that fails midway (file size limit) keeps the old file whole and leaves no temporary file', async () => {
+    // Guards against writing in place: the old model would be truncated first.
+    const old = JSON.stringify({ note: 'the model from yesterday', pad: 'x'.repeat(2000) });
+    writeFileSync(f('keep.json'), old);
+    const r = await gmm(['fit', 'data.csv', '-k', '2', '-o', 'keep.json', '--force'], { fileSizeLimit: 1 });
+    expectOneLineError(r, 2, /^gmm: error: cannot write keep\.json: EFBIG/);
+    expect(readFileSync(f('keep.json'), 'utf8')).toBe(old);
+    expect(readdirSync(dir).filter((name) => name.includes('keep.json') && name !== 'keep.json')).toEqual([]);
   });
 });
 
