@@ -1,12 +1,12 @@
 import { ModelFormatError } from '@gmmkit/core';
 import type { GaussianMixtureJSON } from '@gmmkit/tfjs';
-import { readText } from './io/read-table.js';
 
 /**
  * The file `gmm fit -o` writes: the library's GaussianMixture JSON wrapped
  * with what the CLI needs to apply it to new data: the column names it was
  * fitted on and the standardization (if any). A bare GaussianMixture JSON
- * (from `gm.toJSON()`) is accepted too.
+ * (from `gm.toJSON()`) is accepted too. No Node APIs here: the playground
+ * writes the same file in the browser (io/read-file.ts reads it from disk).
  */
 export const MODEL_FILE_FORMAT = 'gmmkit.cli-model';
 export const MODEL_FILE_VERSION = 1;
@@ -46,18 +46,6 @@ export function modelFile(
   plugins: string[],
 ): ModelFile {
   return { format: MODEL_FILE_FORMAT, version: MODEL_FILE_VERSION, columns, standardize, plugins, gmm };
-}
-
-/** Reads and checks the wrapper; the GaussianMixture part is checked by GaussianMixture.fromJSON. */
-export async function readModelFile(file: string): Promise<LoadedModelFile> {
-  const text = await readText(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFormatError(`${file}: not a model file: invalid JSON (${(err as Error).message})`);
-  }
-  return parseModelFile(value, file);
 }
 
 export function parseModelFile(value: unknown, file: string): LoadedModelFile {

@@ -5,11 +5,11 @@ import {
   compactIndexList,
   parseNumber,
   parseTable,
-  readTable,
   selectColumns,
   sniffFormat,
   toNumeric,
 } from '../src/io/read-table.js';
+import { readTable } from '../src/io/read-file.js';
 
 function numeric(text: string, columns?: string, format?: 'csv' | 'tsv' | 'json' | 'ndjson') {
   const raw = parseTable(text, { source: 'x.csv', format });

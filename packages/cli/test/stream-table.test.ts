@@ -4,7 +4,8 @@ import path from 'node:path';
 import { InvalidDataError } from '@gmmkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { DelimitedParser, readTable, splitDelimited } from '../src/io/read-table.js';
+import { readTable } from '../src/io/read-file.js';
+import { DelimitedParser, splitDelimited } from '../src/io/read-table.js';
 import { openStreamTable } from '../src/io/stream-table.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gmm-stream-'));

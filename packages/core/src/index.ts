@@ -5,3 +5,6 @@ export * from './linalg.js';
 export * from './plugin-loader.js';
 export type * from './contracts/index.js';
 export type { Container, ContainerModule } from 'inversify';
+export { platform } from '#platform';
+export type * from './platform/types.js';
+export * from './platform/worker-handle.js';

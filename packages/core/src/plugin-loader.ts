@@ -1,7 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { platform } from '#platform';
 import type { PluginSet } from './container.js';
 import { InvalidArgumentError } from './errors.js';
 
@@ -17,22 +14,28 @@ import { InvalidArgumentError } from './errors.js';
  * export default { covarianceFamilies: [eei], criteria: [myCriterion] };
  * ```
  *
- * Specifiers: a relative path (`./my-plugins.js`, or `dist/plugins.js` when
+ * Specifiers (Node): a relative path (`./my-plugins.js`, or `dist/plugins.js` when
  * that file exists) or absolute path resolves against `baseDir` (default
  * `process.cwd()`); a `file:` URL is used as is; any other bare name (`gmmkit-plugin-eei`, `@me/plugins/sub`) resolves as a package
- * from `baseDir`, then from gmmkit's own install.
+ * from `baseDir`, then from gmmkit's own install. In a browser a specifier
+ * is a URL, absolute or relative to `baseDir` (default the page's address).
  */
 export async function loadPluginModule(
   specifier: string,
-  baseDir: string = process.cwd(),
+  baseDir: string = platform.defaultBaseDir(),
 ): Promise<PluginSet> {
   if (typeof specifier !== 'string' || specifier.trim() === '') {
     throw new InvalidArgumentError('plugin module specifier must be a non-empty string');
   }
-  const url = resolveSpecifier(specifier, baseDir);
+  let url: string;
+  try {
+    url = platform.resolvePluginUrl(specifier, baseDir);
+  } catch (err) {
+    throw new InvalidArgumentError(`plugin module '${specifier}' ${messageOf(err)}`);
+  }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
   } catch (err) {
     throw new InvalidArgumentError(
       `plugin module '${specifier}' failed to load (${url}): ${messageOf(err)}`,
@@ -65,55 +68,6 @@ export async function loadPluginModules(
   const sets: PluginSet[] = [];
   for (const s of specifiers) sets.push(await loadPluginModule(s, baseDir));
   return sets;
-}
-
-function resolveSpecifier(specifier: string, baseDir: string): string {
-  if (specifier.startsWith('file:')) {
-    const file = fileURLToPath(specifier);
-    if (!existsSync(file))
-      throw new InvalidArgumentError(`plugin module '${specifier}' not found: no file ${file}`);
-    return specifier;
-  }
-  // A bare specifier naming an existing file (`dist/plugins.js`) is taken as
-  // that file, as a person typing a CLI flag means; otherwise it is a package.
-  const isPath =
-    specifier.startsWith('.') || path.isAbsolute(specifier) || isFile(path.resolve(baseDir, specifier));
-  if (isPath) {
-    const file = path.resolve(baseDir, specifier);
-    if (!existsSync(file)) {
-      throw new InvalidArgumentError(
-        `plugin module '${specifier}' not found: no file ${file} (paths resolve against ${baseDir})`,
-      );
-    }
-    return pathToFileURL(file).href;
-  }
-  // Bare name: a package. Resolve from the user's directory first (where
-  // they installed it), then from gmmkit's own location.
-  const errors: string[] = [];
-  for (const from of [
-    path.join(path.resolve(baseDir), '__gmmkit_plugin_resolve__.js'),
-    fileURLToPath(import.meta.url),
-  ]) {
-    try {
-      return pathToFileURL(createRequire(from).resolve(specifier)).href;
-    } catch (err) {
-      errors.push(messageOf(err).split('\n')[0]!);
-    }
-  }
-  // An ESM-only package (exports with only an "import" condition) is invisible
-  // to require.resolve; let the ESM resolver try before giving up.
-  try {
-    return import.meta.resolve(specifier);
-  } catch {
-    throw new InvalidArgumentError(
-      `plugin module '${specifier}' not found: no package of that name from ${baseDir} (${errors[0] ?? 'unresolved'}); ` +
-        `install it, or pass a path such as ./${/\.[cm]?js$/.test(specifier) ? specifier : `${specifier}.js`}`,
-    );
-  }
-}
-
-function isFile(file: string): boolean {
-  return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 const KINDS: Record<keyof PluginSet, readonly string[]> = {

@@ -1,38 +1,19 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { AbortedError, GmmError } from '@gmmkit/core';
+// Sweep workers are worker_threads in Node and Web Workers in browsers (#selection-platform).
+import { AbortedError, GmmError, type WorkerHandle } from '@gmmkit/core';
+import { spawnSweepWorker, sweepWorkerProblem } from '#selection-platform';
 import type { CellResult, CellSpec } from './cell.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 /** Workers alive right now (diagnostics; tests use it to check an abort leaves none behind). */
-const live = new Set<Worker>();
+const live = new Set<WorkerHandle>();
 export function activeWorkerCount(): number {
   return live.size;
 }
 
 /** Workers holding a cell right now (diagnostics; tests wait for it before aborting mid-fit). */
-const busy = new Set<Worker>();
+const busy = new Set<WorkerHandle>();
 export function busyWorkerCount(): number {
   return busy.size;
-}
-
-/**
- * The compiled worker script. It sits next to this module in dist/. When this
- * module runs from src/ (vitest transpiles .ts on the fly, which worker
- * threads cannot), fall back to the package's dist/: build the package first
- * (turbo's `test` task depends on its own `build`).
- */
-export function workerScriptUrl(): URL {
-  const here = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const dist = new URL('../dist/worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(dist))) return dist;
-  throw new GmmError(
-    'INVALID_ARGUMENT',
-    `sweep worker script not found (${fileURLToPath(here)}); build @gmmkit/model-selection ` +
-      '(pnpm --filter @gmmkit/model-selection build) or pass workers: 0 to sweep in-process',
-  );
 }
 
 export interface PoolOptions {
@@ -50,13 +31,15 @@ export interface PoolOptions {
  * Either way every worker has exited before the promise settles.
  */
 export function runPool(opts: PoolOptions): Promise<void> {
-  const url = workerScriptUrl();
+  const problem = sweepWorkerProblem();
+  if (problem !== undefined) return Promise.reject(new GmmError('INVALID_ARGUMENT', problem));
   return new Promise<void>((resolve, reject) => {
-    const workers = new Set<Worker>();
-    const running = new Map<Worker, CellSpec>();
+    const workers = new Set<WorkerHandle>();
+    const running = new Map<WorkerHandle, CellSpec>();
     let settled = false;
     let respawns = 0;
-    const exiting: Promise<number>[] = [];
+    const exiting: Promise<void>[] = [];
+    const stop = (w: WorkerHandle): Promise<void> => w.terminate().then(() => void live.delete(w));
 
     const finish = (err?: unknown): void => {
       if (settled) return;
@@ -64,21 +47,21 @@ export function runPool(opts: PoolOptions): Promise<void> {
       opts.signal?.removeEventListener('abort', onAbort);
       for (const w of workers) {
         busy.delete(w);
-        exiting.push(w.terminate().catch(() => 0));
+        exiting.push(stop(w));
       }
       // Retired workers too: settle only once every thread has exited.
       void Promise.all(exiting).then(() => (err === undefined ? resolve() : reject(err)));
     };
     const onAbort = (): void => finish(new AbortedError('sweep aborted'));
 
-    const retire = (w: Worker): void => {
+    const retire = (w: WorkerHandle): void => {
       workers.delete(w);
       running.delete(w);
       busy.delete(w);
-      exiting.push(w.terminate().catch(() => 0));
+      exiting.push(stop(w));
     };
 
-    const dispatch = (w: Worker): void => {
+    const dispatch = (w: WorkerHandle): void => {
       if (settled) return;
       let cell: CellSpec | undefined;
       try {
@@ -94,23 +77,24 @@ export function runPool(opts: PoolOptions): Promise<void> {
       }
       running.set(w, cell);
       busy.add(w);
-      w.postMessage({ type: 'cell', cell } satisfies ToWorker);
+      w.post({ type: 'cell', cell } satisfies ToWorker);
     };
 
     const spawn = (): void => {
-      const w = new Worker(url, { workerData: opts.init });
+      const w = spawnSweepWorker(opts.init);
       live.add(w);
       workers.add(w);
-      w.on('exit', (code) => {
+      w.onExit((code) => {
         live.delete(w);
         busy.delete(w);
         if (settled || !workers.has(w)) return;
         crashed(w, `worker exited unexpectedly (exit code ${code})`);
       });
-      w.on('error', (err) => {
+      w.onError((err) => {
         if (!settled) crashed(w, `worker crashed: ${err.message}`);
       });
-      w.on('message', (msg: FromWorker) => {
+      w.onMessage((message) => {
+        const msg = message as FromWorker;
         if (settled) return;
         if (msg.type === 'ready') dispatch(w);
         else if (msg.type === 'result') {
@@ -129,7 +113,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
 
     // A worker that dies mid-cell (out of memory, a native crash) fails that
     // cell, not the sweep; a replacement takes over the remaining cells.
-    const crashed = (w: Worker, reason: string): void => {
+    const crashed = (w: WorkerHandle, reason: string): void => {
       const cell = running.get(w);
       workers.delete(w);
       running.delete(w);

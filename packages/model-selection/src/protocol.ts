@@ -1,3 +1,4 @@
+import type { WasmPaths } from '@gmmkit/tfjs';
 import type { CellResult, CellSpec, FitSettings } from './cell.js';
 
 /** workerData of a sweep worker. */
@@ -7,8 +8,10 @@ export interface WorkerInit {
   /** Plugin module specifiers, loaded with loadPluginModules(plugins, baseDir). */
   plugins: string[];
   baseDir: string;
-  /** The training rows, float64 row-major [rows, cols], shared, not copied. */
-  data: SharedArrayBuffer;
+  /** Where the wasm binaries are served from (browsers; setWasmPaths on the main thread). */
+  wasmPaths?: WasmPaths;
+  /** The training rows, float64 row-major [rows, cols]: shared where the runtime allows, else copied. */
+  data: SharedArrayBuffer | ArrayBuffer;
   rows: number;
   cols: number;
   settings: FitSettings;

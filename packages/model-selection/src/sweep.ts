@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import {
   AbortedError,
   InvalidArgumentError,
@@ -6,7 +5,9 @@ import {
   PluginRegistry,
   deriveSeed,
   loadPluginModules,
+  platform,
   pluginModule,
+  shareableFloat64Array,
   type Container,
   type Criterion,
   type PluginSet,
@@ -15,6 +16,7 @@ import {
   GaussianMixture,
   createGmmContainer,
   currentBackend,
+  getWasmPaths,
   initBackend,
   toMatrix,
   validatePrior,
@@ -99,7 +101,7 @@ export interface SweepOptions {
    * plugin families run in parallel too.
    */
   plugins?: readonly string[];
-  /** Directory relative plugin paths resolve against (default process.cwd()). */
+  /** Directory relative plugin paths resolve against (default process.cwd(); in a browser, the page URL). */
   pluginBaseDir?: string;
   /** tfjs backend ('auto', 'wasm', 'cpu', ...). Default: the active one, else initBackend()'s choice. Workers use the same. */
   backend?: string;
@@ -355,7 +357,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
 
   // ---- run ----
   const work = x.rows * x.cols * cells.length * (options.nInit ?? 1);
-  const wanted = options.workers ?? (work < SMALL_SWEEP_WORK ? 0 : availableParallelism());
+  const wanted = options.workers ?? (work < SMALL_SWEEP_WORK ? 0 : platform.hardwareConcurrency());
   const workersSeeBindings = canUseWorkers(
     registry,
     families,
@@ -365,15 +367,17 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   );
   const poolSize = workersSeeBindings ? Math.min(wanted, cells.length) : 0;
   if (poolSize >= 2) {
-    const shared = new SharedArrayBuffer(x.data.byteLength);
-    new Float64Array(shared).set(x.data);
+    const shared = shareableFloat64Array(x.data.length);
+    shared.set(x.data);
+    const wasmPaths = getWasmPaths();
     await runPool({
       size: poolSize,
       init: {
         backend: backendName,
         plugins: pluginSpecs,
-        baseDir: options.pluginBaseDir ?? process.cwd(),
-        data: shared,
+        baseDir: options.pluginBaseDir ?? platform.defaultBaseDir(),
+        ...(wasmPaths === undefined ? {} : { wasmPaths }),
+        data: shared.buffer as SharedArrayBuffer | ArrayBuffer,
         rows: x.rows,
         cols: x.cols,
         settings,
@@ -387,7 +391,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       // Fits are synchronous tfjs work: yield to the event loop between
       // cells so an abort (or a timer) can run. In-process, an abort takes
       // effect at the next cell boundary; workers are terminated at once.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await platform.yieldToEventLoop();
       if (signal?.aborted) throw new AbortedError('sweep aborted');
       onResult(await fitCell(x, c, settings, container, signal));
     }

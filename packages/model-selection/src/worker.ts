@@ -1,23 +1,22 @@
 /**
- * Sweep worker (worker_threads). Runs from the built dist only: Node cannot
- * load .ts in a worker. It initializes the main thread's backend, loads the
+ * Sweep worker (a worker thread in Node, a module Web Worker in browsers).
+ * Runs from the built dist only: Node cannot load .ts in a worker. It initializes the main thread's backend, loads the
  * plugin modules by specifier (a container cannot cross threads), then fits
  * the cells it is sent, one at a time.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { loadPluginModules, pluginModule } from '@gmmkit/core';
-import { initBackend } from '@gmmkit/tfjs';
+import { loadPluginModules, platform, pluginModule } from '@gmmkit/core';
+import { initBackend, setWasmPaths } from '@gmmkit/tfjs';
 import { fitCell } from './cell.js';
 import { createSelectionContainer } from './criteria.js';
 import type { ToWorker, WorkerInit, FromWorker } from './protocol.js';
 
-const init = workerData as WorkerInit;
-const port = parentPort!;
-const post = (msg: FromWorker): void => port.postMessage(msg);
-
 async function main(): Promise<void> {
+  const port = await platform.workerEndpoint();
+  const init = port.init as WorkerInit;
+  const post = (msg: FromWorker): void => port.post(msg);
   let container;
   try {
+    if (init.wasmPaths !== undefined) setWasmPaths(init.wasmPaths);
     const sets = await loadPluginModules(init.plugins, init.baseDir);
     container = createSelectionContainer(...sets.map((s) => pluginModule(s)));
     // Plugins may bring the backend, so the container comes first.
@@ -27,7 +26,8 @@ async function main(): Promise<void> {
     return;
   }
   const x = { rows: init.rows, cols: init.cols, data: new Float64Array(init.data) };
-  port.on('message', (msg: ToWorker) => {
+  port.onMessage((message) => {
+    const msg = message as ToWorker;
     if (msg.type !== 'cell') return;
     fitCell(x, msg.cell, init.settings, container).then(
       (result) => post({ type: 'result', result }),

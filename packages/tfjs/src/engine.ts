@@ -4,6 +4,8 @@
 import {
   AbortedError,
   SingularCovarianceError,
+  platform,
+  shareableFloat64Array,
   type CovarianceFamily,
   type MixtureParameters,
   type PluginContext,
@@ -37,10 +39,10 @@ export function uploadBlocks(tf: Tf, data: Float64Array, n: number, d: number, c
 
 /**
  * data [n, d] minus center [d], float64. `shared` puts the result in a
- * SharedArrayBuffer so shard workers read it without a copy.
+ * SharedArrayBuffer (where the runtime allows one) so shard workers read it without a copy.
  */
 export function centerRows(data: Float64Array, n: number, d: number, center: Float64Array, shared = false): Float64Array {
-  const out = shared ? new Float64Array(new SharedArrayBuffer(n * d * 8)) : new Float64Array(n * d);
+  const out = shared ? shareableFloat64Array(n * d) : new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = data[i * d + j]! - center[j]!;
   return out;
 }
@@ -283,7 +285,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 /** Lets timers and signal handlers (Ctrl-C) run between iterations. */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return platform.yieldToEventLoop();
 }
 
 export interface EmResult<S = MixtureParameters> {

@@ -40,7 +40,7 @@ import {
 } from './engine.js';
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
-import { ShardPool, resolveWorkerCount, shardWorkerUrl } from './sharded.js';
+import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
 import type { BackendName, DataInput, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
@@ -390,7 +390,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       const builtin = builtinPlugins.covarianceFamilies?.find((f) => f.name === this._family.name);
       if (builtin !== this._family || !builtinBackends.some((b) => b.name === backend)) return 0;
     }
-    if (shardWorkerUrl() === undefined) {
+    if (!shardWorkersAvailable()) {
       if (this.o.workers === 'auto') return 0;
       throw new InvalidArgumentError(`workers=${this.o.workers}: the shard worker script is missing; build @gmmkit/tfjs`);
     }

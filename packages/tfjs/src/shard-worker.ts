@@ -1,14 +1,14 @@
 /**
- * Shard worker (worker_threads), run from the built dist only: Node cannot
- * load .ts in a worker. Loads the plugin modules by specifier (a container
+ * Shard worker (a worker thread in Node, a module Web Worker in browsers),
+ * run from the built dist only: Node cannot load .ts in a worker. Loads the plugin modules by specifier (a container
  * cannot cross threads), initializes the main thread's backend, uploads its
  * rows of the shared centered data once, then answers passes.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import {
   GmmError,
   PluginRegistry,
   loadPluginModules,
+  platform,
   pluginModule,
   type CovarianceFamily,
   type PluginContext,
@@ -16,12 +16,8 @@ import {
 import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { accumulateResponsibilities, emPass, uploadCentered, type RowBlocks } from './engine.js';
-import { initBackend, tf } from './runtime/index.js';
+import { initBackend, setWasmPaths, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
-
-const init = workerData as ShardInit;
-const port = parentPort!;
-const post = (msg: FromShard): void => port.postMessage(msg);
 
 function errorMessage(err: unknown): FromShard {
   if (err instanceof Error)
@@ -35,10 +31,14 @@ function errorMessage(err: unknown): FromShard {
 }
 
 async function main(): Promise<void> {
+  const port = await platform.workerEndpoint();
+  const init = port.init as ShardInit;
+  const post = (msg: FromShard): void => port.post(msg);
   let family: CovarianceFamily;
   let blocks: RowBlocks;
   let ctx: PluginContext;
   try {
+    if (init.wasmPaths !== undefined) setWasmPaths(init.wasmPaths);
     const sets = await loadPluginModules(init.plugins, init.baseDir);
     const container = createGmmContainer(...sets.map((s) => pluginModule(s)));
     // Plugins may bring the backend, so the container comes first.
@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     post(errorMessage(err));
     return;
   }
-  port.on('message', (msg: ToShard) => {
+  port.onMessage((message) => {
+    const msg = message as ToShard;
     try {
       if (msg.type === 'resp') {
         const stats = accumulateResponsibilities(tf, family, blocks, msg.resp, msg.reference, ctx);

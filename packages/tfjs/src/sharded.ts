@@ -2,20 +2,21 @@
 // shard as float32 blocks and returns float64 sufficient statistics for the
 // parameters it is sent; the main thread merges them in shard order (so the
 // result does not depend on timing) and runs the M-step.
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread } from 'node:worker_threads';
+// Workers are worker_threads in Node and Web Workers in browsers (#tfjs-platform).
 import {
   AbortedError,
   GmmError,
   InvalidArgumentError,
   SingularCovarianceError,
+  platform,
+  type WorkerHandle,
   type CovarianceFamily,
   type GmmErrorCode,
   type SufficientStatistics,
 } from '@gmmkit/core';
+import { shardWorkerAvailable, spawnShardWorker } from '#tfjs-platform';
 import type { EStepParameters, PassResult } from './engine.js';
+import { getWasmPaths, type WasmPaths } from './runtime/backends.js';
 
 /** workerData of a shard worker. */
 export interface ShardInit {
@@ -26,8 +27,10 @@ export interface ShardInit {
   /** Plugin module specifiers the worker loads (core's loadPluginModules) before resolving the family and backend. */
   plugins: string[];
   baseDir: string;
-  /** All centered rows, float64 row-major [n, d], shared (not copied). */
-  data: SharedArrayBuffer;
+  /** Where the wasm binaries are served from (browsers; setWasmPaths on the main thread). */
+  wasmPaths?: WasmPaths;
+  /** All centered rows, float64 row-major [n, d]: shared where the runtime allows (else copied). */
+  data: SharedArrayBuffer | ArrayBuffer;
   /** This shard: rows [start, start + rows). */
   start: number;
   rows: number;
@@ -47,24 +50,14 @@ export type FromShard =
   | { type: 'error'; code: string | undefined; name: string; message: string };
 
 /** Shard workers alive right now (diagnostics: tests check an abort leaves none behind). */
-const live = new Set<Worker>();
+const live = new Set<WorkerHandle>();
 export function activeShardWorkerCount(): number {
   return live.size;
 }
 
-/**
- * The compiled worker script: next to this module in dist/, or, when this
- * module runs from src/ under vitest (worker threads cannot load .ts), the
- * package's dist/. undefined when neither exists (package not built).
- */
-export function shardWorkerUrl(): URL | undefined {
-  for (const url of [
-    new URL('./shard-worker.js', import.meta.url),
-    new URL('../dist/shard-worker.js', import.meta.url),
-  ]) {
-    if (existsSync(fileURLToPath(url))) return url;
-  }
-  return undefined;
+/** Whether shard workers can start here (in Node: the package is built; in browsers: Web Workers exist). */
+export function shardWorkersAvailable(): boolean {
+  return shardWorkerAvailable();
 }
 
 /** Rows below which 'auto' stays on one thread: worker start-up (backend + upload) would not pay back. */
@@ -88,8 +81,8 @@ export function resolveWorkerCount(
 ): number {
   const blocks = Math.ceil(n / chunkSize);
   if (workers === 'auto') {
-    if (!isMainThread || n < AUTO_MIN_ROWS || n * d * k < AUTO_MIN_WORK) return 0;
-    const cores = availableParallelism();
+    if (!platform.isMainThread() || n < AUTO_MIN_ROWS || n * d * k < AUTO_MIN_WORK) return 0;
+    const cores = platform.hardwareConcurrency();
     if (cores < 2) return 0;
     return Math.min(cores, 4, blocks);
   }
@@ -148,9 +141,9 @@ interface Slot {
 
 /** Worker threads holding one shard each. Always `close()` it (in a finally). */
 export class ShardPool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: WorkerHandle[] = [];
   private readonly ranges: [number, number][] = [];
-  private readonly slots = new Map<Worker, Slot>();
+  private readonly slots = new Map<WorkerHandle, Slot>();
   private failure: Error | undefined;
   private closed = false;
   private readonly onAbort = (): void => this.fail(new AbortedError('fit aborted'));
@@ -163,11 +156,8 @@ export class ShardPool {
 
   /** Starts the workers and waits until each has its backend and its shard uploaded. */
   static async start(o: ShardPoolOptions): Promise<ShardPool> {
-    const url = shardWorkerUrl();
-    if (url === undefined)
+    if (!shardWorkerAvailable())
       throw new InvalidArgumentError('shard worker script not found: build @gmmkit/tfjs, or pass workers: 0');
-    if (!(o.data.buffer instanceof SharedArrayBuffer))
-      throw new InvalidArgumentError('shard data must live in a SharedArrayBuffer');
     const pool = new ShardPool(o.family, o.signal, o.k);
     if (o.signal?.aborted) throw new AbortedError('fit aborted');
     o.signal?.addEventListener('abort', pool.onAbort, { once: true });
@@ -177,23 +167,24 @@ export class ShardPool {
           backend: o.backend,
           family: o.family.name,
           plugins: [...o.plugins],
-          baseDir: o.baseDir ?? process.cwd(),
-          data: o.data.buffer,
+          baseDir: o.baseDir ?? platform.defaultBaseDir(),
+          ...(getWasmPaths() === undefined ? {} : { wasmPaths: getWasmPaths()! }),
+          data: o.data.buffer as SharedArrayBuffer | ArrayBuffer,
           start: start + o.data.byteOffset / 8 / o.d,
           rows,
           d: o.d,
           k: o.k,
           chunkSize: o.chunkSize,
         };
-        const w = new Worker(url, { workerData: init });
+        const w = spawnShardWorker(init);
         live.add(w);
         pool.workers.push(w);
         pool.ranges.push([start, rows]);
-        w.on('message', (msg: FromShard) => pool.deliver(w, msg));
-        w.on('error', (err) =>
+        w.onMessage((msg) => pool.deliver(w, msg as FromShard));
+        w.onError((err) =>
           pool.fail(new GmmError('INVALID_ARGUMENT', `shard worker crashed: ${err.message}`)),
         );
-        w.on('exit', (code) => {
+        w.onExit((code) => {
           live.delete(w);
           if (!pool.closed)
             pool.fail(
@@ -209,12 +200,12 @@ export class ShardPool {
     return pool;
   }
 
-  private await(w: Worker): Promise<FromShard> {
+  private await(w: WorkerHandle): Promise<FromShard> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.slots.set(w, { resolve, reject }));
   }
 
-  private deliver(w: Worker, msg: FromShard): void {
+  private deliver(w: WorkerHandle, msg: FromShard): void {
     const slot = this.slots.get(w);
     if (!slot) return;
     this.slots.delete(w);
@@ -253,7 +244,7 @@ export class ShardPool {
     const replies = this.workers.map((w, i) => {
       const reply = this.await(w);
       const msg = message(i);
-      w.postMessage(msg, msg.type === 'resp' ? [msg.resp.buffer as ArrayBuffer] : []);
+      w.post(msg, msg.type === 'resp' ? [msg.resp.buffer as ArrayBuffer] : []);
       return reply;
     });
     const results = await Promise.all(replies);
@@ -278,7 +269,7 @@ export class ShardPool {
     this.closed = true;
     this.signal?.removeEventListener('abort', this.onAbort);
     this.fail(new AbortedError('shard pool closed'));
-    await Promise.all(this.workers.map((w) => w.terminate().catch(() => 0)));
+    await Promise.all(this.workers.map((w) => w.terminate()));
     for (const w of this.workers) live.delete(w);
   }
 }

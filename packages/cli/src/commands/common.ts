@@ -12,8 +12,9 @@ import { createSelectionContainer } from '@gmmkit/model-selection';
 import { mclustPlugins } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
 import { checkDistinct, checkWritable } from '../io/write-atomic.js';
-import { readRawTable, selectColumns, toNumeric, type NumericTable } from '../io/read-table.js';
-import { applyStandardization, readModelFile, type LoadedModelFile } from '../model-file.js';
+import { readModelFile, readRawTable } from '../io/read-file.js';
+import { selectColumns, toNumeric, type NumericTable } from '../io/read-table.js';
+import { applyStandardization, type LoadedModelFile } from '../model-file.js';
 
 /** Where a command writes: stdout for results, stderr for notes and progress. */
 export interface Io {

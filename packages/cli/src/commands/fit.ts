@@ -1,7 +1,8 @@
 import { BayesianGaussianMixture, initBackend, GaussianMixture, type BayesianGaussianMixtureOptions, type PriorOption } from '@gmmkit/tfjs';
 import { UsageError } from '../errors.js';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
-import { readTable, type NumericTable } from '../io/read-table.js';
+import { readTable } from '../io/read-file.js';
+import type { NumericTable } from '../io/read-table.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
 import {
   applyStandardization,
@@ -12,7 +13,7 @@ import {
   unstandardizeMeans,
   type Standardization,
 } from '../model-file.js';
-import { fitPlotSpec } from '../plots/fit-plot.js';
+import { fitPlotInput, fitPlotSpec } from '../plots/fit-plot.js';
 import { fitStreamed, streamSettings } from './fit-stream.js';
 import { renderSvg } from '../plots/render.js';
 import {
@@ -302,26 +303,22 @@ async function renderFitPlot(
   result: FitJson,
   [a, b]: [number, number],
 ): Promise<string> {
-  const d = table.d;
-  const points: [number, number][] = [];
-  for (let i = 0; i < table.n; i++) points.push([table.data[i * d + a]!, table.data[i * d + b]!]);
-  // The marginal of a Gaussian on two coordinates is the matching 2x2 block.
   return renderSvg(
-    fitPlotSpec({
-      xName: table.columns[a]!,
-      yName: table.columns[b]!,
-      points,
-      labels: gm.predict(x),
-      means: result.means.map((m) => [m[a]!, m[b]!] as [number, number]),
-      covariances: result.covariances.map(
-        (c) =>
-          [
-            [c[a]![a]!, c[a]![b]!],
-            [c[b]![a]!, c[b]![b]!],
-          ] as [[number, number], [number, number]],
+    fitPlotSpec(
+      fitPlotInput(
+        {
+          columns: table.columns,
+          data: table.data,
+          d: table.d,
+          means: result.means,
+          covariances: result.covariances,
+          labels: gm.predict(x),
+          title: `${result.k}-component ${result.covarianceType} mixture, ${table.source}`,
+        },
+        a,
+        b,
       ),
-      title: `${result.k}-component ${result.covarianceType} mixture, ${table.source}`,
-    }),
+    ),
   );
 }
 

@@ -7,7 +7,7 @@ import {
 } from '@gmmkit/model-selection';
 import { mclustModelNames } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
-import { readTable } from '../io/read-table.js';
+import { readTable } from '../io/read-file.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
 import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
 import { renderSvg } from '../plots/render.js';

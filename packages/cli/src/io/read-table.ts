@@ -1,12 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { InvalidDataError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
 
 /**
- * Reading numeric tables: CSV and TSV (RFC 4180 quoting, header detection),
- * JSON (an array of arrays, of objects, or of numbers) and NDJSON, from a
- * file or from stdin ('-'). Every data problem is reported with where it
+ * Parsing numeric tables: CSV and TSV (RFC 4180 quoting, header detection),
+ * JSON (an array of arrays, of objects, or of numbers) and NDJSON, from text
+ * (read-file.ts reads files and stdin; this module runs in browsers too). Every data problem is reported with where it
  * sits: file, data row (and text line), column, value.
  */
 
@@ -47,61 +45,12 @@ export interface NumericTable {
   data: Float64Array;
 }
 
-export interface ReadTableOptions {
-  /** --columns: names or 1-based indices/ranges, comma separated ("1-4", "a,c", "2,petal"). */
-  columns?: string | undefined;
-  /** Force a format instead of guessing from the extension and contents. */
-  format?: TableFormat | undefined;
-  /** Text to use for '-' instead of process.stdin (tests). */
-  stdinText?: string | undefined;
-}
-
-/** Reads a file (or stdin for '-') into a numeric matrix. */
-export async function readTable(file: string, options: ReadTableOptions = {}): Promise<NumericTable> {
-  const raw = await readRawTable(file, options);
-  return toNumeric(raw, selectColumns(raw, options.columns));
-}
-
-export async function readRawTable(file: string, options: ReadTableOptions = {}): Promise<RawTable> {
-  const isStdin = file === '-';
-  const source = isStdin ? '<stdin>' : file;
-  const text = isStdin ? (options.stdinText ?? (await readStdin())) : await readText(file);
-  return parseTable(text, { source, format: options.format ?? formatFromName(isStdin ? '' : file) });
-}
-
-export async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${describeFsError(err)}`);
-  }
-}
-
-export function describeFsError(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Format from the file extension; undefined means "look at the contents". */
 export function formatFromName(file: string): TableFormat | undefined {
-  switch (path.extname(file).toLowerCase()) {
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const dot = base.lastIndexOf('.');
+  switch (dot > 0 ? base.slice(dot).toLowerCase() : '') {
     case '.csv':
       return 'csv';
     case '.tsv':

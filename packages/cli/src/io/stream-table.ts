@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { InvalidDataError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
+import { describeFsError } from './read-file.js';
 import {
   DelimitedParser,
   checkWidth,
   delimitedHeader,
-  describeFsError,
   formatFromName,
   selectColumns,
   sniffFormat,

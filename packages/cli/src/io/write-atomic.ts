@@ -3,7 +3,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { describeFsError } from './read-table.js';
+import { describeFsError } from './read-file.js';
 
 /**
  * Output files are written whole or not at all: the content goes to a

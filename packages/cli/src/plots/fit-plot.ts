@@ -13,9 +13,57 @@ export interface FitPlotInput {
   means: readonly (readonly [number, number])[];
   /** Component covariances [k] of [[sxx, sxy], [sxy, syy]] (marginal over the two dimensions). */
   covariances: readonly (readonly [readonly [number, number], readonly [number, number]])[];
+  /**
+   * Points whose assignment is uncertain (e.g. 1 - max responsibility above
+   * a threshold), drawn ringed in black; default none.
+   */
+  uncertain?: ArrayLike<boolean>;
   /** Contours to draw, in standard deviations (Mahalanobis radius); default [1, 2]. */
   sigmas?: readonly number[];
   title?: string;
+}
+
+/** A fitted d-dimensional mixture and its rows, to be drawn on two of the columns. */
+export interface MixtureView {
+  columns: readonly string[];
+  /** Rows, row-major [n, d]. */
+  data: ArrayLike<number>;
+  d: number;
+  /** Component means [k][d]. */
+  means: readonly (readonly number[])[];
+  /** Full component covariances [k][d][d]. */
+  covariances: readonly (readonly (readonly number[])[])[];
+  /** Component of each row. */
+  labels: ArrayLike<number>;
+  uncertain?: ArrayLike<boolean>;
+  title?: string;
+}
+
+/**
+ * The FitPlotInput for columns `a` and `b` of a mixture: the points' two
+ * coordinates and each component's marginal on them (the matching 2x2
+ * block of its covariance). `gmm fit --plot` and the playground both draw this.
+ */
+export function fitPlotInput(view: MixtureView, a: number, b: number): FitPlotInput {
+  const { d, data } = view;
+  const points: [number, number][] = [];
+  for (let i = 0; i * d < data.length; i++) points.push([data[i * d + a]!, data[i * d + b]!]);
+  return {
+    xName: view.columns[a]!,
+    yName: view.columns[b]!,
+    points,
+    labels: view.labels,
+    means: view.means.map((m) => [m[a]!, m[b]!] as [number, number]),
+    covariances: view.covariances.map(
+      (c) =>
+        [
+          [c[a]![a]!, c[a]![b]!],
+          [c[b]![a]!, c[b]![b]!],
+        ] as [[number, number], [number, number]],
+    ),
+    ...(view.uncertain === undefined ? {} : { uncertain: view.uncertain }),
+    ...(view.title === undefined ? {} : { title: view.title }),
+  };
 }
 
 /**
@@ -44,7 +92,7 @@ export function ellipsePoints(
   return out;
 }
 
-/** Points coloured by component, with 1- and 2-sigma ellipses and the means marked. */
+/** Points coloured by component, with 1- and 2-sigma ellipses, the means and any uncertain points marked. */
 export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
   const sigmas = input.sigmas ?? [1, 2];
   // 0-based, as `gmm predict` labels them.
@@ -66,6 +114,7 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
     }
   });
   const means = input.means.map(([x, y], j) => ({ x, y, component: name(j) }));
+  const uncertain = input.uncertain === undefined ? [] : points.filter((_, i) => input.uncertain![i]);
   const x = { field: 'x', type: 'quantitative' as const, title: input.xName, scale: { zero: false } };
   const y = { field: 'y', type: 'quantitative' as const, title: input.yName, scale: { zero: false } };
   const color = { field: 'component', type: 'nominal' as const, title: 'component' };
@@ -93,6 +142,15 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
           strokeDash: { field: 'contour', type: 'nominal', title: 'contour' },
         },
       },
+      ...(uncertain.length === 0
+        ? []
+        : [
+            {
+              data: { values: uncertain.map((p) => ({ ...p, mark: 'uncertain' })) },
+              mark: { type: 'point', size: 70, strokeWidth: 1.2, filled: false, color: 'black' },
+              encoding: { x, y, shape: { field: 'mark', type: 'nominal', title: null } },
+            },
+          ]),
       {
         data: { values: means },
         mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' },

@@ -1,10 +1,10 @@
-import type { BackendProvider } from '@gmmkit/core';
+import { platform, type BackendProvider } from '@gmmkit/core';
 
 // Module names held in variables so TypeScript does not require the optional
-// @tensorflow/tfjs-node to be installed at build time.
+// @tensorflow/tfjs-node to be installed at build time (and bundlers leave it alone).
 const TFJS_NODE = '@tensorflow/tfjs-node';
 
-/** Native TensorFlow through @tensorflow/tfjs-node (optional dependency; its install downloads libtensorflow). */
+/** Native TensorFlow through @tensorflow/tfjs-node (Node only; optional dependency, its install downloads libtensorflow). */
 export const tensorflowBackend: BackendProvider = {
   name: 'tensorflow',
   tfBackendName: 'tensorflow',
@@ -12,18 +12,68 @@ export const tensorflowBackend: BackendProvider = {
   installHint:
     'install it with `pnpm add @tensorflow/tfjs-node` on a machine that can download libtensorflow (its install script fetches it)',
   async load() {
-    await import(TFJS_NODE);
+    await import(/* @vite-ignore */ TFJS_NODE);
   },
 };
 
-/** WebAssembly kernels with SIMD (@tensorflow/tfjs-backend-wasm, a regular dependency). */
+/**
+ * Where the tfjs-backend-wasm binaries are served from: a URL prefix, or one
+ * URL per binary (`tfjs-backend-wasm.wasm`, `tfjs-backend-wasm-simd.wasm`,
+ * `tfjs-backend-wasm-threaded-simd.wasm`). Needed in a browser bundle, where
+ * the binaries are assets the bundler emits (see the playground's
+ * `?url` imports); Node finds them next to the package.
+ */
+export type WasmPaths = string | Record<string, string>;
+let wasmPaths: WasmPaths | undefined;
+
+/** Sets where the wasm backend fetches its binaries; call before the first fit. Workers gmmkit starts inherit it. */
+export function setWasmPaths(paths: WasmPaths | undefined): void {
+  wasmPaths = paths;
+}
+
+/** What setWasmPaths set, if anything. */
+export function getWasmPaths(): WasmPaths | undefined {
+  return wasmPaths;
+}
+
+/** WebAssembly kernels with SIMD (and threads where the page is cross-origin isolated) (@tensorflow/tfjs-backend-wasm). */
 export const wasmBackend: BackendProvider = {
   name: 'wasm',
   tfBackendName: 'wasm',
   priority: 200,
   installHint: 'install it with `pnpm add @tensorflow/tfjs-backend-wasm`',
   async load() {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (wasmPaths !== undefined) wasm.setWasmPaths(wasmPaths);
+  },
+};
+
+/**
+ * WebGL kernels (@tensorflow/tfjs-backend-webgl), browsers only. Below wasm in
+ * 'auto': EM reads its statistics back every iteration, and on the sizes
+ * measured (docs/browser.md) the GPU round trips cost more than they save.
+ */
+export const webglBackend: BackendProvider = {
+  name: 'webgl',
+  tfBackendName: 'webgl',
+  priority: 160,
+  installHint: 'webgl needs a browser with WebGL 2 (@tensorflow/tfjs-backend-webgl)',
+  async load() {
+    if (platform.name !== 'browser') throw new Error('webgl runs in browsers only');
+    await import('@tensorflow/tfjs-backend-webgl');
+  },
+};
+
+/** WebGPU kernels (@tensorflow/tfjs-backend-webgpu), browsers that expose navigator.gpu. */
+export const webgpuBackend: BackendProvider = {
+  name: 'webgpu',
+  tfBackendName: 'webgpu',
+  priority: 150,
+  installHint: 'webgpu needs a browser with WebGPU (navigator.gpu) (@tensorflow/tfjs-backend-webgpu)',
+  async load() {
+    const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+    if (platform.name !== 'browser' || nav?.gpu === undefined) throw new Error('this runtime has no WebGPU (navigator.gpu)');
+    await import('@tensorflow/tfjs-backend-webgpu');
   },
 };
 
@@ -38,4 +88,11 @@ export const cpuBackend: BackendProvider = {
   },
 };
 
-export const builtinBackends: readonly BackendProvider[] = [tensorflowBackend, wasmBackend, cpuBackend];
+/**
+ * The backends of this runtime, by descending priority ('auto' tries them in
+ * this order): Node tensorflow, wasm, cpu; browsers wasm, webgl, webgpu, cpu.
+ */
+export const builtinBackends: readonly BackendProvider[] =
+  platform.name === 'browser'
+    ? [wasmBackend, webglBackend, webgpuBackend, cpuBackend]
+    : [tensorflowBackend, wasmBackend, cpuBackend];

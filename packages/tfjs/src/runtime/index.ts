@@ -3,6 +3,7 @@ import {
   PluginRegistry,
   UnknownPluginError,
   createContainer,
+  platform,
   pluginModule,
   type BackendProvider,
   type Container,
@@ -33,12 +34,13 @@ export function currentBackend(): string | undefined {
 /**
  * Chooses and initializes the tfjs backend. `name` defaults to the
  * GMM_BACKEND environment variable, else 'auto', which tries the registered
- * providers by priority (tensorflow, wasm, cpu) and takes the first that
+ * providers by priority (Node: tensorflow, wasm, cpu; browsers: wasm, webgl,
+ * webgpu, cpu) and takes the first that
  * loads. An explicitly named backend that cannot load is an error naming
  * how to install it. Calling it again with 'auto' keeps what is active.
  */
 export async function initBackend(name?: BackendName, container?: Container): Promise<BackendInfo> {
-  const requested = (name ?? process.env['GMM_BACKEND'] ?? 'auto').trim() || 'auto';
+  const requested = (name ?? platform.env('GMM_BACKEND') ?? 'auto').trim() || 'auto';
   // Serialize concurrent calls: tf.setBackend is global state.
   const previous = pending ?? Promise.resolve(undefined);
   const next = previous.catch(() => undefined).then(() => choose(requested, container));

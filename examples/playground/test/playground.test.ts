@@ -1,0 +1,227 @@
+// End to end in a real browser: the built page (vite build, run by turbo
+// before this test) served by `vite preview` on a free localhost port, driven
+// in Debian's chromium through playwright-core. Every wait is for an event or
+// a selector, never a fixed delay.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const repo = path.resolve(root, '../..');
+const gmmBin = path.join(repo, 'packages/cli/bin/gmm.js');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const run = promisify(execFile);
+
+/** Screenshots land here (git-ignored); docs/figures/playground.png is a committed copy. */
+const shots = path.join(root, 'test-results');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let server: PreviewServer;
+let context: BrowserContext;
+let origin: string;
+let profile: string;
+/** Every URL the page asked for: all must be this server's (the page runs offline). */
+const requested: string[] = [];
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'dist/index.html')))
+    throw new Error(
+      'examples/playground/dist is missing: build it first (pnpm --filter @gmmkit/example-playground build)',
+    );
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (.ci/setup does)`);
+  const port = await freePort();
+  server = await preview({
+    root,
+    configFile: path.join(root, 'vite.config.ts'),
+    logLevel: 'silent',
+    preview: { host: '127.0.0.1', port, strictPort: true, open: false },
+  });
+  origin = `http://127.0.0.1:${port}`;
+  profile = mkdtempSync(path.join(tmpdir(), 'gmmkit-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 1000 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context.on('request', (r) => requested.push(r.url()));
+  mkdirSync(shots, { recursive: true });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function openPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('body[data-ready=true]');
+  return page;
+}
+
+describe('playground in headless chromium', () => {
+  it('sweeps iris to the CLI’s best model (full, k = 2, same BIC), draws both charts, downloads a model gmm predict reads', async () => {
+    const page = await openPage();
+    // Species is text: named in an info message and left unchecked.
+    await expect(page.locator('#message[data-kind=info]').textContent()).resolves.toContain(
+      "'Species' holds text",
+    );
+    await page.click('#run');
+    await page.waitForSelector('body[data-state=done]', { timeout: 180_000 });
+
+    const best = await page.locator('#best').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+    const cli = JSON.parse(
+      (
+        await run(process.execPath, [
+          gmmBin,
+          'sweep',
+          path.join(repo, 'data/iris.csv'),
+          '--columns',
+          '1,2,3,4',
+          '--json',
+        ])
+      ).stdout,
+    ) as { best: { k: number; covarianceType: string; bic: number } };
+    expect(cli.best.k).toBe(2);
+    expect(cli.best.covarianceType).toBe('full');
+    expect(Number(best['k'])).toBe(cli.best.k);
+    expect(best['family']).toBe(cli.best.covarianceType);
+    expect(best['criterion']).toBe('bic');
+    // float32 arithmetic on both sides: agree to float32's relative precision over 150 rows.
+    const bic = Number(best['bic']);
+    expect(Math.abs(bic - cli.best.bic) / Math.abs(cli.best.bic)).toBeLessThan(1e-5);
+    expect(Number(best['score'])).toBe(bic);
+
+    // Criterion-vs-k chart: one line per family, the best ringed and labelled.
+    const sweepSvg = page.locator('#sweep-chart[data-rendered=true] svg');
+    await expect(sweepSvg.locator('g.mark-line path').count()).resolves.toBe(4);
+    await expect(sweepSvg.textContent()).resolves.toContain('best: k=2, full');
+    // Fitted view: 150 points, 1σ and 2σ ellipses for both components, two means.
+    const fitSvg = page.locator('#fit-chart[data-rendered=true] svg');
+    await expect(fitSvg.locator('g.mark-symbol').first().locator('path').count()).resolves.toBe(150);
+    await expect(fitSvg.locator('g.mark-line path').count()).resolves.toBe(4);
+    await expect(fitSvg.textContent()).resolves.toContain('Sepal.Length');
+
+    // Choosing other columns redraws the fitted view on them.
+    await page.selectOption('#x-col', { label: 'Petal.Length' });
+    await page.selectOption('#y-col', { label: 'Petal.Width' });
+    await page.waitForSelector('#fit-chart[data-rendered=true]');
+    await expect(fitSvg.textContent()).resolves.toContain('Petal.Width');
+    await expect(fitSvg.locator('g.mark-line path').count()).resolves.toBe(4);
+
+    await page.screenshot({ path: path.join(shots, 'playground.png'), fullPage: true });
+    expect(readFileSync(path.join(shots, 'playground.png')).subarray(1, 4).toString()).toBe('PNG');
+
+    // The downloaded model is the CLI's model file: gmm predict labels iris with it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const modelPath = path.join(shots, 'model.json');
+    await download.saveAs(modelPath);
+    const model = JSON.parse(readFileSync(modelPath, 'utf8')) as {
+      format: string;
+      columns: string[];
+      gmm: { k: number };
+    };
+    expect(model.format).toBe('gmmkit.cli-model');
+    expect(model.columns).toEqual(['Sepal.Length', 'Sepal.Width', 'Petal.Length', 'Petal.Width']);
+    const predicted = (
+      await run(process.execPath, [gmmBin, 'predict', modelPath, path.join(repo, 'data/iris.csv')])
+    ).stdout
+      .trim()
+      .split('\n');
+    expect(predicted[0]).toBe('label');
+    expect(predicted).toHaveLength(151);
+    expect(new Set(predicted.slice(1))).toEqual(new Set(['0', '1']));
+    await page.close();
+  });
+
+  it('cancels a running sweep', async () => {
+    const page = await openPage();
+    await page.selectOption('#dataset', 'faithful');
+    await page.fill('#n-init', '40');
+    await page.click('#run');
+    // Cancel once the first fits are in (the sweep has hundreds of restarts left).
+    await page.waitForSelector('body[data-progress]', { timeout: 120_000 });
+    await page.click('#cancel');
+    await page.waitForSelector('body[data-state=cancelled]', { timeout: 120_000 });
+    await expect(page.locator('#status').textContent()).resolves.toBe('cancelled');
+    await expect(page.locator('#results').isHidden()).resolves.toBe(true);
+    await expect(page.locator('#run').isEnabled()).resolves.toBe(true);
+    await page.close();
+  });
+
+  it('names the problem in the page: ragged rows, a text column chosen, too few rows for k', async () => {
+    const page = await openPage();
+    await page.setInputFiles('#file', {
+      name: 'ragged.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('a,b\n1,2\n3\n4,5\n'),
+    });
+    await page.waitForSelector('#message[data-kind=error]');
+    await expect(page.locator('#message').textContent()).resolves.toBe(
+      'ragged.csv: row 2 (line 3) has 1 field, expected 2',
+    );
+
+    await page.selectOption('#dataset', 'iris');
+    await page.check('#columns input[value="4"]'); // Species
+    await page.click('#run');
+    await page.waitForSelector('#message[data-kind=error]');
+    await expect(page.locator('#message').textContent()).resolves.toMatch(
+      /column 'Species'.*'setosa' is not a number/,
+    );
+
+    await page.setInputFiles('#file', {
+      name: 'tiny.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('x,y\n1,2\n2,1\n3,3\n'),
+    });
+    await page.waitForSelector('#data-summary:has-text("tiny.csv: 3 rows")');
+    await page.click('#run');
+    await page.waitForSelector('#message[data-kind=error]');
+    await expect(page.locator('#message').textContent()).resolves.toContain('too few rows for k = 9');
+    await page.close();
+  });
+
+  it('loaded nothing from outside its own server and logged no errors', () => {
+    expect(requested.length).toBeGreaterThan(0);
+    const foreign = requested.filter(
+      (u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'),
+    );
+    expect(foreign).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,23 @@
+// Node side of @gmmkit/model-selection's #selection-platform: sweep workers
+// are worker_threads. A leaf module (nothing from this package), like browser.ts.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { fromNodeWorker, type WorkerHandle } from '@gmmkit/core';
+
+// dist/platform/ -> dist/worker.js (tests running src/ use the built dist too).
+const url = new URL('../worker.js', import.meta.url);
+
+/** undefined when the sweep worker script exists, else why it cannot start. */
+export function sweepWorkerProblem(): string | undefined {
+  if (existsSync(fileURLToPath(url))) return undefined;
+  return (
+    `sweep worker script not found (${fileURLToPath(url)}); build @gmmkit/model-selection ` +
+    '(pnpm --filter @gmmkit/model-selection build) or pass workers: 0 to sweep in-process'
+  );
+}
+
+/** Starts one sweep worker with `init` as its workerData. */
+export function spawnSweepWorker(init: unknown): WorkerHandle {
+  return fromNodeWorker(new Worker(url, { workerData: init }));
+}

@@ -1,0 +1,15 @@
+// Browser side of @gmmkit/tfjs's #tfjs-platform: shard workers are module Web
+// Workers. The literal `new Worker(new URL(...), { type: 'module' })` is what
+// lets Vite/webpack/esbuild-based bundlers emit the worker script.
+import { fromWebWorker, type WebWorkerLike, type WorkerHandle } from '@gmmkit/core';
+
+declare const Worker: (new (url: URL, options: { type: 'module' }) => WebWorkerLike) | undefined;
+
+export function shardWorkerAvailable(): boolean {
+  return typeof Worker !== 'undefined';
+}
+
+export function spawnShardWorker(init: unknown): WorkerHandle {
+  if (typeof Worker === 'undefined') throw new Error('this runtime has no Web Workers');
+  return fromWebWorker(new Worker(new URL('../shard-worker.js', import.meta.url), { type: 'module' }), init);
+}
