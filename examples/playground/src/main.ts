@@ -29,6 +29,7 @@ const ui = {
   nInit: $<HTMLInputElement>('n-init'),
   seed: $<HTMLInputElement>('seed'),
   backend: $<HTMLSelectElement>('backend'),
+  workers: $<HTMLSelectElement>('workers'),
   run: $<HTMLButtonElement>('run'),
   cancel: $<HTMLButtonElement>('cancel'),
   progress: $<HTMLProgressElement>('progress'),
@@ -206,6 +207,7 @@ ui.run.addEventListener('click', () => {
     criterion: ui.criterion.value,
     seed: Number(ui.seed.value) || 0,
     backend: ui.backend.value,
+    workers: ui.workers.value === 'auto' ? undefined : Number(ui.workers.value),
   };
   sweepWorker().postMessage(msg);
 });
@@ -251,7 +253,9 @@ function onWorker(msg: FromSweepWorker): void {
       finishRun();
       last = { result: msg, ...pending! };
       ui.progress.value = ui.progress.max;
-      ui.status.textContent = `done in ${msg.seconds.toFixed(2)} s on ${msg.backend}`;
+      ui.status.textContent =
+        `done in ${msg.seconds.toFixed(2)} s on ${msg.backend}` +
+        (msg.workers > 0 ? `, ${msg.workers} Web Workers` : '');
       void showResults().then(() => (document.body.dataset['state'] = 'done'));
       break;
   }
@@ -293,6 +297,7 @@ async function showResults(): Promise<void> {
     score: String(best.score),
     bic: String(best.bic),
     backend: result.backend,
+    workers: String(result.workers),
   });
   ui.table.replaceChildren(
     tableHead(result.criterion),
@@ -371,7 +376,8 @@ async function drawFit(): Promise<void> {
   await render(ui.fitChart, fitPlotSpec(input));
 }
 
-for (const el of [ui.xCol, ui.yCol, ui.uncertainAt]) el.addEventListener('change', () => void drawFit());
+for (const el of [ui.xCol, ui.yCol]) el.addEventListener('change', () => void drawFit());
+ui.uncertainAt.addEventListener('input', () => void drawFit());
 
 ui.download.addEventListener('click', () => {
   if (!last) return;

@@ -16,6 +16,8 @@ export type ToSweepWorker =
       nInit: number;
       seed: number;
       backend: string;
+      /** Sweep pool size (Web Workers started by the sweep), or undefined for its own choice. */
+      workers: number | undefined;
     }
   | { type: 'cancel' };
 
@@ -25,6 +27,8 @@ export type FromSweepWorker =
   | {
       type: 'done';
       backend: string;
+      /** Web Workers the sweep ran its fits on (0: in the sweep worker itself). */
+      workers: number;
       criterion: string;
       rows: SweepRow[];
       best: SweepRow;

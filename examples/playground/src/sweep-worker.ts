@@ -44,6 +44,7 @@ async function run(msg: Extract<ToSweepWorker, { type: 'run' }>): Promise<void> 
       nInit: msg.nInit,
       seed: msg.seed,
       backend: msg.backend,
+      ...(msg.workers === undefined ? {} : { workers: msg.workers }),
       signal: controller.signal,
       onProgress: ({ done, total }) => scope.postMessage({ type: 'progress', done, total }),
     });
@@ -68,6 +69,7 @@ async function run(msg: Extract<ToSweepWorker, { type: 'run' }>): Promise<void> 
       scope.postMessage({
         type: 'done',
         backend: result.backend,
+        workers: result.workers,
         criterion: result.criterion,
         rows: result.rows,
         best: result.best,

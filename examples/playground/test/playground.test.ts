@@ -41,6 +41,8 @@ let profile: string;
 /** Every URL the page asked for: all must be this server's (the page runs offline). */
 const requested: string[] = [];
 const consoleErrors: string[] = [];
+/** The first test's best BIC (in-process sweep), for the worker-pool test. */
+let inProcessBic: number | undefined;
 
 beforeAll(async () => {
   if (!existsSync(path.join(root, 'dist/index.html')))
@@ -124,6 +126,8 @@ describe('playground in headless chromium', () => {
     expect(best['criterion']).toBe('bic');
     // float32 arithmetic on both sides: agree to float32's relative precision over 150 rows.
     const bic = Number(best['bic']);
+    inProcessBic = bic;
+    expect(best['workers']).toBe('0');
     expect(Math.abs(bic - cli.best.bic) / Math.abs(cli.best.bic)).toBeLessThan(1e-5);
     expect(Number(best['score'])).toBe(bic);
 
@@ -143,6 +147,20 @@ describe('playground in headless chromium', () => {
     await page.waitForSelector('#fit-chart[data-rendered=true]');
     await expect(fitSvg.textContent()).resolves.toContain('Petal.Width');
     await expect(fitSvg.locator('g.mark-line path').count()).resolves.toBe(4);
+
+    // Uncertain points (largest responsibility under the threshold) are ringed: none at 0.9 on
+    // iris's clean split, some at 1.
+    await expect(page.locator('#fit-chart').getAttribute('data-uncertain')).resolves.toBe('0');
+    await expect(fitSvg.locator('g.mark-symbol').count()).resolves.toBe(2);
+    await page.fill('#uncertain-at', '1');
+    await page.waitForSelector('#fit-chart[data-rendered=true]');
+    const uncertain = Number(await page.locator('#fit-chart').getAttribute('data-uncertain'));
+    expect(uncertain).toBeGreaterThan(0);
+    expect(uncertain).toBeLessThan(150);
+    await expect(fitSvg.locator('g.mark-symbol').count()).resolves.toBe(3);
+    await expect(fitSvg.locator('g.mark-symbol').nth(1).locator('path').count()).resolves.toBe(uncertain);
+    await page.fill('#uncertain-at', '0.9');
+    await page.waitForSelector('#fit-chart[data-rendered=true][data-uncertain="0"]');
 
     await page.screenshot({ path: path.join(shots, 'playground.png'), fullPage: true });
     expect(readFileSync(path.join(shots, 'playground.png')).subarray(1, 4).toString()).toBe('PNG');
@@ -166,6 +184,20 @@ describe('playground in headless chromium', () => {
     expect(predicted[0]).toBe('label');
     expect(predicted).toHaveLength(151);
     expect(new Set(predicted.slice(1))).toEqual(new Set(['0', '1']));
+    await page.close();
+  });
+
+  it('runs the sweep on a pool of Web Workers with the same result', async () => {
+    const page = await openPage();
+    await page.selectOption('#workers', '2');
+    await page.click('#run');
+    await page.waitForSelector('body[data-state=done]', { timeout: 180_000 });
+    const best = await page.locator('#best').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+    expect(best['workers']).toBe('2');
+    expect(best).toMatchObject({ k: '2', family: 'full' });
+    // Same cell seeds whatever the worker count: the in-process sweep's BIC, within float32.
+    expect(inProcessBic).toBeDefined();
+    expect(Math.abs(Number(best['bic']) - inProcessBic!) / inProcessBic!).toBeLessThan(1e-5);
     await page.close();
   });
 

@@ -49,14 +49,15 @@ export const wasmBackend: BackendProvider = {
 };
 
 /**
- * WebGL kernels (@tensorflow/tfjs-backend-webgl), browsers only. Below wasm in
- * 'auto': EM reads its statistics back every iteration, and on the sizes
- * measured (docs/browser.md) the GPU round trips cost more than they save.
+ * WebGL kernels (@tensorflow/tfjs-backend-webgl), browsers only. Last but
+ * webgpu in 'auto' (measured, docs/browser.md): EM reads its statistics back
+ * every iteration, and in headless Chromium's software GL a sweep took 17-35x
+ * wasm's time and 8-28x cpu's. Ask for it by name on a real GPU.
  */
 export const webglBackend: BackendProvider = {
   name: 'webgl',
   tfBackendName: 'webgl',
-  priority: 160,
+  priority: 90,
   installHint: 'webgl needs a browser with WebGL 2 (@tensorflow/tfjs-backend-webgl)',
   async load() {
     if (platform.name !== 'browser') throw new Error('webgl runs in browsers only');
@@ -64,11 +65,11 @@ export const webglBackend: BackendProvider = {
   },
 };
 
-/** WebGPU kernels (@tensorflow/tfjs-backend-webgpu), browsers that expose navigator.gpu. */
+/** WebGPU kernels (@tensorflow/tfjs-backend-webgpu), browsers that expose navigator.gpu and give an adapter; last in 'auto'. */
 export const webgpuBackend: BackendProvider = {
   name: 'webgpu',
   tfBackendName: 'webgpu',
-  priority: 150,
+  priority: 80,
   installHint: 'webgpu needs a browser with WebGPU (navigator.gpu) (@tensorflow/tfjs-backend-webgpu)',
   async load() {
     const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
@@ -90,9 +91,9 @@ export const cpuBackend: BackendProvider = {
 
 /**
  * The backends of this runtime, by descending priority ('auto' tries them in
- * this order): Node tensorflow, wasm, cpu; browsers wasm, webgl, webgpu, cpu.
+ * this order): Node tensorflow, wasm, cpu; browsers wasm, cpu, webgl, webgpu.
  */
 export const builtinBackends: readonly BackendProvider[] =
   platform.name === 'browser'
-    ? [wasmBackend, webglBackend, webgpuBackend, cpuBackend]
+    ? [wasmBackend, cpuBackend, webglBackend, webgpuBackend]
     : [tensorflowBackend, wasmBackend, cpuBackend];

@@ -34,8 +34,8 @@ export function currentBackend(): string | undefined {
 /**
  * Chooses and initializes the tfjs backend. `name` defaults to the
  * GMM_BACKEND environment variable, else 'auto', which tries the registered
- * providers by priority (Node: tensorflow, wasm, cpu; browsers: wasm, webgl,
- * webgpu, cpu) and takes the first that
+ * providers by priority (Node: tensorflow, wasm, cpu; browsers: wasm, cpu,
+ * webgl, webgpu) and takes the first that
  * loads. An explicitly named backend that cannot load is an error naming
  * how to install it. Calling it again with 'auto' keeps what is active.
  */
