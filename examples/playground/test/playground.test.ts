@@ -137,7 +137,9 @@ describe('playground in headless chromium', () => {
     await expect(sweepSvg.textContent()).resolves.toContain('best: k=2, full');
     // Fitted view: 150 points, 1σ and 2σ ellipses for both components, two means.
     const fitSvg = page.locator('#fit-chart[data-rendered=true] svg');
-    await expect(fitSvg.locator('g.mark-symbol').first().locator('path').count()).resolves.toBe(150);
+    await expect(fitSvg.locator('g.mark-symbol.role-mark').first().locator('path').count()).resolves.toBe(
+      150,
+    );
     await expect(fitSvg.locator('g.mark-line path').count()).resolves.toBe(4);
     await expect(fitSvg.textContent()).resolves.toContain('Sepal.Length');
 
@@ -151,14 +153,16 @@ describe('playground in headless chromium', () => {
     // Uncertain points (largest responsibility under the threshold) are ringed: none at 0.9 on
     // iris's clean split, some at 1.
     await expect(page.locator('#fit-chart').getAttribute('data-uncertain')).resolves.toBe('0');
-    await expect(fitSvg.locator('g.mark-symbol').count()).resolves.toBe(2);
+    await expect(fitSvg.locator('g.mark-symbol.role-mark').count()).resolves.toBe(2);
     await page.fill('#uncertain-at', '1');
     await page.waitForSelector('#fit-chart[data-rendered=true]');
     const uncertain = Number(await page.locator('#fit-chart').getAttribute('data-uncertain'));
     expect(uncertain).toBeGreaterThan(0);
     expect(uncertain).toBeLessThan(150);
-    await expect(fitSvg.locator('g.mark-symbol').count()).resolves.toBe(3);
-    await expect(fitSvg.locator('g.mark-symbol').nth(1).locator('path').count()).resolves.toBe(uncertain);
+    await expect(fitSvg.locator('g.mark-symbol.role-mark').count()).resolves.toBe(3);
+    await expect(fitSvg.locator('g.mark-symbol.role-mark').nth(1).locator('path').count()).resolves.toBe(
+      uncertain,
+    );
     await page.fill('#uncertain-at', '0.9');
     await page.waitForSelector('#fit-chart[data-rendered=true][data-uncertain="0"]');
 
