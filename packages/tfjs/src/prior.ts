@@ -72,10 +72,14 @@ export function singularCovariance(cov: Float64Array, d: number, mean: Float64Ar
 const matrixScale = (family: string): boolean => family === 'full' || family === 'tied';
 
 /** Checks a prior option's shape and values (not its size against the data: that is resolvePrior's). */
-export function validatePrior(prior: unknown, family: string): PriorOption | undefined {
+export function validatePrior(prior: unknown, familyOrModel: string): PriorOption | undefined {
   if (prior === undefined) return undefined;
+  // the family's name, or its mclust model name (the registry resolves 'VVV' to 'full')
+  const family = Object.keys(PRIOR_FAMILIES).find((f) => f === familyOrModel || PRIOR_FAMILIES[f] === familyOrModel) ?? familyOrModel;
   if (PRIOR_FAMILIES[family] === undefined) {
-    throw new InvalidArgumentError(`prior supports covarianceType ${Object.keys(PRIOR_FAMILIES).join(', ')}; got '${family}'`);
+    throw new InvalidArgumentError(
+      `prior supports covarianceType ${Object.entries(PRIOR_FAMILIES).map(([f, m]) => `${f} (${m})`).join(', ')}; got '${familyOrModel}'`,
+    );
   }
   if (prior === 'default') return prior;
   if (typeof prior !== 'object' || prior === null || Array.isArray(prior)) {

@@ -17,7 +17,7 @@
 import { pluginModule, type Initializer } from '@gmmkit/core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, createGmmContainer, initBackend, resolvePrior, tf } from '../src/index.js';
+import { GaussianMixture, createGmmContainer, initBackend, resolvePrior, tf, validatePrior } from '../src/index.js';
 
 interface PriorCase {
   G: number;
@@ -125,6 +125,16 @@ describe('MAP EM with prior: "default" matches mclust 6 (k = 1..9 from mclust\'s
     const clear = wantBic[order[1]!]! - wantBic[order[0]!]! > 2e-4 * (Math.abs(wantBic[order[0]!]!) + ds.n);
     const ourBest = ours.indexOf(Math.min(...ours)) + 1;
     if (clear) expect(ourBest).toBe(m.bestG);
+  });
+
+  it('accepts the mclust model names the registry resolves, and refuses other families in one line', () => {
+    expect(validatePrior('default', 'VVV')).toBe('default');
+    expect(validatePrior({ scale: [[1, 0], [0, 1]] }, 'EEE')).toEqual({ scale: [[1, 0], [0, 1]] });
+    expect(() => validatePrior({ scale: [[1, 0], [0, 1]] }, 'VII')).toThrow(/prior.scale must be a positive number for 'spherical'/);
+    expect(() => validatePrior('default', 'EEI')).toThrow(/prior supports covarianceType full \(VVV\), tied \(EEE\), diag \(VVI\), spherical \(VII\); got 'EEI'/);
+    expect(() => validatePrior('mclust', 'full')).toThrow(/prior must be 'default' or an object/);
+    expect(() => validatePrior({ shrinkage: -1 }, 'full')).toThrow(/prior.shrinkage must be a finite number >= 0/);
+    expect(() => validatePrior({ kappa: 1 }, 'full')).toThrow(/prior has no field 'kappa'/);
   });
 
   it('resolves mclust\'s defaultPrior for each k and model', () => {
