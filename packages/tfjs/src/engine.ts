@@ -7,6 +7,8 @@ import {
   platform,
   shareableFloat64Array,
   type CovarianceFamily,
+  type Degeneracy,
+  type DegeneracyContext,
   type MixtureParameters,
   type PluginContext,
   type SufficientStatistics,
@@ -255,7 +257,16 @@ export interface EmSettings {
   onIteration?: ((iteration: number, lowerBound: number) => void) | undefined;
   /** Checked before every iteration (runEmAsync only). */
   signal?: AbortSignal | undefined;
+  /**
+   * The strategy's degeneracy rule is checked after every M-step: 'reject'
+   * ends the restart at the first degenerate M-step, 'warn' only reports the
+   * final state's in EmResult.degeneracy (also when undefined); 'allow' skips the check.
+   */
+  degenerate?: DegenerateMode | undefined;
 }
+
+/** What to do with degenerate solutions (CovarianceFamily.degeneracy): see docs/degenerate-solutions.md. */
+export type DegenerateMode = 'reject' | 'warn' | 'allow';
 
 /** What one E-step + accumulation pass over all rows returns. */
 export interface PassResult {
@@ -295,6 +306,8 @@ export interface EmResult<S = MixtureParameters> {
   lowerBoundHistory: number[];
   nIter: number;
   converged: boolean;
+  /** Why the result is degenerate (strategy.degeneracy, checked unless settings.degenerate is 'allow'). */
+  degeneracy?: Degeneracy | undefined;
 }
 
 /**
@@ -315,14 +328,26 @@ export interface EmStrategy<S> {
    * M-step made from it (scikit-learn's _compute_lower_bound).
    */
   lowerBound(pass: PassResult, next: S, previous: S): number;
+  /** Optional: why a state is degenerate (CovarianceFamily.degeneracy), checked after every M-step per settings.degenerate. */
+  degeneracy?(state: S): Degeneracy | undefined;
 }
 
-/** Maximum-likelihood EM (GaussianMixture): the family's M-step; lower bound = mean log-likelihood under the E-step's parameters. */
-export function maximumLikelihood(family: CovarianceFamily, regCovar: number, n: number, ctx: PluginContext): EmStrategy<MixtureParameters> {
+/**
+ * Maximum-likelihood EM (GaussianMixture): the family's M-step; lower bound = mean log-likelihood under the E-step's parameters;
+ * the family's degeneracy rule when given the data's context.
+ */
+export function maximumLikelihood(
+  family: CovarianceFamily,
+  regCovar: number,
+  n: number,
+  ctx: PluginContext,
+  degeneracyContext?: DegeneracyContext,
+): EmStrategy<MixtureParameters> {
   return {
     eStep: (params) => params,
     mStep: (stats) => family.mStep(stats, regCovar, ctx),
     lowerBound: (pass) => pass.totalLogLikelihood / n,
+    degeneracy: (params) => (degeneracyContext === undefined ? undefined : family.degeneracy?.(params, degeneracyContext)),
   };
 }
 
@@ -348,6 +373,7 @@ interface PassRequest {
  * then does a SingularCovarianceError propagate.
  */
 function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Generator<PassRequest, EmResult<S>, PassResult> {
+  const degeneracyOf = (s: S): Degeneracy | undefined => (settings.degenerate === 'allow' ? undefined : strategy.degeneracy?.(s));
   let state = init;
   let lowerBound = -Infinity;
   const history: number[] = [];
@@ -380,8 +406,13 @@ function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Gen
       converged = true;
       break;
     }
+    if (settings.degenerate === 'reject') {
+      // A collapsed component only sharpens from here: end this restart (measured against re-seeding, docs/degenerate-solutions.md).
+      const degeneracy = degeneracyOf(state);
+      if (degeneracy !== undefined) return { params: state, lowerBound, lowerBoundHistory: history, nIter, converged, degeneracy };
+    }
   }
-  return { params: state, lowerBound, lowerBoundHistory: history, nIter, converged };
+  return { params: state, lowerBound, lowerBoundHistory: history, nIter, converged, degeneracy: degeneracyOf(state) };
 }
 
 /** EM from initial parameters over row blocks on this thread, synchronously (the loop of emLoop). */

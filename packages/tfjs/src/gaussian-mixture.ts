@@ -11,6 +11,7 @@ import {
   tryCholesky,
   type Container,
   type CovarianceFamily,
+  type DegeneracyContext,
   type InitialGuess,
   type Initializer,
   type MixtureParameters,
@@ -19,6 +20,7 @@ import {
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
+import { dataMoments } from './covariance/degeneracy.js';
 import { columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -32,6 +34,7 @@ import {
   uploadBlocks,
   uploadCentered,
   weightedLogProb,
+  type DegenerateMode,
   type EStepParameters,
   type EmResult,
   type EmStrategy,
@@ -79,6 +82,7 @@ export interface ResolvedOptions {
   plugins: readonly string[];
   signal: AbortSignal | undefined;
   prior: PriorOption | undefined;
+  degenerate: DegenerateMode;
 }
 
 export function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
@@ -146,6 +150,10 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
   if (o.signal !== undefined && (typeof o.signal !== 'object' || o.signal === null || typeof o.signal.aborted !== 'boolean')) {
     throw new InvalidArgumentError('signal must be an AbortSignal');
   }
+  const degenerate = o.degenerate ?? 'reject';
+  if (degenerate !== 'reject' && degenerate !== 'warn' && degenerate !== 'allow') {
+    throw new InvalidArgumentError(`degenerate must be 'reject', 'warn' or 'allow', got ${String(degenerate)}`);
+  }
   const seed = o.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${String(seed)}`);
   const covarianceType = o.covarianceType ?? 'full';
@@ -170,6 +178,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     plugins: [...plugins],
     signal: o.signal,
     prior: validatePrior(o.prior, covarianceType),
+    degenerate,
   };
 }
 
@@ -236,6 +245,8 @@ export interface FitData {
   ctx: PluginContext;
   /** Covariances from options.precisionsInit, in the family's layout (GaussianMixture only). */
   presetCovariances: Float64Array | undefined;
+  /** What CovarianceFamily.degeneracy is told about this data. */
+  degeneracyContext: DegeneracyContext;
 }
 
 /**
@@ -335,7 +346,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
           });
     starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
-      const fit: FitData = { n, d, k, center, centered, ctx, presetCovariances };
+      const degeneracyContext = { ...ctx, n, regCovar: this.o.regCovar, ...dataMoments(centered, n, d) };
+      const fit: FitData = { n, d, k, center, centered, ctx, presetCovariances, degeneracyContext };
       const strategy = this.strategy(fit);
       const nInit = warm ? 1 : this.o.nInit;
       let best: EmResult<P> | undefined;
@@ -366,10 +378,11 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
         const result = await runStrategy(strategy, pass, init, this.o);
         // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
-        // (scikit-learn reports the last restart's).
-        if (best === undefined || result.lowerBound > best.lowerBound) best = result;
+        // (scikit-learn reports the last restart's). Under 'reject' a healthy restart beats any degenerate one.
+        if (best === undefined || betterRestart(result, best, this.o.degenerate)) best = result;
       }
       this._state = this.fittedState(best!, fit);
+      if (best!.degeneracy !== undefined) this._state.degeneracy = best!.degeneracy.reason;
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
@@ -544,6 +557,14 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    */
   warnings(): string[] {
     const out: string[] = [];
+    const { degeneracy } = this.state;
+    if (degeneracy !== undefined) {
+      out.push(
+        `degenerate solution: ${degeneracy}` +
+          (this.o.degenerate === 'reject' ? ` (no restart of ${this.o.nInit} was free of it)` : '') +
+          '; its likelihood is not comparable with healthy fits (docs/degenerate-solutions.md)',
+      );
+    }
     const { regCovar } = this.o;
     this.conditionNumbers().forEach((kappa, j) => {
       if (!(kappa * FLOAT32_EPSILON <= 0.01)) {
@@ -611,7 +632,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
   /** Maximum-likelihood EM, or MAP EM under options.prior. */
   protected strategy(fit: FitData): EmStrategy<MixtureParameters> {
     const { prior, regCovar } = this.o;
-    if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.n, fit.ctx);
+    if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.n, fit.ctx, fit.degeneracyContext);
     const resolved = resolvePrior(prior, this._family.name, fit.centered, fit.n, fit.d, fit.k, fit.center);
     return maximumAPosteriori(this._family, resolved, regCovar, fit.n, fit.ctx);
   }
@@ -699,6 +720,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
       lowerBound: s.lowerBound,
       lowerBoundHistory: [...s.lowerBoundHistory],
       nSamples: s.nSamples,
+      ...(s.degeneracy === undefined ? {} : { degeneracy: s.degeneracy }),
       options: {
         tol: this.o.tol,
         regCovar: this.o.regCovar,
@@ -768,10 +790,17 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
       lowerBoundHistory: [...j.lowerBoundHistory],
       nSamples: j.nSamples,
     };
+    if (j.degeneracy !== undefined) model._state.degeneracy = j.degeneracy;
     await initBackend(options.backend ?? currentBackend(), container);
     return model;
   }
 
+}
+
+/** Whether restart `a` should replace the best so far `b`: higher lower bound, healthy first under 'reject'. */
+function betterRestart<P>(a: EmResult<P>, b: EmResult<P>, mode: DegenerateMode): boolean {
+  if (mode === 'reject' && (a.degeneracy === undefined) !== (b.degeneracy === undefined)) return a.degeneracy === undefined;
+  return a.lowerBound > b.lowerBound;
 }
 
 /** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */
@@ -856,6 +885,8 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
   if (typeof opts !== 'object' || opts === null) fail('options must be an object');
   const op = opts as Record<string, unknown>;
   if (typeof op['initParams'] !== 'string') fail('options.initParams must be a string');
+  const degeneracy = r['degeneracy'];
+  if (degeneracy !== undefined && typeof degeneracy !== 'string') fail('degeneracy must be a string when present');
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
@@ -870,6 +901,7 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
     lowerBound: finiteNumber(r['lowerBound'], 'lowerBound'),
     lowerBoundHistory: numberArray(r['lowerBoundHistory'] ?? [], 'lowerBoundHistory'),
     nSamples: positiveInt(r['nSamples'], 'nSamples'),
+    ...(degeneracy === undefined ? {} : { degeneracy }),
     options: {
       tol: finiteNumber(op['tol'], 'options.tol'),
       regCovar: finiteNumber(op['regCovar'], 'options.regCovar'),

@@ -80,6 +80,16 @@ export interface GaussianMixtureOptions {
    * (mclust's VVV, EEE, VVI, VII). Default: none (maximum likelihood).
    */
   prior?: PriorOption;
+  /**
+   * What to do with degenerate solutions, where a component sits on too few
+   * points or has a variance pinned at regCovar (each family's rule:
+   * CovarianceFamily.degeneracy, docs/degenerate-solutions.md). 'reject'
+   * (default): a restart ends at its first degenerate M-step and the best
+   * healthy restart wins; when none is healthy the best is kept and flagged.
+   * 'warn': restarts compete on likelihood alone (scikit-learn), a degenerate
+   * result is flagged. 'allow': no checks. Flagged: `state.degeneracy` and `warnings()`.
+   */
+  degenerate?: 'reject' | 'warn' | 'allow';
   /** Aborts the fit: checked between EM iterations and restarts; fit() then rejects with core's AbortedError and its workers are terminated. */
   signal?: AbortSignal;
 }
@@ -106,6 +116,8 @@ export interface FittedState {
   lowerBoundHistory: number[];
   /** Number of training rows. */
   nSamples: number;
+  /** Why the kept solution is degenerate (see GaussianMixtureOptions.degenerate); undefined when healthy or unchecked. */
+  degeneracy?: string | undefined;
 }
 
 /** Versioned JSON form of a fitted model. */
@@ -124,6 +136,8 @@ export interface GaussianMixtureJSON {
   lowerBound: number;
   lowerBoundHistory: number[];
   nSamples: number;
+  /** FittedState.degeneracy, when the model is flagged degenerate. */
+  degeneracy?: string;
   /** Options the model was fitted with (JSON-safe subset). */
   options: { tol: number; regCovar: number; maxIter: number; nInit: number; initParams: string; seed: number; prior?: PriorOption };
 }

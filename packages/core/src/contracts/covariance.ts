@@ -64,6 +64,26 @@ export interface PluginContext {
   reference?: Float64Array;
 }
 
+/** What `CovarianceFamily.degeneracy` is told about the fit besides the parameters. */
+export interface DegeneracyContext extends PluginContext {
+  /** Rows the parameters were fitted on: component j holds weights[j] * n effective points. */
+  n: number;
+  /** The regCovar the M-step added to every variance. */
+  regCovar: number;
+  /** Variance of each feature over the training rows, [d]: the data's scale (exactly 0 for a constant feature). */
+  dataVariance: Float64Array;
+  /** Covariance matrix of the training rows, [d, d] (its diagonal is dataVariance). */
+  dataCovariance: Float64Array;
+}
+
+/** Why a solution is degenerate (see `CovarianceFamily.degeneracy`). */
+export interface Degeneracy {
+  /** The offending component (0-based); undefined when a covariance shared by all components degenerates. */
+  component?: number | undefined;
+  /** One sentence for warnings, e.g. "component 3 has 2.00 effective points; a full covariance needs at least d + 1 = 6". */
+  reason: string;
+}
+
 /**
  * A covariance family: full, tied, diag and spherical are built in; a user
  * adds another (mclust's EEI, a factor-analyzer covariance, ...) by binding an
@@ -101,6 +121,19 @@ export interface CovarianceFamily {
   precisionsCholesky(covariances: Float64Array, k: number, d: number): Float64Array;
   /** Covariances from precision Cholesky factors (inverse of the above); used for `precisionsInit`. */
   covariancesFromPrecisionsCholesky(precisionsCholesky: Float64Array, k: number, d: number): Float64Array;
+  /**
+   * Optional: is this solution degenerate, i.e. does its likelihood come from
+   * a component sitting on too few points or with a variance pinned at the
+   * regCovar floor (a collapse onto identical rows or a constant coordinate)?
+   * Returns the first reason found, or undefined for a healthy solution. The
+   * engine asks after every M-step and for the final parameters, and acts on
+   * the answer according to the `degenerate` option ('reject', 'warn',
+   * 'allow'); a family without this method is never degenerate. The built-in
+   * rules and thresholds are in docs/degenerate-solutions.md; the helpers in
+   * @gmmkit/tfjs (fewPointsDegeneracy, pinnedVarianceDegeneracy,
+   * pinnedMatrixDegeneracy) implement them for a plugin family.
+   */
+  degeneracy?(params: MixtureParameters, ctx: DegeneracyContext): Degeneracy | undefined;
   /** Throws an InvalidArgumentError if `covariances` is not a valid value for this family (length, symmetry, positive definiteness). */
   validate(covariances: Float64Array, k: number, d: number): void;
 }

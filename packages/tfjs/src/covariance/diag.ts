@@ -13,6 +13,7 @@ import {
   weightsAndMeans,
   type EngineContext,
 } from './common.js';
+import { fewPointsDegeneracy, pinnedVarianceDegeneracy } from './degeneracy.js';
 
 /** 1/√v element-wise (precision Cholesky factors of variances). */
 export function inverseSqrt(v: Float64Array): Float64Array {
@@ -66,6 +67,10 @@ export const diagCovariance: CovarianceFamily = {
     checkPositive('diag', p, 'precision');
     return inverseSquare(p);
   },
+  // n_k >= 2 effective points, and no feature's variance pinned at regCovar
+  degeneracy: (params, ctx) =>
+    fewPointsDegeneracy(params, ctx, 2, 'a variance') ??
+    pinnedVarianceDegeneracy(ctx, (j, a) => params.covariances[j * ctx.d + a]!),
   validate(c, k, d) {
     checkValues('diag', c, k * d);
     checkPositive('diag', c);

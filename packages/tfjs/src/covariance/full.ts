@@ -27,6 +27,7 @@ import {
   type BlockTensors,
   type EngineContext,
 } from './common.js';
+import { fewPointsDegeneracy, pinnedMatrixDegeneracy } from './degeneracy.js';
 
 /**
  * Σ_i r_ik x_i x_iᵀ for all k at once, [k*d, d]: (respᵀ ⊗ xᵀ) [k*d, n] @ x [n, d],
@@ -239,6 +240,9 @@ export const fullCovariance: CovarianceFamily = {
   precisionsCholesky: (c, k, d) => mapBlocks('full', c, k, d, tryPrecisionCholesky, 'covariance'),
   covariancesFromPrecisionsCholesky: (p, k, d) =>
     mapBlocks('full', p, k, d, tryCovarianceFromPrecisionCholesky, 'precision'),
+  // n_k >= d + 1 effective points, and no eigenvalue pinned at regCovar (docs/degenerate-solutions.md)
+  degeneracy: (params, ctx) =>
+    fewPointsDegeneracy(params, ctx, ctx.d + 1, 'a full covariance') ?? pinnedMatrixDegeneracy(ctx, params.covariances, ctx.k),
   validate(c, k, d) {
     checkValues('full', c, k * d * d);
     for (let j = 0; j < k; j++) validateSpd('full', c, j * d * d, d, `covariance of component ${j + 1}`);

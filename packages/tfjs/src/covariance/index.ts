@@ -3,3 +3,4 @@ export { fullCovariance, matrixKernel, covarianceFromMoments, validateSpd, mapBl
 export { tiedCovariance } from './tied.js';
 export { diagCovariance, inverseSqrt, inverseSquare } from './diag.js';
 export { sphericalCovariance } from './spherical.js';
+export * from './degeneracy.js';

@@ -14,6 +14,7 @@ import {
   type EngineContext,
 } from './common.js';
 import { inverseSqrt, inverseSquare } from './diag.js';
+import { fewPointsDegeneracy, pinnedVarianceDegeneracy } from './degeneracy.js';
 
 /** 'spherical' (mclust VII): each component has its own single variance σ_k² I. Layout [k]. */
 export const sphericalCovariance: CovarianceFamily = {
@@ -70,6 +71,10 @@ export const sphericalCovariance: CovarianceFamily = {
     checkPositive('spherical', p, 'precision');
     return inverseSquare(p);
   },
+  // n_k >= 2 effective points, and no variance pinned at regCovar (relative to the mean feature variance)
+  degeneracy: (params, ctx) =>
+    fewPointsDegeneracy(params, ctx, 2, 'a variance') ??
+    pinnedVarianceDegeneracy(ctx, (j) => params.covariances[j]!, { isotropic: true }),
   validate(c, k) {
     checkValues('spherical', c, k);
     checkPositive('spherical', c);

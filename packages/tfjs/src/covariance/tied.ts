@@ -9,6 +9,7 @@ import {
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { accumulateMoments, addStatistics, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
+import { pinnedMatrixDegeneracy } from './degeneracy.js';
 import { fullSecondMomentsAbout, mapBlocks, matrixKernel, validateSpd } from './full.js';
 
 /** 'tied' (mclust EEE): one general covariance matrix shared by all components. Layout [d, d]. */
@@ -63,6 +64,11 @@ export const tiedCovariance: CovarianceFamily = {
   },
   precisionsCholesky: (c, _k, d) => mapBlocks('tied', c, 1, d, tryPrecisionCholesky, 'covariance'),
   covariancesFromPrecisionsCholesky: (p, _k, d) => mapBlocks('tied', p, 1, d, tryCovarianceFromPrecisionCholesky, 'precision'),
+  // n >= k + d rows (the pooled scatter has n - k degrees of freedom), and no eigenvalue pinned at regCovar
+  degeneracy(params, ctx) {
+    if (ctx.n < ctx.k + ctx.d) return { reason: `${ctx.n} rows are too few for k + d = ${ctx.k + ctx.d}: the shared covariance is singular` };
+    return pinnedMatrixDegeneracy(ctx, params.covariances, 1);
+  },
   validate(c, _k, d) {
     checkValues('tied', c, d * d);
     validateSpd('tied', c, 0, d, 'covariance');

@@ -18,6 +18,7 @@ import {
   inverseSqrt,
   inverseSquare,
   meanOffsets,
+  pinnedVarianceDegeneracy,
   singularCovarianceError,
   weightsAndMeans,
 } from '../../src/index.js';
@@ -79,6 +80,11 @@ export const eeiFamily: CovarianceFamily = {
   covariancesFromPrecisionsCholesky: (pc) => {
     checkPositive('eei', pc, 'precision');
     return inverseSquare(pc);
+  },
+  // n >= k + 1 rows for the pooled variances, none pinned at regCovar
+  degeneracy(params, ctx) {
+    if (ctx.n < ctx.k + 1) return { reason: `${ctx.n} rows are too few for k + 1 = ${ctx.k + 1}` };
+    return pinnedVarianceDegeneracy(ctx, (_j, a) => params.covariances[a]!, { shared: true });
   },
   validate(cov, _k, d) {
     checkValues('eei', cov, d);
