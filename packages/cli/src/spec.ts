@@ -92,6 +92,14 @@ const init: OptionSpec = {
   default: 'kmeans',
   description: "Initializer: kmeans, k-means++, random, random-from-data, hc (mclust's hierarchical agglomeration), or one registered by --plugin.",
 };
+const degenerate: OptionSpec = {
+  name: 'degenerate',
+  type: 'string',
+  default: 'reject',
+  choices: ['reject', 'warn', 'allow'],
+  description:
+    'Degenerate solutions (a component on too few points or with a variance pinned at --reg-covar, see docs/degenerate-solutions.md): reject (never chosen), warn (flagged), allow (not checked).',
+};
 const standardize: OptionSpec = {
   name: 'standardize',
   type: 'boolean',
@@ -365,6 +373,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         description:
           'Stop increasing k for a family after this many consecutive k without improvement of the criterion.',
       },
+      degenerate,
       backend,
       columns,
       standardize,

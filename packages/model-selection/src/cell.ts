@@ -16,6 +16,8 @@ export interface FitSettings {
   initParams?: string;
   /** MAP EM under mclust's conjugate prior (GaussianMixture's prior option); BIC is then at the MAP log-likelihood, as mclustBIC(..., prior = priorControl()). */
   prior?: PriorOption;
+  /** GaussianMixture's `degenerate` option (default 'reject'). */
+  degenerate?: 'reject' | 'warn' | 'allow';
   /** Backend name; cells pass it explicitly so GMM_BACKEND cannot switch it under the sweep. */
   backend?: string;
 }
@@ -44,6 +46,8 @@ export interface CellResult {
   seconds: number;
   /** Why the fit failed ("SingularCovarianceError: ..."). */
   error?: string;
+  /** Why the kept solution is degenerate (GaussianMixture state.degeneracy): under 'reject' no restart was healthy. */
+  degeneracy?: string;
   /** The fitted model, for rebuilding the best one on the main thread. */
   model?: GaussianMixtureJSON;
 }
@@ -91,6 +95,7 @@ export async function fitCell(
       iterations: state.nIter,
       seconds: (performance.now() - started) / 1000,
       model: gm.toJSON(),
+      ...(state.degeneracy === undefined ? {} : { degeneracy: state.degeneracy }),
     };
   } catch (err) {
     if (err instanceof AbortedError || signal?.aborted)

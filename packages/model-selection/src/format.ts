@@ -14,7 +14,9 @@ export interface FormatOptions {
  * An aligned text table of a sweep, read like mclust's BIC table: one row per
  * k, one column per covariance family, the chosen criterion in the cells,
  * the best cell marked `*`. Failed cells read `failed` and their reasons follow
- * the table; cells a family never reached (patience) are blank.
+ * the table; degenerate cells read `degenerate` under 'reject' (never chosen)
+ * and are marked `!` under 'warn', their reasons following the table; cells a
+ * family never reached (patience) are blank.
  */
 export function formatSweepTable(result: SweepResult, options: FormatOptions = {}): string {
   const decimals = options.decimals ?? 2;
@@ -37,7 +39,8 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
       const row = byCell.get(`${k}\u0000${f}`);
       if (!row) return '';
       if (row.error !== undefined) return 'failed';
-      const mark = row === result.best ? '*' : ' ';
+      if (row.degenerate && result.degenerate === 'reject') return 'degenerate';
+      const mark = row === result.best ? '*' : row.degenerate ? '!' : ' ';
       return `${show(row.score)}${mark}`;
     }),
   ]);
@@ -58,6 +61,9 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
   );
   const failed = result.rows.filter((r) => r.error !== undefined);
   for (const r of failed) out.push(`failed: ${r.covarianceType}, k = ${r.k}: ${r.error}`);
+  for (const r of result.rows.filter((row) => row.error === undefined && row.degenerate)) {
+    out.push(`degenerate: ${r.covarianceType}, k = ${r.k}: ${r.degeneracy}`);
+  }
   const unconverged = result.rows.filter((r) => r.error === undefined && !r.converged);
   if (unconverged.length > 0) {
     out.push(

@@ -89,6 +89,14 @@ export interface SweepOptions {
    */
   prior?: PriorOption;
   /**
+   * Degenerate solutions (a component on too few points or with a variance
+   * pinned at regCovar, docs/degenerate-solutions.md): 'reject' (default)
+   * fits each cell's best healthy restart and never chooses a cell that has
+   * none (its row has `degenerate: true`); 'warn' flags such cells but ranks
+   * them like any other (scikit-learn); 'allow' does not check.
+   */
+  degenerate?: 'reject' | 'warn' | 'allow';
+  /**
    * Plugin container (default createSelectionContainer() plus `plugins`).
    * Workers cannot receive a container: if it binds families or an
    * initializer other than the built-ins and `plugins` does not name the
@@ -128,11 +136,17 @@ export interface SweepRow {
   score: number;
   /** Why the cell failed; its scores are NaN and it is never chosen. */
   error?: string;
+  /** The cell's solution is degenerate (see SweepOptions.degenerate); under 'reject' it is never chosen. */
+  degenerate: boolean;
+  /** Why, when degenerate. */
+  degeneracy?: string;
 }
 
 export interface SweepResult {
   /** The chosen criterion's name. */
   criterion: string;
+  /** SweepOptions.degenerate as applied. */
+  degenerate: 'reject' | 'warn' | 'allow';
   /** Rows in k order, then family order; with `patience`, only the k each family reached. */
   rows: SweepRow[];
   /** The row with the lowest score (the first such row on a tie). */
@@ -298,6 +312,13 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     for (const f of families) validatePrior(options.prior, f); // one clear error before any fit
     settings.prior = options.prior;
   }
+  const degenerate = options.degenerate ?? 'reject';
+  if (degenerate !== 'reject' && degenerate !== 'warn' && degenerate !== 'allow') {
+    throw new InvalidArgumentError(`degenerate must be 'reject', 'warn' or 'allow', got ${String(degenerate)}`);
+  }
+  settings.degenerate = degenerate;
+  // Under 'reject' a degenerate cell is never chosen: it ranks (and counts for patience) as failed.
+  const eligible = (row: SweepRow): boolean => Number.isFinite(row.score) && !(degenerate === 'reject' && row.degenerate);
 
   const backendName = (await initBackend(options.backend ?? currentBackend(), container)).name;
   settings.backend = backendName;
@@ -345,7 +366,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       if (c.covarianceType !== family) continue;
       const row = rowsById.get(c.id);
       if (!row) return; // the prefix is not complete yet
-      if (row.score < best) {
+      if (eligible(row) && row.score < best) {
         best = row.score;
         worse = 0;
       } else if (++worse >= patience!) {
@@ -405,19 +426,20 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   for (const c of cells) {
     if (!inTable(c)) continue;
     const row = rowsById.get(c.id)!;
-    if (Number.isFinite(row.score) && (best === undefined || row.score < best.score)) {
+    if (eligible(row) && (best === undefined || row.score < best.score)) {
       best = row;
       bestId = c.id;
     }
   }
   if (best === undefined) {
-    const reasons = [...new Set(rows.map((r) => r.error ?? 'non-finite score'))];
+    const reasons = [...new Set(rows.map((r) => r.error ?? (r.degenerate ? `degenerate: ${r.degeneracy}` : 'non-finite score')))];
     throw new InvalidDataError(`every cell of the sweep failed: ${reasons.slice(0, 3).join('; ')}`);
   }
   const json = results.get(bestId)!.model as GaussianMixtureJSON;
   const model = await GaussianMixture.fromJSON(json, { container, backend: backendName });
   return {
     criterion: criterion.name,
+    degenerate,
     rows,
     best,
     model,
@@ -457,7 +479,9 @@ function toRow(r: CellResult, criterion: Criterion): SweepRow {
     iterations: r.iterations,
     seconds: r.seconds,
     score: Number.NaN,
+    degenerate: r.degeneracy !== undefined,
   };
+  if (r.degeneracy !== undefined) row.degeneracy = r.degeneracy;
   if (r.error !== undefined) {
     row.error = r.error;
     return row;

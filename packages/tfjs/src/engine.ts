@@ -228,6 +228,38 @@ export function accumulateResponsibilities(
   return stats!;
 }
 
+/**
+ * The float64 pass of the M-step fallback: responsibilities from the E-step
+ * under `params` (float32 log-densities, normalized in float64, flushed to 0
+ * below e^-80 as in emPass) and statistics from family.accumulateHost over
+ * blocks.hostData, with second moments about params.means. Undefined when
+ * the family has no accumulateHost.
+ */
+export function exactPass(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): PassResult | undefined {
+  if (family.accumulateHost === undefined) return undefined;
+  const { k } = ctx;
+  const n = blocks.n;
+  const resp = weightedLogProb(tf, family, params, blocks, ctx);
+  const lse = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, resp[i * k + j]!);
+    let s = 0;
+    for (let j = 0; j < k; j++) {
+      const shifted = resp[i * k + j]! - max;
+      const e = shifted < -80 ? 0 : Math.exp(shifted);
+      resp[i * k + j] = e;
+      s += e;
+    }
+    for (let j = 0; j < k; j++) resp[i * k + j]! /= s;
+    lse[i] = max + Math.log(s);
+  }
+  const total = new CompensatedSum();
+  total.add(lse);
+  const stats = family.accumulateHost(blocks.hostData, resp, n, { ...ctx, reference: params.means });
+  return { stats, totalLogLikelihood: total.value };
+}
+
 /** Weighted log-probabilities log w_k + log N(x_i | θ_k) (or params.logWeights in place of log w_k) for every row, [n, k] float64 on the host. */
 export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): Float64Array {
   const { k } = ctx;
@@ -263,6 +295,13 @@ export interface EmSettings {
    * final state's in EmResult.degeneracy (also when undefined); 'allow' skips the check.
    */
   degenerate?: DegenerateMode | undefined;
+  /**
+   * The M-step fallback's last resort (see emLoop): the pass under these
+   * parameters with statistics computed exactly, in float64, from the host
+   * rows (exactPass); undefined where there are no host rows or the family
+   * has no accumulateHost.
+   */
+  exactPass?: ((params: EStepParameters) => PassResult | undefined) | undefined;
 }
 
 /** What to do with degenerate solutions (CovarianceFamily.degeneracy): see docs/degenerate-solutions.md. */
@@ -369,8 +408,11 @@ interface PassRequest {
  * The M-step runs on the fast (raw float32 moment) statistics; when it finds a
  * covariance that is not positive definite, the pass is redone with second
  * moments about the current means (ctx.reference), which removes the float32
- * cancellation of tiny components (k close to n, duplicate rows), and only
- * then does a SingularCovarianceError propagate.
+ * cancellation of tiny components (k close to n, duplicate rows); when
+ * that still fails, settings.exactPass recomputes the statistics in float64
+ * from the host rows (a component of a few rows in units of ~100 loses its
+ * covariance to float32 rounding even about its mean), and only then does a
+ * SingularCovarianceError propagate.
  */
 function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Generator<PassRequest, EmResult<S>, PassResult> {
   const degeneracyOf = (s: S): Degeneracy | undefined => (settings.degenerate === 'allow' ? undefined : strategy.degeneracy?.(s));
@@ -394,8 +436,15 @@ function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Gen
     } catch (error) {
       if (!(error instanceof SingularCovarianceError) || pass.stats.reference !== undefined) throw error;
       const accurate = (yield { params, reference: params.means }).stats;
-      if (accurate.reference === undefined) throw error; // the family ignores references: nothing more to try
-      next = strategy.mStep(accurate);
+      try {
+        if (accurate.reference === undefined) throw error; // the family ignores references
+        next = strategy.mStep(accurate);
+      } catch (again) {
+        // Still singular about the means: float32 itself is the limit; recompute in float64 from the host rows.
+        const exact = settings.exactPass?.(params);
+        if (!(again instanceof SingularCovarianceError) || exact === undefined) throw again;
+        next = strategy.mStep(exact.stats);
+      }
     }
     lowerBound = strategy.lowerBound(pass, next, state);
     state = next;
@@ -424,7 +473,8 @@ export function runEm(
   settings: EmSettings,
   ctx: PluginContext,
 ): EmResult {
-  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.n, ctx), init, settings);
+  const withHost: EmSettings = { exactPass: (p) => exactPass(tf, family, p, blocks, ctx), ...settings };
+  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.n, ctx), init, withHost);
   let step = loop.next();
   while (step.done !== true) {
     step = loop.next(emPass(tf, family, step.value.params, blocks, ctx, step.value.reference));

@@ -4,6 +4,7 @@ import {
   ModelFormatError,
   NotFittedError,
   PluginRegistry,
+  SingularCovarianceError,
   compensatedSum,
   createRng,
   deriveSeed,
@@ -25,6 +26,7 @@ import { columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
   centerRows,
+  exactPass,
   localPass,
   responsibilityMeans,
   maximumLikelihood,
@@ -37,6 +39,7 @@ import {
   type DegenerateMode,
   type EStepParameters,
   type EmResult,
+  type EmSettings,
   type EmStrategy,
   type PassFn,
   type RowBlocks,
@@ -371,18 +374,35 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
         return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, centered, n, d, k));
       };
+      const settings: EmSettings = { ...this.o, exactPass: (p) => exactPass(tf, this._family, p, blocks, ctx) };
+      // A restart whose covariance is singular even in float64 is dropped (a warning); the fit fails only when all do.
+      const dropped: string[] = [];
+      let lastError: SingularCovarianceError | undefined;
       for (let restart = 0; restart < nInit; restart++) {
         throwIfAborted(signal);
-        const init = warm ? this.warmState(fit) : await this.initialParameters(blocks, fit, strategy, restart, respStats);
-        const shards = await ready();
-        const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
-        const result = await runStrategy(strategy, pass, init, this.o);
+        let result: EmResult<P>;
+        try {
+          const init = warm ? this.warmState(fit) : await this.initialParameters(blocks, fit, strategy, restart, respStats);
+          const shards = await ready();
+          const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
+          result = await runStrategy(strategy, pass, init, settings);
+        } catch (error) {
+          if (!(error instanceof SingularCovarianceError)) throw error;
+          lastError = error;
+          dropped.push(`restart ${restart + 1} of ${nInit} was dropped: ${error.message}`);
+          continue;
+        }
         // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
         // (scikit-learn reports the last restart's). Under 'reject' a healthy restart beats any degenerate one.
         if (best === undefined || betterRestart(result, best, this.o.degenerate)) best = result;
       }
-      this._state = this.fittedState(best!, fit);
-      if (best!.degeneracy !== undefined) this._state.degeneracy = best!.degeneracy.reason;
+      if (best === undefined) {
+        const message = nInit === 1 ? lastError!.message : `all ${nInit} restarts failed; the last: ${lastError!.message}`;
+        throw new SingularCovarianceError(message, { cause: lastError });
+      }
+      this._state = this.fittedState(best, fit);
+      if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
+      if (dropped.length > 0) this._state.droppedRestarts = dropped;
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
@@ -446,7 +466,14 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
     }
     throwIfAborted(this.o.signal);
-    return this.initialState(strategy, await respStats(resp), guess, fit);
+    try {
+      return this.initialState(strategy, await respStats(resp), guess, fit);
+    } catch (error) {
+      // As in the EM loop: a covariance float32 statistics lose is recomputed in float64 from the host rows.
+      if (!(error instanceof SingularCovarianceError) || this._family.accumulateHost === undefined) throw error;
+      const reference = responsibilityMeans(resp, centered, n, d, k);
+      return this.initialState(strategy, this._family.accumulateHost(centered, resp, n, { ...fit.ctx, reference }), guess, fit);
+    }
   }
 
   /** The fitted parameters shifted into coordinates centered at `center`. */
@@ -557,7 +584,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    */
   warnings(): string[] {
     const out: string[] = [];
-    const { degeneracy } = this.state;
+    const { degeneracy, droppedRestarts } = this.state;
+    for (const line of droppedRestarts ?? []) out.push(line);
     if (degeneracy !== undefined) {
       out.push(
         `degenerate solution: ${degeneracy}` +

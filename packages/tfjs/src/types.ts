@@ -116,6 +116,8 @@ export interface FittedState {
   lowerBoundHistory: number[];
   /** Number of training rows. */
   nSamples: number;
+  /** Restarts dropped because a covariance stayed singular even in float64, one sentence each (see warnings()). */
+  droppedRestarts?: string[] | undefined;
   /** Why the kept solution is degenerate (see GaussianMixtureOptions.degenerate); undefined when healthy or unchecked. */
   degeneracy?: string | undefined;
 }

@@ -44,6 +44,9 @@ export interface SweepJson {
     iterations: number;
     seconds: number;
     error?: string;
+    /** The cell's solution is degenerate (--degenerate); under 'reject' it is never chosen. */
+    degenerate: boolean;
+    degeneracy?: string;
   }[];
   backend: string;
   n: number;
@@ -67,6 +70,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const workers = int(args, 'workers', 0);
   const patience = int(args, 'patience', 1);
   const initParams = str(args, 'init') ?? 'kmeans';
+  const degenerate = (str(args, 'degenerate') ?? 'reject') as 'reject' | 'warn' | 'allow';
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
@@ -98,6 +102,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       covarianceTypes: familiesFor(table.d),
       criterion,
       initParams,
+      degenerate,
       ...em,
       ...(prior === undefined ? {} : { prior }),
       ...(workers === undefined ? {} : { workers }),
@@ -137,6 +142,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         iterations: r.iterations,
         seconds: r.seconds,
         ...(r.error === undefined ? {} : { error: r.error }),
+        degenerate: r.degenerate,
+        ...(r.degeneracy === undefined ? {} : { degeneracy: r.degeneracy }),
       })),
       backend: result.backend,
       n: table.n,
@@ -156,7 +163,9 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       ]);
     }
     if (plot !== undefined) {
+      // Degenerate cells under 'reject' are left out of the plot, as they are never chosen.
       const valueOf = (r: SweepResult['rows'][number]) => {
+        if (r.degenerate && result.degenerate === 'reject') return null;
         if (!builtin) return Number.isFinite(r.score) ? r.score : null;
         const v = fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2);
         return v === null || !mclustSign ? v : -v;

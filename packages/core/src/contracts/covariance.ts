@@ -104,6 +104,17 @@ export interface CovarianceFamily {
 
   /** Statistics of a block: x [n, d] (centered rows), resp [n, k] (responsibilities). Must not leak tensors. */
   accumulate(x: Tensor2D, resp: Tensor2D, ctx: PluginContext): SufficientStatistics;
+  /**
+   * Optional: the same statistics as `accumulate`, computed in float64 on the
+   * host from rows [n, d] (centered, float64) and responsibilities resp
+   * [n, k] (float64), honouring ctx.reference. The engine's last resort when
+   * the M-step on float32 statistics is not positive definite even about the
+   * means (a component of a few rows in large units loses its covariance to
+   * float32 rounding): it recomputes the pass exactly from the host copy of
+   * the rows. Entries with r = 0 may be skipped, so a small component costs
+   * only its own rows. Without it such a restart fails.
+   */
+  accumulateHost?(rows: Float64Array, resp: Float64Array, n: number, ctx: PluginContext): SufficientStatistics;
   /** Statistics of the union of two disjoint blocks (usually element-wise sums). */
   merge(a: SufficientStatistics, b: SufficientStatistics): SufficientStatistics;
   /**

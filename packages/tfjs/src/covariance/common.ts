@@ -376,3 +376,56 @@ export function firstMoments(tf: Tf, x: Tensor2D, resp: Tensor2D): { nk: Float64
 export function diagonalSecondMomentsAbout(tf: Tf, b: BlockTensors & { dev: Tensor3D }): Tensor {
   return tf.sum(tf.mul(tf.square(b.dev), tf.expandDims(b.respT, 2)), 1);
 }
+
+/**
+ * Float64 statistics of host rows [n, d] under responsibilities resp [n, k]
+ * (CovarianceFamily.accumulateHost): n, Σ r and Σ r x are common; `add(second,
+ * j, dev, r)` adds row deviation dev = x_i - m_j (m_j = ctx.reference's row j,
+ * or 0) with weight r to the family's `secondLength` second moments.
+ * Pairs with r = 0 are skipped.
+ */
+export function hostMoments(
+  rows: Float64Array,
+  resp: Float64Array,
+  n: number,
+  ctx: { k: number; d: number; reference?: Float64Array | undefined },
+  secondLength: number,
+  add: (second: Float64Array, j: number, dev: Float64Array, r: number) => void,
+): SufficientStatistics {
+  const { k, d, reference } = ctx;
+  const nk = new Float64Array(k);
+  const sumX = new Float64Array(k * d);
+  const second = new Float64Array(secondLength);
+  const dev = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) {
+      const r = resp[i * k + j]!;
+      if (r === 0) continue;
+      nk[j] += r;
+      for (let c = 0; c < d; c++) {
+        const x = rows[i * d + c]!;
+        sumX[j * d + c] += r * x;
+        dev[c] = reference === undefined ? x : x - reference[j * d + c]!;
+      }
+      add(second, j, dev, r);
+    }
+  const stats: SufficientStatistics = { n, nk, sumX, second };
+  if (reference !== undefined) stats.reference = Float64Array.from(reference);
+  return stats;
+}
+
+/** Adds r · dev devᵀ to the [d, d] block of `second` at `offset`. */
+export function addOuter(second: Float64Array, offset: number, dev: Float64Array, r: number): void {
+  const d = dev.length;
+  for (let a = 0; a < d; a++) {
+    const ra = r * dev[a]!;
+    for (let b = 0; b < d; b++) second[offset + a * d + b] += ra * dev[b]!;
+  }
+}
+
+/** hostMoments for axis-aligned second moments Σ r (x - m)², [k, d] (diag, mclust's EEI, ...). */
+export function hostDiagonalMoments(rows: Float64Array, resp: Float64Array, n: number, ctx: { k: number; d: number; reference?: Float64Array | undefined }): SufficientStatistics {
+  return hostMoments(rows, resp, n, ctx, ctx.k * ctx.d, (s, j, dev, r) => {
+    for (let c = 0; c < dev.length; c++) s[j * dev.length + c] += r * dev[c]! * dev[c]!;
+  });
+}

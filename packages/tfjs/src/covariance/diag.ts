@@ -6,6 +6,7 @@ import {
   diagonalCovariances,
   checkValues,
   accumulateMoments,
+  hostDiagonalMoments,
   diagonalSecondMomentsOf,
   diagonalSecondMomentsAbout,
   meanOffsets,
@@ -37,6 +38,7 @@ export const diagCovariance: CovarianceFamily = {
     const cache = (ctx as EngineContext).blockCache;
     return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b, cache), (b) => diagonalSecondMomentsAbout(tf, b));
   },
+  accumulateHost: hostDiagonalMoments,
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {

@@ -18,6 +18,8 @@ import {
   EXPANDED_KERNEL_LIMIT,
   LOG_2PI,
   accumulateMoments,
+  addOuter,
+  hostMoments,
   addStatistics,
   checkValues,
   meanOffsets,
@@ -217,6 +219,8 @@ export const fullCovariance: CovarianceFamily = {
     const raw = outer === undefined ? fullSecondMoments(tf, k, d) : ({ respT }: BlockTensors) => tf.matMul(respT, outer);
     return accumulateMoments(tf, x, resp, ctx, raw, fullSecondMomentsAbout(tf));
   },
+  // Σ r (x - m)(x - m)ᵀ per component, [k, d, d], in float64
+  accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.k * ctx.d * ctx.d, (s, j, dev, r) => addOuter(s, j * ctx.d * ctx.d, dev, r)),
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {

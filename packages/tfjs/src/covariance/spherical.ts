@@ -1,6 +1,7 @@
 import type { CovarianceFamily, MixtureParameters, SufficientStatistics } from '@gmmkit/core';
 import {
   accumulateMoments,
+  hostMoments,
   addStatistics,
   axisAlignedKernel,
   checkPositive,
@@ -38,6 +39,11 @@ export const sphericalCovariance: CovarianceFamily = {
       (b) => tf.sum(diagonalSecondMomentsAbout(tf, b), 1),
     );
   },
+  // Σ r ‖x - m‖² per component, [k], in float64
+  accumulateHost: (rows, resp, n, ctx) =>
+    hostMoments(rows, resp, n, ctx, ctx.k, (s, j, dev, r) => {
+      for (let c = 0; c < dev.length; c++) s[j] += r * dev[c]! * dev[c]!;
+    }),
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {

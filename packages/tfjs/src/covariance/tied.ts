@@ -8,7 +8,7 @@ import {
   type MixtureParameters,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import { accumulateMoments, addStatistics, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
+import { accumulateMoments, addOuter, addStatistics, hostMoments, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
 import { pinnedMatrixDegeneracy } from './degeneracy.js';
 import { fullSecondMomentsAbout, mapBlocks, matrixKernel, validateSpd } from './full.js';
 
@@ -33,6 +33,8 @@ export const tiedCovariance: CovarianceFamily = {
       (b) => tf.sum(fullSecondMomentsAbout(tf)(b), 0),
     );
   },
+  // Σ_k Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [d, d], in float64
+  accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.d * ctx.d, (s, _j, dev, r) => addOuter(s, 0, dev, r)),
   merge: addStatistics,
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {

@@ -15,6 +15,7 @@ import {
   checkValues,
   diagonalSecondMomentsAbout,
   diagonalSecondMomentsOf,
+  hostDiagonalMoments,
   inverseSqrt,
   inverseSquare,
   meanOffsets,
@@ -48,6 +49,8 @@ export const eeiFamily: CovarianceFamily = {
       (b) => diagonalSecondMomentsAbout(tf, b),
     );
   },
+  // the float64 fallback: the same [k, d] second moments from the host rows
+  accumulateHost: hostDiagonalMoments,
   merge: addStatistics,
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);
