@@ -456,7 +456,7 @@ function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Gen
       break;
     }
     if (settings.degenerate === 'reject') {
-      // A collapsed component only sharpens from here: end this restart (measured against re-seeding, docs/degenerate-solutions.md).
+      // End this restart at its first degenerate M-step (the other restarts compete); re-seeding the component instead was not measured.
       const degeneracy = degeneracyOf(state);
       if (degeneracy !== undefined) return { params: state, lowerBound, lowerBoundHistory: history, nIter, converged, degeneracy };
     }

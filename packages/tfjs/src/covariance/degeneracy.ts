@@ -17,9 +17,9 @@ import {
  * A variance is pinned at the regCovar floor when what the data contribute
  * to it (the variance minus regCovar) is below this fraction of the data's
  * own variance along the same direction, i.e. a standard deviation under
- * 1/300 of the data's. Chosen from measurements (docs/degenerate-solutions.md):
- * collapsed components measure 0 to 1e-9 of the data's variance, healthy
- * components of the repository's datasets 1e-3 and up.
+ * 1/300 of the data's. Chosen from measurements (docs/degenerate-solutions.md,
+ * packages/bench/src/trust/degeneracy-ratios.ts): collapsed components measured
+ * -1e-6 to 5e-8 of the data's variance, healthy ones 1.7e-4 and up.
  */
 export const PINNED_VARIANCE_RATIO = 1e-5;
 
