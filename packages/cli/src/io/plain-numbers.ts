@@ -1,0 +1,211 @@
+/**
+ * The fast path of the delimited reader: a body of plain decimal numbers
+ * (no quotes, no missing cells, no text in the selected columns) parsed
+ * straight from the text into a float64 matrix, with no per-cell strings.
+ *
+ * It handles only what it can read exactly as the general reader would
+ * (`parseNumber`) and gives up, returning undefined, at the first thing it
+ * does not: a quote anywhere, a record of the wrong width, a cell that is not
+ * a finite number. The caller then runs the general reader, which also names
+ * the problem. So this path changes speed and memory, never results.
+ */
+
+export interface PlainNumbersOptions {
+  /** One-character field delimiter. */
+  delimiter: string;
+  /** Decimal separator of the cells. */
+  decimal: '.' | ',';
+  /** Fields per record. */
+  width: number;
+  /** 0-based input columns to keep, in output order. */
+  columns: readonly number[];
+  /** Lines starting with this character are skipped. */
+  comment?: string | undefined;
+}
+
+export interface PlainNumbers {
+  rows: number;
+  /** Row-major [rows, columns.length]. */
+  data: Float64Array;
+}
+
+const NL = 10;
+const CR = 13;
+const SPACE = 32;
+const TAB = 9;
+const QUOTE = 34;
+const PLUS = 43;
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
+const LOWER_E = 101;
+const UPPER_E = 69;
+
+/** Powers of ten that are exact doubles (10^0..10^22). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+/** Significant digits kept in an exact integer mantissa (10^15 < 2^53). */
+const MAX_DIGITS = 15;
+
+/**
+ * Parses the records of `text` from index `start` (the first data record).
+ * Blank lines are skipped, as by the general reader; CRLF, LF or CR end a
+ * record. Returns undefined when the text is not plain (see the module doc).
+ */
+export function scanPlainNumbers(
+  text: string,
+  start: number,
+  opts: PlainNumbersOptions,
+  /** The general reader's cell parser, for the cells the exact fast parse leaves (long mantissas, large exponents). */
+  parseCell: (cell: string) => number | undefined,
+): PlainNumbers | undefined {
+  const { width, columns } = opts;
+  const delimiter = opts.delimiter.charCodeAt(0);
+  const decimal = opts.decimal.charCodeAt(0);
+  const comment = opts.comment === undefined ? -1 : opts.comment.charCodeAt(0);
+  const d = columns.length;
+  // Output slot of each input column, -1 for a column not kept.
+  const slot = new Int32Array(width).fill(-1);
+  columns.forEach((j, c) => {
+    slot[j] = c;
+  });
+  if (columns.some((j) => j < 0 || j >= width)) return undefined;
+  // Every record ends in at most one line break, so they bound the row count.
+  const capacity = countChar(text, '\n', start) + countChar(text, '\r', start) + 1;
+  const data = new Float64Array(capacity * d);
+  const n = text.length;
+  let rows = 0;
+  let i = start;
+  while (i < n) {
+    // A blank line (spaces only) or a comment line is not a record.
+    let p = i;
+    // (With a tab delimiter a line of tabs holds empty fields: not blank.)
+    while (p < n && (text.charCodeAt(p) === SPACE || (text.charCodeAt(p) === TAB && delimiter !== TAB))) p++;
+    const first = p < n ? text.charCodeAt(p) : NL;
+    if (first === NL || first === CR || (i === p && first === comment)) {
+      if (first !== NL && first !== CR) p = skipLine(text, p);
+      i = lineBreakEnd(text, p);
+      continue;
+    }
+    const base = rows * d;
+    let field = 0;
+    let a = i;
+    for (;;) {
+      // Find the field's end: the delimiter, a line break or the text's end.
+      let b = a;
+      let c = 0;
+      while (b < n) {
+        c = text.charCodeAt(b);
+        if (c === delimiter || c === NL || c === CR) break;
+        if (c === QUOTE) return undefined;
+        b++;
+      }
+      if (field >= width) return undefined;
+      const s = slot[field]!;
+      if (s >= 0) {
+        const v = parseDecimal(text, a, b, decimal);
+        const value = Number.isNaN(v) ? parseCell(text.slice(a, b)) : v;
+        if (value === undefined) return undefined;
+        data[base + s] = value;
+      }
+      field++;
+      if (b < n && c === delimiter) {
+        a = b + 1;
+        continue;
+      }
+      i = lineBreakEnd(text, b);
+      break;
+    }
+    if (field !== width) return undefined;
+    rows++;
+  }
+  return { rows, data: rows * d === data.length ? data : data.slice(0, rows * d) };
+}
+
+/**
+ * The value of text[a, b) when it is a decimal number (spaces around it
+ * allowed) whose exact value one IEEE operation rounds correctly: at most 15
+ * significant digits and a power of ten up to 22 (Clinger's fast path). NaN
+ * for anything else, which the caller hands to the general parser.
+ */
+function parseDecimal(text: string, a: number, b: number, decimal: number): number {
+  while (a < b && isSpace(text.charCodeAt(a))) a++;
+  while (b > a && isSpace(text.charCodeAt(b - 1))) b--;
+  let i = a;
+  let negative = false;
+  let c = i < b ? text.charCodeAt(i) : 0;
+  if (c === MINUS || c === PLUS) {
+    negative = c === MINUS;
+    c = ++i < b ? text.charCodeAt(i) : 0;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let exponent = 0;
+  let sawDigit = false;
+  while (c >= ZERO && c <= NINE) {
+    sawDigit = true;
+    if (mantissa !== 0 || c !== ZERO) {
+      if (++digits > MAX_DIGITS) return NaN;
+      mantissa = mantissa * 10 + (c - ZERO);
+    }
+    c = ++i < b ? text.charCodeAt(i) : 0;
+  }
+  if (c === decimal) {
+    c = ++i < b ? text.charCodeAt(i) : 0;
+    while (c >= ZERO && c <= NINE) {
+      sawDigit = true;
+      if (mantissa !== 0 || c !== ZERO) {
+        if (++digits > MAX_DIGITS) return NaN;
+        mantissa = mantissa * 10 + (c - ZERO);
+      }
+      exponent--;
+      c = ++i < b ? text.charCodeAt(i) : 0;
+    }
+  }
+  if (!sawDigit) return NaN;
+  if (c === LOWER_E || c === UPPER_E) {
+    c = ++i < b ? text.charCodeAt(i) : 0;
+    let expNegative = false;
+    if (c === MINUS || c === PLUS) {
+      expNegative = c === MINUS;
+      c = ++i < b ? text.charCodeAt(i) : 0;
+    }
+    let e = 0;
+    let expDigits = 0;
+    while (c >= ZERO && c <= NINE) {
+      if (++expDigits > 4) return NaN;
+      e = e * 10 + (c - ZERO);
+      c = ++i < b ? text.charCodeAt(i) : 0;
+    }
+    if (expDigits === 0) return NaN;
+    exponent += expNegative ? -e : e;
+  }
+  if (i !== b) return NaN;
+  let value: number;
+  if (mantissa === 0) value = 0;
+  else if (exponent >= 0 && exponent <= 22) value = mantissa * POW10[exponent]!;
+  else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent]!;
+  else return NaN;
+  return negative ? -value : value;
+}
+
+function isSpace(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+function countChar(text: string, ch: string, from: number): number {
+  let count = 0;
+  for (let i = text.indexOf(ch, from); i >= 0; i = text.indexOf(ch, i + 1)) count++;
+  return count;
+}
+
+function skipLine(text: string, i: number): number {
+  while (i < text.length && text.charCodeAt(i) !== NL && text.charCodeAt(i) !== CR) i++;
+  return i;
+}
+
+/** Index after the line break at i (CRLF counts as one), or i at the text's end. */
+function lineBreakEnd(text: string, i: number): number {
+  if (i >= text.length) return i;
+  if (text.charCodeAt(i) === CR && text.charCodeAt(i + 1) === NL) return i + 2;
+  return i + 1;
+}
