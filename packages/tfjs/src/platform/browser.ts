@@ -2,6 +2,15 @@
 // Workers. The literal `new Worker(new URL(...), { type: 'module' })` is what
 // lets Vite/webpack/esbuild-based bundlers emit the worker script.
 import { fromWebWorker, type WebWorkerLike, type WorkerHandle } from '@gmmkit/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The tfjs-core namespace (the bundler resolves its ESM build). */
+export { tf };
+
+/** Loads a tfjs backend package through the bundler's static dynamic import. */
+export function loadBackendPackage<T>(_name: string, browserImport: () => Promise<T>): Promise<T> {
+  return browserImport();
+}
 
 declare const Worker: (new (url: URL, options: { type: 'module' }) => WebWorkerLike) | undefined;
 

@@ -1,4 +1,5 @@
 import { platform, type BackendProvider } from '@gmmkit/core';
+import { loadBackendPackage } from '#tfjs-platform';
 
 // Module names held in variables so TypeScript does not require the optional
 // @tensorflow/tfjs-node to be installed at build time (and bundlers leave it alone).
@@ -43,7 +44,7 @@ export const wasmBackend: BackendProvider = {
   priority: 200,
   installHint: 'install it with `pnpm add @tensorflow/tfjs-backend-wasm`',
   async load() {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await loadBackendPackage('@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm'));
     if (wasmPaths !== undefined) wasm.setWasmPaths(wasmPaths);
   },
 };
@@ -85,7 +86,7 @@ export const cpuBackend: BackendProvider = {
   priority: 100,
   installHint: 'install it with `pnpm add @tensorflow/tfjs-backend-cpu`',
   async load() {
-    await import('@tensorflow/tfjs-backend-cpu');
+    await loadBackendPackage('@tensorflow/tfjs-backend-cpu', () => import('@tensorflow/tfjs-backend-cpu'));
   },
 };
 

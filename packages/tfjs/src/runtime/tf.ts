@@ -1,6 +1,7 @@
-// The one tfjs-core namespace the engine and its plugins share. Import the
-// package's main entry (its ESM build does not resolve under Node's loader).
-import * as tf from '@tensorflow/tfjs-core';
+// The one tfjs-core namespace the engine and its plugins share: in Node the
+// package's main entry through require(), in browsers its ESM build
+// (#tfjs-platform).
+import { tf } from '#tfjs-platform';
 
 // Production mode silences tfjs's console banners (e.g. the cpu backend's
 // "install our node backend" notice), which would otherwise land in the
