@@ -60,7 +60,8 @@ const seed: OptionSpec = {
   name: 'seed',
   type: 'number',
   default: 0,
-  description: 'Seed for every random choice; same seed, backend and data give the same result.',
+  description:
+    'Seed for every random choice (0 to 4294967295); same seed, backend and data give the same result.',
 };
 const nInit: OptionSpec = {
   name: 'n-init',
@@ -72,7 +73,7 @@ const maxIter: OptionSpec = {
   name: 'max-iter',
   type: 'number',
   default: 100,
-  description: 'EM iterations per initialization.',
+  description: 'EM iterations per initialization; 0 reports the initialization itself.',
 };
 const tol: OptionSpec = {
   name: 'tol',

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../src/commands/common.js';
+import { GaussianMixture, NUMBER_OPTIONS } from '@gmmkit/tfjs';
+import { emSettings, optionFlag, type Io } from '../src/commands/common.js';
 import { main } from '../src/main.js';
 import { commandSpecs, globalOptions } from '../src/spec.js';
 
@@ -125,7 +126,11 @@ describe('usage errors: exit 2', () => {
     [['fit', 'data.csv', '-k', '2', '--workers', '-1'], /--workers must be 'auto' or an integer >= 0/],
     [['fit', 'data.csv', '-k', '13'], /-k 13 exceeds the number of rows \(12\) in data\.csv/],
     [['sweep', 'data.csv', '--k', '1..13'], /k = 13 exceeds the number of rows \(12\)/],
-    [['sweep', 'data.csv', '--k', '0..3'], /k/],
+    [['sweep', 'data.csv', '--k', '0..3'], /k\.min must be a positive integer, got 0$/],
+    [['fit', 'data.csv', '-k', '2', '--seed=-1'], /--seed must be an integer in \[0, 4294967295\], got -1$/],
+    [['fit', 'data.csv', '-k', '2', '--seed', '4294967296'], /--seed must be an integer in \[0, 4294967295\]/],
+    [['fit', 'data.csv', '-k', '2', '--max-iter=-1'], /--max-iter must be an integer >= 0, got -1$/],
+    [['sweep', 'data.csv', '--n-init', '0'], /--n-init must be an integer >= 1, got 0$/],
     [
       ['fit', 'data.csv', '-k', '2', '--covariance', 'bogus'],
       // the built-ins, then @gmmkit/mclust's models (registered by default)
@@ -168,6 +173,59 @@ describe('usage errors: exit 2', () => {
   ];
   it.each(cases)('gmm %j', async (argv, pattern) => {
     expectError(await run(...argv), 2, pattern);
+  });
+});
+
+describe('the CLI validates numbers as the library does (one rule table)', () => {
+  // Each EM flag, the option it sets, and values on both sides of its rule.
+  const flags: [string, keyof typeof NUMBER_OPTIONS][] = [
+    ['n-init', 'nInit'],
+    ['max-iter', 'maxIter'],
+    ['seed', 'seed'],
+    ['tol', 'tol'],
+    ['reg-covar', 'regCovar'],
+    ['k', 'nComponents'],
+  ];
+  const values = [-1, 0, 0.5, 1, 3, 2 ** 32 - 1, 2 ** 32, Number.NaN, Infinity, null];
+  it.each(flags)('--%s accepts exactly what %s accepts', (flag, option) => {
+    for (const v of values) {
+      const api = (() => {
+        try {
+          new GaussianMixture({ [option]: v });
+          return 'ok';
+        } catch (e) {
+          return (e as Error).message.replace(/, got .*$/, '').replace(option, '<name>');
+        }
+      })();
+      const cli = (() => {
+        try {
+          if (flag === 'k') optionFlag({ k: v }, 'k', 'nComponents');
+          else emSettings({ [flag]: v });
+          return 'ok';
+        } catch (e) {
+          return (e as Error).message.replace(/, got .*$/, '').replace(flag.length === 1 ? `-${flag}` : `--${flag}`, '<name>');
+        }
+      })();
+      expect(cli, `${flag} = ${String(v)}`).toBe(api);
+    }
+  });
+
+  it('--max-iter 0 reports the initialization: no iterations, not converged, no convergence warning', async () => {
+    const r = await run('fit', 'data.csv', '-k', '2', '--max-iter', '0', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { iterations: number; converged: boolean; warnings: string[] };
+    expect(out.iterations).toBe(0);
+    expect(out.converged).toBe(false);
+    expect(out.warnings).toEqual([]);
+  });
+
+  it('a fit stopped by --max-iter warns once, with the CLI flags', async () => {
+    const r = await run('fit', 'data.csv', '-k', '2', '--max-iter', '1', '--tol', '0', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'warning: EM did not converge in 1 iterations (tol 0): raise --max-iter or --tol, or check the data and initialization',
+    ]);
   });
 });
 

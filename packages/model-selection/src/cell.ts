@@ -77,6 +77,8 @@ export async function fitCell(
       covarianceType: spec.covarianceType,
       seed: spec.seed,
       container,
+      // Non-convergence is a column of the sweep's table, not a warning per cell.
+      convergenceWarning: false,
     });
     const input = { data: x.data, shape: [x.rows, x.cols] as const };
     await gm.fit(input);

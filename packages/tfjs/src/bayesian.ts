@@ -20,20 +20,23 @@ import type { EStepParameters, EmResult, EmStrategy, PassResult } from './engine
 import {
   BaseMixture,
   GaussianMixture,
-  MODEL_FORMAT,
-  MODEL_VERSION,
+  OPTION_KEYS,
+  guardUnawaited,
   type FitData,
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
+import { arrayShape, rejectUnknownOptions } from './options.js';
 import { singularCovariance } from './prior.js';
 import { betaln, digamma, lgamma } from './special.js';
 import type { BackendName, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type WeightConcentrationPriorType = 'dirichlet-process' | 'dirichlet-distribution';
 
+/** GaussianMixture's options that BayesianGaussianMixture does not take (scikit-learn's has no *_init either). */
+const NOT_BAYESIAN = ['weightsInit', 'meansInit', 'precisionsInit', 'prior'] as const;
+
 /** Options of BayesianGaussianMixture: scikit-learn's, in camelCase. */
-export interface BayesianGaussianMixtureOptions
-  extends Omit<GaussianMixtureOptions, 'weightsInit' | 'meansInit' | 'precisionsInit' | 'prior'> {
+export interface BayesianGaussianMixtureOptions extends Omit<GaussianMixtureOptions, (typeof NOT_BAYESIAN)[number]> {
   /** Prior on the weights (default 'dirichlet-process', the stick-breaking representation). */
   weightConcentrationPriorType?: WeightConcentrationPriorType;
   /** γ (Dirichlet process) or α (Dirichlet distribution), > 0 (default 1 / nComponents). */
@@ -51,6 +54,26 @@ export interface BayesianGaussianMixtureOptions
   covariancePrior?: number | readonly number[] | readonly (readonly number[])[];
   /** Backend (default: the one already initialized, else GMM_BACKEND, else 'auto'). */
   backend?: BackendName;
+}
+
+/**
+ * Every option name BayesianGaussianMixture accepts: GaussianMixture's
+ * (OPTION_KEYS) but NOT_BAYESIAN, plus the priors; the compiler checks the
+ * object against BayesianGaussianMixtureOptions, so a new option of either
+ * estimator that is not named here does not compile.
+ */
+export const BAYESIAN_OPTION_NAMES: readonly string[] = Object.keys({
+  ...omit(OPTION_KEYS, NOT_BAYESIAN),
+  weightConcentrationPriorType: true,
+  weightConcentrationPrior: true,
+  meanPrecisionPrior: true,
+  meanPrior: true,
+  degreesOfFreedomPrior: true,
+  covariancePrior: true,
+} satisfies Record<keyof BayesianGaussianMixtureOptions, true>);
+
+function omit<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Omit<T, K> {
+  return Object.fromEntries(Object.entries(o).filter(([name]) => !(keys as readonly PropertyKey[]).includes(name))) as Omit<T, K>;
 }
 
 /** The priors as resolved for a fit (centered coordinates for the mean). */
@@ -118,15 +141,30 @@ function positive(name: string, value: unknown): number | undefined {
   return value;
 }
 
-function finiteArray(name: string, value: unknown): Float64Array {
-  const out: number[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const e of v) walk(e);
-    else if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
-    else throw new InvalidArgumentError(`${name} must contain only finite numbers, got ${String(v)}`);
-  };
-  walk(value);
-  return Float64Array.from(out);
+/** A number or nested number array as given: its values and its shape ([] for a number). */
+interface Shaped {
+  values: Float64Array;
+  shape: number[];
+}
+
+/** `value` as a Shaped; `rank`, when given, is the only shape length accepted. */
+function shaped(name: string, value: unknown, rank?: number): Shaped {
+  const shape = typeof value === 'number' ? [] : arrayShape(name, value);
+  if (shape.length === 0 && !(typeof value === 'number' && Number.isFinite(value))) {
+    throw new InvalidArgumentError(`${name} must be a finite number, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  if (rank !== undefined && shape.length !== rank) {
+    throw new InvalidArgumentError(`${name} must be ${rank === 0 ? 'a number' : `an array of rank ${rank}`}, got shape [${shape.join(', ')}]`);
+  }
+  const values = shape.length === 0 ? Float64Array.of(value as number) : Float64Array.from((value as unknown[]).flat(shape.length) as number[]);
+  return { values, shape };
+}
+
+/** Throws unless `given` has exactly the shape `expected` (nothing is flattened). */
+function checkShape(name: string, given: Shaped, expected: readonly number[], hint: string): void {
+  if (given.shape.length !== expected.length || given.shape.some((v, i) => v !== expected[i])) {
+    throw new InvalidArgumentError(`${name} must have shape [${expected.join(', ')}] (${hint}), got shape [${given.shape.join(', ')}]`);
+  }
 }
 
 
@@ -361,13 +399,23 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
     weightConcentrationPriorType: WeightConcentrationPriorType;
     weightConcentrationPrior: number | undefined;
     meanPrecisionPrior: number;
-    meanPrior: Float64Array | undefined;
+    meanPrior: Shaped | undefined;
     degreesOfFreedomPrior: number | undefined;
-    covariancePrior: Float64Array | undefined;
+    covariancePrior: Shaped | undefined;
   };
   readonly bayesianOptions: Readonly<BayesianGaussianMixtureOptions>;
 
   constructor(options: BayesianGaussianMixtureOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    for (const key of NOT_BAYESIAN) {
+      if ((options as GaussianMixtureConfig)[key] !== undefined)
+        throw new InvalidArgumentError(
+          key === 'prior'
+            ? "BayesianGaussianMixture has no prior option: its priors are weightConcentrationPrior, meanPrecisionPrior, meanPrior, degreesOfFreedomPrior and covariancePrior"
+            : `BayesianGaussianMixture has no ${key} option (scikit-learn's has none either)`,
+        );
+    }
+    rejectUnknownOptions(options, BAYESIAN_OPTION_NAMES, 'BayesianGaussianMixture');
     const {
       weightConcentrationPriorType,
       weightConcentrationPrior,
@@ -377,14 +425,6 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
       covariancePrior,
       ...common
     } = options;
-    for (const key of ['weightsInit', 'meansInit', 'precisionsInit', 'prior'] as const) {
-      if ((options as GaussianMixtureConfig)[key] !== undefined)
-        throw new InvalidArgumentError(
-          key === 'prior'
-            ? "BayesianGaussianMixture has no prior option: its priors are weightConcentrationPrior, meanPrecisionPrior, meanPrior, degreesOfFreedomPrior and covariancePrior"
-            : `BayesianGaussianMixture has no ${key} option (scikit-learn's has none either)`,
-        );
-    }
     super(common);
     if (!SUPPORTED.includes(this._family.name)) {
       throw new InvalidArgumentError(
@@ -402,10 +442,9 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
       weightConcentrationPriorType: type,
       weightConcentrationPrior: positive('weightConcentrationPrior', weightConcentrationPrior),
       meanPrecisionPrior: positive('meanPrecisionPrior', meanPrecisionPrior) ?? 1,
-      meanPrior: meanPrior === undefined ? undefined : finiteArray('meanPrior', meanPrior),
-      degreesOfFreedomPrior:
-        degreesOfFreedomPrior === undefined ? undefined : finiteArray('degreesOfFreedomPrior', [degreesOfFreedomPrior])[0],
-      covariancePrior: covariancePrior === undefined ? undefined : finiteArray('covariancePrior', covariancePrior),
+      meanPrior: meanPrior === undefined ? undefined : shaped('meanPrior', meanPrior),
+      degreesOfFreedomPrior: degreesOfFreedomPrior === undefined ? undefined : shaped('degreesOfFreedomPrior', degreesOfFreedomPrior, 0).values[0],
+      covariancePrior: covariancePrior === undefined ? undefined : shaped('covariancePrior', covariancePrior),
     };
   }
 
@@ -414,20 +453,15 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
     const { n, d, k, center, centered } = fit;
     const name = this._family.name;
     const o = this.b;
-    if (o.meanPrior !== undefined && o.meanPrior.length !== d) {
-      throw new InvalidArgumentError(`meanPrior has ${o.meanPrior.length} values but the data has ${d} features`);
-    }
+    if (o.meanPrior !== undefined) checkShape('meanPrior', o.meanPrior, [d], `one value per feature, ${d} features`);
     const nu0 = o.degreesOfFreedomPrior ?? d;
     if (!(nu0 > d - 1)) throw new InvalidArgumentError(`degreesOfFreedomPrior must be > d - 1 = ${d - 1}, got ${nu0}`);
     let psi0: Float64Array;
     const length = priorLength(name, d);
     if (o.covariancePrior !== undefined) {
-      if (o.covariancePrior.length !== length) {
-        throw new InvalidArgumentError(
-          `covariancePrior for '${name}' must have ${name === 'full' || name === 'tied' ? `shape [${d}, ${d}]` : name === 'diag' ? `${d} values` : 'one value'}, got ${o.covariancePrior.length} values`,
-        );
-      }
-      psi0 = Float64Array.from(o.covariancePrior);
+      const shape = length === d * d ? [d, d] : length === d ? [d] : [];
+      checkShape(`covariancePrior for '${name}'`, o.covariancePrior, shape, shape.length === 0 ? 'a number' : `${d} features`);
+      psi0 = Float64Array.from(o.covariancePrior.values);
       const ok = length === d * d ? tryCholesky(psi0, d) !== null : psi0.every((v) => v > 0);
       if (!ok) throw new InvalidArgumentError(`covariancePrior must be positive definite`);
     } else {
@@ -457,7 +491,7 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
       weightConcentrationPriorType: o.weightConcentrationPriorType,
       weightConcentrationPrior: o.weightConcentrationPrior ?? 1 / k,
       meanPrecisionPrior: o.meanPrecisionPrior,
-      meanPrior: o.meanPrior === undefined ? new Float64Array(d) : o.meanPrior.map((v, c) => v - center[c]!),
+      meanPrior: o.meanPrior === undefined ? new Float64Array(d) : o.meanPrior.values.map((v, c) => v - center[c]!),
       degreesOfFreedomPrior: nu0,
       covariancePrior: psi0,
     };
@@ -532,32 +566,10 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
   }
 
   /** Versioned JSON: GaussianMixture's format plus a `bayesian` section with the posterior and priors. */
-  toJSON(): GaussianMixtureJSON & { bayesian: BayesianJSON } {
+  override toJSON(): GaussianMixtureJSON & { bayesian: BayesianJSON } {
     const s = this.state;
-    const means: number[][] = [];
-    for (let j = 0; j < s.k; j++) means.push(Array.from(s.means.subarray(j * s.d, (j + 1) * s.d)));
     return {
-      format: MODEL_FORMAT,
-      version: MODEL_VERSION,
-      covarianceType: s.covarianceType,
-      k: s.k,
-      d: s.d,
-      weights: Array.from(s.weights),
-      means,
-      covariances: { shape: this._family.covarianceShape(s.k, s.d), values: Array.from(s.covariances) },
-      converged: s.converged,
-      nIter: s.nIter,
-      lowerBound: s.lowerBound,
-      lowerBoundHistory: [...s.lowerBoundHistory],
-      nSamples: s.nSamples,
-      options: {
-        tol: this.o.tol,
-        regCovar: this.o.regCovar,
-        maxIter: this.o.maxIter,
-        nInit: this.o.nInit,
-        initParams: this.o.initParams,
-        seed: this.o.seed,
-      },
+      ...super.toJSON(),
       bayesian: {
         weightConcentrationPriorType: s.weightConcentrationPriorType,
         weightConcentration: Array.from(s.weightConcentration),
@@ -572,11 +584,16 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
     };
   }
 
-  /** Restores a model from toJSON() output (object or JSON text), validating every field. */
-  static async fromJSON(
-    json: unknown,
-    options: { container?: Container; backend?: BackendName } = {},
-  ): Promise<BayesianGaussianMixture> {
+  /**
+   * Restores a model from toJSON() output (object or JSON text), validating
+   * every field. Asynchronous, as GaussianMixture.fromJSON: using the promise
+   * as a model throws an error that says to await it.
+   */
+  static fromJSON(json: unknown, options: { container?: Container; backend?: BackendName } = {}): Promise<BayesianGaussianMixture> {
+    return guardUnawaited(BayesianGaussianMixture.restore(json, options), BayesianGaussianMixture.prototype, 'BayesianGaussianMixture.fromJSON');
+  }
+
+  private static async restore(json: unknown, options: { container?: Container; backend?: BackendName }): Promise<BayesianGaussianMixture> {
     const value: unknown = typeof json === 'string' ? parseText(json) : json;
     // The GaussianMixture part is validated by GaussianMixture.fromJSON (which also initializes the backend).
     const base = await GaussianMixture.fromJSON(value, options);
@@ -644,12 +661,19 @@ function parseText(text: string): unknown {
   }
 }
 
-/** A model from its JSON: a BayesianGaussianMixture when the JSON has a `bayesian` section, else a GaussianMixture. */
-export async function loadMixture(
+/**
+ * A model from its JSON: a BayesianGaussianMixture when the JSON has a
+ * `bayesian` section, else a GaussianMixture. Asynchronous: using the promise
+ * as a model throws an error that says to await it.
+ */
+export function loadMixture(
   json: unknown,
   options: { container?: Container; backend?: BackendName } = {},
 ): Promise<GaussianMixture | BayesianGaussianMixture> {
-  const value: unknown = typeof json === 'string' ? parseText(json) : json;
-  const bayesian = typeof value === 'object' && value !== null && 'bayesian' in value;
-  return bayesian ? BayesianGaussianMixture.fromJSON(value, options) : GaussianMixture.fromJSON(value, options);
+  const load = async (): Promise<GaussianMixture | BayesianGaussianMixture> => {
+    const value: unknown = typeof json === 'string' ? parseText(json) : json;
+    const bayesian = typeof value === 'object' && value !== null && 'bayesian' in value;
+    return bayesian ? BayesianGaussianMixture.fromJSON(value, options) : GaussianMixture.fromJSON(value, options);
+  };
+  return guardUnawaited(load(), BayesianGaussianMixture.prototype, 'loadMixture');
 }

@@ -413,23 +413,44 @@ interface PassRequest {
  * from the host rows (a component of a few rows in units of ~100 loses its
  * covariance to float32 rounding even about its mean), and only then does a
  * SingularCovarianceError propagate.
+ *
+ * `previousLowerBound` is what the first iteration's change is measured
+ * from: -Infinity for a fresh initialization, the last fit's bound for a warm
+ * start (so refitting a converged model stops after one iteration, as
+ * scikit-learn's fit_predict). maxIter 0 returns `init` itself after one
+ * scoring pass: its lower bound is the strategy's bound of `init` (for
+ * maximum likelihood, the mean log-likelihood of the initialization;
+ * scikit-learn reports -inf, which JSON cannot hold).
  */
-function* emLoop<S>(strategy: EmStrategy<S>, init: S, settings: EmSettings): Generator<PassRequest, EmResult<S>, PassResult> {
+function* emLoop<S>(
+  strategy: EmStrategy<S>,
+  init: S,
+  settings: EmSettings,
+  previousLowerBound: number,
+): Generator<PassRequest, EmResult<S>, PassResult> {
   const degeneracyOf = (s: S): Degeneracy | undefined => (settings.degenerate === 'allow' ? undefined : strategy.degeneracy?.(s));
   let state = init;
-  let lowerBound = -Infinity;
+  let lowerBound = previousLowerBound;
   const history: number[] = [];
   let converged = false;
   let nIter = 0;
-  for (let iter = 1; iter <= settings.maxIter; iter++) {
-    const previous = lowerBound;
-    const params = strategy.eStep(state);
-    const pass = yield { params, reference: undefined };
+  const scored = (pass: PassResult, iter: number): PassResult => {
     if (!Number.isFinite(pass.totalLogLikelihood)) {
       throw new SingularCovarianceError(
         `the log-likelihood became non-finite at iteration ${iter} with regCovar=${settings.regCovar}; increase regCovar`,
       );
     }
+    return pass;
+  };
+  if (settings.maxIter === 0) {
+    const pass = scored(yield { params: strategy.eStep(state), reference: undefined }, 0);
+    const bound = strategy.lowerBound(pass, state, state);
+    return { params: state, lowerBound: bound, lowerBoundHistory: history, nIter, converged, degeneracy: degeneracyOf(state) };
+  }
+  for (let iter = 1; iter <= settings.maxIter; iter++) {
+    const previous = lowerBound;
+    const params = strategy.eStep(state);
+    const pass = scored(yield { params, reference: undefined }, iter);
     let next: S;
     try {
       next = strategy.mStep(pass.stats);
@@ -474,7 +495,7 @@ export function runEm(
   ctx: PluginContext,
 ): EmResult {
   const withHost: EmSettings = { exactPass: (p) => exactPass(tf, family, p, blocks, ctx), ...settings };
-  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.n, ctx), init, withHost);
+  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.n, ctx), init, withHost, -Infinity);
   let step = loop.next();
   while (step.done !== true) {
     step = loop.next(emPass(tf, family, step.value.params, blocks, ctx, step.value.reference));
@@ -501,8 +522,14 @@ export function runEmAsync(
  * The EM loop of `strategy` over any pass, yielding to the event loop and
  * checking settings.signal before every iteration.
  */
-export async function runStrategy<S>(strategy: EmStrategy<S>, pass: PassFn, init: S, settings: EmSettings): Promise<EmResult<S>> {
-  const loop = emLoop(strategy, init, settings);
+export async function runStrategy<S>(
+  strategy: EmStrategy<S>,
+  pass: PassFn,
+  init: S,
+  settings: EmSettings,
+  previousLowerBound = -Infinity,
+): Promise<EmResult<S>> {
+  const loop = emLoop(strategy, init, settings, previousLowerBound);
   let step = loop.next();
   while (step.done !== true) {
     const { params, reference } = step.value;

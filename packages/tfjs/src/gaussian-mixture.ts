@@ -44,6 +44,7 @@ import {
   type PassFn,
   type RowBlocks,
 } from './engine.js';
+import { arrayShape, numberOption, rejectUnknownOptions, shapedArray } from './options.js';
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
@@ -79,6 +80,9 @@ export interface ResolvedOptions {
   meansInit: Float64Array | undefined;
   meansInitD: number | undefined;
   precisionsInit: Float64Array | undefined;
+  /** Shape of precisionsInit as given (checked against the family's layout once d is known). */
+  precisionsInitShape: number[] | undefined;
+  convergenceWarning: boolean;
   onIteration: ((iteration: number, lowerBound: number) => void) | undefined;
   backend: BackendName | undefined;
   workers: number | 'auto';
@@ -96,32 +100,46 @@ export function integerAtLeast(name: string, value: unknown, min: number, fallba
   return value;
 }
 
-function nonNegative(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
+/**
+ * Every option of GaussianMixture, as the keys of an object the compiler
+ * checks against GaussianMixtureConfig (a new option that is not added here
+ * does not compile); BayesianGaussianMixture derives its names from it.
+ */
+export const OPTION_KEYS = {
+  nComponents: true,
+  covarianceType: true,
+  tol: true,
+  regCovar: true,
+  maxIter: true,
+  nInit: true,
+  initParams: true,
+  weightsInit: true,
+  meansInit: true,
+  precisionsInit: true,
+  seed: true,
+  warmStart: true,
+  convergenceWarning: true,
+  onIteration: true,
+  container: true,
+  chunkSize: true,
+  workers: true,
+  plugins: true,
+  signal: true,
+  backend: true,
+  prior: true,
+  degenerate: true,
+} as const satisfies Record<keyof GaussianMixtureConfig, true>;
 
-/** Flattens nested number arrays, checking every leaf is a finite number. */
-function flatten(name: string, value: unknown): Float64Array {
-  const out: number[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const e of v) walk(e);
-    else if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
-    else throw new InvalidArgumentError(`${name} must contain only finite numbers, got ${String(v)}`);
-  };
-  walk(value);
-  return Float64Array.from(out);
-}
+/** Every option name GaussianMixture accepts. */
+export const OPTION_NAMES: readonly string[] = Object.keys(OPTION_KEYS);
 
 export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
-  const k = integerAtLeast('nComponents', o.nComponents, 1, 1);
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('options must be an object');
+  rejectUnknownOptions(o, OPTION_NAMES, 'GaussianMixture');
+  const k = numberOption('nComponents', o.nComponents, 1);
   let weightsInit: Float64Array | undefined;
   if (o.weightsInit !== undefined) {
-    weightsInit = flatten('weightsInit', o.weightsInit);
-    if (weightsInit.length !== k) throw new InvalidArgumentError(`weightsInit must have nComponents=${k} values, got ${weightsInit.length}`);
+    weightsInit = shapedArray('weightsInit', o.weightsInit, [k], `one weight per component, nComponents=${k}`);
     let s = 0;
     for (const w of weightsInit) {
       if (w < 0 || w > 1) throw new InvalidArgumentError(`weightsInit values must be in [0, 1], got ${w}`);
@@ -132,14 +150,22 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
   let meansInit: Float64Array | undefined;
   let meansInitD: number | undefined;
   if (o.meansInit !== undefined) {
-    if (!Array.isArray(o.meansInit) || o.meansInit.length !== k) {
-      throw new InvalidArgumentError(`meansInit must have nComponents=${k} rows`);
+    const shape = arrayShape('meansInit', o.meansInit);
+    if (shape.length !== 2 || shape[0] !== k || shape[1]! < 1) {
+      throw new InvalidArgumentError(`meansInit must have shape [${k}, d] (nComponents=${k} rows of d >= 1 features), got shape [${shape.join(', ')}]`);
     }
-    meansInitD = (o.meansInit[0] ?? []).length;
-    if (meansInitD === 0 || o.meansInit.some((r) => !Array.isArray(r) || r.length !== meansInitD)) {
-      throw new InvalidArgumentError('meansInit rows must all have the same number (>= 1) of features');
-    }
-    meansInit = flatten('meansInit', o.meansInit);
+    meansInitD = shape[1]!;
+    meansInit = Float64Array.from(o.meansInit.flat());
+  }
+  let precisionsInit: Float64Array | undefined;
+  let precisionsInitShape: number[] | undefined;
+  if (o.precisionsInit !== undefined) {
+    precisionsInitShape = arrayShape('precisionsInit', o.precisionsInit);
+    precisionsInit = Float64Array.from((o.precisionsInit as unknown[]).flat(precisionsInitShape.length) as number[]);
+  }
+  if (o.warmStart !== undefined && typeof o.warmStart !== 'boolean') throw new InvalidArgumentError(`warmStart must be a boolean, got ${String(o.warmStart)}`);
+  if (o.convergenceWarning !== undefined && typeof o.convergenceWarning !== 'boolean') {
+    throw new InvalidArgumentError(`convergenceWarning must be a boolean, got ${String(o.convergenceWarning)}`);
   }
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') throw new InvalidArgumentError('onIteration must be a function');
   const workers = o.workers ?? 'auto';
@@ -157,24 +183,24 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
   if (degenerate !== 'reject' && degenerate !== 'warn' && degenerate !== 'allow') {
     throw new InvalidArgumentError(`degenerate must be 'reject', 'warn' or 'allow', got ${String(degenerate)}`);
   }
-  const seed = o.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${String(seed)}`);
   const covarianceType = o.covarianceType ?? 'full';
   return {
     k,
     covarianceType,
-    tol: nonNegative('tol', o.tol, 1e-3),
-    regCovar: nonNegative('regCovar', o.regCovar, 1e-6),
-    maxIter: integerAtLeast('maxIter', o.maxIter, 1, 100),
-    nInit: integerAtLeast('nInit', o.nInit, 1, 1),
+    tol: numberOption('tol', o.tol, 1e-3),
+    regCovar: numberOption('regCovar', o.regCovar, 1e-6),
+    maxIter: numberOption('maxIter', o.maxIter, 100),
+    nInit: numberOption('nInit', o.nInit, 1),
     initParams: o.initParams ?? 'kmeans',
-    seed,
+    seed: numberOption('seed', o.seed, 0),
     warmStart: o.warmStart ?? false,
-    chunkSize: integerAtLeast('chunkSize', o.chunkSize, 1, DEFAULT_CHUNK_SIZE),
+    chunkSize: numberOption('chunkSize', o.chunkSize, DEFAULT_CHUNK_SIZE),
     weightsInit,
     meansInit,
     meansInitD,
-    precisionsInit: o.precisionsInit === undefined ? undefined : flatten('precisionsInit', o.precisionsInit),
+    precisionsInit,
+    precisionsInitShape,
+    convergenceWarning: o.convergenceWarning ?? true,
     onIteration: o.onIteration,
     backend: o.backend,
     workers,
@@ -192,11 +218,17 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
  * covariances: layouts ending in [d, d] blocks (full, tied) are factored by
  * Cholesky; any other layout (diag, spherical, ...) holds precisions element-wise.
  */
-export function covariancesFromPrecisions(family: CovarianceFamily, precisions: Float64Array, k: number, d: number): Float64Array {
+export function covariancesFromPrecisions(
+  family: CovarianceFamily,
+  precisions: Float64Array,
+  given: readonly number[],
+  k: number,
+  d: number,
+): Float64Array {
   const shape = family.covarianceShape(k, d);
-  if (precisions.length !== product(shape)) {
+  if (given.length !== shape.length || given.some((v, i) => v !== shape[i])) {
     throw new InvalidArgumentError(
-      `precisionsInit for '${family.name}' must have shape [${shape.join(', ')}] (${product(shape)} values), got ${precisions.length} values`,
+      `precisionsInit for '${family.name}' must have shape [${shape.join(', ')}] with nComponents=${k} and ${d} features, got shape [${given.join(', ')}]`,
     );
   }
   let factors: Float64Array;
@@ -250,6 +282,24 @@ export interface FitData {
   presetCovariances: Float64Array | undefined;
   /** What CovarianceFamily.degeneracy is told about this data. */
   degeneracyContext: DegeneracyContext;
+}
+
+/** The warning of an EM run that hit maxIter (none for maxIter 0: nothing was iterated). */
+export function convergenceMessage(nIter: number, tol: number): string {
+  return `EM did not converge in ${nIter} iterations (tol ${tol}): raise maxIter or tol, or check the data and initialization`;
+}
+
+/**
+ * scikit-learn's ConvergenceWarning, as a Node warning (`process.on('warning')`
+ * sees it; name 'ConvergenceWarning'); `convergenceWarning: false` silences it.
+ * Outside Node it goes to console.warn.
+ */
+export function warnIfNotConverged(o: Pick<ResolvedOptions, 'convergenceWarning' | 'tol'>, run: Pick<EmResult<unknown>, 'converged' | 'nIter'>): void {
+  if (run.converged || run.nIter === 0 || !o.convergenceWarning) return;
+  const message = convergenceMessage(run.nIter, o.tol);
+  const proc = (globalThis as { process?: { emitWarning?: (message: string, type: string) => void } }).process;
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, 'ConvergenceWarning');
+  else console.warn(`ConvergenceWarning: ${message}`);
 }
 
 /**
@@ -319,7 +369,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       throw new InvalidArgumentError(`warmStart: the model was fitted with ${this._state!.d} features but the data has ${d}`);
     }
     const presetCovariances =
-      this.o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(this._family, this.o.precisionsInit, k, d);
+      this.o.precisionsInit === undefined
+        ? undefined
+        : covariancesFromPrecisions(this._family, this.o.precisionsInit, this.o.precisionsInitShape!, k, d);
 
     const { signal } = this.o;
     throwIfAborted(signal);
@@ -385,7 +437,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
           const init = warm ? this.warmState(fit) : await this.initialParameters(blocks, fit, strategy, restart, respStats);
           const shards = await ready();
           const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
-          result = await runStrategy(strategy, pass, init, settings);
+          // A warm start measures its first change from the last fit's bound (scikit-learn's fit_predict).
+          result = await runStrategy(strategy, pass, init, settings, warm ? this._state!.lowerBound : -Infinity);
         } catch (error) {
           if (!(error instanceof SingularCovarianceError)) throw error;
           lastError = error;
@@ -403,6 +456,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       this._state = this.fittedState(best, fit);
       if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
       if (dropped.length > 0) this._state.droppedRestarts = dropped;
+      warnIfNotConverged(this.o, best);
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
@@ -576,8 +630,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   }
 
   /**
-   * Numerical warnings about the fitted model, one sentence each (empty when
-   * there is nothing to say). tfjs computes in float32: once a covariance's
+   * Warnings about the fitted model, one sentence each (empty when there is
+   * nothing to say): EM that stopped at maxIter without converging (the
+   * ConvergenceWarning fit() emits), then numerical ones. tfjs computes in float32: once a covariance's
    * condition number κ nears 1/ε₃₂ ≈ 8e6, Mahalanobis distances carry relative
    * errors of about κ·ε₃₂ and the likelihood can move by whole nats between
    * iterations, so the fit is flagged well before that (κ·ε₃₂ > 0.01).
@@ -594,6 +649,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       );
     }
     const { regCovar } = this.o;
+    const { converged, nIter } = this.state;
+    if (!converged && nIter > 0) out.push(convergenceMessage(nIter, this.o.tol));
     this.conditionNumbers().forEach((kappa, j) => {
       if (!(kappa * FLOAT32_EPSILON <= 0.01)) {
         out.push(
@@ -643,6 +700,41 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       }
     }
     return { X: { rows: n, cols: d, data }, labels };
+  }
+
+  /**
+   * Versioned JSON (format 'gmmkit.gaussian-mixture', version 1): the fitted
+   * state every estimator has; a subclass adds its own section.
+   */
+  toJSON(): GaussianMixtureJSON {
+    const s = this.state;
+    const means: number[][] = [];
+    for (let j = 0; j < s.k; j++) means.push(Array.from(s.means.subarray(j * s.d, (j + 1) * s.d)));
+    return {
+      format: MODEL_FORMAT,
+      version: MODEL_VERSION,
+      covarianceType: s.covarianceType,
+      k: s.k,
+      d: s.d,
+      weights: Array.from(s.weights),
+      means,
+      covariances: { shape: this._family.covarianceShape(s.k, s.d), values: Array.from(s.covariances) },
+      converged: s.converged,
+      nIter: s.nIter,
+      lowerBound: s.lowerBound,
+      lowerBoundHistory: [...s.lowerBoundHistory],
+      nSamples: s.nSamples,
+      ...(s.degeneracy === undefined ? {} : { degeneracy: s.degeneracy }),
+      options: {
+        tol: this.o.tol,
+        regCovar: this.o.regCovar,
+        maxIter: this.o.maxIter,
+        nInit: this.o.nInit,
+        initParams: this.o.initParams,
+        seed: this.o.seed,
+        ...(this.o.prior === undefined ? {} : { prior: this.o.prior }),
+      },
+    };
   }
 
   /** Forgets the fitted state. The model holds no tensors between calls, so nothing else needs freeing. */
@@ -729,40 +821,17 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
     return -2 * compensatedSum(s) + 2 * this.nParameters();
   }
 
-  /** Versioned JSON (format 'gmmkit.gaussian-mixture', version 1). */
-  toJSON(): GaussianMixtureJSON {
-    const s = this.state;
-    const means: number[][] = [];
-    for (let j = 0; j < s.k; j++) means.push(Array.from(s.means.subarray(j * s.d, (j + 1) * s.d)));
-    return {
-      format: MODEL_FORMAT,
-      version: MODEL_VERSION,
-      covarianceType: s.covarianceType,
-      k: s.k,
-      d: s.d,
-      weights: Array.from(s.weights),
-      means,
-      covariances: { shape: this._family.covarianceShape(s.k, s.d), values: Array.from(s.covariances) },
-      converged: s.converged,
-      nIter: s.nIter,
-      lowerBound: s.lowerBound,
-      lowerBoundHistory: [...s.lowerBoundHistory],
-      nSamples: s.nSamples,
-      ...(s.degeneracy === undefined ? {} : { degeneracy: s.degeneracy }),
-      options: {
-        tol: this.o.tol,
-        regCovar: this.o.regCovar,
-        maxIter: this.o.maxIter,
-        nInit: this.o.nInit,
-        initParams: this.o.initParams,
-        seed: this.o.seed,
-        ...(this.o.prior === undefined ? {} : { prior: this.o.prior }),
-      },
-    };
+  /**
+   * Restores a model from toJSON() output (object or JSON text), validating
+   * every field. Asynchronous (it initializes the backend): `await` it. Using
+   * the returned promise as a model (`GaussianMixture.fromJSON(j).predict(X)`)
+   * throws an error that says so, not "predict is not a function".
+   */
+  static fromJSON(json: unknown, options: { container?: Container; backend?: BackendName } = {}): Promise<GaussianMixture> {
+    return guardUnawaited(GaussianMixture.restore(json, options), GaussianMixture.prototype, 'GaussianMixture.fromJSON');
   }
 
-  /** Restores a model from toJSON() output (object or JSON text), validating every field. */
-  static async fromJSON(json: unknown, options: { container?: Container; backend?: BackendName } = {}): Promise<GaussianMixture> {
+  private static async restore(json: unknown, options: { container?: Container; backend?: BackendName }): Promise<GaussianMixture> {
     const j = parseModelJSON(json);
     const container = options.container ?? createGmmContainer();
     let family: CovarianceFamily;
@@ -831,6 +900,28 @@ function betterRestart<P>(a: EmResult<P>, b: EmResult<P>, mode: DegenerateMode):
   return a.lowerBound > b.lowerBound;
 }
 
+/**
+ * Makes every member of the model a promise resolves to (the members of
+ * `prototype` and its bases) throw an error saying to await it: plain
+ * JavaScript gets no type error for a forgotten await, only "predict is not a
+ * function" at best. `call` names the function, as 'GaussianMixture.fromJSON'.
+ */
+export function guardUnawaited<T>(promise: Promise<T>, prototype: object, call: string): Promise<T> {
+  const members = new Set(['options', 'container']);
+  for (let proto = prototype; proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object) {
+    for (const name of Object.getOwnPropertyNames(proto)) members.add(name);
+  }
+  for (const name of members) {
+    if (name === 'constructor' || name in promise) continue;
+    Object.defineProperty(promise, name, {
+      get(): never {
+        throw new InvalidArgumentError(`${call}() returns a Promise: await it (const model = await ${call}(json)) before using model.${name}`);
+      },
+    });
+  }
+  return promise;
+}
+
 /** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */
 function nearestMeanResponsibilities(data: Float64Array, n: number, d: number, k: number, means: Float64Array): Float64Array {
   if (means.length !== k * d) throw new InvalidArgumentError(`initializer returned ${means.length} mean values, expected k*d=${k * d}`);
@@ -864,6 +955,11 @@ function finiteNumber(v: unknown, where: string): number {
 
 function positiveInt(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`${where} must be an integer >= 1, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function nonNegativeInt(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`${where} must be an integer >= 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -933,7 +1029,7 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
     options: {
       tol: finiteNumber(op['tol'], 'options.tol'),
       regCovar: finiteNumber(op['regCovar'], 'options.regCovar'),
-      maxIter: positiveInt(op['maxIter'], 'options.maxIter'),
+      maxIter: nonNegativeInt(op['maxIter'], 'options.maxIter'),
       nInit: positiveInt(op['nInit'], 'options.nInit'),
       initParams: op['initParams'],
       seed: finiteNumber(op['seed'], 'options.seed'),

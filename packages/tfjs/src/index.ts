@@ -1,4 +1,5 @@
-export { BaseMixture, GaussianMixture, MODEL_FORMAT, MODEL_VERSION, type FitData, type GaussianMixtureConfig } from './gaussian-mixture.js';
+export { BaseMixture, GaussianMixture, MODEL_FORMAT, MODEL_VERSION, OPTION_NAMES, type FitData, type GaussianMixtureConfig } from './gaussian-mixture.js';
+export { NUMBER_OPTIONS, meetsRule, ruleText, type NumberOption, type NumberRule } from './options.js';
 export { toMatrix, columnMeans, type Matrix } from './data.js';
 export type * from './types.js';
 export { builtinPlugins, createGmmContainer } from './container.js';

@@ -17,11 +17,14 @@ import {
   GaussianMixture,
   MODEL_FORMAT,
   MODEL_VERSION,
+  OPTION_NAMES,
   covariancesFromPrecisions,
   integerAtLeast,
   resolveOptions,
+  warnIfNotConverged,
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
+import { rejectUnknownOptions } from './options.js';
 import { currentBackend, initBackend, tf } from './runtime/index.js';
 import type { GaussianMixtureJSON } from './types.js';
 
@@ -73,6 +76,7 @@ export const DEFAULT_SAMPLE_SIZE = 10_000;
  * to the sample fit only: the passes run on the calling thread.
  */
 export async function fitStream(source: RowSource, options: StreamFitOptions = {}): Promise<GaussianMixture> {
+  rejectUnknownOptions(options, [...OPTION_NAMES, 'sampleSize', 'onPass'], 'fitStream');
   const { sampleSize: sampleOpt, onPass, ...config } = options;
   // The GaussianMixture constructor validates every option (and resolves the family and initializer).
   const probe = new GaussianMixture(config);
@@ -95,7 +99,9 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
       'warmStart is not supported by fitStream: pass weightsInit, meansInit and precisionsInit',
     );
   const presetCovariances =
-    o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(family, o.precisionsInit, k, d);
+    o.precisionsInit === undefined
+      ? undefined
+      : covariancesFromPrecisions(family, o.precisionsInit, o.precisionsInitShape!, k, d);
 
   await initBackend(config.backend ?? currentBackend(), container);
   const ctx: PluginContext = { tf, k, d };
@@ -191,7 +197,8 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     };
   } else {
     const { onIteration: _unused, ...sampleConfig } = config;
-    const warm = new GaussianMixture({ ...sampleConfig, container });
+    // A warm-up on the sample: only the streaming EM's convergence is reported.
+    const warm = new GaussianMixture({ ...sampleConfig, container, convergenceWarning: false });
     await warm.fit({ data: sample.subarray(0, sampleRows * d), shape: [sampleRows, d] });
     const s = warm.state;
     params = {
@@ -241,6 +248,7 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   );
   params = em.params;
   const { lowerBound, lowerBoundHistory: history, converged, nIter } = em;
+  warnIfNotConverged(o, em);
 
   const means: number[][] = [];
   for (let j = 0; j < k; j++)

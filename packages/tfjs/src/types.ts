@@ -30,22 +30,37 @@ export interface GaussianMixtureOptions {
   tol?: number;
   /** Added to the diagonal of every covariance (default 1e-6). */
   regCovar?: number;
-  /** EM iterations per initialization (default 100). */
+  /** EM iterations per initialization (default 100); 0 returns the initialization itself (nIter 0, not converged). */
   maxIter?: number;
   /** Initializations; the best lower bound is kept (default 1). */
   nInit?: number;
   /** Initializer (default 'kmeans'). */
   initParams?: InitParams;
-  /** User-provided initial weights [k]. */
+  /** User-provided initial weights, shape [k]. */
   weightsInit?: readonly number[];
-  /** User-provided initial means [k][d], original units. */
+  /** User-provided initial means, shape [k, d], original units. */
   meansInit?: readonly (readonly number[])[];
-  /** User-provided initial precisions in the family's layout (as scikit-learn's precisions_init). */
+  /**
+   * User-provided initial precisions, nested in exactly the family's layout
+   * (covarianceShape(k, d), as scikit-learn's precisions_init): full [k, d, d],
+   * tied [d, d], diag [k, d], spherical [k]. Any other shape is rejected.
+   */
   precisionsInit?: readonly number[] | readonly (readonly number[])[] | readonly (readonly (readonly number[])[])[];
   /** Seed driving every random choice (default 0). */
   seed?: number;
-  /** Reuse the last fit's parameters as the initialization of the next fit (nInit is then 1). */
+  /**
+   * Reuse the last fit's parameters as the initialization of the next fit
+   * (nInit is then 1), and its lower bound as the start of the convergence
+   * test, as scikit-learn: repeated `maxIter: 1` fits stop once converged.
+   */
   warmStart?: boolean;
+  /**
+   * When the kept initialization did not converge within maxIter, fit() emits
+   * a Node warning of type 'ConvergenceWarning' (scikit-learn's) through
+   * process.emitWarning; false silences it. warnings() lists it either way.
+   * Default true.
+   */
+  convergenceWarning?: boolean;
   /** Called after every EM iteration with the iteration number (1-based) and the mean log-likelihood lower bound. */
   onIteration?: (iteration: number, lowerBound: number) => void;
   /** Plugin container (default: `createGmmContainer()`, the built-ins). */

@@ -42,13 +42,13 @@ describe('options', () => {
       [{ meanPrecisionPrior: -1 }, /meanPrecisionPrior must be/],
       [{ covarianceType: 'eei' }, /unknown|not registered|supports covarianceType/i],
       [{ meansInit: [[0, 0]] }, /has no meansInit option/],
-      [{ meanPrior: [1, 'a'] }, /meanPrior must contain only finite numbers/],
+      [{ meanPrior: [1, 'a'] }, /meanPrior\[1\] must be a finite number/],
     ];
     for (const [options, message] of bad) {
       expect(() => new BayesianGaussianMixture(options as never)).toThrow(message);
     }
     const fitErrors: [Record<string, unknown>, RegExp][] = [
-      [{ meanPrior: [1, 2, 3] }, /meanPrior has 3 values but the data has 2 features/],
+      [{ meanPrior: [1, 2, 3] }, /meanPrior must have shape \[2\] \(one value per feature, 2 features\), got shape \[3\]/],
       [{ degreesOfFreedomPrior: 0.5 }, /degreesOfFreedomPrior must be > d - 1 = 1/],
       [{ covariancePrior: [1, 2] }, /covariancePrior for 'full' must have shape \[2, 2\]/],
       [{ covariancePrior: [[1, 2], [2, 1]] }, /covariancePrior must be positive definite/],

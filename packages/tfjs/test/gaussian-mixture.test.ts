@@ -288,7 +288,7 @@ describe('argument errors come before any tensor work', () => {
     [{ nComponents: 0 }, /nComponents/],
     [{ nComponents: 1.5 }, /nComponents/],
     [{ tol: -1 }, /tol/],
-    [{ maxIter: 0 }, /maxIter/],
+    [{ maxIter: -1 }, /maxIter/],
     [{ nInit: 0 }, /nInit/],
     [{ regCovar: -1e-6 }, /regCovar/],
     [{ regCovar: NaN }, /regCovar/],

@@ -7,7 +7,17 @@ import {
   type Container,
   type PluginSet,
 } from '@gmmkit/core';
-import { loadMixture, type BayesianGaussianMixture, type ConjugatePrior, type GaussianMixture, type PriorOption } from '@gmmkit/tfjs';
+import {
+  NUMBER_OPTIONS,
+  loadMixture,
+  meetsRule,
+  ruleText,
+  type BayesianGaussianMixture,
+  type ConjugatePrior,
+  type GaussianMixture,
+  type NumberOption,
+  type PriorOption,
+} from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
 import { mclustPlugins } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
@@ -113,6 +123,18 @@ export function nonNegative(args: Args, name: string): number | undefined {
   return v;
 }
 
+/**
+ * A flag for one of GaussianMixture's numeric options, checked by the
+ * library's own rule (NUMBER_OPTIONS), so `--seed -1` and `seed: -1` fail alike.
+ */
+export function optionFlag(args: Args, name: string, option: NumberOption): number | undefined {
+  const v = last(args[name]);
+  if (v === undefined) return undefined;
+  const rule = NUMBER_OPTIONS[option];
+  if (!meetsRule(rule, v)) throw new UsageError(`${flagName(name)} must be ${ruleText(rule)}, got ${describeValue(v)}`);
+  return v;
+}
+
 /** EM settings shared by fit and sweep: only the flags given, so the library's defaults apply to the rest. */
 export interface EmSettings {
   nInit?: number;
@@ -124,11 +146,11 @@ export interface EmSettings {
 
 export function emSettings(args: Args): EmSettings {
   const given: Record<keyof EmSettings, number | undefined> = {
-    nInit: int(args, 'n-init', 1),
-    maxIter: int(args, 'max-iter', 1),
-    seed: int(args, 'seed', 0),
-    tol: nonNegative(args, 'tol'),
-    regCovar: nonNegative(args, 'reg-covar'),
+    nInit: optionFlag(args, 'n-init', 'nInit'),
+    maxIter: optionFlag(args, 'max-iter', 'maxIter'),
+    seed: optionFlag(args, 'seed', 'seed'),
+    tol: optionFlag(args, 'tol', 'tol'),
+    regCovar: optionFlag(args, 'reg-covar', 'regCovar'),
   };
   const settings: EmSettings = {};
   for (const key of Object.keys(given) as (keyof EmSettings)[]) {

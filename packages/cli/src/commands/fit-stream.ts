@@ -101,6 +101,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
       plugins: f.plugins.workerSpecifiers,
       container: f.plugins.container,
       backend: info.name,
+      convergenceWarning: false, // reportFitWarnings words it with the CLI's flags
       onPass: (_p, purpose, n) =>
         io.progress(
           `streaming: pass ${pass} (${purpose === 'statistics' ? 'statistics' : 'EM'}) read ${n} rows`,
@@ -126,7 +127,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
   logLikelihood += n * logJacobian(standardize);
 
   const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name);
-  reportFitWarnings(io, result, o.tol);
+  reportFitWarnings(io, result);
   if (f.output !== undefined) {
     const content =
       JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, f.plugins.specifiers), null, 2) +

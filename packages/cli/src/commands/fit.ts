@@ -21,11 +21,11 @@ import {
   bool,
   checkOutputs,
   fileOutput,
-  int,
   loadPlugins,
   matrices,
   nested,
   emSettings,
+  optionFlag,
   positiveNumber,
   priorSettings,
   str,
@@ -95,7 +95,7 @@ function bayesianSettings(args: Args): BayesianGaussianMixtureOptions | undefine
 
 export async function fitCommand(args: Args, io: Io): Promise<number> {
   const dataFile = str(args, 'data')!;
-  const k = int(args, 'k', 1)!;
+  const k = optionFlag(args, 'k', 'nComponents') ?? 1;
   const covarianceType = str(args, 'covariance') ?? 'full';
   const initParams = str(args, 'init') ?? 'kmeans';
   const em = emSettings(args);
@@ -167,6 +167,8 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         backend: info.name,
         onIteration: (it: number, lb: number) => io.progress(`fitting: iteration ${it}, lower bound ${formatNumber(lb)}`),
         signal,
+        // The CLI words its own warning (reportFitWarnings), with its flags.
+        convergenceWarning: false,
       };
       const model =
         bayesian === undefined
@@ -177,7 +179,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   );
 
   const result = summarize(gm, x, table, standardize, backendUsed);
-  reportFitWarnings(io, result, em.tol);
+  reportFitWarnings(io, result);
 
   // All outputs are rendered before any is written, so a failure leaves none.
   const files: [string, string][] = [];
@@ -259,17 +261,14 @@ export function fitResult(
 export function reportFitWarnings(
   io: { err(line: string): void },
   result: FitJson,
-  tol: number | undefined,
 ): void {
-  if (!result.converged) {
-    io.err(
-      `warning: EM did not converge in ${result.iterations} iterations (tol ${tol ?? 1e-3}); raise --max-iter or --tol`,
-    );
-  }
   // The library names its options; say it with this CLI's flags.
   for (const w of result.warnings) {
     io.err(
-      `warning: ${w.replace('standardize the data', 'use --standardize').replace('regCovar', '--reg-covar')}`,
+      `warning: ${w
+        .replace('standardize the data', 'use --standardize')
+        .replace('regCovar', '--reg-covar')
+        .replace('raise maxIter or tol', 'raise --max-iter or --tol')}`,
     );
   }
 }

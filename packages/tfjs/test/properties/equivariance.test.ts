@@ -46,7 +46,9 @@ async function startingPoint(
   base: GaussianMixtureConfig;
   weights: number[];
   means: number[][];
-  precisions: number[];
+  precisions: NonNullable<GaussianMixtureConfig['precisionsInit']>;
+  /** The precisions times a factor (1/c² when the data are scaled by c). */
+  scaledPrecisions: (factor: number) => NonNullable<GaussianMixtureConfig['precisionsInit']>;
   kappaStart: number;
 }> {
   const options = fitOptions(ds, fit, family, init, c);
@@ -56,6 +58,7 @@ async function startingPoint(
     weights: Array.from(gm0.state.weights),
     means: rowsOf(gm0.state.means, ds.d),
     precisions: precisionsOf(gm0),
+    scaledPrecisions: (factor) => precisionsOf(gm0, factor),
     kappaStart: Math.max(...conditioning(gm0, ds.rows)),
   };
 }
@@ -235,7 +238,7 @@ describe('property 4: translating / scaling the data maps the fitted model accor
               regCovar: (start.base.regCovar ?? 0) * c * c,
               weightsInit: start.weights,
               meansInit: start.means.map((m) => m.map((v) => c * v)),
-              precisionsInit: start.precisions.map((p) => p / (c * c)),
+              precisionsInit: start.scaledPrecisions(1 / (c * c)),
             }),
             scaled,
           );

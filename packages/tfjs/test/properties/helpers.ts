@@ -143,6 +143,8 @@ export function fitOptions(
     maxIter: MAX_ITER,
     tol: 1e-5,
     container,
+    // Bounded runs: stopping at MAX_ITER is expected, not worth a warning per case.
+    convergenceWarning: false,
   };
 }
 
@@ -176,13 +178,34 @@ export function runs(base: number): number {
   return Math.max(1, Math.round(base * Number(process.env['FC_RUNS_SCALE'] ?? 1)));
 }
 
+/** Flat row-major values nested into `shape` (the *Init options take nested arrays of their exact shape). */
+export function nestAs(flat: readonly number[], shape: readonly number[]): Precisions {
+  const build = (offset: number, depth: number): unknown => {
+    const stride = shape.slice(depth + 1).reduce((a, b) => a * b, 1);
+    return Array.from({ length: shape[depth]! }, (_, i) =>
+      depth === shape.length - 1 ? flat[offset + i]! : build(offset + i * stride, depth + 1),
+    );
+  };
+  return build(0, 0) as Precisions;
+}
+
+type Precisions = NonNullable<GaussianMixtureConfig['precisionsInit']>;
+
 /**
- * scikit-learn's precisions_init from fitted covariances in the family's
- * layout: blocks of [d, d] are inverted as matrices, every other layout holds
- * variances element-wise (the engine reads precisionsInit the same way).
+ * scikit-learn's precisions_init from fitted covariances, nested in the
+ * family's layout (covarianceShape): blocks of [d, d] are inverted as
+ * matrices, every other layout holds variances element-wise (the engine reads
+ * precisionsInit the same way). Every precision is multiplied by `factor`.
  */
-export function precisionsOf(gm: GaussianMixture): number[] {
-  const { d, covariances } = gm.state;
+export function precisionsOf(gm: GaussianMixture, factor = 1): Precisions {
+  const { k, d, covariances } = gm.state;
+  return nestAs(
+    flatPrecisions(gm, covariances, d).map((p) => p * factor),
+    gm.family.covarianceShape(k, d),
+  );
+}
+
+function flatPrecisions(gm: GaussianMixture, covariances: Float64Array, d: number): number[] {
   // Probe the layout at k=2, d=3 so a [k, d] layout is not mistaken for [d, d] blocks when k == d.
   const probe = gm.family.covarianceShape(2, 3);
   const matrix = probe.length >= 2 && probe[probe.length - 1] === 3 && probe[probe.length - 2] === 3;
