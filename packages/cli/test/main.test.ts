@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, NUMBER_OPTIONS } from '@gmmkit/tfjs';
+import { BayesianGaussianMixture, GaussianMixture, type NUMBER_OPTIONS } from '@gmmkit/tfjs';
 import { emSettings, optionFlag, type Io } from '../src/commands/common.js';
+import { bayesianSettings } from '../src/commands/fit.js';
 import { main } from '../src/main.js';
 import { commandSpecs, globalOptions } from '../src/spec.js';
 
@@ -187,27 +188,43 @@ describe('the CLI validates numbers as the library does (one rule table)', () =>
     ['k', 'nComponents'],
   ];
   const values = [-1, 0, 0.5, 1, 3, 2 ** 32 - 1, 2 ** 32, Number.NaN, Infinity, null];
+  /** 'ok', or the error message without its value and with `name` replaced by <name>. */
+  const outcome = (run: () => unknown, name: string): string => {
+    try {
+      run();
+      return 'ok';
+    } catch (e) {
+      return (e as Error).message.replace(/, got .*$/, '').replace(name, '<name>');
+    }
+  };
   it.each(flags)('--%s accepts exactly what %s accepts', (flag, option) => {
     for (const v of values) {
-      const api = (() => {
-        try {
-          new GaussianMixture({ [option]: v });
-          return 'ok';
-        } catch (e) {
-          return (e as Error).message.replace(/, got .*$/, '').replace(option, '<name>');
-        }
-      })();
-      const cli = (() => {
-        try {
-          if (flag === 'k') optionFlag({ k: v }, 'k', 'nComponents');
-          else emSettings({ [flag]: v });
-          return 'ok';
-        } catch (e) {
-          return (e as Error).message.replace(/, got .*$/, '').replace(flag.length === 1 ? `-${flag}` : `--${flag}`, '<name>');
-        }
-      })();
+      const api = outcome(() => new GaussianMixture({ [option]: v }), option);
+      const cli = outcome(
+        () => (flag === 'k' ? optionFlag({ k: v }, 'k', 'nComponents') : emSettings({ [flag]: v })),
+        flag.length === 1 ? `-${flag}` : `--${flag}`,
+      );
       expect(cli, `${flag} = ${String(v)}`).toBe(api);
     }
+  });
+
+  // The --bayesian prior flags and BayesianGaussianMixture's options.
+  const bayesianFlags: [string, keyof typeof NUMBER_OPTIONS][] = [
+    ['weight-concentration-prior', 'weightConcentrationPrior'],
+    ['mean-precision-prior', 'meanPrecisionPrior'],
+    ['degrees-of-freedom-prior', 'degreesOfFreedomPrior'],
+  ];
+  it.each(bayesianFlags)('--bayesian --%s accepts exactly what %s accepts', (flag, option) => {
+    const outcomes: string[] = [];
+    for (const v of [...values, 1e-300, -0]) {
+      const api = outcome(() => new BayesianGaussianMixture({ [option]: v }), option);
+      const cli = outcome(() => bayesianSettings({ bayesian: true, [flag]: v }), `--${flag}`);
+      expect(cli, `${flag} = ${String(v)}`).toBe(api);
+      outcomes.push(api);
+    }
+    // The rule is "> 0": 0 and -0 fail, the tiniest positive number passes.
+    expect(outcomes).toContain('<name> must be a finite number > 0');
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(6);
   });
 
   it('--max-iter 0 reports the initialization: no iterations, not converged, no convergence warning', async () => {

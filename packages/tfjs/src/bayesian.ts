@@ -25,7 +25,7 @@ import {
   type FitData,
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
-import { arrayShape, rejectUnknownOptions } from './options.js';
+import { arrayShape, numberOption, rejectUnknownOptions } from './options.js';
 import { singularCovariance } from './prior.js';
 import { betaln, digamma, lgamma } from './special.js';
 import type { BackendName, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
@@ -133,28 +133,17 @@ export interface BayesianJSON {
 
 const SUPPORTED = ['full', 'tied', 'diag', 'spherical'];
 
-function positive(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** A number or nested number array as given: its values and its shape ([] for a number). */
 interface Shaped {
   values: Float64Array;
   shape: number[];
 }
 
-/** `value` as a Shaped; `rank`, when given, is the only shape length accepted. */
-function shaped(name: string, value: unknown, rank?: number): Shaped {
+/** `value` as a Shaped. */
+function shaped(name: string, value: unknown): Shaped {
   const shape = typeof value === 'number' ? [] : arrayShape(name, value);
   if (shape.length === 0 && !(typeof value === 'number' && Number.isFinite(value))) {
     throw new InvalidArgumentError(`${name} must be a finite number, got ${JSON.stringify(value) ?? String(value)}`);
-  }
-  if (rank !== undefined && shape.length !== rank) {
-    throw new InvalidArgumentError(`${name} must be ${rank === 0 ? 'a number' : `an array of rank ${rank}`}, got shape [${shape.join(', ')}]`);
   }
   const values = shape.length === 0 ? Float64Array.of(value as number) : Float64Array.from((value as unknown[]).flat(shape.length) as number[]);
   return { values, shape };
@@ -440,10 +429,10 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
     this.bayesianOptions = { ...options };
     this.b = {
       weightConcentrationPriorType: type,
-      weightConcentrationPrior: positive('weightConcentrationPrior', weightConcentrationPrior),
-      meanPrecisionPrior: positive('meanPrecisionPrior', meanPrecisionPrior) ?? 1,
+      weightConcentrationPrior: weightConcentrationPrior === undefined ? undefined : numberOption('weightConcentrationPrior', weightConcentrationPrior, 0),
+      meanPrecisionPrior: numberOption('meanPrecisionPrior', meanPrecisionPrior, 1),
       meanPrior: meanPrior === undefined ? undefined : shaped('meanPrior', meanPrior),
-      degreesOfFreedomPrior: degreesOfFreedomPrior === undefined ? undefined : shaped('degreesOfFreedomPrior', degreesOfFreedomPrior, 0).values[0],
+      degreesOfFreedomPrior: degreesOfFreedomPrior === undefined ? undefined : numberOption('degreesOfFreedomPrior', degreesOfFreedomPrior, 0),
       covariancePrior: covariancePrior === undefined ? undefined : shaped('covariancePrior', covariancePrior),
     };
   }

@@ -11,6 +11,7 @@ export { activeShardWorkerCount, resolveWorkerCount, shardRanges, AUTO_MIN_ROWS,
 export * from './runtime/index.js';
 export { fitStream, DEFAULT_SAMPLE_SIZE, type RowSource, type StreamFitOptions } from './streaming.js';
 export {
+  BAYESIAN_OPTION_NAMES,
   BayesianGaussianMixture,
   loadMixture,
   variationalInference,

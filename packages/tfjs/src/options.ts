@@ -10,13 +10,16 @@ import { InvalidArgumentError } from '@gmmkit/core';
 export interface NumberRule {
   integer: boolean;
   min: number;
+  /** `min` itself is not allowed (> min rather than >= min). */
+  exclusiveMin?: boolean;
   max?: number;
 }
 
 /**
- * The numeric options of GaussianMixture and their rules. Seeds are 32-bit
- * (the RNG reduces a seed modulo 2^32, so a larger one would silently alias
- * another), as numpy's random_state.
+ * The numeric options of GaussianMixture and BayesianGaussianMixture and their
+ * rules. Seeds are 32-bit (the RNG reduces a seed modulo 2^32, so a larger one
+ * would silently alias another), as numpy's random_state. degreesOfFreedomPrior
+ * must also be > d - 1, checked once the data is known.
  */
 export const NUMBER_OPTIONS = {
   nComponents: { integer: true, min: 1 },
@@ -26,6 +29,9 @@ export const NUMBER_OPTIONS = {
   nInit: { integer: true, min: 1 },
   seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
   chunkSize: { integer: true, min: 1 },
+  weightConcentrationPrior: { integer: false, min: 0, exclusiveMin: true },
+  meanPrecisionPrior: { integer: false, min: 0, exclusiveMin: true },
+  degreesOfFreedomPrior: { integer: false, min: 0, exclusiveMin: true },
 } as const satisfies Record<string, NumberRule>;
 
 export type NumberOption = keyof typeof NUMBER_OPTIONS;
@@ -36,7 +42,7 @@ export function meetsRule(rule: NumberRule, value: unknown): value is number {
     typeof value === 'number' &&
     Number.isFinite(value) &&
     (!rule.integer || Number.isInteger(value)) &&
-    value >= rule.min &&
+    (rule.exclusiveMin === true ? value > rule.min : value >= rule.min) &&
     (rule.max === undefined || value <= rule.max)
   );
 }
@@ -44,7 +50,8 @@ export function meetsRule(rule: NumberRule, value: unknown): value is number {
 /** The rule in words, for "<name> must be ...": "an integer >= 0", "an integer in [0, 4294967295]". */
 export function ruleText(rule: NumberRule): string {
   const kind = rule.integer ? 'an integer' : 'a finite number';
-  return `${kind} ${rule.max === undefined ? `>= ${rule.min}` : `in [${rule.min}, ${rule.max}]`}`;
+  if (rule.max !== undefined) return `${kind} in ${rule.exclusiveMin === true ? '(' : '['}${rule.min}, ${rule.max}]`;
+  return `${kind} ${rule.exclusiveMin === true ? '>' : '>='} ${rule.min}`;
 }
 
 /** The option's value under its rule, or `fallback` when undefined; InvalidArgumentError otherwise. */

@@ -55,3 +55,20 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
+
+/** Node warnings of type ConvergenceWarning emitted while `run` runs (emitWarning delivers them on the next tick). */
+export async function convergenceWarnings(run: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (w: Error) => {
+    if (w.name === 'ConvergenceWarning') seen.push(w.message);
+  };
+  process.on('warning', listener);
+  try {
+    await run();
+    // emitWarning queues the 'warning' event with process.nextTick: one macrotask turn delivers it.
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', listener);
+  }
+  return seen;
+}

@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GaussianMixture, fitStream, initBackend, type RowSource } from '../src/index.js';
-import { irisLike } from './helpers.js';
+import { convergenceWarnings, irisLike } from './helpers.js';
 
 const iris = irisLike();
 // The issue's reproduction: two tight groups on a line.
@@ -14,23 +14,6 @@ const line = [[0], [0.1], [0.2], [0.3], [5], [5.1], [5.2], [5.3]];
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** Node warnings of type ConvergenceWarning emitted while `run` runs (emitWarning delivers them on the next tick). */
-async function convergenceWarnings(run: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const listener = (w: Error) => {
-    if (w.name === 'ConvergenceWarning') seen.push(w.message);
-  };
-  process.on('warning', listener);
-  try {
-    await run();
-    // emitWarning queues the 'warning' event with process.nextTick: one macrotask turn delivers it.
-    await new Promise((r) => setImmediate(r));
-  } finally {
-    process.off('warning', listener);
-  }
-  return seen;
-}
 
 describe('warmStart carries the previous lower bound (scikit-learn BaseMixture.fit_predict)', () => {
   it('maxIter 1 refitted until converged stops after 2 fits, as scikit-learn 1.2', async () => {

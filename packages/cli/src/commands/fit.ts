@@ -26,7 +26,6 @@ import {
   nested,
   emSettings,
   optionFlag,
-  positiveNumber,
   priorSettings,
   str,
   sum,
@@ -70,7 +69,7 @@ export interface FitJson {
 export const EFFECTIVE_WEIGHT = 0.01;
 
 /** --bayesian and its prior flags as BayesianGaussianMixture options (undefined without --bayesian). */
-function bayesianSettings(args: Args): BayesianGaussianMixtureOptions | undefined {
+export function bayesianSettings(args: Args): BayesianGaussianMixtureOptions | undefined {
   const flags = ['weight-prior-type', 'weight-concentration-prior', 'mean-precision-prior', 'degrees-of-freedom-prior'];
   if (!bool(args, 'bayesian')) {
     const given = flags.filter((f) => args[f] !== undefined);
@@ -84,11 +83,11 @@ function bayesianSettings(args: Args): BayesianGaussianMixtureOptions | undefine
       throw new UsageError(`--weight-prior-type must be dirichlet-process or dirichlet-distribution, got '${type}'`);
     out.weightConcentrationPriorType = type;
   }
-  const wcp = positiveNumber(args, 'weight-concentration-prior');
+  const wcp = optionFlag(args, 'weight-concentration-prior', 'weightConcentrationPrior');
   if (wcp !== undefined) out.weightConcentrationPrior = wcp;
-  const mpp = positiveNumber(args, 'mean-precision-prior');
+  const mpp = optionFlag(args, 'mean-precision-prior', 'meanPrecisionPrior');
   if (mpp !== undefined) out.meanPrecisionPrior = mpp;
-  const dof = positiveNumber(args, 'degrees-of-freedom-prior');
+  const dof = optionFlag(args, 'degrees-of-freedom-prior', 'degreesOfFreedomPrior');
   if (dof !== undefined) out.degreesOfFreedomPrior = dof;
   return out;
 }
