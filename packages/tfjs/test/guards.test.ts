@@ -175,8 +175,14 @@ describe('bug: an initializer plugin’s returned means and weights silently ign
           covs[j * d * d + a * d + b] = rows.reduce((s, r) => s + (r[a]! - m[a]!) * (r[b]! - m[b]!), 0) / rows.length + (a === b ? 1e-6 : 0);
     }
     const host = iris.X.reduce((s, x) => s + hostLogLikelihood(x, weights, means, covs), 0) / iris.X.length;
+    // maxIter 0 returns the initialization itself: exactly the plugin's means and weights (data units), its covariances.
+    const zero = await new GaussianMixture({ nComponents: 3, initParams: 'chosen-rows', container, maxIter: 0 }).fit(iris.X);
+    Array.from(zero.state.means).forEach((m, i) => expect(m).toBeCloseTo(means[i]!, 10));
+    expect(Array.from(zero.state.weights)).toEqual(weights);
+    Array.from(zero.fullCovariances()).forEach((c, i) => expect(c).toBeCloseTo(covs[i]!, 6)); // float32 statistics
+    expect(zero.state.lowerBound).toBeCloseTo(host, 4); // float32 E-step
     // EM's first iteration scores exactly the plugin's means and weights.
-    const one = await new GaussianMixture({ nComponents: 3, initParams: 'chosen-rows', container, maxIter: 1 }).fit(iris.X);
+    const one = await new GaussianMixture({ nComponents: 3, initParams: 'chosen-rows', container, maxIter: 1, convergenceWarning: false }).fit(iris.X);
     expect(one.state.lowerBoundHistory[0]).toBeCloseTo(host, 4);
   });
 });
