@@ -114,6 +114,12 @@ const json: OptionSpec = {
   default: false,
   description: 'Print one JSON document on stdout instead of tables.',
 };
+const weights: OptionSpec = {
+  name: 'weights',
+  type: 'string',
+  description:
+    'A column (name or 1-based index) of sample weights, excluded from the features: frequency weights, a row of weight w counts as w copies of it (numbers >= 0, not all zero). The log-likelihood, BIC and AIC are those of the replicated rows: n in BIC is the sum of the weights.',
+};
 const force: OptionSpec = {
   name: 'force',
   alias: 'f',
@@ -202,6 +208,7 @@ export const commandSpecs: readonly CommandSpec[] = [
           'Data-parallel EM across worker threads: a count (0 = one thread) or auto (workers only when it pays: at least 50,000 rows, rows x columns x k >= 4e6 and 2 cores; one per core, at most 4). The result equals a single-thread fit up to float rounding. With --stream it applies to the fit on the initialization sample.',
       },
       columns,
+      weights,
       standardize,
       {
         name: 'output',
@@ -377,6 +384,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       degenerate,
       backend,
       columns,
+      weights,
       standardize,
       {
         name: 'output',

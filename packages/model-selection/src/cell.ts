@@ -52,11 +52,12 @@ export interface CellResult {
   model?: GaussianMixtureJSON;
 }
 
-/** Rows as the engine's flat input. */
+/** Rows as the engine's flat input, with optional sample (frequency) weights [rows]. */
 export interface MatrixData {
   rows: number;
   cols: number;
   data: Float64Array;
+  sampleWeight?: Float64Array | undefined;
 }
 
 export async function fitCell(
@@ -67,7 +68,9 @@ export async function fitCell(
   signal?: AbortSignal,
 ): Promise<CellResult> {
   const started = performance.now();
-  const base = { id: spec.id, k: spec.k, covarianceType: spec.covarianceType, n: x.rows };
+  const w = x.sampleWeight;
+  // n of BIC: Σ_i w_i with frequency weights (the data with row i repeated w_i times).
+  const base = { id: spec.id, k: spec.k, covarianceType: spec.covarianceType, n: w === undefined ? x.rows : compensatedSum(w) };
   let gm: GaussianMixture | undefined;
   try {
     if (signal?.aborted) throw new AbortedError('sweep aborted');
@@ -81,12 +84,12 @@ export async function fitCell(
       convergenceWarning: false,
     });
     const input = { data: x.data, shape: [x.rows, x.cols] as const };
-    await gm.fit(input);
+    await gm.fit(input, w === undefined ? {} : { sampleWeight: w });
     // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_;
     // one pass gives both the per-row log-likelihoods and the responsibilities.
     const { scores, proba } = gm.scoreSamplesAndProba(input);
-    const logLikelihood = compensatedSum(scores);
-    const entropy = responsibilityEntropy(proba.data);
+    const logLikelihood = compensatedSum(w === undefined ? scores : scores.map((s, i) => (w[i] === 0 ? 0 : w[i]! * s)));
+    const entropy = responsibilityEntropy(proba.data, w);
     const state = gm.state;
     return {
       ...base,

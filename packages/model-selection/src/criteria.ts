@@ -56,11 +56,13 @@ export function createSelectionContainer(...modules: ContainerModule[]): Contain
  * Σ_i Σ_k -r_ik ln r_ik over responsibilities stored row-major (0 ln 0 = 0).
  * Summed in float64 so ICL is as precise as BIC.
  */
-export function responsibilityEntropy(resp: Float64Array | Float32Array): number {
+export function responsibilityEntropy(resp: Float64Array | Float32Array, sampleWeight?: ArrayLike<number>): number {
+  // With sample weights [n] (resp is [n, k]): Σ_i w_i Σ_k -r_ik ln r_ik.
+  const k = sampleWeight === undefined ? 1 : resp.length / sampleWeight.length;
   let e = 0;
   for (let i = 0; i < resp.length; i++) {
     const r = resp[i]!;
-    if (r > 0) e -= r * Math.log(r);
+    if (r > 0) e -= (sampleWeight === undefined ? 1 : sampleWeight[Math.floor(i / k)]!) * r * Math.log(r);
   }
   return e;
 }

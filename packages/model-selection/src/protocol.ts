@@ -12,6 +12,8 @@ export interface WorkerInit {
   wasmPaths?: WasmPaths;
   /** The training rows, float64 row-major [rows, cols]: shared where the runtime allows, else copied. */
   data: SharedArrayBuffer | ArrayBuffer;
+  /** Sample weights [rows], float64, shared like `data`; undefined when unweighted. */
+  sampleWeight?: SharedArrayBuffer | ArrayBuffer | undefined;
   rows: number;
   cols: number;
   settings: FitSettings;

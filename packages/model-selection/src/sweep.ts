@@ -16,6 +16,7 @@ import {
   GaussianMixture,
   createGmmContainer,
   currentBackend,
+  checkSampleWeight,
   getWasmPaths,
   initBackend,
   toMatrix,
@@ -49,6 +50,13 @@ export interface SweepProgress {
 export interface SweepOptions {
   /** Training rows (validated by the engine's toMatrix: finite numbers, rectangular, non-empty). */
   data: DataInput;
+  /**
+   * Frequency weights, one finite number >= 0 per row, not all zero (as
+   * GaussianMixture.fit's sampleWeight). Every cell is fitted and scored
+   * weighted: log-likelihood Σ_i w_i ln p(x_i), entropy Σ_i w_i Σ_k -r_ik ln r_ik,
+   * and n = Σ_i w_i in BIC (the BIC of the data with row i repeated w_i times).
+   */
+  sampleWeight?: ArrayLike<number>;
   /** Values of k (default 1..9, capped at the number of rows). */
   k?: KSpec;
   /** Covariance family names (default the four built-ins); any registered family works. */
@@ -278,12 +286,15 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const matrix = toMatrix(options.data);
   const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: Float64Array.from(matrix.data) };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
+  if (options.sampleWeight !== undefined) x.sampleWeight = checkSampleWeight(options.sampleWeight, x.rows);
+  // Each component needs a row of positive weight.
+  const usableRows = x.sampleWeight === undefined ? x.rows : x.sampleWeight.filter((w) => w > 0).length;
 
-  const ks = options.k === undefined ? defaultKs(x.rows) : parseKSpec(options.k);
-  const tooBig = ks.filter((k) => k > x.rows);
+  const ks = options.k === undefined ? defaultKs(usableRows) : parseKSpec(options.k);
+  const tooBig = ks.filter((k) => k > usableRows);
   if (tooBig.length > 0) {
     throw new InvalidArgumentError(
-      `k = ${tooBig.join(', ')} exceeds the number of rows (${x.rows}): each component needs a row`,
+      `k = ${tooBig.join(', ')} exceeds the number of rows${usableRows < x.rows ? ' of positive weight' : ''} (${usableRows}): each component needs a row`,
     );
   }
 
@@ -390,6 +401,11 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   if (poolSize >= 2) {
     const shared = shareableFloat64Array(x.data.length);
     shared.set(x.data);
+    let sharedWeights: Float64Array | undefined;
+    if (x.sampleWeight !== undefined) {
+      sharedWeights = shareableFloat64Array(x.sampleWeight.length);
+      sharedWeights.set(x.sampleWeight);
+    }
     const wasmPaths = getWasmPaths();
     await runPool({
       size: poolSize,
@@ -399,6 +415,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         baseDir: options.pluginBaseDir ?? platform.defaultBaseDir(),
         ...(wasmPaths === undefined ? {} : { wasmPaths }),
         data: shared.buffer as SharedArrayBuffer | ArrayBuffer,
+        sampleWeight: sharedWeights?.buffer as SharedArrayBuffer | ArrayBuffer | undefined,
         rows: x.rows,
         cols: x.cols,
         settings,

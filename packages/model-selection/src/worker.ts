@@ -25,7 +25,12 @@ async function main(): Promise<void> {
     post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
     return;
   }
-  const x = { rows: init.rows, cols: init.cols, data: new Float64Array(init.data) };
+  const x = {
+    rows: init.rows,
+    cols: init.cols,
+    data: new Float64Array(init.data),
+    sampleWeight: init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight),
+  };
   port.onMessage((message) => {
     const msg = message as ToWorker;
     if (msg.type !== 'cell') return;

@@ -97,10 +97,15 @@ function checked(m: Matrix): Matrix {
   return m;
 }
 
-/** Column means of a matrix, [cols]. */
-export function columnMeans(m: Matrix): Float64Array {
+/** Column means of a matrix, [cols]; weighted means Σ w_i x_ij / Σ w_i with weights [rows]. */
+export function columnMeans(m: Matrix, weights?: Float64Array): Float64Array {
   const mean = new Float64Array(m.cols);
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) mean[j] += m.data[i * m.cols + j]!;
-  for (let j = 0; j < m.cols; j++) mean[j]! /= m.rows;
+  let total = 0;
+  for (let i = 0; i < m.rows; i++) {
+    const w = weights === undefined ? 1 : weights[i]!;
+    total += w;
+    if (w !== 0) for (let j = 0; j < m.cols; j++) mean[j] += w * m.data[i * m.cols + j]!;
+  }
+  for (let j = 0; j < m.cols; j++) mean[j]! /= total;
   return mean;
 }

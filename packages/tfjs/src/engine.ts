@@ -3,6 +3,7 @@
 // BaseMixture.fit_predict for one initialization.
 import {
   AbortedError,
+  InvalidArgumentError,
   SingularCovarianceError,
   platform,
   shareableFloat64Array,
@@ -31,12 +32,29 @@ export interface RowBlocks {
   d: number;
   /** Per-block tensors families may keep across iterations (see BlockCache); disposed with the blocks. */
   cache?: BlockCache | undefined;
+  /**
+   * Sample (frequency) weights [n], float64: a row of weight w counts as w
+   * copies of it. undefined: every row counts once.
+   */
+  sampleWeight?: Float64Array | undefined;
+  /** Σ_i w_i (n when unweighted): the n of the lower bound and of BIC. */
+  totalWeight: number;
+  /** The sample weights of each block as float32 [rows, 1], multiplied into the responsibilities; undefined when unweighted. */
+  weightTensors?: Tensor2D[] | undefined;
   dispose(): void;
 }
 
-/** Uploads data [n, d] minus `center` [d] in blocks of `chunkSize` rows. */
-export function uploadBlocks(tf: Tf, data: Float64Array, n: number, d: number, center: Float64Array, chunkSize: number): RowBlocks {
-  return uploadCentered(tf, centerRows(data, n, d, center), n, d, chunkSize);
+/** Uploads data [n, d] minus `center` [d] in blocks of `chunkSize` rows, with optional sample weights [n]. */
+export function uploadBlocks(
+  tf: Tf,
+  data: Float64Array,
+  n: number,
+  d: number,
+  center: Float64Array,
+  chunkSize: number,
+  sampleWeight?: Float64Array,
+): RowBlocks {
+  return uploadCentered(tf, centerRows(data, n, d, center), n, d, chunkSize, 0, sampleWeight);
 }
 
 /**
@@ -51,15 +69,26 @@ export function centerRows(data: Float64Array, n: number, d: number, center: Flo
 
 /**
  * Uploads already centered rows [n, d] in blocks of `chunkSize` rows;
- * `hostData` is kept by reference (no copy). `cacheBytes` > 0 gives the
- * blocks a BlockCache of that budget (for fits that pass over them many times).
+ * `hostData` (and `sampleWeight` [n]) are kept by reference (no copy).
+ * `cacheBytes` > 0 gives the blocks a BlockCache of that budget (for fits
+ * that pass over them many times).
  */
-export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: number, chunkSize: number, cacheBytes = 0): RowBlocks {
+export function uploadCentered(
+  tf: Tf,
+  hostData: Float64Array,
+  n: number,
+  d: number,
+  chunkSize: number,
+  cacheBytes = 0,
+  sampleWeight?: Float64Array,
+): RowBlocks {
   const tensors: Tensor2D[] = [];
   const starts: number[] = [];
+  const weightTensors: Tensor2D[] | undefined = sampleWeight === undefined ? undefined : [];
   for (let start = 0; start < n; start += chunkSize) {
     const rows = Math.min(chunkSize, n - start);
     tensors.push(tf.tensor2d(Float32Array.from(hostData.subarray(start * d, (start + rows) * d)), [rows, d]));
+    weightTensors?.push(tf.tensor2d(Float32Array.from(sampleWeight!.subarray(start, start + rows)), [rows, 1]));
     starts.push(start);
   }
   const cache = cacheBytes > 0 ? createBlockCache(tf, cacheBytes) : undefined;
@@ -70,12 +99,48 @@ export function uploadCentered(tf: Tf, hostData: Float64Array, n: number, d: num
     n,
     d,
     cache,
+    sampleWeight,
+    totalWeight: sampleWeight === undefined ? n : sumWeights(sampleWeight),
+    weightTensors,
     dispose() {
       cache?.dispose();
       for (const t of tensors) t.dispose();
+      for (const t of weightTensors ?? []) t.dispose();
       tensors.length = 0;
+      weightTensors?.splice(0);
     },
   };
+}
+
+/** Σ_i w_i, compensated (float64). */
+export function sumWeights(weights: ArrayLike<number>): number {
+  const s = new CompensatedSum();
+  s.add(weights);
+  return s.value;
+}
+
+/**
+ * Checks sample weights against n rows: one finite number >= 0 per row, not
+ * all zero. Returns them as float64. Throws InvalidArgumentError (one line).
+ */
+export function checkSampleWeight(weights: unknown, n: number): Float64Array {
+  if (weights === null || typeof weights !== 'object' || typeof (weights as ArrayLike<unknown>).length !== 'number') {
+    throw new InvalidArgumentError('sampleWeight must be an array of numbers, one per row');
+  }
+  const w = weights as ArrayLike<unknown>;
+  if (w.length !== n) throw new InvalidArgumentError(`sampleWeight has ${w.length} values but the data has ${n} rows`);
+  const out = new Float64Array(n);
+  let positive = false;
+  for (let i = 0; i < n; i++) {
+    const v = w[i];
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgumentError(`sampleWeight[${i}] is not a number (${String(v)})`);
+    if (!Number.isFinite(v)) throw new InvalidArgumentError(`sampleWeight[${i}] is not finite (${v})`);
+    if (v < 0) throw new InvalidArgumentError(`sampleWeight[${i}] is negative (${v}); weights must be >= 0`);
+    if (v > 0) positive = true;
+    out[i] = v;
+  }
+  if (!positive) throw new InvalidArgumentError('sampleWeight is zero for every row: at least one row needs a positive weight');
+  return out;
 }
 
 /** Neumaier-compensated float64 accumulator for per-row log-likelihoods (and per-block totals). */
@@ -92,6 +157,15 @@ export class CompensatedSum {
     }
     this.s = s;
     this.c = c;
+  }
+  /** Adds Σ_i values[i] · weights[offset + i], skipping rows of weight 0 (whatever their value). */
+  addWeighted(values: ArrayLike<number>, weights: ArrayLike<number>, offset: number): void {
+    const products = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const w = weights[offset + i]!;
+      products[i] = w === 0 ? 0 : values[i]! * w;
+    }
+    this.add(products);
   }
   get value(): number {
     return this.s + this.c;
@@ -137,7 +211,8 @@ export function emPass(
   const entropy = params.entropy === true ? new CompensatedSum() : undefined;
   let stats: SufficientStatistics | undefined;
   try {
-    for (const x of blocks.tensors) {
+    for (const [b, x] of blocks.tensors.entries()) {
+      const rowWeight = blocks.weightTensors?.[b];
       const [resp, lse, rlr] = tf.tidy(() => {
         const w = tf.add(kernel.logDensity(x), logW); // [rows, k]
         // logsumexp and the normalized responsibilities sharing one exp
@@ -149,7 +224,9 @@ export function emPass(
         const e = tf.mul(tf.exp(shifted), tf.step(tf.add(shifted, 80)));
         const total = tf.sum(e, 1, true);
         const r = tf.div(e, total) as Tensor2D;
-        const out = [r, tf.add(max, tf.log(total))];
+        // Sample weights scale each row's responsibilities: the families' statistics
+        // (linear in the responsibilities) then count a row of weight w as w rows.
+        const out = [rowWeight === undefined ? r : tf.mul(r, rowWeight), tf.add(max, tf.log(total))];
         // Σ r ln r per row; ln r is floored where r was flushed to 0, so 0 · ln r stays 0.
         if (entropy !== undefined) out.push(tf.sum(tf.mul(r, tf.maximum(tf.sub(shifted, tf.log(total)), -100)), 1));
         return out;
@@ -157,8 +234,13 @@ export function emPass(
       try {
         const s = family.accumulate(x, resp as Tensor2D, accCtx);
         stats = stats === undefined ? s : family.merge(stats, s);
-        total.add(lse!.dataSync());
-        if (entropy !== undefined) entropy.add(rlr!.dataSync());
+        if (blocks.sampleWeight === undefined) {
+          total.add(lse!.dataSync());
+          if (entropy !== undefined) entropy.add(rlr!.dataSync());
+        } else {
+          total.addWeighted(lse!.dataSync(), blocks.sampleWeight, blocks.starts[b]!);
+          if (entropy !== undefined) entropy.addWeighted(rlr!.dataSync(), blocks.sampleWeight, blocks.starts[b]!);
+        }
       } finally {
         resp!.dispose();
         lse!.dispose();
@@ -174,13 +256,20 @@ export function emPass(
   return result;
 }
 
-/** Σ_i r_ik x_i / Σ_i r_ik in float64, [k, d] (0 for an empty component). */
-export function responsibilityMeans(resp: Float64Array, data: Float64Array, n: number, d: number, k: number): Float64Array {
+/** Σ_i w_i r_ik x_i / Σ_i w_i r_ik in float64, [k, d] (0 for an empty component); w = 1 without weights. */
+export function responsibilityMeans(
+  resp: Float64Array,
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  sampleWeight?: Float64Array,
+): Float64Array {
   const sums = new Float64Array(k * d);
   const nk = new Float64Array(k);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < k; j++) {
-      const r = resp[i * k + j]!;
+      const r = resp[i * k + j]! * (sampleWeight === undefined ? 1 : sampleWeight[i]!);
       if (r === 0) continue;
       nk[j] += r;
       for (let c = 0; c < d; c++) sums[j * d + c] += r * data[i * d + c]!;
@@ -199,10 +288,14 @@ export function statsFromResponsibilities(
 ): SufficientStatistics {
   // Second moments about each component's exact (float64) mean, so a
   // component seeded on one row gets covariance regCovar·I, not float32 noise.
-  return accumulateResponsibilities(tf, family, blocks, resp, responsibilityMeans(resp, blocks.hostData, blocks.n, blocks.d, ctx.k), ctx);
+  const reference = responsibilityMeans(resp, blocks.hostData, blocks.n, blocks.d, ctx.k, blocks.sampleWeight);
+  return accumulateResponsibilities(tf, family, blocks, resp, reference, ctx);
 }
 
-/** Statistics of responsibilities resp [rows of blocks, k] with second moments about `reference` [k, d]. */
+/**
+ * Statistics of responsibilities resp [rows of blocks, k] with second moments
+ * about `reference` [k, d]; each row's responsibilities are scaled by its sample weight.
+ */
 export function accumulateResponsibilities(
   tf: Tf,
   family: CovarianceFamily,
@@ -217,7 +310,10 @@ export function accumulateResponsibilities(
   blocks.tensors.forEach((x, b) => {
     const start = blocks.starts[b]!;
     const rows = x.shape[0];
-    const r = tf.tensor2d(Float32Array.from(resp.subarray(start * k, (start + rows) * k)), [rows, k]);
+    const part = resp.slice(start * k, (start + rows) * k);
+    const w = blocks.sampleWeight;
+    if (w !== undefined) for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) part[i * k + j]! *= w[start + i]!;
+    const r = tf.tensor2d(Float32Array.from(part), [rows, k]);
     try {
       const s = family.accumulate(x, r, accCtx);
       stats = stats === undefined ? s : family.merge(stats, s);
@@ -231,8 +327,8 @@ export function accumulateResponsibilities(
 /**
  * The float64 pass of the M-step fallback: responsibilities from the E-step
  * under `params` (float32 log-densities, normalized in float64, flushed to 0
- * below e^-80 as in emPass) and statistics from family.accumulateHost over
- * blocks.hostData, with second moments about params.means. Undefined when
+ * below e^-80 as in emPass, times the sample weights) and statistics from
+ * family.accumulateHost over blocks.hostData, with second moments about params.means. Undefined when
  * the family has no accumulateHost.
  */
 export function exactPass(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): PassResult | undefined {
@@ -251,11 +347,14 @@ export function exactPass(tf: Tf, family: CovarianceFamily, params: EStepParamet
       resp[i * k + j] = e;
       s += e;
     }
-    for (let j = 0; j < k; j++) resp[i * k + j]! /= s;
+    // Sample weights scale the responsibilities (statistics) and the log-likelihood, as in emPass.
+    const w = blocks.sampleWeight === undefined ? 1 : blocks.sampleWeight[i]!;
+    for (let j = 0; j < k; j++) resp[i * k + j] = (resp[i * k + j]! / s) * w;
     lse[i] = max + Math.log(s);
   }
   const total = new CompensatedSum();
-  total.add(lse);
+  if (blocks.sampleWeight === undefined) total.add(lse);
+  else total.addWeighted(lse, blocks.sampleWeight, 0);
   const stats = family.accumulateHost(blocks.hostData, resp, n, { ...ctx, reference: params.means });
   return { stats, totalLogLikelihood: total.value };
 }
@@ -404,6 +503,8 @@ interface PassRequest {
  * receives their results. Each iteration runs the E-step pass under the
  * current state, the strategy's M-step on the merged statistics and the
  * strategy's lower bound; it stops when the lower bound changes by less than tol.
+ * Sample weights are in the pass (weighted statistics and log-likelihoods);
+ * the strategy's n is Σ_i w_i.
  *
  * The M-step runs on the fast (raw float32 moment) statistics; when it finds a
  * covariance that is not positive definite, the pass is redone with second
@@ -495,7 +596,7 @@ export function runEm(
   ctx: PluginContext,
 ): EmResult {
   const withHost: EmSettings = { exactPass: (p) => exactPass(tf, family, p, blocks, ctx), ...settings };
-  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.n, ctx), init, withHost, -Infinity);
+  const loop = emLoop(maximumLikelihood(family, settings.regCovar, blocks.totalWeight, ctx), init, withHost, -Infinity);
   let step = loop.next();
   while (step.done !== true) {
     step = loop.next(emPass(tf, family, step.value.params, blocks, ctx, step.value.reference));
@@ -505,7 +606,8 @@ export function runEm(
 
 /**
  * Maximum-likelihood EM over any pass (local blocks, worker shards, a
- * streamed source): runStrategy with the family's M-step.
+ * streamed source): runStrategy with the family's M-step. `n` is the lower
+ * bound's divisor: Σ_i w_i (the row count when unweighted).
  */
 export function runEmAsync(
   family: CovarianceFamily,

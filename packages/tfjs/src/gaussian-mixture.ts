@@ -8,6 +8,7 @@ import {
   compensatedSum,
   createRng,
   deriveSeed,
+  shareableFloat64Array,
   symmetricEigenvalues,
   tryCholesky,
   type Container,
@@ -26,6 +27,7 @@ import { columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
   centerRows,
+  checkSampleWeight,
   exactPass,
   localPass,
   responsibilityMeans,
@@ -48,7 +50,7 @@ import { arrayShape, numberOption, rejectUnknownOptions, shapedArray } from './o
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
-import type { BackendName, DataInput, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
+import type { BackendName, DataInput, FitOptions, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
 
@@ -280,8 +282,12 @@ export interface FitData {
   ctx: PluginContext;
   /** Covariances from options.precisionsInit, in the family's layout (GaussianMixture only). */
   presetCovariances: Float64Array | undefined;
-  /** What CovarianceFamily.degeneracy is told about this data. */
+  /** What CovarianceFamily.degeneracy is told about this data (n = Σ w, weighted data moments). */
   degeneracyContext: DegeneracyContext;
+  /** fit's sampleWeight [n] (frequency weights; undefined: every row counts once). */
+  sampleWeight: Float64Array | undefined;
+  /** Σ_i w_i (n when unweighted): the number of observations the rows stand for, the n of the lower bound. */
+  totalWeight: number;
 }
 
 /** The warning of an EM run that hit maxIter (none for maxIter 0: nothing was iterated). */
@@ -354,13 +360,23 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return this._family;
   }
 
-  /** Fits the model to X [n, d]: nInit EM runs, keeping the best lower bound. */
-  async fit(X: DataInput): Promise<this> {
+  /**
+   * Fits the model to X [n, d]: nInit EM runs, keeping the best lower bound.
+   * `sampleWeight` [n] (finite, >= 0, not all zero) are frequency weights: a
+   * row of weight w counts as w copies of it in the initializer, every
+   * M-step and the lower bound (Σ_i w_i log p(x_i) / Σ_i w_i).
+   */
+  async fit(X: DataInput, fitOptions: FitOptions = {}): Promise<this> {
     const m = toMatrix(X);
     const { k } = this.o;
     const { rows: n, cols: d } = m;
     // Argument checks before any tensor work.
+    const sampleWeight = fitOptions.sampleWeight === undefined ? undefined : checkSampleWeight(fitOptions.sampleWeight, n);
     if (k > n) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of samples (${n})`);
+    if (sampleWeight !== undefined) {
+      const positive = sampleWeight.reduce((c, w) => c + (w > 0 ? 1 : 0), 0);
+      if (k > positive) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of rows with a positive sampleWeight (${positive})`);
+    }
     if (this.o.meansInitD !== undefined && this.o.meansInitD !== d) {
       throw new InvalidArgumentError(`meansInit has ${this.o.meansInitD} features but the data has ${d}`);
     }
@@ -378,17 +394,19 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     // The backend already initialized wins over GMM_BACKEND unless one is named explicitly.
     const backend = await initBackend(this.o.backend ?? currentBackend(), this.container);
     const ctx: PluginContext = { tf, k, d };
-    const center = columnMeans(m);
+    const center = columnMeans(m, sampleWeight);
     const nWorkers = this.workerCount(backend.name, n, d);
-    // Shared memory when sharded: workers read the centered rows without a copy.
+    // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
     const centered = centerRows(m.data, n, d, center, nWorkers > 0);
-    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES);
+    const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : sharedCopy(sampleWeight);
+    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
     const starting =
       nWorkers === 0
         ? undefined
         : ShardPool.start({
             data: centered,
+            sampleWeight: weights,
             n,
             d,
             k,
@@ -401,8 +419,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
           });
     starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
-      const degeneracyContext = { ...ctx, n, regCovar: this.o.regCovar, ...dataMoments(centered, n, d) };
-      const fit: FitData = { n, d, k, center, centered, ctx, presetCovariances, degeneracyContext };
+      const totalWeight = blocks.totalWeight;
+      const degeneracyContext = { ...ctx, n: totalWeight, regCovar: this.o.regCovar, ...dataMoments(centered, n, d, weights) };
+      const fit: FitData = { n, d, k, center, centered, ctx, presetCovariances, degeneracyContext, sampleWeight: weights, totalWeight };
       const strategy = this.strategy(fit);
       const nInit = warm ? 1 : this.o.nInit;
       let best: EmResult<P> | undefined;
@@ -424,7 +443,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
         const shards = await ready();
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
-        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, centered, n, d, k));
+        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, centered, n, d, k, weights));
       };
       const settings: EmSettings = { ...this.o, exactPass: (p) => exactPass(tf, this._family, p, blocks, ctx) };
       // A restart whose covariance is singular even in float64 is dropped (a warning); the fit fails only when all do.
@@ -485,10 +504,10 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   }
 
   /** fit(X) then predict(X). */
-  async fitPredict(X: DataInput): Promise<Int32Array> {
+  async fitPredict(X: DataInput, fitOptions: FitOptions = {}): Promise<Int32Array> {
     const m = toMatrix(X);
     const validated = { data: m.data, shape: [m.rows, m.cols] as const };
-    await this.fit(validated);
+    await this.fit(validated, fitOptions);
     return this.predict(validated);
   }
 
@@ -508,7 +527,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
     let guess: ReturnType<Initializer['initialize']>;
     try {
-      guess = this.initializer.initialize({ tf, x, data: centered, n, d, k, rng });
+      guess = this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight });
     } finally {
       if (x !== blocks.tensors[0]) x.dispose();
     }
@@ -599,10 +618,18 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return out;
   }
 
-  /** Mean log-likelihood per row. */
-  score(X: DataInput): number {
+  /** Mean log-likelihood per row; with sampleWeight, Σ_i w_i log p(x_i) / Σ_i w_i. */
+  score(X: DataInput, options: FitOptions = {}): number {
+    const { total, n } = this.weightedLogLikelihood(X, options);
+    return total / n;
+  }
+
+  /** Σ_i w_i log p(x_i) and n = Σ_i w_i (the row count without weights). */
+  protected weightedLogLikelihood(X: DataInput, options: FitOptions): { total: number; n: number } {
     const s = this.scoreSamples(X);
-    return compensatedSum(s) / s.length;
+    if (options.sampleWeight === undefined) return { total: compensatedSum(s), n: s.length };
+    const w = checkSampleWeight(options.sampleWeight, s.length);
+    return { total: compensatedSum(s.map((v, i) => (w[i] === 0 ? 0 : w[i]! * v))), n: compensatedSum(w) };
   }
 
   /** Free parameters: covariances + k*d means + k-1 weights (scikit-learn's _n_parameters; for a Bayesian mixture, those of its expected-parameter mixture). */
@@ -751,10 +778,11 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
 export class GaussianMixture extends BaseMixture<MixtureParameters> {
   /** Maximum-likelihood EM, or MAP EM under options.prior. */
   protected strategy(fit: FitData): EmStrategy<MixtureParameters> {
+    // Lower bound Σ_i w_i log p(x_i) / Σ_i w_i: the sample weights are in the pass (n = Σ w).
     const { prior, regCovar } = this.o;
-    if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.n, fit.ctx, fit.degeneracyContext);
+    if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.totalWeight, fit.ctx, fit.degeneracyContext);
     const resolved = resolvePrior(prior, this._family.name, fit.centered, fit.n, fit.d, fit.k, fit.center);
-    return maximumAPosteriori(this._family, resolved, regCovar, fit.n, fit.ctx);
+    return maximumAPosteriori(this._family, resolved, regCovar, fit.totalWeight, fit.ctx);
   }
 
   protected presetState({ center, d, presetCovariances }: FitData): MixtureParameters | undefined {
@@ -809,16 +837,20 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
     return this.centeredParams(center);
   }
 
-  /** Bayesian information criterion, -2 ln L + p ln n (lower is better). */
-  bic(X: DataInput): number {
-    const s = this.scoreSamples(X);
-    return -2 * compensatedSum(s) + this.nParameters() * Math.log(s.length);
+  /**
+   * Bayesian information criterion, -2 ln L + p ln n (lower is better). With
+   * sampleWeight (frequency weights), ln L = Σ_i w_i ln p(x_i) and n = Σ_i w_i:
+   * the BIC of the data with each row repeated w_i times.
+   */
+  bic(X: DataInput, options: FitOptions = {}): number {
+    const { total, n } = this.weightedLogLikelihood(X, options);
+    return -2 * total + this.nParameters() * Math.log(n);
   }
 
-  /** Akaike information criterion, -2 ln L + 2p (lower is better). */
-  aic(X: DataInput): number {
-    const s = this.scoreSamples(X);
-    return -2 * compensatedSum(s) + 2 * this.nParameters();
+  /** Akaike information criterion, -2 ln L + 2p (lower is better); ln L weighted as in bic. */
+  aic(X: DataInput, options: FitOptions = {}): number {
+    const { total } = this.weightedLogLikelihood(X, options);
+    return -2 * total + 2 * this.nParameters();
   }
 
   /**
@@ -920,6 +952,13 @@ export function guardUnawaited<T>(promise: Promise<T>, prototype: object, call: 
     });
   }
   return promise;
+}
+
+/** A copy of `v` in a SharedArrayBuffer where the runtime allows one (for shard workers). */
+function sharedCopy(v: Float64Array): Float64Array {
+  const out = shareableFloat64Array(v.length);
+  out.set(v);
+  return out;
 }
 
 /** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */

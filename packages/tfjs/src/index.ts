@@ -6,10 +6,10 @@ export { builtinPlugins, createGmmContainer } from './container.js';
 export * from './covariance/index.js';
 export * from './init/index.js';
 export { DEFAULT_CHUNK_SIZE, uploadBlocks, emPass, runEm, statsFromResponsibilities, weightedLogProb, type RowBlocks, type EmResult, type EmSettings } from './engine.js';
-export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
+export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, checkSampleWeight, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
 export { activeShardWorkerCount, resolveWorkerCount, shardRanges, AUTO_MIN_ROWS, AUTO_MIN_WORK } from './sharded.js';
 export * from './runtime/index.js';
-export { fitStream, DEFAULT_SAMPLE_SIZE, type RowSource, type StreamFitOptions } from './streaming.js';
+export { fitStream, DEFAULT_SAMPLE_SIZE, type RowSource, type StreamFitOptions, type WeightedBlock } from './streaming.js';
 export {
   BAYESIAN_OPTION_NAMES,
   BayesianGaussianMixture,

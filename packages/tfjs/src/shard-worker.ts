@@ -45,7 +45,8 @@ async function main(): Promise<void> {
     await initBackend(init.backend, container);
     family = new PluginRegistry(container).covarianceFamily(init.family);
     const rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
-    blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize, BLOCK_CACHE_BYTES);
+    const weights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, init.weightStart * 8, init.rows);
+    blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize, BLOCK_CACHE_BYTES, weights);
     ctx = { tf, k: init.k, d: init.d };
   } catch (err) {
     post(errorMessage(err));

@@ -31,6 +31,10 @@ export interface ShardInit {
   wasmPaths?: WasmPaths;
   /** All centered rows, float64 row-major [n, d]: shared where the runtime allows (else copied). */
   data: SharedArrayBuffer | ArrayBuffer;
+  /** All rows' sample weights, float64 [n], shared like `data`; undefined when unweighted. */
+  sampleWeight?: SharedArrayBuffer | ArrayBuffer | undefined;
+  /** This shard's first weight in `sampleWeight`. */
+  weightStart: number;
   /** This shard: rows [start, start + rows). */
   start: number;
   rows: number;
@@ -122,6 +126,8 @@ function rebuildError(msg: { code: string | undefined; name: string; message: st
 
 export interface ShardPoolOptions {
   data: Float64Array;
+  /** Sample weights [n] in a SharedArrayBuffer (undefined: unweighted). */
+  sampleWeight?: Float64Array | undefined;
   n: number;
   d: number;
   k: number;
@@ -170,6 +176,8 @@ export class ShardPool {
           baseDir: o.baseDir ?? platform.defaultBaseDir(),
           ...(getWasmPaths() === undefined ? {} : { wasmPaths: getWasmPaths()! }),
           data: o.data.buffer as SharedArrayBuffer | ArrayBuffer,
+          sampleWeight: o.sampleWeight?.buffer as SharedArrayBuffer | ArrayBuffer | undefined,
+          weightStart: start + (o.sampleWeight?.byteOffset ?? 0) / 8,
           start: start + o.data.byteOffset / 8 / o.d,
           rows,
           d: o.d,

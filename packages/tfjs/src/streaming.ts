@@ -28,14 +28,22 @@ import { rejectUnknownOptions } from './options.js';
 import { currentBackend, initBackend, tf } from './runtime/index.js';
 import type { GaussianMixtureJSON } from './types.js';
 
+/** A block of rows with their sample (frequency) weights: data [rows, d] row-major, weights [rows]. */
+export interface WeightedBlock {
+  data: Float64Array;
+  weights: Float64Array;
+}
+
 /**
  * Rows that can be read more than once: `blocks()` is called once per pass
  * and must yield the same rows in the same order every time, as row-major
- * [rows, d] Float64Array blocks (any number of rows per block, a multiple of d values).
+ * [rows, d] Float64Array blocks (any number of rows per block, a multiple of
+ * d values), or, for a weighted fit, every block as a WeightedBlock (the
+ * weights of GaussianMixture.fit's sampleWeight: finite, >= 0, not all zero).
  */
 export interface RowSource {
   d: number;
-  blocks(): AsyncIterable<Float64Array>;
+  blocks(): AsyncIterable<Float64Array | WeightedBlock>;
 }
 
 export interface StreamFitOptions extends GaussianMixtureConfig {
@@ -107,14 +115,19 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   const ctx: PluginContext = { tf, k, d };
   let pass = 0;
 
-  /** One pass over the source, checking shapes and values; `visit` gets each block and the index of its first row. */
+  /** Whether the source yields WeightedBlocks (decided by its first block). */
+  let weighted: boolean | undefined;
+  /**
+   * One pass over the source, checking shapes and values; `visit` gets each
+   * block, its weights (undefined when unweighted) and the index of its first row.
+   */
   const readPass = async (
     purpose: 'statistics' | 'em' | 'accurate-moments',
-    visit: (block: Float64Array, rows: number, start: number) => void,
+    visit: (block: Float64Array, weights: Float64Array | undefined, rows: number, start: number) => void,
   ): Promise<number> => {
     pass++;
     let rows = 0;
-    let iterable: AsyncIterable<Float64Array>;
+    let iterable: AsyncIterable<Float64Array | WeightedBlock>;
     try {
       iterable = source.blocks();
     } catch (error) {
@@ -125,14 +138,21 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
       for (;;) {
         // Checked between blocks: one pass over a large file can take long.
         throwIfAborted(o.signal);
-        let step: IteratorResult<Float64Array>;
+        let step: IteratorResult<Float64Array | WeightedBlock>;
         try {
           step = await iterator.next();
         } catch (error) {
           throw sourceError(error, pass, purpose, rows);
         }
         if (step.done === true) break;
-        const block = step.value;
+        const isWeighted = !(step.value instanceof Float64Array);
+        weighted ??= isWeighted;
+        if (isWeighted !== weighted)
+          throw new InvalidDataError(
+            `pass ${pass}: the block after row ${rows} is ${isWeighted ? '' : 'not '}weighted but the first block is${weighted ? '' : ' not'}; yield WeightedBlocks for every block or for none`,
+            { row: rows + 1 },
+          );
+        const block = isWeighted ? (step.value as WeightedBlock).data : (step.value as Float64Array);
         if (!(block instanceof Float64Array))
           throw new InvalidDataError(`pass ${pass}: a block after row ${rows} is not a Float64Array`, {
             row: rows + 1,
@@ -144,8 +164,20 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
           );
         }
         const r = block.length / d;
+        const weights = isWeighted ? (step.value as WeightedBlock).weights : undefined;
+        if (weights !== undefined) {
+          if (!(weights instanceof Float64Array) || weights.length !== r)
+            throw new InvalidDataError(
+              `pass ${pass}: the block after row ${rows} has ${r} rows but ${weights instanceof Float64Array ? weights.length : 'no Float64Array of'} weights`,
+              { row: rows + 1 },
+            );
+          weights.forEach((w, i) => {
+            if (!Number.isFinite(w) || w < 0)
+              throw new InvalidArgumentError(`sampleWeight of row ${rows + i + 1} is ${w}; weights must be finite and >= 0`);
+          });
+        }
         if (r === 0) continue;
-        visit(block, r, rows);
+        visit(block, weights, r, rows);
         rows += r;
       }
     } catch (error) {
@@ -157,13 +189,17 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     return rows;
   };
 
-  // ---- pass 1: n, column means, reservoir sample, finiteness
+  // ---- pass 1: n, Σ w, (weighted) column means, reservoir sample (with its weights), finiteness
   const colSum = new Float64Array(d);
   const sample = new Float64Array(sampleSize * d);
+  const sampleWeights = new Float64Array(sampleSize);
+  const totalWeight = new CompensatedSum();
   const reservoirRng = createRng(deriveSeed(seed, 0x5eed));
-  const n = await readPass('statistics', (block, rows, start) => {
+  const n = await readPass('statistics', (block, weights, rows, start) => {
+    if (weights !== undefined) totalWeight.add(weights);
     for (let i = 0; i < rows; i++) {
       const g = start + i;
+      const w = weights === undefined ? 1 : weights[i]!;
       for (let j = 0; j < d; j++) {
         const v = block[i * d + j]!;
         if (!Number.isFinite(v)) {
@@ -173,16 +209,22 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
             value: String(v),
           });
         }
-        colSum[j] += v;
+        colSum[j] += w * v;
       }
       // Algorithm R: the first sampleSize rows fill the reservoir in order, later row g replaces a slot with probability sampleSize/(g+1).
+      // A weighted source keeps each sampled row's weight: the sample fit is weighted as the data.
       const slot = g < sampleSize ? g : reservoirRng.int(g + 1);
-      if (slot < sampleSize) sample.set(block.subarray(i * d, (i + 1) * d), slot * d);
+      if (slot < sampleSize) {
+        sample.set(block.subarray(i * d, (i + 1) * d), slot * d);
+        sampleWeights[slot] = w;
+      }
     }
   });
   if (n === 0) throw new InvalidDataError('data is empty: no rows');
+  const weightSum = weighted === true ? totalWeight.value : n;
+  if (!(weightSum > 0)) throw new InvalidArgumentError('sampleWeight is zero for every row: at least one row needs a positive weight');
   if (k > n) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of samples (${n})`);
-  const center = colSum.map((s) => s / n);
+  const center = colSum.map((s) => s / weightSum);
   const sampleRows = Math.min(n, sampleSize);
   if (k > sampleRows)
     throw new InvalidArgumentError(`nComponents=${k} must be <= sampleSize (${sampleRows})`);
@@ -199,7 +241,10 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     const { onIteration: _unused, ...sampleConfig } = config;
     // A warm-up on the sample: only the streaming EM's convergence is reported.
     const warm = new GaussianMixture({ ...sampleConfig, container, convergenceWarning: false });
-    await warm.fit({ data: sample.subarray(0, sampleRows * d), shape: [sampleRows, d] });
+    await warm.fit(
+      { data: sample.subarray(0, sampleRows * d), shape: [sampleRows, d] },
+      weighted === true ? { sampleWeight: sampleWeights.subarray(0, sampleRows) } : {},
+    );
     const s = warm.state;
     params = {
       weights: Float64Array.from(s.weights),
@@ -216,9 +261,9 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   ) => {
     let stats: SufficientStatistics | undefined;
     const total = new CompensatedSum();
-    const rows = await readPass(purpose, (block, r) => {
+    const rows = await readPass(purpose, (block, weights, r) => {
       // A one-block RowBlocks: centered, uploaded, used, freed before the next block is read.
-      const blocks = uploadBlocks(tf, block, r, d, center, r);
+      const blocks = uploadBlocks(tf, block, r, d, center, r, weights);
       try {
         const out = emPass(tf, family, at, blocks, ctx, reference);
         stats = stats === undefined ? out.stats : family.merge(stats, out.stats);
@@ -241,7 +286,7 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     family,
     (at, reference) =>
       reference === undefined ? statsPass(at, 'em') : statsPass(at, 'accurate-moments', reference),
-    n,
+    weightSum,
     params,
     o,
     ctx,

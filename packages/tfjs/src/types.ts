@@ -109,6 +109,16 @@ export interface GaussianMixtureOptions {
   signal?: AbortSignal;
 }
 
+/** Per-call options of fit (and of score, bic, aic). */
+export interface FitOptions {
+  /**
+   * Frequency weights, one finite number >= 0 per row, not all zero: a row
+   * of weight w counts as w copies of it (integer weights give the fit on
+   * the replicated rows). n in the lower bound and in BIC is Σ_i w_i.
+   */
+  sampleWeight?: ArrayLike<number>;
+}
+
 /** The fitted state, in original units, float64, as scikit-learn's attributes. */
 export interface FittedState {
   k: number;

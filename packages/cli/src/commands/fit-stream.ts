@@ -64,30 +64,40 @@ export interface StreamedFit {
 export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<number> {
   const table = await openStreamTable(f.dataFile, {
     columns: str(args, 'columns'),
+    weights: str(args, 'weights'),
     chunkRows: f.stream.chunkRows,
   });
   const d = table.d;
   let pass = 0;
-  const counted = (src: RowSource): RowSource => ({
-    d,
+  const counted = <S extends { blocks(): unknown }>(src: S): S => ({
+    ...src,
     blocks: () => {
       pass++;
       return src.blocks();
     },
   });
   let standardize: Standardization | null = null;
-  let rows: RowSource = table;
   if (bool(args, 'standardize')) {
     io.progress('streaming: pass 1, column means and standard deviations');
-    const s = await streamStandardization(counted(table));
-    standardize = s;
-    rows = {
-      d,
-      blocks: async function* () {
-        for await (const block of table.blocks()) yield applyStandardization(block, d, s);
-      },
-    };
+    standardize = await streamStandardization(counted({ d, blocks: () => table.blocks() }));
   }
+  const s = standardize;
+  /** The rows the model sees (standardized with --standardize), with their --weights. */
+  const modelBlocks = async function* () {
+    for await (const b of table.weightedBlocks())
+      yield { data: s === null ? b.data : applyStandardization(b.data, d, s), weights: b.weights };
+  };
+  const rows: RowSource = {
+    d,
+    blocks:
+      table.weightColumn === undefined
+        ? async function* () {
+            for await (const b of modelBlocks()) yield b.data;
+          }
+        : async function* () {
+            for await (const b of modelBlocks()) yield { data: b.data, weights: b.weights! };
+          },
+  };
 
   const info = await initBackend(f.backend, f.plugins.container);
   const { workers, ...o } = f.options;
@@ -116,17 +126,24 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
 
   // The log-likelihood of the final parameters: one more pass, block by block.
   io.progress(`streaming: pass ${pass + 1}, final log-likelihood`);
+  // With --weights: Σ w ln p and n = Σ w, as gmm fit.
   let logLikelihood = 0;
   let n = 0;
-  for await (const block of rows.blocks()) {
-    const r = block.length / d;
-    logLikelihood += sum(gm.scoreSamples({ data: block, shape: [r, d] }));
-    n += r;
+  let rowCount = 0;
+  for await (const { data, weights } of modelBlocks()) {
+    const r = data.length / d;
+    const scores = gm.scoreSamples({ data, shape: [r, d] });
+    logLikelihood += sum(weights === undefined ? scores : scores.map((v, i) => (weights[i] === 0 ? 0 : weights[i]! * v)));
+    n += weights === undefined ? r : sum(weights);
+    rowCount += r;
   }
   io.endProgress();
   logLikelihood += n * logJacobian(standardize);
 
-  const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name);
+  const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name, {
+    rows: rowCount,
+    weightColumn: table.weightColumn,
+  });
   reportFitWarnings(io, result);
   if (f.output !== undefined) {
     const content =
@@ -160,7 +177,7 @@ function sizeError(err: unknown, k: number, source: string): unknown {
  * in one pass: sums of deviations from the first row, which keeps the
  * variance accurate when the mean is large against the spread.
  */
-async function streamStandardization(rows: RowSource): Promise<Standardization> {
+async function streamStandardization(rows: { d: number; blocks(): AsyncIterable<Float64Array> }): Promise<Standardization> {
   const d = rows.d;
   let shift: Float64Array | undefined;
   const s1 = new Float64Array(d);

@@ -53,7 +53,12 @@ export interface FitJson {
   converged: boolean;
   iterations: number;
   backend: string;
+  /** Σ of the --weights column (the n of BIC), else the number of rows. */
   n: number;
+  /** Data rows read. */
+  rows: number;
+  /** The --weights column, or null. */
+  weightColumn: string | null;
   columns: string[];
   nParameters: number;
   standardized: boolean;
@@ -136,7 +141,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     io,
     'fit',
     async (signal) => {
-      const table = await readTable(dataFile, { columns: str(args, 'columns') });
+      const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights') });
       if (k > table.n)
         throw new UsageError(
           `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,
@@ -173,7 +178,8 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         bayesian === undefined
           ? new GaussianMixture({ ...options, ...(prior === undefined ? {} : { prior }) })
           : new BayesianGaussianMixture({ ...options, ...bayesian });
-      return { table, plotDims, standardize, x, gm: await model.fit(x), backendUsed: info.name };
+      const fitted = await model.fit(x, table.sampleWeight === undefined ? {} : { sampleWeight: table.sampleWeight });
+      return { table, plotDims, standardize, x, gm: fitted, backendUsed: info.name };
     },
   );
 
@@ -207,11 +213,18 @@ function summarize(
   s: Standardization | null,
   backend: string,
 ): FitJson {
-  const logLikelihood = sum(gm.scoreSamples(x)) + table.n * logJacobian(s);
-  return fitResult(gm, logLikelihood, table.n, table.columns, s, backend);
+  // With --weights (frequency weights): Σ w ln p(x) and n = Σ w, the figures of the replicated rows.
+  const w = table.sampleWeight;
+  const scores = gm.scoreSamples(x);
+  const n = w === undefined ? table.n : sum(w);
+  const logLikelihood = sum(w === undefined ? scores : scores.map((v, i) => (w[i] === 0 ? 0 : w[i]! * v))) + n * logJacobian(s);
+  return fitResult(gm, logLikelihood, n, table.columns, s, backend, { rows: table.n, weightColumn: table.weightColumn });
 }
 
-/** The --json document from a fitted model and its total log-likelihood (original units) over n rows. */
+/**
+ * The --json document from a fitted model and its total log-likelihood
+ * (original units) over n rows (n = Σ w with --weights; `data.rows` the rows read).
+ */
 export function fitResult(
   gm: GaussianMixture | BayesianGaussianMixture,
   logLikelihood: number,
@@ -219,6 +232,7 @@ export function fitResult(
   columns: string[],
   s: Standardization | null,
   backend: string,
+  data: { rows: number; weightColumn: string | undefined } = { rows: n, weightColumn: undefined },
 ): FitJson {
   const st = gm.state;
   const p = gm.nParameters();
@@ -238,6 +252,8 @@ export function fitResult(
     iterations: st.nIter,
     backend,
     n,
+    rows: data.rows,
+    weightColumn: data.weightColumn ?? null,
     columns,
     nParameters: p,
     standardized: s !== null,
@@ -324,10 +340,14 @@ export function formatFit(
   r: FitJson,
   table: { d: number; source: string; columns: readonly string[] },
 ): string {
+  const rows =
+    r.weightColumn === null
+      ? `${r.n} rows`
+      : `${r.rows} rows (weighted by '${r.weightColumn}', total weight ${formatNumber(r.n)})`;
   const head =
     r.bayesian === undefined
-      ? `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${r.n} rows x ${table.d} columns of ${table.source}${r.prior === undefined ? '' : " (MAP EM, mclust's conjugate prior)"}`
-      : `Bayesian '${r.covarianceType}' Gaussian mixture (at most ${r.k} components, ${r.bayesian.weightConcentrationPriorType} prior) fitted to ${r.n} rows x ${table.d} columns of ${table.source}`;
+      ? `${r.k}-component '${r.covarianceType}' Gaussian mixture fitted to ${rows} x ${table.d} columns of ${table.source}${r.prior === undefined ? '' : " (MAP EM, mclust's conjugate prior)"}`
+      : `Bayesian '${r.covarianceType}' Gaussian mixture (at most ${r.k} components, ${r.bayesian.weightConcentrationPriorType} prior) fitted to ${rows} x ${table.d} columns of ${table.source}`;
   const summary = formatKeyValues([
     ['backend', r.backend],
     [

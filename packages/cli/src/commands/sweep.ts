@@ -22,6 +22,7 @@ import {
   emSettings,
   priorSettings,
   str,
+  sum,
   type Args,
   type Io,
   type Plugins,
@@ -49,7 +50,12 @@ export interface SweepJson {
     degeneracy?: string;
   }[];
   backend: string;
+  /** Σ of the --weights column (the n of BIC), else the number of rows. */
   n: number;
+  /** Data rows read. */
+  rows: number;
+  /** The --weights column, or null. */
+  weightColumn: string | null;
   columns: string[];
   standardized: boolean;
 }
@@ -83,7 +89,10 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const backend = backendName(args, plugins);
   checkOutputs({ output, plot }, force, dataFile);
 
-  const table = await readTable(dataFile, { columns: str(args, 'columns') });
+  const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights') });
+  // With --weights, n (of BIC and of the log-likelihood shift below) is Σ w.
+  const weights = table.sampleWeight;
+  const n = weights === undefined ? table.n : sum(weights);
   const tooBig = (ks ?? []).filter((k) => k > table.n);
   if (tooBig.length > 0)
     throw new UsageError(
@@ -98,6 +107,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
     io.progress('sweep: started');
     return sweep({
       data: { data, shape: [table.n, table.d] },
+      ...(weights === undefined ? {} : { sampleWeight: weights }),
       ...(ks === undefined ? {} : { k: ks }),
       covarianceTypes: familiesFor(table.d),
       criterion,
@@ -119,7 +129,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   try {
     // Likelihood-based figures in original units: standardizing shifts every
     // log-likelihood by the same n·log|J|, so the ranking is unchanged.
-    const shift = table.n * logJacobian(standardize);
+    const shift = n * logJacobian(standardize);
     const fix = (v: number, factor: number) => (Number.isFinite(v) ? v + factor * shift : null);
     const builtin = ['bic', 'aic', 'icl'].includes(result.criterion);
     const json: SweepJson = {
@@ -146,7 +156,9 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         ...(r.degeneracy === undefined ? {} : { degeneracy: r.degeneracy }),
       })),
       backend: result.backend,
-      n: table.n,
+      n,
+      rows: table.n,
+      weightColumn: table.weightColumn ?? null,
       columns: table.columns,
       standardized: standardize !== null,
     };
@@ -207,7 +219,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
           : { ...result, rows: result.rows.map(inOriginalUnits), best: inOriginalUnits(result.best) };
       io.out(
         [
-          `${table.n} rows x ${table.d} columns of ${table.source}, backend ${result.backend}`,
+          `${table.n} rows${table.weightColumn === undefined ? '' : ` (weighted by '${table.weightColumn}', total weight ${n})`} x ${table.d} columns of ${table.source}, backend ${result.backend}`,
           '',
           formatSweepTable(shifted, { higherIsBetter: mclustSign }),
         ].join('\n'),

@@ -5,8 +5,10 @@ import { ModelFormatError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
 import { parseModelFile, type LoadedModelFile } from '../model-file.js';
 import {
+  featuresAndWeight,
   formatFromName,
   parseTable,
+  sampleWeights,
   selectColumns,
   toNumeric,
   type NumericTable,
@@ -17,16 +19,20 @@ import {
 export interface ReadTableOptions {
   /** --columns: names or 1-based indices/ranges, comma separated ("1-4", "a,c", "2,petal"). */
   columns?: string | undefined;
+  /** --weights: one column (name or 1-based index) of sample weights, excluded from the features. */
+  weights?: string | undefined;
   /** Force a format instead of guessing from the extension and contents. */
   format?: TableFormat | undefined;
   /** Text to use for '-' instead of process.stdin (tests). */
   stdinText?: string | undefined;
 }
 
-/** Reads a file (or stdin for '-') into a numeric matrix. */
+/** Reads a file (or stdin for '-') into a numeric matrix (and the --weights column). */
 export async function readTable(file: string, options: ReadTableOptions = {}): Promise<NumericTable> {
   const raw = await readRawTable(file, options);
-  return toNumeric(raw, selectColumns(raw, options.columns));
+  if (options.weights === undefined) return toNumeric(raw, selectColumns(raw, options.columns));
+  const { features, weight } = featuresAndWeight(raw, options.columns, options.weights);
+  return { ...toNumeric(raw, features), ...sampleWeights(raw, weight) };
 }
 
 export async function readRawTable(file: string, options: ReadTableOptions = {}): Promise<RawTable> {

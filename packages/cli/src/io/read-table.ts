@@ -43,6 +43,62 @@ export interface NumericTable {
   d: number;
   /** Row-major [n, d]. */
   data: Float64Array;
+  /** With --weights: the weight column's values [n] (finite, >= 0, not all zero). */
+  sampleWeight?: Float64Array | undefined;
+  /** With --weights: the weight column's name. */
+  weightColumn?: string | undefined;
+}
+
+/**
+ * The feature columns and the --weights column (0-based): without --columns,
+ * every column but the weights (and an index column); a --columns list that
+ * names the weight column is an error (weights are not a feature).
+ */
+export function featuresAndWeight(
+  table: RawTable,
+  columns: string | undefined,
+  weights: string,
+): { features: number[]; weight: number } {
+  const picked = selectColumns(table, weights).map((j) => j);
+  if (picked.length !== 1 || weights.includes(','))
+    throw new UsageError(`--weights names one column, got '${weights}'`);
+  const weight = picked[0]!;
+  const features = selectColumns(table, columns);
+  if (columns === undefined) return { features: features.filter((j) => j !== weight), weight };
+  if (features.includes(weight))
+    throw new UsageError(
+      `--weights column '${table.columns[weight]}' is also selected by --columns: the weights are not a feature`,
+    );
+  return { features, weight };
+}
+
+/**
+ * The --weights column as sample weights: numbers >= 0, not all zero; a bad
+ * cell is named by row and column (rows of a chunk numbered from rowOffset + 1).
+ */
+export function sampleWeights(
+  table: RawTable,
+  column: number,
+  rowOffset = 0,
+  requirePositive = true,
+): { sampleWeight: Float64Array; weightColumn: string } {
+  const w = toNumeric(table, [column], rowOffset).data;
+  const name = table.columns[column]!;
+  w.forEach((v, r) => {
+    if (v < 0) {
+      const line = table.lines[r];
+      throw new InvalidDataError(
+        `${table.source}: row ${rowOffset + r + 1}${line !== undefined ? ` (line ${line})` : ''}, column '${name}': weight ${v} is negative; --weights must be >= 0`,
+        { file: table.source, row: rowOffset + r + 1, column: name, value: String(v) },
+      );
+    }
+  });
+  if (requirePositive && !w.some((v) => v > 0))
+    throw new InvalidDataError(`${table.source}: --weights column '${name}' is zero in every row`, {
+      file: table.source,
+      column: name,
+    });
+  return { sampleWeight: w, weightColumn: name };
 }
 
 

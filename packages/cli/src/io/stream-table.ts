@@ -6,6 +6,8 @@ import {
   DelimitedParser,
   checkWidth,
   delimitedHeader,
+  featuresAndWeight,
+  sampleWeights,
   formatFromName,
   selectColumns,
   sniffFormat,
@@ -27,12 +29,18 @@ export interface StreamTable {
   /** Names of the selected columns. */
   columns: string[];
   d: number;
+  /** With --weights: the weight column's name. */
+  weightColumn?: string | undefined;
   /** One pass over the data rows: row-major [rows, d] blocks of at most chunkRows rows. */
   blocks(): AsyncIterable<Float64Array>;
+  /** One pass yielding each block with its --weights values (undefined without --weights). */
+  weightedBlocks(): AsyncIterable<{ data: Float64Array; weights: Float64Array | undefined }>;
 }
 
 export interface StreamTableOptions {
   columns?: string | undefined;
+  /** --weights: the weight column (name or 1-based index), excluded from the features. */
+  weights?: string | undefined;
   chunkRows: number;
 }
 
@@ -67,23 +75,31 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
   const delimitedFormat = format === 'tsv' ? 'tsv' : 'csv';
   // selectColumns and toNumeric only look at the names and the rows handed to them.
   const shape: RawTable = { source, format: delimitedFormat, ...head, rows: [], lines: [] };
-  const indices = selectColumns(shape, options.columns);
+  const picked =
+    options.weights === undefined
+      ? { features: selectColumns(shape, options.columns), weight: undefined }
+      : featuresAndWeight(shape, options.columns, options.weights);
+  const indices = picked.features;
+  const weightIndex = picked.weight;
   const chunkRows = options.chunkRows;
   if (first.length === (head.hasHeader ? 1 : 0)) throw noRows(source);
 
-  async function* blocks(): AsyncIterable<Float64Array> {
+  async function* weightedBlocks(): AsyncIterable<{ data: Float64Array; weights: Float64Array | undefined }> {
+    let positive = false;
     const parser = new DelimitedParser(delimitedFormat === 'tsv' ? '\t' : ',', source);
     let skipHeader = head.hasHeader;
     let done = 0; // data rows yielded so far
     let rows: Cell[][] = [];
     let lines: number[] = [];
-    const flush = (): Float64Array => {
+    const flush = (): { data: Float64Array; weights: Float64Array | undefined } => {
       const table: RawTable = { ...shape, rows, lines };
       const block = toNumeric(table, indices, done).data;
+      const weights = weightIndex === undefined ? undefined : sampleWeights(table, weightIndex, done, false).sampleWeight;
+      if (weights?.some((w) => w > 0)) positive = true;
       done += rows.length;
       rows = [];
       lines = [];
-      return block;
+      return { data: block, weights };
     };
     const take = (rec: DelimitedRecord): boolean => {
       if (skipHeader) {
@@ -101,6 +117,14 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
     for (const rec of parser.end()) if (take(rec)) yield flush();
     if (rows.length > 0) yield flush();
     if (done === 0) throw noRows(source);
+    if (weightIndex !== undefined && !positive)
+      throw new InvalidDataError(`${source}: --weights column '${head.columns[weightIndex]}' is zero in every row`, {
+        file: source,
+      });
+  }
+
+  async function* blocks(): AsyncIterable<Float64Array> {
+    for await (const b of weightedBlocks()) yield b.data;
   }
 
   return {
@@ -108,7 +132,9 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
     format: delimitedFormat,
     columns: indices.map((j) => head.columns[j]!),
     d: indices.length,
+    weightColumn: weightIndex === undefined ? undefined : head.columns[weightIndex],
     blocks,
+    weightedBlocks,
   };
 }
 

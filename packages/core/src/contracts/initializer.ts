@@ -13,6 +13,13 @@ export interface InitializerInput {
   k: number;
   /** This restart's random stream. */
   rng: Rng;
+  /**
+   * Sample (frequency) weights [n], >= 0, not all zero: a row of weight w
+   * counts as w copies of it. undefined: every row counts once. An
+   * initializer should weight its choices by them (the built-ins do) and
+   * never seed a component on a row of weight 0.
+   */
+  weights?: Float64Array | undefined;
 }
 
 /**

@@ -133,26 +133,42 @@ function diagonalInverseSd(variances: number[]): Float64Array {
 
 /**
  * Per-feature variances [d] and covariance [d, d] of centered rows [n, d],
- * float64: DegeneracyContext.dataVariance and dataCovariance. A feature whose
- * values are all equal gets exactly 0 (not the rounding of its mean).
+ * float64: DegeneracyContext.dataVariance and dataCovariance. With sample
+ * weights [n] the moments are weighted (a row of weight w counts as w copies;
+ * rows of weight 0 are left out). A feature whose values are all equal (over
+ * the rows that count) gets exactly 0 (not the rounding of its mean).
  */
 export function dataMoments(
   centered: Float64Array,
   n: number,
   d: number,
+  sampleWeight?: Float64Array,
 ): { dataVariance: Float64Array; dataCovariance: Float64Array } {
+  const weight = (i: number): number => (sampleWeight === undefined ? 1 : sampleWeight[i]!);
+  let total = 0;
+  let first = -1; // the first row that counts: the reference value of a constant feature
+  for (let i = 0; i < n; i++) {
+    if (weight(i) === 0) continue;
+    total += weight(i);
+    if (first < 0) first = i;
+  }
   const mean = new Float64Array(d);
   const constant = new Array<boolean>(d).fill(true);
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
+    const w = weight(i);
+    if (w === 0) continue;
     for (let a = 0; a < d; a++) {
-      mean[a] += centered[i * d + a]! / n;
-      if (centered[i * d + a] !== centered[a]) constant[a] = false;
+      mean[a] += (w * centered[i * d + a]!) / total;
+      if (centered[i * d + a] !== centered[first * d + a]) constant[a] = false;
     }
+  }
   const cov = new Float64Array(d * d);
   const t = new Float64Array(d);
   for (let i = 0; i < n; i++) {
+    const w = weight(i);
+    if (w === 0) continue;
     for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[i * d + a]! - mean[a]!;
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] += (t[a]! * t[b]!) / n;
+    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] += (w * t[a]! * t[b]!) / total;
   }
   const variance = new Float64Array(d);
   for (let a = 0; a < d; a++) variance[a] = cov[a * d + a]!;

@@ -24,10 +24,22 @@ function searchSorted(cumulative: Float64Array, u: number): number {
   return lo;
 }
 
+/** A row drawn with probability ∝ weights[i] (weights >= 0, not all zero). */
+function weightedRow(weights: Float64Array, rng: Rng): number {
+  const cumulative = new Float64Array(weights.length);
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) cumulative[i] = total += weights[i]!;
+  let i = Math.min(searchSorted(cumulative, rng.next() * total), weights.length - 1);
+  while (weights[i] === 0) i--; // u landed on the upper edge of a zero-width interval
+  return i;
+}
+
 /**
  * Greedy k-means++ seeding as scikit-learn's `kmeans_plusplus`: the first
  * center uniformly, each next one the best (lowest potential) of
  * 2 + ⌊ln k⌋ candidates drawn with probability ∝ D(x)².
+ * With sample weights [n] (scikit-learn's sample_weight): the first center
+ * ∝ w, candidates ∝ w·D(x)², potentials Σ w·D²; a row of weight 0 is never chosen.
  * data [n, d] row-major; returns k distinct row indices.
  */
 export function kmeansPlusPlusIndices(
@@ -36,9 +48,11 @@ export function kmeansPlusPlusIndices(
   d: number,
   k: number,
   rng: Rng,
+  weights?: Float64Array,
 ): number[] {
   const trials = 2 + Math.floor(Math.log(k));
-  const indices: number[] = [rng.int(n)];
+  const w = (i: number): number => (weights === undefined ? 1 : weights[i]!);
+  const indices: number[] = [weights === undefined ? rng.int(n) : weightedRow(weights, rng)];
   const closest = new Float64Array(n);
   for (let i = 0; i < n; i++) closest[i] = sqDist(data, i, data, indices[0]!, d);
   const cumulative = new Float64Array(n);
@@ -47,18 +61,20 @@ export function kmeansPlusPlusIndices(
   const chosen = new Set(indices);
   for (let c = 1; c < k; c++) {
     let total = 0;
-    for (let i = 0; i < n; i++) cumulative[i] = total += closest[i]!;
+    for (let i = 0; i < n; i++) cumulative[i] = total += w(i) * closest[i]!;
     let bestIndex = -1;
     let bestPotential = Infinity;
     for (let t = 0; t < trials; t++) {
       let cand: number;
-      if (total > 0) cand = Math.min(searchSorted(cumulative, rng.next() * total), n - 1);
-      else cand = rng.int(n); // all points coincide with centers: any row will do
+      if (total > 0) {
+        cand = Math.min(searchSorted(cumulative, rng.next() * total), n - 1);
+        while (w(cand) === 0) cand--; // the upper edge of a zero-width interval
+      } else cand = weights === undefined ? rng.int(n) : weightedRow(weights, rng); // all points coincide with centers
       let potential = 0;
       for (let i = 0; i < n; i++) {
         const v = Math.min(closest[i]!, sqDist(data, i, data, cand, d));
         candidateDist[i] = v;
-        potential += v;
+        potential += w(i) * v;
       }
       // Prefer a row not already chosen so the k indices stay distinct (duplicate rows).
       const better =
@@ -71,9 +87,9 @@ export function kmeansPlusPlusIndices(
       }
     }
     if (chosen.has(bestIndex)) {
-      // Degenerate data (fewer distinct rows than k): take the first unused row.
+      // Degenerate data (fewer distinct rows than k): take the first unused row (of positive weight).
       for (let i = 0; i < n; i++)
-        if (!chosen.has(i)) {
+        if (!chosen.has(i) && w(i) > 0) {
           bestIndex = i;
           break;
         }
@@ -101,6 +117,9 @@ function dist(data: Float64Array, i: number, centers: Float64Array, j: number, d
  * by how far the centers moved; a row is re-scored only when the bounds
  * overlap. Same labels as plain Lloyd (up to exact ties), most rows skipped
  * after the first iterations.
+ *
+ * With sample weights [n], centers are weighted means and the tolerance
+ * uses the weighted variance (scikit-learn's KMeans sample_weight).
  */
 export function lloyd(
   data: Float64Array,
@@ -110,12 +129,13 @@ export function lloyd(
   centers: Float64Array,
   maxIter = 300,
   tol = 1e-4,
+  weights?: Float64Array,
 ): Int32Array {
   const labels = new Int32Array(n).fill(-1);
   const upper = new Float64Array(n);
   const lower = new Float64Array(n);
-  const shiftTol = shiftTolerance(data, n, d, tol);
-  const update = centerUpdater(data, n, d, k);
+  const shiftTol = shiftTolerance(data, n, d, tol, weights);
+  const update = centerUpdater(data, n, d, k, weights);
   const half = new Float64Array(k); // half the distance from each center to its nearest other center
   const moved = new Float64Array(k);
 
@@ -191,29 +211,34 @@ export function lloyd(
   return labels;
 }
 
-/** tol · (mean feature variance): scikit-learn's k-means tolerance, relative to the data's scale. */
-function shiftTolerance(data: Float64Array, n: number, d: number, tol: number): number {
+/** tol · (mean feature variance): scikit-learn's k-means tolerance, relative to the data's scale (weighted variance with weights). */
+function shiftTolerance(data: Float64Array, n: number, d: number, tol: number, weights?: Float64Array): number {
+  const w = (i: number): number => (weights === undefined ? 1 : weights[i]!);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += w(i);
   let varSum = 0;
   for (let c = 0; c < d; c++) {
     let m = 0;
-    for (let i = 0; i < n; i++) m += data[i * d + c]!;
-    m /= n;
+    for (let i = 0; i < n; i++) m += w(i) * data[i * d + c]!;
+    m /= total;
     let v = 0;
-    for (let i = 0; i < n; i++) v += (data[i * d + c]! - m) ** 2;
-    varSum += v / n;
+    for (let i = 0; i < n; i++) v += w(i) * (data[i * d + c]! - m) ** 2;
+    varSum += v / total;
   }
   return tol * (varSum / d);
 }
 
 /**
- * Lloyd's update step (float64): centers := means of their rows; an empty
- * cluster moves to the row farthest from its center. Returns the previous centers.
+ * Lloyd's update step (float64): centers := (weighted) means of their rows; an
+ * empty cluster (no row of positive weight) moves to the row of positive weight
+ * farthest from its center. Returns the previous centers.
  */
 function centerUpdater(
   data: Float64Array,
   n: number,
   d: number,
   k: number,
+  weights?: Float64Array,
 ): (labels: Int32Array, centers: Float64Array) => Float64Array {
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
@@ -223,10 +248,12 @@ function centerUpdater(
     counts.fill(0);
     for (let i = 0; i < n; i++) {
       const j = labels[i]!;
-      counts[j]++;
+      const w = weights === undefined ? 1 : weights[i]!;
+      if (w === 0) continue;
+      counts[j] += w;
       const sj = j * d;
       const xi = i * d;
-      for (let c = 0; c < d; c++) sums[sj + c] += data[xi + c]!;
+      for (let c = 0; c < d; c++) sums[sj + c] += w * data[xi + c]!;
     }
     previous.set(centers);
     let far: Float64Array | undefined;
@@ -235,7 +262,7 @@ function centerUpdater(
         // Relocate an empty cluster to the worst-fitted row (exact distances).
         if (far === undefined) {
           far = new Float64Array(n);
-          for (let i = 0; i < n; i++) far[i] = sqDist(data, i, previous, labels[i]!, d);
+          for (let i = 0; i < n; i++) far[i] = weights !== undefined && weights[i] === 0 ? -1 : sqDist(data, i, previous, labels[i]!, d);
         }
         let at = 0;
         for (let i = 1; i < n; i++) if (far[i]! > far[at]!) at = i;
@@ -273,7 +300,7 @@ function nearestCenters(tf: Tf, x: Tensor2D, centers: Float64Array, k: number, d
  * Lloyd's k-means as `lloyd`, with the assignment step in tfjs on the rows
  * tensor x [n, d] (one matMul per iteration; float32 distances, so rows at a
  * near tie may go the other way than in float64) and the update in float64
- * on the host. Deterministic for given inputs and backend.
+ * on the host (weighted means with sample weights). Deterministic for given inputs and backend.
  */
 export function lloydTensor(
   tf: Tf,
@@ -285,9 +312,10 @@ export function lloydTensor(
   centers: Float64Array,
   maxIter = 300,
   tol = 1e-4,
+  weights?: Float64Array,
 ): Int32Array {
-  const shiftTol = shiftTolerance(data, n, d, tol);
-  const update = centerUpdater(data, n, d, k);
+  const shiftTol = shiftTolerance(data, n, d, tol, weights);
+  const update = centerUpdater(data, n, d, k, weights);
   let labels: Int32Array = new Int32Array(n).fill(-1);
   for (let iter = 0; iter < maxIter; iter++) {
     const next = nearestCenters(tf, x, centers, k, d);
@@ -320,16 +348,18 @@ export function gatherRows(data: Float64Array, d: number, indices: readonly numb
   return out;
 }
 
-/** 'kmeans': k-means++ seeding then Lloyd iterations on the host; one-hot responsibilities (scikit-learn's default). */
+/** 'kmeans': k-means++ seeding then Lloyd iterations on the host; one-hot responsibilities (scikit-learn's default). Weighted by the sample weights. */
 export const kmeansInitializer: Initializer = {
   name: 'kmeans',
   description:
     "k-means (k-means++ seeding, Lloyd iterations) labels as one-hot responsibilities (scikit-learn's default)",
-  initialize({ tf, x, data, n, d, k, rng }: InitializerInput) {
-    const centers = gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng));
+  initialize({ tf, x, data, n, d, k, rng, weights }: InitializerInput) {
+    const centers = gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng, weights));
     // The tensor path (one matMul per iteration) is the fast one; the host path serves callers without a tensor.
     const labels =
-      x === undefined ? lloyd(data, n, d, k, centers) : lloydTensor(tf, x, data, n, d, k, centers);
+      x === undefined
+        ? lloyd(data, n, d, k, centers, 300, 1e-4, weights)
+        : lloydTensor(tf, x, data, n, d, k, centers, 300, 1e-4, weights);
     return { kind: 'responsibilities', resp: oneHot(labels, n, k) };
   },
 };
@@ -338,9 +368,9 @@ export const kmeansInitializer: Initializer = {
 export const kmeansPlusPlusInitializer: Initializer = {
   name: 'k-means++',
   description: 'k-means++ seeding only: each component starts from one seeded row (scikit-learn 1.2)',
-  initialize({ data, n, d, k, rng }: InitializerInput) {
+  initialize({ data, n, d, k, rng, weights }: InitializerInput) {
     const resp = new Float64Array(n * k);
-    kmeansPlusPlusIndices(data, n, d, k, rng).forEach((row, j) => (resp[row * k + j] = 1));
+    kmeansPlusPlusIndices(data, n, d, k, rng, weights).forEach((row, j) => (resp[row * k + j] = 1));
     return { kind: 'responsibilities', resp };
   },
 };

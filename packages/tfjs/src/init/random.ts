@@ -39,13 +39,22 @@ export function sampleWithoutReplacement(n: number, k: number, next: () => numbe
   return idx.slice(0, k);
 }
 
-/** 'random-from-data': as scikit-learn 1.2, responsibility 1 on k distinct random rows (one per component), 0 elsewhere. */
+/**
+ * 'random-from-data': as scikit-learn 1.2, responsibility 1 on k distinct
+ * random rows (one per component), 0 elsewhere. With sample weights the rows
+ * are drawn among those of positive weight (uniformly: a seed row's weight
+ * does not change where its component starts).
+ */
 export const randomFromDataInitializer: Initializer = {
   name: 'random-from-data',
   description: 'each component starts from one distinct random row (scikit-learn 1.2)',
-  initialize({ n, k, rng }: InitializerInput) {
+  initialize({ n, k, rng, weights }: InitializerInput) {
     const resp = new Float64Array(n * k);
-    sampleWithoutReplacement(n, k, () => rng.next()).forEach((row, j) => (resp[row * k + j] = 1));
+    const eligible = weights === undefined ? undefined : [...weights.keys()].filter((i) => weights[i]! > 0);
+    const m = eligible === undefined ? n : eligible.length;
+    sampleWithoutReplacement(m, Math.min(k, m), () => rng.next()).forEach(
+      (row, j) => (resp[(eligible === undefined ? row : eligible[row]!) * k + j] = 1),
+    );
     return { kind: 'responsibilities', resp };
   },
 };

@@ -1,6 +1,6 @@
-// Properties 3 and 4: EM commutes with row permutations and with affine
-// maps of the data, given the same (correspondingly mapped) initial
-// parameters. For every registered family x initializer, the initializer
+// Properties 3, 4 and 9: EM commutes with row permutations and with affine
+// maps of the data, and integer sample weights equal replicated rows, given
+// the same (correspondingly mapped) initial parameters. For every registered family x initializer, the initializer
 // produces the initial parameters (a one-iteration fit), which are then
 // passed explicitly (weightsInit / meansInit / precisionsInit) to both fits.
 import { invertLowerTriangular, matMul, transpose, tryCholesky, type Container } from '@gmmkit/core';
@@ -253,6 +253,43 @@ describe('property 4: translating / scaling the data maps the fitted model accor
           expect(Math.abs(llB - (llA - ds.n * ds.d * Math.log(Math.abs(c))))).toBeLessThanOrEqual(ds.n * tol);
         }),
         runs(12),
+      );
+    });
+  }
+});
+
+describe('property 9: integer sample weights fit as the rows replicated that many times', () => {
+  for (const { family, init } of grid(container)) {
+    const name = `weights ${family} x ${init}`;
+    it(name, async () => {
+      await check(
+        name,
+        fc.asyncProperty(
+          caseArb(),
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          async ({ ds, fit }, weightSeed) => {
+            // Weights 0..3 per row, at least one positive row per component.
+            const w = permutation(ds.n, weightSeed).map((p) => p % 4);
+            fc.pre(w.filter((v) => v > 0).length >= fit.nComponents);
+            const replicated = ds.rows.flatMap((row, i) => Array.from({ length: w[i]! }, () => row));
+            const start = await startingPoint(ds, fit, family, init, container);
+            const options = {
+              ...start.base,
+              weightsInit: start.weights,
+              meansInit: start.means,
+              precisionsInit: start.precisions,
+            };
+            const a = await fitOrDiscard(new GaussianMixture(options), replicated);
+            const b = await fitOrDiscard(new GaussianMixture(options), ds.rows, { sampleWeight: w });
+            const tol = expectSameModel(a, replicated, b, {
+              shift: new Array<number>(ds.d).fill(0),
+              scale: 1,
+              kappaStart: start.kappaStart,
+            });
+            expect(Math.abs(b.score(ds.rows, { sampleWeight: w }) - a.score(replicated))).toBeLessThanOrEqual(tol);
+          },
+        ),
+        runs(8),
       );
     });
   }

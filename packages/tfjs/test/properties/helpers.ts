@@ -163,9 +163,10 @@ export function isSingular(error: unknown): boolean {
 export async function fitOrDiscard(
   gm: GaussianMixture,
   X: Parameters<GaussianMixture['fit']>[0],
+  fitOptions?: Parameters<GaussianMixture['fit']>[1],
 ): Promise<GaussianMixture> {
   try {
-    await gm.fit(X);
+    await gm.fit(X, fitOptions);
   } catch (error) {
     if (isSingular(error)) fc.pre(false);
     throw error;

@@ -1,7 +1,7 @@
 // Property 1: the EM lower bound never decreases, for every registered
 // covariance family x initializer (built-ins and the test plugins), and a
 // deliberately wrong M-step makes the property fail (it has teeth).
-import { PluginRegistry, type Container } from '@gmmkit/core';
+import { PluginRegistry, createRng, type Container } from '@gmmkit/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GaussianMixture, initBackend } from '../../src/index.js';
@@ -25,13 +25,14 @@ async function lowerBoundNeverDecreases(
   family: string,
   init: string,
   { ds, fit }: { ds: Dataset; fit: FitChoice },
+  sampleWeight?: number[],
 ): Promise<void> {
   const reported: { iteration: number; lowerBound: number }[] = [];
   const gm = new GaussianMixture({
     ...fitOptions(ds, fit, family, init, container),
     onIteration: (iteration, lowerBound) => reported.push({ iteration, lowerBound }),
   });
-  await fitOrDiscard(gm, ds.rows);
+  await fitOrDiscard(gm, ds.rows, sampleWeight === undefined ? undefined : { sampleWeight });
   const history = gm.state.lowerBoundHistory;
   // The history is what onIteration reported for one of the restarts.
   const restarts: number[][] = [];
@@ -79,6 +80,29 @@ describe('property 1: the lower bound never decreases', () => {
         name,
         fc.asyncProperty(caseArb(), (c) => lowerBoundNeverDecreases(container, family, init, c)),
         runs(40),
+      );
+    });
+  }
+});
+
+describe('property 1 with sample weights: the weighted lower bound never decreases', () => {
+  for (const { family, init } of grid(container)) {
+    const name = `monotone weighted ${family} x ${init}`;
+    it(name, async () => {
+      await check(
+        name,
+        fc.asyncProperty(
+          caseArb(),
+          // Non-integer weights in [0, 3), some exactly 0.
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          async (c, seed) => {
+            const rng = createRng(seed);
+            const w = c.ds.rows.map(() => (rng.next() < 0.2 ? 0 : 3 * rng.next()));
+            fc.pre(w.filter((v) => v > 0).length >= c.fit.nComponents);
+            await lowerBoundNeverDecreases(container, family, init, c, w);
+          },
+        ),
+        runs(10),
       );
     });
   }
