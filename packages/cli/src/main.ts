@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Args, Io } from './commands/common.js';
 import { EXIT, InterruptedError, UsageError, exitCodeFor, messageFor } from './errors.js';
+import { holdSigint } from './commands/interrupt.js';
 import { commandSpecs, globalOptions, type CommandSpec, type OptionSpec } from './spec.js';
 
 type Handler = (args: Args, io: Io) => Promise<number>;
@@ -108,8 +109,14 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
       if (shown !== '') io.out(shown);
       return EXIT.ok; // --help or --version
     }
-    const run = await handlers[selected.name]();
-    return await run(selected.args, io);
+    // fit and sweep stop cleanly on Ctrl-C (abortOnSigint); hold it while they load and read.
+    const hold = selected.name === 'fit' || selected.name === 'sweep' ? holdSigint() : undefined;
+    try {
+      const run = await handlers[selected.name]();
+      return await run(selected.args, io);
+    } finally {
+      hold?.release();
+    }
   } catch (err) {
     io.endProgress();
     const code = exitCodeFor(err);

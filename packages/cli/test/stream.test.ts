@@ -91,6 +91,10 @@ type FitJson = Record<string, unknown> & { logLikelihood: number; iterations: nu
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
+// Each of these runs several gmm subprocesses (a tfjs load each, ~30 s in all on an idle
+// 2-core machine): room for a loaded machine, so a slow run is not a failure.
+const SUBPROCESS_TIMEOUT = 240_000;
+
 describe('gmm fit --stream', () => {
   it('matches gmm fit on the same data and seed (whole-file sample, a smaller sample, --standardize) and writes a usable model', async () => {
     const common = ['-k', '3', '--seed', '4', '--json'];
@@ -162,7 +166,7 @@ describe('gmm fit --stream', () => {
       s.logLikelihood,
       6,
     );
-  });
+  }, SUBPROCESS_TIMEOUT);
 
   it('reports bad data in a late chunk with its row, and rejects what it cannot stream', async () => {
     const [ragged, text, stdin, json, plot, noStream, again, small] = await all([
@@ -184,5 +188,5 @@ describe('gmm fit --stream', () => {
     // an existing output is not replaced without --force, with or without --stream
     expectOneLineError(again, 2, /model\.json.*exists|exists.*model\.json/);
     expectOneLineError(small, 2, /-k 5 exceeds --sample-size 4/);
-  });
+  }, SUBPROCESS_TIMEOUT);
 });

@@ -1,6 +1,29 @@
 import { EXIT, InterruptedError, exitCodeFor } from '../errors.js';
 import type { Io } from './common.js';
 
+/** The early Ctrl-C listener of holdSigint, and whether Ctrl-C came while it listened. */
+let held: { listener: () => void; pending: boolean } | undefined;
+
+/**
+ * Holds Ctrl-C from the start of a command that will call abortOnSigint
+ * (fit, sweep) until it does: loading tfjs and reading the data can take
+ * seconds, and a Ctrl-C then would otherwise kill the process by the signal
+ * instead of exiting 130 with its one line. abortOnSigint takes over (and
+ * acts on a Ctrl-C that came meanwhile); `release` removes the listener if
+ * the command ended before that.
+ */
+export function holdSigint(): { release(): void } {
+  const state = { listener: () => (state.pending = true), pending: false };
+  held = state;
+  process.on('SIGINT', state.listener);
+  return {
+    release() {
+      process.off('SIGINT', state.listener);
+      if (held === state) held = undefined;
+    },
+  };
+}
+
 /**
  * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) aborts: the first
  * Ctrl-C prints one line on stderr and aborts the signal (the fit or sweep
@@ -24,6 +47,12 @@ export async function abortOnSigint<T>(
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  const early = held;
+  if (early !== undefined) {
+    process.off('SIGINT', early.listener);
+    held = undefined;
+    if (early.pending) onSigint();
+  }
   try {
     const result = await work(controller.signal);
     // Ctrl-C after the last check: the user was told the command stops, so it does.
