@@ -82,6 +82,8 @@ export async function timeGmmkitPerIter(
   repeats: number,
   /** Passed as the `workers` option when set (0 = single thread); else the engine's default. */
   workers?: number,
+  /** More GaussianMixture options (e.g. { missing: 'marginalize' }). */
+  extra: Record<string, unknown> = {},
 ): Promise<GmmkitTiming> {
   const runs: number[] = [];
   let nIter: number | null = null;
@@ -101,6 +103,7 @@ export async function timeGmmkitPerIter(
       backend,
       convergenceWarning: false, // tol 0: a fixed number of iterations, by design
       ...(workers === undefined ? {} : { workers }),
+      ...extra,
       onIteration: () => {
         stamps.push(performance.now());
       },

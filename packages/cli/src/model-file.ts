@@ -106,18 +106,26 @@ function parseStandardization(s: unknown, d: number, bad: (why: string) => Error
 
 /** Column means and population standard deviations of row-major [n, d] data. */
 export function computeStandardization(data: Float64Array, n: number, d: number): Standardization {
+  // Missing cells (NaN, --missing marginalize) are skipped: each column's observed values.
   const mean = new Array<number>(d).fill(0);
   const scale = new Array<number>(d).fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[i * d + j]!;
-  for (let j = 0; j < d; j++) mean[j]! /= n;
+  const count = new Array<number>(d).fill(0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      const v = data[i * d + j]!;
+      if (Number.isNaN(v)) continue;
+      mean[j]! += v;
+      count[j]!++;
+    }
+  for (let j = 0; j < d; j++) mean[j]! /= count[j]!;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
       const t = data[i * d + j]! - mean[j]!;
-      scale[j]! += t * t;
+      if (!Number.isNaN(t)) scale[j]! += t * t;
     }
   }
   // A constant column keeps scale 1 so it stays finite (it is then all zeros).
-  for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]! / n) || 1;
+  for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]! / count[j]!) || 1;
   return { mean, scale };
 }
 
@@ -141,6 +149,31 @@ export function undoStandardization(data: Float64Array, d: number, s: Standardiz
 export function logJacobian(s: Standardization | null): number {
   if (s === null) return 0;
   return -s.scale.reduce((acc, x) => acc + Math.log(x), 0);
+}
+
+/**
+ * Σ_i w_i Σ_{j observed in row i} -log scale_j over rows [n, d] in original
+ * units: the shift from standardized to original-unit log-likelihoods, which
+ * for a row with missing cells covers only its observed columns (w = 1
+ * without weights; n · logJacobian(s) when nothing is missing).
+ */
+export function totalLogJacobian(
+  data: Float64Array,
+  d: number,
+  s: Standardization | null,
+  weights?: Float64Array,
+): number {
+  if (s === null) return 0;
+  const logs = s.scale.map((x) => Math.log(x));
+  let total = 0;
+  for (let i = 0; i < data.length / d; i++) {
+    const w = weights === undefined ? 1 : weights[i]!;
+    if (w === 0) continue;
+    let row = 0;
+    for (let j = 0; j < d; j++) if (!Number.isNaN(data[i * d + j])) row -= logs[j]!;
+    total += w * row;
+  }
+  return total;
 }
 
 /** Means [k, d] back to original units. */

@@ -24,7 +24,7 @@ export interface PositionalSpec {
 }
 
 export interface CommandSpec {
-  name: 'fit' | 'predict' | 'score' | 'sample' | 'sweep' | 'inspect';
+  name: 'fit' | 'predict' | 'score' | 'sample' | 'sweep' | 'impute' | 'inspect';
   /** yargs command string, e.g. 'predict <model> <data>'. */
   usage: string;
   summary: string;
@@ -120,6 +120,14 @@ const weights: OptionSpec = {
   description:
     'A column (name or 1-based index) of sample weights, excluded from the features: frequency weights, a row of weight w counts as w copies of it (numbers >= 0, not all zero). The log-likelihood, BIC and AIC are those of the replicated rows: n in BIC is the sum of the weights.',
 };
+const missing: OptionSpec = {
+  name: 'missing',
+  type: 'string',
+  default: 'error',
+  choices: ['error', 'marginalize'],
+  description:
+    'Missing cells (empty, NA, NaN, JSON null): error (the default), or marginalize: treat them as missing at random, each row scored by the marginal over its observed columns and fitted by exact EM (conditional expectations of the missing cells). Every row needs one observed value.',
+};
 const force: OptionSpec = {
   name: 'force',
   alias: 'f',
@@ -209,6 +217,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       },
       columns,
       weights,
+      missing,
       standardize,
       {
         name: 'output',
@@ -286,6 +295,7 @@ export const commandSpecs: readonly CommandSpec[] = [
           "Columns to use (as in fit). Default: the model's columns by name when the data has them, else all columns.",
       },
       { name: 'output', alias: 'o', type: 'string', description: 'Write the CSV here instead of stdout.' },
+      missing,
       backend,
       force,
     ],
@@ -301,6 +311,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     positionals: [MODEL, DATA],
     options: [
       { name: 'columns', alias: 'c', type: 'string', description: 'Columns to use (as in predict).' },
+      missing,
       backend,
       json,
     ],
@@ -385,6 +396,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       backend,
       columns,
       weights,
+      missing,
       standardize,
       {
         name: 'output',
@@ -413,6 +425,30 @@ export const commandSpecs: readonly CommandSpec[] = [
         'ICL, plot, save the winner',
       ],
     ],
+  },
+  {
+    name: 'impute',
+    usage: 'impute <model> <data>',
+    summary: "Fill the missing cells of the model's columns with their conditional means",
+    positionals: [MODEL, DATA],
+    options: [
+      {
+        name: 'columns',
+        alias: 'c',
+        type: 'string',
+        description: 'Columns the model was fitted to (as in predict).',
+      },
+      {
+        name: 'output',
+        alias: 'o',
+        type: 'string',
+        description:
+          "Write the CSV here instead of stdout: every column of the input in its order, the model's columns with each missing cell replaced by E[x_missing | x_observed] mixed over the components by posterior probability.",
+      },
+      backend,
+      force,
+    ],
+    examples: [['gmm impute model.json holes.csv -o filled.csv', 'the same table with its gaps filled']],
   },
   {
     name: 'inspect',

@@ -57,6 +57,12 @@ export interface SweepOptions {
    * and n = Σ_i w_i in BIC (the BIC of the data with row i repeated w_i times).
    */
   sampleWeight?: ArrayLike<number>;
+  /**
+   * 'marginalize': NaN (and null) cells are missing values, fitted by every
+   * cell's exact EM and scored by the marginal over each row's observed
+   * columns (GaussianMixture's `missing`). Default 'error'.
+   */
+  missing?: 'error' | 'marginalize';
   /** Values of k (default 1..9, capped at the number of rows). */
   k?: KSpec;
   /** Covariance family names (default the four built-ins); any registered family works. */
@@ -283,7 +289,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   checkNonNegative(options.tol, 'tol');
   checkNonNegative(options.regCovar, 'regCovar');
 
-  const matrix = toMatrix(options.data);
+  const missing = options.missing ?? 'error';
+  if (missing !== 'error' && missing !== 'marginalize')
+    throw new InvalidArgumentError(`missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
+  const matrix = toMatrix(options.data, { missing: missing === 'marginalize' });
   const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: Float64Array.from(matrix.data) };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
   if (options.sampleWeight !== undefined) x.sampleWeight = checkSampleWeight(options.sampleWeight, x.rows);
@@ -314,7 +323,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   registry.initializer(initParams);
   const criterion = resolveCriterion(options.criterion ?? 'bic', container);
 
-  const settings: FitSettings = { initParams };
+  const settings: FitSettings = { initParams, missing };
   if (options.tol !== undefined) settings.tol = options.tol;
   if (options.regCovar !== undefined) settings.regCovar = options.regCovar;
   if (options.maxIter !== undefined) settings.maxIter = options.maxIter;

@@ -405,6 +405,12 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
         );
     }
     rejectUnknownOptions(options, BAYESIAN_OPTION_NAMES, 'BayesianGaussianMixture');
+    // The variational E-step of a row with gaps would need the Wishart posterior's marginal over its
+    // observed coordinates (d_o, ν - d_m), and the M-step expectations under q: not implemented.
+    if (options.missing === 'marginalize')
+      throw new InvalidArgumentError(
+        "BayesianGaussianMixture does not support missing: 'marginalize' (its variational E-step over a row's observed cells is not implemented); use GaussianMixture, or fill the gaps first",
+      );
     const {
       weightConcentrationPriorType,
       weightConcentrationPrior,
@@ -657,12 +663,14 @@ function parseText(text: string): unknown {
  */
 export function loadMixture(
   json: unknown,
-  options: { container?: Container; backend?: BackendName } = {},
+  options: { container?: Container; backend?: BackendName; missing?: 'error' | 'marginalize' } = {},
 ): Promise<GaussianMixture | BayesianGaussianMixture> {
   const load = async (): Promise<GaussianMixture | BayesianGaussianMixture> => {
     const value: unknown = typeof json === 'string' ? parseText(json) : json;
     const bayesian = typeof value === 'object' && value !== null && 'bayesian' in value;
-    return bayesian ? BayesianGaussianMixture.fromJSON(value, options) : GaussianMixture.fromJSON(value, options);
+    // missing (GaussianMixture only): score rows with missing cells by their observed marginal.
+    const { missing: _missing, ...rest } = options;
+    return bayesian ? BayesianGaussianMixture.fromJSON(value, rest) : GaussianMixture.fromJSON(value, options);
   };
   return guardUnawaited(load(), BayesianGaussianMixture.prototype, 'loadMixture');
 }

@@ -16,16 +16,19 @@ function isTensor(x: unknown): x is Tensor2D {
  * Converts any DataInput to a float64 Matrix and validates it: non-empty,
  * rectangular, every value finite. Errors are InvalidDataError naming the
  * 1-based row and column and the offending value. A tensor input is read,
- * not disposed.
+ * not disposed. With `missing: true`, NaN (and null in nested arrays) are
+ * missing cells, kept as NaN; infinities are still errors.
  */
-export function toMatrix(X: DataInput): Matrix {
+export function toMatrix(X: DataInput, options: { missing?: boolean } = {}): Matrix {
+  const missing = options.missing === true;
+  const checked = (m: Matrix): Matrix => checkValues(m, missing);
   if (isTensor(X)) {
     if (X.rank !== 2) throw new InvalidDataError(`expected a 2-D tensor [n, d], got rank ${X.rank}`);
     const [rows, cols] = X.shape;
     return checked({ rows, cols, data: Float64Array.from(X.dataSync()) });
   }
   if (Array.isArray(X)) {
-    const rowsArr = X as readonly (readonly number[])[];
+    const rowsArr = X as readonly (readonly (number | null)[])[];
     const rows = rowsArr.length;
     if (rows === 0) throw new InvalidDataError('data is empty: no rows');
     const first = rowsArr[0];
@@ -40,9 +43,10 @@ export function toMatrix(X: DataInput): Matrix {
         throw new InvalidDataError(`row ${i + 1} has ${row.length} values, expected ${cols} (as row 1)`, { row: i + 1 });
       }
       for (let j = 0; j < cols; j++) {
-        const v = row[j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw badValue(i, j, v);
-        data[i * cols + j] = v;
+        const v: unknown = row[j];
+        if (missing && (v === null || Number.isNaN(v))) data[i * cols + j] = Number.NaN;
+        else if (typeof v !== 'number' || !Number.isFinite(v)) throw badValue(i, j, v);
+        else data[i * cols + j] = v;
       }
     }
     return { rows, cols, data };
@@ -81,31 +85,59 @@ export function toMatrix(X: DataInput): Matrix {
 }
 
 function badValue(i: number, j: number, v: unknown): InvalidDataError {
-  return new InvalidDataError(`non-finite value ${String(v)} at row ${i + 1}, column ${j + 1}`, {
+  const hint = v === null || Number.isNaN(v) ? " (missing values need the option missing: 'marginalize')" : '';
+  return new InvalidDataError(`non-finite value ${String(v)} at row ${i + 1}, column ${j + 1}${hint}`, {
     row: i + 1,
     column: j + 1,
     value: String(v),
   });
 }
 
-function checked(m: Matrix): Matrix {
+function checkValues(m: Matrix, missing: boolean): Matrix {
   if (m.rows === 0) throw new InvalidDataError('data is empty: no rows');
   if (m.cols === 0) throw new InvalidDataError('data has no columns');
   for (let i = 0; i < m.data.length; i++) {
-    if (!Number.isFinite(m.data[i])) throw badValue(Math.floor(i / m.cols), i % m.cols, m.data[i]);
+    const v = m.data[i]!;
+    if (!Number.isFinite(v) && !(missing && Number.isNaN(v))) throw badValue(Math.floor(i / m.cols), i % m.cols, v);
   }
   return m;
 }
 
-/** Column means of a matrix, [cols]; weighted means Σ w_i x_ij / Σ w_i with weights [rows]. */
+/** Throws InvalidDataError when a row (or, with `columns`, a column) has no observed (non-NaN) value. */
+export function checkObserved(m: Matrix, columns: boolean): void {
+  const seen = new Uint8Array(m.cols);
+  for (let i = 0; i < m.rows; i++) {
+    let any = false;
+    for (let j = 0; j < m.cols; j++)
+      if (!Number.isNaN(m.data[i * m.cols + j])) {
+        any = true;
+        seen[j] = 1;
+      }
+    if (!any) throw new InvalidDataError(`row ${i + 1} has no observed value: every row needs at least one`, { row: i + 1 });
+  }
+  if (columns) {
+    const j = seen.indexOf(0);
+    if (j >= 0) throw new InvalidDataError(`column ${j + 1} has no observed value`, { column: j + 1 });
+  }
+}
+
+/**
+ * Column means of a matrix, [cols]; weighted means Σ w_i x_ij / Σ w_i with
+ * weights [rows]. Missing cells (NaN) are skipped: the mean of the observed values.
+ */
 export function columnMeans(m: Matrix, weights?: Float64Array): Float64Array {
   const mean = new Float64Array(m.cols);
-  let total = 0;
+  const total = new Float64Array(m.cols);
   for (let i = 0; i < m.rows; i++) {
     const w = weights === undefined ? 1 : weights[i]!;
-    total += w;
-    if (w !== 0) for (let j = 0; j < m.cols; j++) mean[j] += w * m.data[i * m.cols + j]!;
+    if (w === 0) continue;
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.data[i * m.cols + j]!;
+      if (Number.isNaN(v)) continue;
+      mean[j] += w * v;
+      total[j] += w;
+    }
   }
-  for (let j = 0; j < m.cols; j++) mean[j]! /= total;
+  for (let j = 0; j < m.cols; j++) mean[j]! /= total[j]!;
   return mean;
 }

@@ -17,16 +17,34 @@ import {
   type Tf,
 } from '@gmmkit/core';
 import { createBlockCache, type BlockCache, type EngineContext } from './covariance/common.js';
+import {
+  accumulateChunk,
+  accumulatePatternHost,
+  conditionalMeans,
+  disposePatterns,
+  emptyMoments,
+  familySecond,
+  groupPatterns,
+  hasMissing,
+  patternModel,
+  patternRegression,
+  type MissingPattern,
+} from './missing.js';
 
 /** Default rows per block: large enough to amortize op dispatch, small enough to keep reductions over N short (tfjs-wasm). */
 export const DEFAULT_CHUNK_SIZE = 8192;
 
-/** Rows uploaded once as float32 blocks [rows_b, d], in the engine's centered coordinates. */
+/**
+ * Rows uploaded once as float32 blocks [rows_b, d], in the engine's centered
+ * coordinates. Rows with missing cells (NaN, missing: 'marginalize') are in
+ * the blocks with those cells at 0 (the column mean: what initializers see),
+ * weighted 0 in the E-step of the blocks, and scored exactly by `patterns`.
+ */
 export interface RowBlocks {
   tensors: Tensor2D[];
   /** First row of each block. */
   starts: number[];
-  /** The same centered rows on the host, float64 [n, d]. */
+  /** The same centered rows on the host, float64 [n, d] (missing cells at 0). */
   hostData: Float64Array;
   n: number;
   d: number;
@@ -39,8 +57,16 @@ export interface RowBlocks {
   sampleWeight?: Float64Array | undefined;
   /** Σ_i w_i (n when unweighted): the n of the lower bound and of BIC. */
   totalWeight: number;
-  /** The sample weights of each block as float32 [rows, 1], multiplied into the responsibilities; undefined when unweighted. */
+  /**
+   * Weights of the blocks' E-step, float64 [n]: the sample weights, 0 for
+   * rows with missing cells (those go through `patterns`). undefined when
+   * every row counts once.
+   */
+  passWeight?: Float64Array | undefined;
+  /** `passWeight` per block as float32 [rows, 1], multiplied into the responsibilities; undefined when unweighted. */
   weightTensors?: Tensor2D[] | undefined;
+  /** Rows with missing cells grouped by pattern (missing: 'marginalize'); undefined when none. */
+  patterns?: MissingPattern[] | undefined;
   dispose(): void;
 }
 
@@ -69,7 +95,9 @@ export function centerRows(data: Float64Array, n: number, d: number, center: Flo
 
 /**
  * Uploads already centered rows [n, d] in blocks of `chunkSize` rows;
- * `hostData` (and `sampleWeight` [n]) are kept by reference (no copy).
+ * `hostData` (and `sampleWeight` [n]) are kept by reference (no copy)
+ * unless it has missing cells (NaN): those rows are grouped by pattern
+ * (RowBlocks.patterns) and hostData becomes a copy with the cells at 0.
  * `cacheBytes` > 0 gives the blocks a BlockCache of that budget (for fits
  * that pass over them many times).
  */
@@ -82,13 +110,25 @@ export function uploadCentered(
   cacheBytes = 0,
   sampleWeight?: Float64Array,
 ): RowBlocks {
+  let patterns: MissingPattern[] | undefined;
+  let passWeight = sampleWeight;
+  if (hasMissing(hostData)) {
+    patterns = groupPatterns(tf, hostData, n, d, sampleWeight, chunkSize);
+    passWeight = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let complete = true;
+      for (let j = 0; j < d; j++) if (Number.isNaN(hostData[i * d + j])) complete = false;
+      passWeight[i] = complete ? (sampleWeight === undefined ? 1 : sampleWeight[i]!) : 0;
+    }
+    hostData = hostData.map((v) => (Number.isNaN(v) ? 0 : v));
+  }
   const tensors: Tensor2D[] = [];
   const starts: number[] = [];
-  const weightTensors: Tensor2D[] | undefined = sampleWeight === undefined ? undefined : [];
+  const weightTensors: Tensor2D[] | undefined = passWeight === undefined ? undefined : [];
   for (let start = 0; start < n; start += chunkSize) {
     const rows = Math.min(chunkSize, n - start);
     tensors.push(tf.tensor2d(Float32Array.from(hostData.subarray(start * d, (start + rows) * d)), [rows, d]));
-    weightTensors?.push(tf.tensor2d(Float32Array.from(sampleWeight!.subarray(start, start + rows)), [rows, 1]));
+    weightTensors?.push(tf.tensor2d(Float32Array.from(passWeight!.subarray(start, start + rows)), [rows, 1]));
     starts.push(start);
   }
   const cache = cacheBytes > 0 ? createBlockCache(tf, cacheBytes) : undefined;
@@ -101,13 +141,16 @@ export function uploadCentered(
     cache,
     sampleWeight,
     totalWeight: sampleWeight === undefined ? n : sumWeights(sampleWeight),
+    passWeight,
     weightTensors,
+    patterns,
     dispose() {
       cache?.dispose();
       for (const t of tensors) t.dispose();
       for (const t of weightTensors ?? []) t.dispose();
       tensors.length = 0;
       weightTensors?.splice(0);
+      if (patterns !== undefined) disposePatterns(patterns.splice(0));
     },
   };
 }
@@ -191,6 +234,30 @@ function logWeightsTensor(tf: Tf, params: EStepParameters): Tensor2D {
 }
 
 /**
+ * Responsibilities, log p(x_i) ([rows, 1]) and, with `entropy`, Σ_k r_ik ln r_ik
+ * per row ([rows]) from weighted log-probabilities w [rows, k] (log w_k + log
+ * N(x_i | θ_k)), sharing one exp; the responsibilities are scaled by
+ * `rowWeight` [rows, 1] when given. Call inside tf.tidy.
+ */
+function posterior(tf: Tf, w: Tensor2D, rowWeight: Tensor2D | undefined, entropy: boolean): Tensor2D[] {
+  // logsumexp and the normalized responsibilities sharing one exp
+  const max = tf.max(w, 1, true); // [rows, 1]
+  const shifted = tf.sub(w, max);
+  // exp(-87..-103) is a float32 denormal, and denormals make wasm arithmetic (here and in
+  // the accumulation matMuls) several times slower: responsibilities below e^-80 (~1e-35,
+  // far below float32 resolution against the row's total of >= 1) become exactly 0.
+  const e = tf.mul(tf.exp(shifted), tf.step(tf.add(shifted, 80)));
+  const total = tf.sum(e, 1, true);
+  const r = tf.div(e, total) as Tensor2D;
+  // Sample weights scale each row's responsibilities: the families' statistics
+  // (linear in the responsibilities) then count a row of weight w as w rows.
+  const out = [rowWeight === undefined ? r : (tf.mul(r, rowWeight) as Tensor2D), tf.add(max, tf.log(total)) as Tensor2D];
+  // Σ r ln r per row; ln r is floored where r was flushed to 0, so 0 · ln r stays 0.
+  if (entropy) out.push(tf.sum(tf.mul(r, tf.maximum(tf.sub(shifted, tf.log(total)), -100)), 1) as Tensor2D);
+  return out;
+}
+
+/**
  * One fused pass: E-step under `params` and the statistics of the resulting
  * responsibilities. Returns the merged statistics and Σ_i log p(x_i) (float64),
  * and Σ r ln r when params.entropy is set.
@@ -213,39 +280,30 @@ export function emPass(
   try {
     for (const [b, x] of blocks.tensors.entries()) {
       const rowWeight = blocks.weightTensors?.[b];
-      const [resp, lse, rlr] = tf.tidy(() => {
-        const w = tf.add(kernel.logDensity(x), logW); // [rows, k]
-        // logsumexp and the normalized responsibilities sharing one exp
-        const max = tf.max(w, 1, true); // [rows, 1]
-        const shifted = tf.sub(w, max);
-        // exp(-87..-103) is a float32 denormal, and denormals make wasm arithmetic (here and in
-        // the accumulation matMuls) several times slower: responsibilities below e^-80 (~1e-35,
-        // far below float32 resolution against the row's total of >= 1) become exactly 0.
-        const e = tf.mul(tf.exp(shifted), tf.step(tf.add(shifted, 80)));
-        const total = tf.sum(e, 1, true);
-        const r = tf.div(e, total) as Tensor2D;
-        // Sample weights scale each row's responsibilities: the families' statistics
-        // (linear in the responsibilities) then count a row of weight w as w rows.
-        const out = [rowWeight === undefined ? r : tf.mul(r, rowWeight), tf.add(max, tf.log(total))];
-        // Σ r ln r per row; ln r is floored where r was flushed to 0, so 0 · ln r stays 0.
-        if (entropy !== undefined) out.push(tf.sum(tf.mul(r, tf.maximum(tf.sub(shifted, tf.log(total)), -100)), 1));
-        return out;
-      });
+      const [resp, lse, rlr] = tf.tidy(() =>
+        posterior(tf, tf.add(kernel.logDensity(x), logW) as Tensor2D, rowWeight, entropy !== undefined),
+      );
       try {
-        const s = family.accumulate(x, resp as Tensor2D, accCtx);
+        const s = family.accumulate(x, resp!, accCtx);
         stats = stats === undefined ? s : family.merge(stats, s);
-        if (blocks.sampleWeight === undefined) {
+        // passWeight: the sample weights, 0 for rows with missing cells (scored by their patterns below).
+        if (blocks.passWeight === undefined) {
           total.add(lse!.dataSync());
           if (entropy !== undefined) entropy.add(rlr!.dataSync());
         } else {
-          total.addWeighted(lse!.dataSync(), blocks.sampleWeight, blocks.starts[b]!);
-          if (entropy !== undefined) entropy.addWeighted(rlr!.dataSync(), blocks.sampleWeight, blocks.starts[b]!);
+          total.addWeighted(lse!.dataSync(), blocks.passWeight, blocks.starts[b]!);
+          if (entropy !== undefined) entropy.addWeighted(rlr!.dataSync(), blocks.passWeight, blocks.starts[b]!);
         }
       } finally {
         resp!.dispose();
         lse!.dispose();
         rlr?.dispose();
       }
+    }
+    if (blocks.patterns !== undefined && blocks.patterns.length > 0) {
+      // Second moments about the same points as the blocks' (none when the family ignores references).
+      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, stats!.reference);
+      stats = family.merge(stats!, missing);
     }
   } finally {
     kernel.dispose();
@@ -254,6 +312,92 @@ export function emPass(
   const result: PassResult = { stats: stats!, totalLogLikelihood: total.value };
   if (entropy !== undefined) result.sumRespLogResp = entropy.value;
   return result;
+}
+
+/**
+ * The E-step and statistics of the rows with missing cells, pattern by
+ * pattern: marginal log-likelihoods (added to `total`, sample-weighted; Σ r ln r
+ * to `entropy` when given) and the exact EM statistics (conditional
+ * expectations, plus the conditional covariance in the second moments) in the
+ * family's layout.
+ */
+function missingPass(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: MixtureParameters,
+  patterns: readonly MissingPattern[],
+  logW: Tensor2D,
+  total: CompensatedSum,
+  entropy: CompensatedSum | undefined,
+  ctx: PluginContext,
+  reference: Float64Array | undefined,
+): SufficientStatistics {
+  const { k, d } = ctx;
+  const full = family.fullCovariances(params.covariances, k, d);
+  const acc = emptyMoments(k, d);
+  for (const pattern of patterns) {
+    const model = patternModel(tf, pattern, params.means, full, k, d);
+    try {
+      for (const chunk of pattern.chunks) {
+        const [resp, lse, rlr] = tf.tidy(() =>
+          posterior(tf, tf.add(model.kernel.logDensity(chunk.x), logW) as Tensor2D, chunk.weightTensor, entropy !== undefined),
+        );
+        try {
+          accumulateChunk(tf, acc, model, pattern, chunk.x, resp!, k, d, reference);
+          total.addWeighted(lse!.dataSync(), chunk.weights, 0);
+          if (entropy !== undefined) entropy.addWeighted(rlr!.dataSync(), chunk.weights, 0);
+        } finally {
+          resp!.dispose();
+          lse!.dispose();
+          rlr?.dispose();
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  // n: 0, these rows are already counted by the blocks (with weight 0 there).
+  const stats: SufficientStatistics = { n: 0, nk: acc.nk, sumX: acc.sumX, second: familySecond(family, acc.second, k, d) };
+  if (reference !== undefined) stats.reference = Float64Array.from(reference);
+  return stats;
+}
+
+/**
+ * The rows with their missing cells filled by E[x_m | x_o] = Σ_k p(k | x_o)
+ * E[x_m | x_o, k] (centered coordinates, [n, d] float64); complete rows as they are.
+ */
+export function imputeRows(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): Float64Array {
+  const { k, d } = ctx;
+  const out = Float64Array.from(blocks.hostData);
+  if (blocks.patterns === undefined) return out;
+  const full = family.fullCovariances(params.covariances, k, d);
+  const logW = logWeightsTensor(tf, params);
+  try {
+    for (const pattern of blocks.patterns) {
+      const model = patternModel(tf, pattern, params.means, full, k, d);
+      const dM = pattern.missing.length;
+      try {
+        for (const chunk of pattern.chunks) {
+          const filled = tf.tidy(() => {
+            const [resp] = posterior(tf, tf.add(model.kernel.logDensity(chunk.x), logW) as Tensor2D, undefined, false);
+            const means = conditionalMeans(tf, model, chunk.x, k, dM); // [k, rows, d_m]
+            return tf.sum(tf.mul(means, tf.expandDims(tf.transpose(resp!), 2)), 0); // [rows, d_m]
+          });
+          try {
+            const v = filled.dataSync();
+            chunk.rows.forEach((row, r) => pattern.missing.forEach((col, c) => (out[row * d + col] = v[r * dM + c]!)));
+          } finally {
+            filled.dispose();
+          }
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    logW.dispose();
+  }
+  return out;
 }
 
 /** Σ_i w_i r_ik x_i / Σ_i w_i r_ik in float64, [k, d] (0 for an empty component); w = 1 without weights. */
@@ -327,15 +471,18 @@ export function accumulateResponsibilities(
 /**
  * The float64 pass of the M-step fallback: responsibilities from the E-step
  * under `params` (float32 log-densities, normalized in float64, flushed to 0
- * below e^-80 as in emPass, times the sample weights) and statistics from
- * family.accumulateHost over blocks.hostData, with second moments about params.means. Undefined when
- * the family has no accumulateHost.
+ * below e^-80 as in emPass, times the sample weights) and statistics with
+ * second moments about params.means, in float64 from blocks.hostData:
+ * family.accumulateHost for the complete rows, and for rows with missing
+ * cells the exact EM statistics of their patterns (accumulatePatternHost,
+ * mapped by the family's secondFromFull). Undefined when the family has no
+ * accumulateHost.
  */
 export function exactPass(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): PassResult | undefined {
   if (family.accumulateHost === undefined) return undefined;
-  const { k } = ctx;
+  const { k, d } = ctx;
   const n = blocks.n;
-  const resp = weightedLogProb(tf, family, params, blocks, ctx);
+  const resp = weightedLogProb(tf, family, params, blocks, ctx); // rows with gaps: their marginals
   const lse = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let max = -Infinity;
@@ -355,8 +502,24 @@ export function exactPass(tf: Tf, family: CovarianceFamily, params: EStepParamet
   const total = new CompensatedSum();
   if (blocks.sampleWeight === undefined) total.add(lse);
   else total.addWeighted(lse, blocks.sampleWeight, 0);
-  const stats = family.accumulateHost(blocks.hostData, resp, n, { ...ctx, reference: params.means });
-  return { stats, totalLogLikelihood: total.value };
+  const reference = params.means;
+  const patterns = blocks.patterns ?? [];
+  if (patterns.length === 0) {
+    const stats = family.accumulateHost(blocks.hostData, resp, n, { ...ctx, reference });
+    return { stats, totalLogLikelihood: total.value };
+  }
+  // Rows with gaps: 0 in the complete rows' statistics (passWeight is 0 there), their patterns' exact statistics instead.
+  const complete = resp.slice();
+  for (let i = 0; i < n; i++) if (blocks.passWeight![i] === 0) complete.fill(0, i * k, (i + 1) * k);
+  const host = family.accumulateHost(blocks.hostData, complete, n, { ...ctx, reference });
+  const full = family.fullCovariances(params.covariances, k, d);
+  const acc = emptyMoments(k, d);
+  // Second moments about the same points as the complete rows' (none when the family ignores references).
+  for (const pattern of patterns)
+    accumulatePatternHost(acc, patternRegression(pattern, params.means, full, k, d), pattern, blocks.hostData, resp, k, d, host.reference);
+  const gaps: SufficientStatistics = { n: 0, nk: acc.nk, sumX: acc.sumX, second: familySecond(family, acc.second, k, d) };
+  if (host.reference !== undefined) gaps.reference = Float64Array.from(host.reference);
+  return { stats: family.merge(host, gaps), totalLogLikelihood: total.value };
 }
 
 /** Weighted log-probabilities log w_k + log N(x_i | θ_k) (or params.logWeights in place of log w_k) for every row, [n, k] float64 on the host. */
@@ -374,6 +537,26 @@ export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: EStepP
         t.dispose();
       }
     });
+    // Rows with missing cells: the marginal over their observed coordinates (overwriting the blocks' values).
+    if (blocks.patterns !== undefined) {
+      const full = family.fullCovariances(params.covariances, k, ctx.d);
+      for (const pattern of blocks.patterns) {
+        const model = patternModel(tf, pattern, params.means, full, k, ctx.d);
+        try {
+          for (const chunk of pattern.chunks) {
+            const t = tf.tidy(() => tf.add(model.kernel.logDensity(chunk.x), logW));
+            try {
+              const v = t.dataSync();
+              chunk.rows.forEach((row, r) => out.set(v.subarray(r * k, (r + 1) * k), row * k));
+            } finally {
+              t.dispose();
+            }
+          }
+        } finally {
+          model.dispose();
+        }
+      }
+    }
   } finally {
     kernel.dispose();
     logW.dispose();

@@ -23,12 +23,13 @@ import {
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { dataMoments } from './covariance/degeneracy.js';
-import { columnMeans, toMatrix, type Matrix } from './data.js';
+import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
   centerRows,
   checkSampleWeight,
   exactPass,
+  imputeRows,
   localPass,
   responsibilityMeans,
   maximumLikelihood,
@@ -92,6 +93,7 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined;
   prior: PriorOption | undefined;
   degenerate: DegenerateMode;
+  missing: 'error' | 'marginalize';
 }
 
 export function integerAtLeast(name: string, value: unknown, min: number, fallback: number): number {
@@ -130,6 +132,7 @@ export const OPTION_KEYS = {
   backend: true,
   prior: true,
   degenerate: true,
+  missing: true,
 } as const satisfies Record<keyof GaussianMixtureConfig, true>;
 
 /** Every option name GaussianMixture accepts. */
@@ -186,6 +189,9 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     throw new InvalidArgumentError(`degenerate must be 'reject', 'warn' or 'allow', got ${String(degenerate)}`);
   }
   const covarianceType = o.covarianceType ?? 'full';
+  const missing = o.missing ?? 'error';
+  if (missing !== 'error' && missing !== 'marginalize')
+    throw new InvalidArgumentError(`missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
   return {
     k,
     covarianceType,
@@ -210,6 +216,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     signal: o.signal,
     prior: validatePrior(o.prior, covarianceType),
     degenerate,
+    missing,
   };
 }
 
@@ -367,7 +374,12 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    * M-step and the lower bound (Σ_i w_i log p(x_i) / Σ_i w_i).
    */
   async fit(X: DataInput, fitOptions: FitOptions = {}): Promise<this> {
-    const m = toMatrix(X);
+    const m = this.matrix(X);
+    if (this.o.missing === 'marginalize') {
+      checkObserved(m, true);
+      if (this._family.secondFromFull === undefined && m.data.some(Number.isNaN))
+        throw new InvalidArgumentError(`covariance family '${this._family.name}' does not support missing: 'marginalize' (it has no secondFromFull)`);
+    }
     const { k } = this.o;
     const { rows: n, cols: d } = m;
     // Argument checks before any tensor work.
@@ -419,9 +431,23 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
           });
     starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     try {
+      // blocks.hostData: the centered rows with missing cells at 0, the column mean (what the
+      // initializer and the first M-step see); the same array as `centered` when nothing is missing.
+      // The degeneracy rules count Σ w rows and take the data's scale from the observed cells (weighted).
       const totalWeight = blocks.totalWeight;
       const degeneracyContext = { ...ctx, n: totalWeight, regCovar: this.o.regCovar, ...dataMoments(centered, n, d, weights) };
-      const fit: FitData = { n, d, k, center, centered, ctx, presetCovariances, degeneracyContext, sampleWeight: weights, totalWeight };
+      const fit: FitData = {
+        n,
+        d,
+        k,
+        center,
+        centered: blocks.hostData,
+        ctx,
+        presetCovariances,
+        degeneracyContext,
+        sampleWeight: weights,
+        totalWeight,
+      };
       const strategy = this.strategy(fit);
       const nInit = warm ? 1 : this.o.nInit;
       let best: EmResult<P> | undefined;
@@ -443,7 +469,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
         const shards = await ready();
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
-        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, centered, n, d, k, weights));
+        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights));
       };
       const settings: EmSettings = { ...this.o, exactPass: (p) => exactPass(tf, this._family, p, blocks, ctx) };
       // A restart whose covariance is singular even in float64 is dropped (a warning); the fit fails only when all do.
@@ -503,9 +529,14 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return count;
   }
 
+  /** X as a validated Matrix: missing cells (NaN) allowed under missing: 'marginalize'. */
+  private matrix(X: DataInput): Matrix {
+    return toMatrix(X, { missing: this.o.missing === 'marginalize' });
+  }
+
   /** fit(X) then predict(X). */
   async fitPredict(X: DataInput, fitOptions: FitOptions = {}): Promise<Int32Array> {
-    const m = toMatrix(X);
+    const m = this.matrix(X);
     const validated = { data: m.data, shape: [m.rows, m.cols] as const };
     await this.fit(validated, fitOptions);
     return this.predict(validated);
@@ -557,21 +588,53 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return { weights: Float64Array.from(s.weights), means, covariances: Float64Array.from(s.covariances) };
   }
 
-  /** log w_k + log N(x_i | θ_k), [n, k], computed in coordinates centered at Σ_k w_k μ_k (a function of the state alone). */
+  /**
+   * log w_k + log N(x_i | θ_k), [n, k], computed in coordinates centered at
+   * Σ_k w_k μ_k (a function of the state alone); for a row with missing
+   * cells, the marginal density of its observed coordinates.
+   */
   private weightedLogProb(X: DataInput, method: string): { logProb: Float64Array; n: number } {
+    return this.onBlocks(X, method, (blocks, params, ctx) => ({
+      logProb: weightedLogProb(tf, this._family, params, blocks, ctx),
+      n: blocks.n,
+    }));
+  }
+
+  /** Runs `f` on X uploaded in coordinates centered at the mixture's mean, with the scoring parameters in those coordinates. */
+  private onBlocks<T>(
+    X: DataInput,
+    method: string,
+    f: (blocks: RowBlocks, params: EStepParameters, ctx: PluginContext, center: Float64Array) => T,
+  ): T {
     const s = this._state;
     if (s === undefined) throw new NotFittedError(method);
-    const m = toMatrix(X);
+    const m = this.matrix(X);
     if (m.cols !== s.d) throw new InvalidDataError(`the model has ${s.d} features but the data has ${m.cols}`, { column: m.cols });
     const center = new Float64Array(s.d);
     for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) center[c] += s.weights[j]! * s.means[j * s.d + c]!;
     const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
     try {
-      const ctx: PluginContext = { tf, k: s.k, d: s.d };
-      return { logProb: weightedLogProb(tf, this._family, this.scoringParameters(center), blocks, ctx), n: m.rows };
+      return f(blocks, this.scoringParameters(center), { tf, k: s.k, d: s.d }, center);
     } finally {
       blocks.dispose();
     }
+  }
+
+  /**
+   * X [n, d] with every missing cell (NaN, or null in nested arrays; needs
+   * missing: 'marginalize') replaced by its conditional mean given the row's
+   * observed cells, mixed over the components by their posterior
+   * probabilities: Σ_k p(k | x_o) (μ_km + Σ_kmo Σ_koo⁻¹ (x_o - μ_ko)).
+   * Observed cells are returned unchanged; same shape and column order.
+   */
+  impute(X: DataInput): Matrix {
+    return this.onBlocks(X, 'impute', (blocks, params, ctx, center) => {
+      const filled = imputeRows(tf, this._family, params, blocks, ctx);
+      const m = this.matrix(X);
+      const data = Float64Array.from(m.data);
+      for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) data[i] = filled[i]! + center[i % ctx.d]!;
+      return { rows: m.rows, cols: m.cols, data };
+    });
   }
 
   /** Component labels [n] (argmax of the posterior). */
@@ -760,6 +823,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         initParams: this.o.initParams,
         seed: this.o.seed,
         ...(this.o.prior === undefined ? {} : { prior: this.o.prior }),
+        ...(this.o.missing === 'error' ? {} : { missing: this.o.missing }),
       },
     };
   }
@@ -858,12 +922,19 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
    * every field. Asynchronous (it initializes the backend): `await` it. Using
    * the returned promise as a model (`GaussianMixture.fromJSON(j).predict(X)`)
    * throws an error that says so, not "predict is not a function".
+   * `missing: 'marginalize'` lets the model score rows with missing cells.
    */
-  static fromJSON(json: unknown, options: { container?: Container; backend?: BackendName } = {}): Promise<GaussianMixture> {
+  static fromJSON(
+    json: unknown,
+    options: { container?: Container; backend?: BackendName; missing?: 'error' | 'marginalize' } = {},
+  ): Promise<GaussianMixture> {
     return guardUnawaited(GaussianMixture.restore(json, options), GaussianMixture.prototype, 'GaussianMixture.fromJSON');
   }
 
-  private static async restore(json: unknown, options: { container?: Container; backend?: BackendName }): Promise<GaussianMixture> {
+  private static async restore(
+    json: unknown,
+    options: { container?: Container; backend?: BackendName; missing?: 'error' | 'marginalize' },
+  ): Promise<GaussianMixture> {
     const j = parseModelJSON(json);
     const container = options.container ?? createGmmContainer();
     let family: CovarianceFamily;
@@ -900,6 +971,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
         seed: j.options.seed,
         ...(j.options.prior === undefined ? {} : { prior: j.options.prior }),
         container,
+        ...((options.missing ?? j.options.missing) === undefined ? {} : { missing: options.missing ?? j.options.missing! }),
         ...(options.backend === undefined ? {} : { backend: options.backend }),
       });
     } catch (error) {
@@ -1050,6 +1122,9 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
   if (typeof op['initParams'] !== 'string') fail('options.initParams must be a string');
   const degeneracy = r['degeneracy'];
   if (degeneracy !== undefined && typeof degeneracy !== 'string') fail('degeneracy must be a string when present');
+  const missing = op['missing'];
+  if (missing !== undefined && missing !== 'error' && missing !== 'marginalize')
+    fail(`options.missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
@@ -1073,6 +1148,7 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
       initParams: op['initParams'],
       seed: finiteNumber(op['seed'], 'options.seed'),
       ...(op['prior'] === undefined ? {} : { prior: op['prior'] as PriorOption }),
+      ...(missing === undefined ? {} : { missing }),
     },
   };
 }

@@ -191,6 +191,9 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
 
   // ---- pass 1: n, Σ w, (weighted) column means, reservoir sample (with its weights), finiteness
   const colSum = new Float64Array(d);
+  // Σ w over each column's observed cells (missing: 'marginalize' skips missing cells, NaN).
+  const colWeight = new Float64Array(d);
+  const allowMissing = o.missing === 'marginalize';
   const sample = new Float64Array(sampleSize * d);
   const sampleWeights = new Float64Array(sampleSize);
   const totalWeight = new CompensatedSum();
@@ -200,17 +203,24 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     for (let i = 0; i < rows; i++) {
       const g = start + i;
       const w = weights === undefined ? 1 : weights[i]!;
+      let observed = 0;
       for (let j = 0; j < d; j++) {
         const v = block[i * d + j]!;
+        if (allowMissing && Number.isNaN(v)) continue;
         if (!Number.isFinite(v)) {
-          throw new InvalidDataError(`non-finite value ${v} at row ${g + 1}, column ${j + 1}`, {
+          const hint = Number.isNaN(v) ? " (missing values need the option missing: 'marginalize')" : '';
+          throw new InvalidDataError(`non-finite value ${v} at row ${g + 1}, column ${j + 1}${hint}`, {
             row: g + 1,
             column: j + 1,
             value: String(v),
           });
         }
+        observed++;
         colSum[j] += w * v;
+        colWeight[j] += w;
       }
+      if (observed === 0)
+        throw new InvalidDataError(`row ${g + 1} has no observed value: every row needs at least one`, { row: g + 1 });
       // Algorithm R: the first sampleSize rows fill the reservoir in order, later row g replaces a slot with probability sampleSize/(g+1).
       // A weighted source keeps each sampled row's weight: the sample fit is weighted as the data.
       const slot = g < sampleSize ? g : reservoirRng.int(g + 1);
@@ -224,7 +234,9 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   const weightSum = weighted === true ? totalWeight.value : n;
   if (!(weightSum > 0)) throw new InvalidArgumentError('sampleWeight is zero for every row: at least one row needs a positive weight');
   if (k > n) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of samples (${n})`);
-  const center = colSum.map((s) => s / weightSum);
+  const center = colSum.map((s, j) => s / colWeight[j]!);
+  const empty = colWeight.findIndex((w) => !(w > 0));
+  if (empty >= 0) throw new InvalidDataError(`column ${empty + 1} has no observed value`, { column: empty + 1 });
   const sampleRows = Math.min(n, sampleSize);
   if (k > sampleRows)
     throw new InvalidArgumentError(`nComponents=${k} must be <= sampleSize (${sampleRows})`);
@@ -319,6 +331,7 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
       nInit: o.nInit,
       initParams: o.initParams,
       seed,
+      ...(o.missing === 'error' ? {} : { missing: o.missing }),
     },
   };
   return GaussianMixture.fromJSON(json, {

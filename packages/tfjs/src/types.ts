@@ -5,10 +5,11 @@ import type { PriorOption } from './prior.js';
 /**
  * Rows as nested arrays, a flat float array with its shape, a Matrix
  * `{ rows, cols, data }` (what `sample(n).X` and `predictProba` return), or a
- * tfjs tensor [n, d].
+ * tfjs tensor [n, d]. Under missing: 'marginalize', null (nested arrays) and
+ * NaN (anywhere) are missing cells.
  */
 export type DataInput =
-  | readonly (readonly number[])[]
+  | readonly (readonly (number | null)[])[]
   | { data: Float64Array | Float32Array | readonly number[]; shape: readonly [number, number] }
   | Matrix
   | Tensor2D;
@@ -107,6 +108,17 @@ export interface GaussianMixtureOptions {
   degenerate?: 'reject' | 'warn' | 'allow';
   /** Aborts the fit: checked between EM iterations and restarts; fit() then rejects with core's AbortedError and its workers are terminated. */
   signal?: AbortSignal;
+  /**
+   * Missing values (default 'error': a NaN or null cell is an error).
+   * 'marginalize': NaN (and null in nested arrays) are missing cells, taken
+   * as missing at random. fit runs the exact EM for them (each row's
+   * likelihood is the marginal over its observed coordinates; the M-step
+   * uses the conditional expectations of the missing cells), and predict,
+   * predictProba, scoreSamples, score, bic, aic and impute accept them.
+   * Every row needs one observed value. Needs a family with `secondFromFull`
+   * (the built-ins have it).
+   */
+  missing?: 'error' | 'marginalize';
 }
 
 /** Per-call options of fit (and of score, bic, aic). */
@@ -165,6 +177,15 @@ export interface GaussianMixtureJSON {
   nSamples: number;
   /** FittedState.degeneracy, when the model is flagged degenerate. */
   degeneracy?: string;
-  /** Options the model was fitted with (JSON-safe subset). */
-  options: { tol: number; regCovar: number; maxIter: number; nInit: number; initParams: string; seed: number; prior?: PriorOption };
+  /** Options the model was fitted with (JSON-safe subset); `missing` absent means 'error'. */
+  options: {
+    tol: number;
+    regCovar: number;
+    maxIter: number;
+    nInit: number;
+    initParams: string;
+    seed: number;
+    prior?: PriorOption;
+    missing?: 'error' | 'marginalize';
+  };
 }

@@ -23,7 +23,7 @@ import { mclustPlugins } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
 import { checkDistinct, checkWritable } from '../io/write-atomic.js';
 import { readModelFile, readRawTable } from '../io/read-file.js';
-import { selectColumns, toNumeric, type NumericTable } from '../io/read-table.js';
+import { selectColumns, toNumeric, type NumericTable, type RawTable } from '../io/read-table.js';
 import { applyStandardization, type LoadedModelFile } from '../model-file.js';
 
 /** Where a command writes: stdout for results, stderr for notes and progress. */
@@ -259,11 +259,15 @@ export interface LoadedModel extends LoadedModelFile {
   gm: GaussianMixture | BayesianGaussianMixture;
 }
 
-export async function loadModel(file: string, plugins: Plugins, backend: string): Promise<LoadedModel> {
+export async function loadModel(file: string, plugins: Plugins, backend: string, missing = false): Promise<LoadedModel> {
   const m = await readModelFile(file);
   let gm: GaussianMixture | BayesianGaussianMixture;
   try {
-    gm = await loadMixture(m.gmm, { container: plugins.container, backend });
+    gm = await loadMixture(m.gmm, {
+      container: plugins.container,
+      backend,
+      ...(missing ? { missing: 'marginalize' as const } : {}),
+    });
   } catch (err) {
     if (err instanceof ModelFormatError) {
       const unregistered = /not registered/.test(err.message);
@@ -288,7 +292,18 @@ export async function readDataForModel(
   file: string,
   model: LoadedModel,
   columnsFlag: string | undefined,
+  missing = false,
 ): Promise<NumericTable> {
+  return (await readRawDataForModel(file, model, columnsFlag, missing)).table;
+}
+
+/** readDataForModel, with the raw table and the selected column indices (for gmm impute). */
+export async function readRawDataForModel(
+  file: string,
+  model: LoadedModel,
+  columnsFlag: string | undefined,
+  missing: boolean,
+): Promise<{ raw: RawTable; indices: number[]; table: NumericTable }> {
   const raw = await readRawTable(file);
   const d = model.gmm.d;
   let indices: number[];
@@ -312,7 +327,14 @@ export async function readDataForModel(
       `${model.file} expects ${expected} but ${raw.source} has ${indices.length} ${columnsFlag === undefined ? 'columns' : 'selected columns'} (${indices.map((j) => raw.columns[j]).join(', ')}); choose them with --columns`,
     );
   }
-  return toNumeric(raw, indices);
+  return { raw, indices, table: toNumeric(raw, indices, 0, missing) };
+}
+
+/** --missing: true for 'marginalize' (missing cells allowed), false for 'error' (the default). */
+export function missingFlag(args: Args): boolean {
+  const v = str(args, 'missing') ?? 'error';
+  if (v !== 'error' && v !== 'marginalize') throw new UsageError(`--missing must be 'error' or 'marginalize', got '${v}'`);
+  return v === 'marginalize';
 }
 
 /** The rows the model sees: standardized when the model says so. */

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { formatNumber } from '../io/format.js';
 import { openStreamTable } from '../io/stream-table.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
-import { applyStandardization, logJacobian, modelFile, type Standardization } from '../model-file.js';
+import { applyStandardization, modelFile, totalLogJacobian, type Standardization } from '../model-file.js';
 import { bool, int, str, sum, type Args, type EmSettings, type Io, type Plugins } from './common.js';
 import { fitResult, formatFit, reportFitWarnings } from './fit.js';
 import { abortOnSigint } from './interrupt.js';
@@ -50,6 +50,7 @@ export interface StreamedFit {
     initParams: string;
     /** Applies to the fit on the initialization sample (the passes run on the main thread). */
     workers: number | 'auto' | undefined;
+    missing?: 'marginalize';
   };
 }
 
@@ -65,6 +66,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
   const table = await openStreamTable(f.dataFile, {
     columns: str(args, 'columns'),
     weights: str(args, 'weights'),
+    missing: f.options.missing === 'marginalize',
     chunkRows: f.stream.chunkRows,
   });
   const d = table.d;
@@ -136,9 +138,10 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
     logLikelihood += sum(weights === undefined ? scores : scores.map((v, i) => (weights[i] === 0 ? 0 : weights[i]! * v)));
     n += weights === undefined ? r : sum(weights);
     rowCount += r;
+    // Original units: each row's observed columns' Jacobian (data is the standardized block; NaN stays NaN).
+    logLikelihood += totalLogJacobian(data, d, standardize, weights);
   }
   io.endProgress();
-  logLikelihood += n * logJacobian(standardize);
 
   const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name, {
     rows: rowCount,

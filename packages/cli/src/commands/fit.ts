@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../io/write-atomic.js';
 import {
   applyStandardization,
   computeStandardization,
-  logJacobian,
+  totalLogJacobian,
   modelFile,
   unstandardizeCovariances,
   unstandardizeMeans,
@@ -30,6 +30,7 @@ import {
   str,
   sum,
   workersFlag,
+  missingFlag,
   type Args,
   type Io,
 } from './common.js';
@@ -107,6 +108,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
   const workers = workersFlag(args);
+  const missing = missingFlag(args);
   const stream = bool(args, 'stream') ? streamSettings(args, dataFile) : undefined;
   const prior = priorSettings(args);
   const bayesian = bayesianSettings(args);
@@ -131,6 +133,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       initParams,
       ...em,
       workers,
+      ...(missing ? { missing: 'marginalize' as const } : {}),
     };
     return fitStreamed(args, io, { dataFile, output, force, backend, plugins, stream, options });
   }
@@ -141,7 +144,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     io,
     'fit',
     async (signal) => {
-      const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights') });
+      const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights'), missing });
       if (k > table.n)
         throw new UsageError(
           `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,
@@ -165,6 +168,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         initParams,
         ...em,
         ...(workers === undefined ? {} : { workers }),
+        ...(missing ? { missing: 'marginalize' as const } : {}),
         // Shard workers load the same plugin modules (paths against the working directory).
         plugins: plugins.workerSpecifiers,
         container: plugins.container,
@@ -217,7 +221,8 @@ function summarize(
   const w = table.sampleWeight;
   const scores = gm.scoreSamples(x);
   const n = w === undefined ? table.n : sum(w);
-  const logLikelihood = sum(w === undefined ? scores : scores.map((v, i) => (w[i] === 0 ? 0 : w[i]! * v))) + n * logJacobian(s);
+  const logLikelihood =
+    sum(w === undefined ? scores : scores.map((v, i) => (w[i] === 0 ? 0 : w[i]! * v))) + totalLogJacobian(table.data, table.d, s, w);
   return fitResult(gm, logLikelihood, n, table.columns, s, backend, { rows: table.n, weightColumn: table.weightColumn });
 }
 

@@ -6,6 +6,7 @@ import {
   csvOutput,
   loadModel,
   loadPlugins,
+  missingFlag,
   modelInput,
   readDataForModel,
   str,
@@ -22,8 +23,9 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
   const backend = backendName(args, plugins);
   if (output !== undefined) checkWritable(output, { force, inputs: [dataFile, modelPath] });
 
-  const model = await loadModel(modelPath, plugins, backend);
-  const table = await readDataForModel(dataFile, model, str(args, 'columns'));
+  const missing = missingFlag(args);
+  const model = await loadModel(modelPath, plugins, backend, missing);
+  const table = await readDataForModel(dataFile, model, str(args, 'columns'), missing);
   const x = modelInput(table, model);
 
   let csv: string;

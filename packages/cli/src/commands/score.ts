@@ -1,11 +1,12 @@
 import { BayesianGaussianMixture } from '@gmmkit/tfjs';
 import { formatKeyValues, formatNumber } from '../io/format.js';
-import { logJacobian } from '../model-file.js';
+import { totalLogJacobian } from '../model-file.js';
 import {
   backendName,
   bool,
   loadModel,
   loadPlugins,
+  missingFlag,
   modelInput,
   readDataForModel,
   str,
@@ -28,11 +29,12 @@ export interface ScoreJson {
 export async function scoreCommand(args: Args, io: Io): Promise<number> {
   const plugins = await loadPlugins(args);
   const backend = backendName(args, plugins);
-  const model = await loadModel(str(args, 'model')!, plugins, backend);
-  const table = await readDataForModel(str(args, 'data')!, model, str(args, 'columns'));
+  const missing = missingFlag(args);
+  const model = await loadModel(str(args, 'model')!, plugins, backend, missing);
+  const table = await readDataForModel(str(args, 'data')!, model, str(args, 'columns'), missing);
   const n = table.n;
   const logLikelihood =
-    sum(model.gm.scoreSamples(modelInput(table, model))) + n * logJacobian(model.standardize);
+    sum(model.gm.scoreSamples(modelInput(table, model))) + totalLogJacobian(table.data, table.d, model.standardize);
   const p = model.gm.nParameters();
   const bayesian = model.gm instanceof BayesianGaussianMixture;
   const result: ScoreJson = {

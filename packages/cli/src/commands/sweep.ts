@@ -9,7 +9,7 @@ import { mclustModelNames } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
 import { readTable } from '../io/read-file.js';
 import { writeFileAtomic } from '../io/write-atomic.js';
-import { applyStandardization, computeStandardization, logJacobian, modelFile } from '../model-file.js';
+import { applyStandardization, computeStandardization, modelFile, totalLogJacobian } from '../model-file.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
 import {
@@ -21,6 +21,7 @@ import {
   loadPlugins,
   emSettings,
   priorSettings,
+  missingFlag,
   str,
   sum,
   type Args,
@@ -89,7 +90,8 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const backend = backendName(args, plugins);
   checkOutputs({ output, plot }, force, dataFile);
 
-  const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights') });
+  const missing = missingFlag(args);
+  const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights'), missing });
   // With --weights, n (of BIC and of the log-likelihood shift below) is Σ w.
   const weights = table.sampleWeight;
   const n = weights === undefined ? table.n : sum(weights);
@@ -108,6 +110,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
     return sweep({
       data: { data, shape: [table.n, table.d] },
       ...(weights === undefined ? {} : { sampleWeight: weights }),
+      ...(missing ? { missing: 'marginalize' as const } : {}),
       ...(ks === undefined ? {} : { k: ks }),
       covarianceTypes: familiesFor(table.d),
       criterion,
@@ -129,7 +132,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   try {
     // Likelihood-based figures in original units: standardizing shifts every
     // log-likelihood by the same n·log|J|, so the ranking is unchanged.
-    const shift = n * logJacobian(standardize);
+    const shift = totalLogJacobian(table.data, table.d, standardize, weights);
     const fix = (v: number, factor: number) => (Number.isFinite(v) ? v + factor * shift : null);
     const builtin = ['bic', 'aic', 'icl'].includes(result.criterion);
     const json: SweepJson = {

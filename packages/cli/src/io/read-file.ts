@@ -21,6 +21,8 @@ export interface ReadTableOptions {
   columns?: string | undefined;
   /** --weights: one column (name or 1-based index) of sample weights, excluded from the features. */
   weights?: string | undefined;
+  /** --missing marginalize: empty cells, NA, NaN and JSON null become NaN (missing) instead of errors. */
+  missing?: boolean | undefined;
   /** Force a format instead of guessing from the extension and contents. */
   format?: TableFormat | undefined;
   /** Text to use for '-' instead of process.stdin (tests). */
@@ -30,9 +32,9 @@ export interface ReadTableOptions {
 /** Reads a file (or stdin for '-') into a numeric matrix (and the --weights column). */
 export async function readTable(file: string, options: ReadTableOptions = {}): Promise<NumericTable> {
   const raw = await readRawTable(file, options);
-  if (options.weights === undefined) return toNumeric(raw, selectColumns(raw, options.columns));
+  if (options.weights === undefined) return toNumeric(raw, selectColumns(raw, options.columns), 0, options.missing);
   const { features, weight } = featuresAndWeight(raw, options.columns, options.weights);
-  return { ...toNumeric(raw, features), ...sampleWeights(raw, weight) };
+  return { ...toNumeric(raw, features, 0, options.missing), ...sampleWeights(raw, weight) };
 }
 
 export async function readRawTable(file: string, options: ReadTableOptions = {}): Promise<RawTable> {

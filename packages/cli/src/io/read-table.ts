@@ -546,6 +546,8 @@ export function selectColumns(table: RawTable, spec: string | undefined): number
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NOT_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 const MISSING = new Set(['', 'NA', 'N/A', 'null', 'NULL', 'None']);
+/** What --missing marginalize reads as a missing cell: empty, NA, NaN (any case), and JSON null. */
+const MISSING_CELL = /^(?:|NA|N\/A|nan|NaN|NAN|null|NULL|None)$/;
 
 /** A finite decimal number, or undefined (no hex, no 'Infinity', no empty string). */
 export function parseNumber(text: string): number | undefined {
@@ -555,8 +557,17 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** Converts the selected columns to a float64 matrix, naming the first bad cell (rows of a chunk are numbered from rowOffset + 1). */
-export function toNumeric(table: RawTable, columnIndices: readonly number[], rowOffset = 0): NumericTable {
+/**
+ * Converts the selected columns to a float64 matrix, naming the first bad
+ * cell (rows of a chunk are numbered from rowOffset + 1). With `missing`,
+ * empty cells, NA, NaN and null are NaN (missing values) instead of errors.
+ */
+export function toNumeric(
+  table: RawTable,
+  columnIndices: readonly number[],
+  rowOffset = 0,
+  missing = false,
+): NumericTable {
   const n = table.rows.length;
   const d = columnIndices.length;
   if (d === 0) throw new UsageError(`no columns selected from ${table.source}`);
@@ -566,7 +577,7 @@ export function toNumeric(table: RawTable, columnIndices: readonly number[], row
     for (let c = 0; c < d; c++) {
       const j = columnIndices[c]!;
       const cell = row[j];
-      const v =
+      let v =
         typeof cell === 'number'
           ? Number.isFinite(cell)
             ? cell
@@ -574,6 +585,8 @@ export function toNumeric(table: RawTable, columnIndices: readonly number[], row
           : typeof cell === 'string'
             ? parseNumber(cell)
             : undefined;
+      if (v === undefined && missing && (cell === null || cell === undefined || (typeof cell === 'string' && MISSING_CELL.test(cell.trim()))))
+        v = Number.NaN;
       if (v === undefined) throw cellError(table, r, j, cell, columnIndices, rowOffset);
       data[r * d + c] = v;
     }
@@ -604,7 +617,10 @@ function cellError(
   const text = shown.trim();
   const location = { file: table.source, row: rowOffset + r + 1, column: name, value: shown };
   if (cell === null || MISSING.has(text))
-    return new InvalidDataError(`${at}: empty or missing value${text === '' ? '' : ` '${text}'`}`, location);
+    return new InvalidDataError(
+      `${at}: empty or missing value${text === '' ? '' : ` '${text}'`} (to fit with missing values, pass --missing marginalize)`,
+      location,
+    );
   if (NOT_FINITE_RE.test(text) || (typeof cell === 'number' && !Number.isFinite(cell))) {
     return new InvalidDataError(`${at}: value '${text}' is not a finite number`, location);
   }

@@ -41,6 +41,8 @@ export interface StreamTableOptions {
   columns?: string | undefined;
   /** --weights: the weight column (name or 1-based index), excluded from the features. */
   weights?: string | undefined;
+  /** --missing marginalize: missing cells become NaN. */
+  missing?: boolean | undefined;
   chunkRows: number;
 }
 
@@ -93,7 +95,7 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
     let lines: number[] = [];
     const flush = (): { data: Float64Array; weights: Float64Array | undefined } => {
       const table: RawTable = { ...shape, rows, lines };
-      const block = toNumeric(table, indices, done).data;
+      const block = toNumeric(table, indices, done, options.missing).data;
       const weights = weightIndex === undefined ? undefined : sampleWeights(table, weightIndex, done, false).sampleWeight;
       if (weights?.some((w) => w > 0)) positive = true;
       done += rows.length;

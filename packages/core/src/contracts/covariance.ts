@@ -125,6 +125,16 @@ export interface CovarianceFamily {
   mStep(stats: SufficientStatistics, regCovar: number, ctx: PluginContext): MixtureParameters;
   /** Builds the E-step kernel for these parameters. */
   densityKernel(params: MixtureParameters, ctx: PluginContext): DensityKernel;
+  /**
+   * Optional; needed for missing values (missing: 'marginalize'). This
+   * family's `second` statistic from full second moments [k, d, d]
+   * (S_k = Σ_i r_ik E[x_i x_iᵀ], or about `reference`): what the family keeps
+   * of them, e.g. S itself for 'full', Σ_k S_k for 'tied', the diagonals
+   * ([k, d]) for 'diag', the traces ([k]) for 'spherical'. The engine
+   * computes S for rows with missing cells (their conditional expectations
+   * and conditional covariances) and merges the result with `accumulate`'s.
+   */
+  secondFromFull?(full: Float64Array, k: number, d: number): Float64Array;
 
   /** Full covariance matrices [k, d, d] for reporting, whatever the family. */
   fullCovariances(covariances: Float64Array, k: number, d: number): Float64Array;

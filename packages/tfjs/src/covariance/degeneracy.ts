@@ -135,8 +135,11 @@ function diagonalInverseSd(variances: number[]): Float64Array {
  * Per-feature variances [d] and covariance [d, d] of centered rows [n, d],
  * float64: DegeneracyContext.dataVariance and dataCovariance. With sample
  * weights [n] the moments are weighted (a row of weight w counts as w copies;
- * rows of weight 0 are left out). A feature whose values are all equal (over
- * the rows that count) gets exactly 0 (not the rounding of its mean).
+ * rows of weight 0 are left out). Missing cells (NaN, missing: 'marginalize')
+ * are left out: each mean and variance is over the rows that observe the
+ * feature, each covariance over the rows that observe both. A feature whose
+ * values are all equal (over the rows that count) gets exactly 0 (not the
+ * rounding of its mean).
  */
 export function dataMoments(
   centered: Float64Array,
@@ -145,31 +148,50 @@ export function dataMoments(
   sampleWeight?: Float64Array,
 ): { dataVariance: Float64Array; dataCovariance: Float64Array } {
   const weight = (i: number): number => (sampleWeight === undefined ? 1 : sampleWeight[i]!);
-  let total = 0;
-  let first = -1; // the first row that counts: the reference value of a constant feature
-  for (let i = 0; i < n; i++) {
-    if (weight(i) === 0) continue;
-    total += weight(i);
-    if (first < 0) first = i;
-  }
   const mean = new Float64Array(d);
+  const count = new Float64Array(d); // Σ w over the rows observing each feature
+  const first = new Float64Array(d).fill(Number.NaN); // a value of each feature: constant features equal it everywhere
   const constant = new Array<boolean>(d).fill(true);
   for (let i = 0; i < n; i++) {
     const w = weight(i);
     if (w === 0) continue;
     for (let a = 0; a < d; a++) {
-      mean[a] += (w * centered[i * d + a]!) / total;
-      if (centered[i * d + a] !== centered[first * d + a]) constant[a] = false;
+      const v = centered[i * d + a]!;
+      if (Number.isNaN(v)) continue;
+      count[a] += w;
+      if (Number.isNaN(first[a]!)) first[a] = v;
+      else if (v !== first[a]) constant[a] = false;
     }
   }
-  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    const w = weight(i);
+    if (w === 0) continue;
+    for (let a = 0; a < d; a++) {
+      const v = centered[i * d + a]!;
+      if (!Number.isNaN(v)) mean[a] += (w * v) / count[a]!;
+    }
+  }
+  const sum = new Float64Array(d * d);
+  const pairs = new Float64Array(d * d); // Σ w over the rows observing both features
   const t = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const w = weight(i);
     if (w === 0) continue;
-    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[i * d + a]! - mean[a]!;
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] += (w * t[a]! * t[b]!) / total;
+    for (let a = 0; a < d; a++) {
+      const v = centered[i * d + a]!;
+      t[a] = Number.isNaN(v) ? v : constant[a] ? 0 : v - mean[a]!;
+    }
+    for (let a = 0; a < d; a++) {
+      if (Number.isNaN(t[a]!)) continue;
+      for (let b = 0; b < d; b++) {
+        if (Number.isNaN(t[b]!)) continue;
+        sum[a * d + b] += w * t[a]! * t[b]!;
+        pairs[a * d + b] += w;
+      }
+    }
   }
+  const cov = new Float64Array(d * d);
+  for (let p = 0; p < d * d; p++) cov[p] = pairs[p]! > 0 ? sum[p]! / pairs[p]! : 0;
   const variance = new Float64Array(d);
   for (let a = 0; a < d; a++) variance[a] = cov[a * d + a]!;
   return { dataVariance: variance, dataCovariance: cov };

@@ -16,6 +16,13 @@ import {
 } from './common.js';
 import { fewPointsDegeneracy, pinnedVarianceDegeneracy } from './degeneracy.js';
 
+/** The diagonals of k matrices [k, d, d], as [k, d]. */
+export function diagonalsOf(full: Float64Array, k: number, d: number): Float64Array {
+  const out = new Float64Array(k * d);
+  for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d + a] = full[j * d * d + a * d + a]!;
+  return out;
+}
+
 /** 1/√v element-wise (precision Cholesky factors of variances). */
 export function inverseSqrt(v: Float64Array): Float64Array {
   return v.map((x) => 1 / Math.sqrt(x));
@@ -40,6 +47,8 @@ export const diagCovariance: CovarianceFamily = {
   },
   accumulateHost: hostDiagonalMoments,
   merge: addStatistics,
+  // Missing values: only the diagonal of each component's second moments (the conditional variances).
+  secondFromFull: (full, k, d) => diagonalsOf(full, k, d),
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);

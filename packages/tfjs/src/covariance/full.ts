@@ -222,6 +222,8 @@ export const fullCovariance: CovarianceFamily = {
   // Σ r (x - m)(x - m)ᵀ per component, [k, d, d], in float64
   accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.k * ctx.d * ctx.d, (s, j, dev, r) => addOuter(s, j * ctx.d * ctx.d, dev, r)),
   merge: addStatistics,
+  // Missing values: the full second moments are exactly this family's statistic.
+  secondFromFull: (full) => Float64Array.from(full),
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);

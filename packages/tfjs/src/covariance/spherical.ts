@@ -14,7 +14,7 @@ import {
   weightsAndMeans,
   type EngineContext,
 } from './common.js';
-import { inverseSqrt, inverseSquare } from './diag.js';
+import { diagonalsOf, inverseSqrt, inverseSquare } from './diag.js';
 import { fewPointsDegeneracy, pinnedVarianceDegeneracy } from './degeneracy.js';
 
 /** 'spherical' (mclust VII): each component has its own single variance σ_k² I. Layout [k]. */
@@ -45,6 +45,13 @@ export const sphericalCovariance: CovarianceFamily = {
       for (let c = 0; c < dev.length; c++) s[j] += r * dev[c]! * dev[c]!;
     }),
   merge: addStatistics,
+  // Missing values: only the trace of each component's second moments.
+  secondFromFull(full, k, d) {
+    const diagonals = diagonalsOf(full, k, d);
+    const out = new Float64Array(k);
+    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j] += diagonals[j * d + a]!;
+    return out;
+  },
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);

@@ -36,6 +36,12 @@ export const tiedCovariance: CovarianceFamily = {
   // Σ_k Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [d, d], in float64
   accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.d * ctx.d, (s, _j, dev, r) => addOuter(s, 0, dev, r)),
   merge: addStatistics,
+  // Missing values: one shared matrix, so the components' second moments add.
+  secondFromFull(full, k, d) {
+    const out = new Float64Array(d * d);
+    for (let j = 0; j < k; j++) for (let i = 0; i < d * d; i++) out[i] += full[j * d * d + i]!;
+    return out;
+  },
 
   mStep(stats, regCovar, { k, d }): MixtureParameters {
     const { nk, weights, means } = weightsAndMeans(stats, k, d);

@@ -38,6 +38,12 @@ export const eeiFamily: CovarianceFamily = {
   nCovarianceParameters: (_k, d) => d,
   // Σ r x² about the origin, or about ctx.reference when the engine asks
   // (float32 accuracy for small components far from the centre).
+  // Missing values: EEI keeps each component's diagonal second moments, as diag.
+  secondFromFull(full, k, d) {
+    const out = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) for (let a = 0; a < d; a++) out[j * d + a] = full[j * d * d + a * d + a]!;
+    return out;
+  },
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf } = ctx;
     return accumulateMoments(
