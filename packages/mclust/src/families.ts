@@ -316,6 +316,8 @@ export function mclustFamily(spec: ModelSpec): CovarianceFamily {
 
     accumulate: (x, resp, ctx) => statistics.accumulate(x, resp, ctx),
     merge: (a, b) => statistics.merge(a, b),
+    // Missing values (missing: 'marginalize'): the same statistics as the built-in family, so its projection of full second moments.
+    secondFromFull: (full, k, d) => statistics.secondFromFull!(full, k, d),
 
     mStep(stats, regCovar, { k, d }): MixtureParameters {
       if (spec.univariate === true && d !== 1)
