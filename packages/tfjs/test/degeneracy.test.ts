@@ -6,6 +6,7 @@ import {
   GaussianMixture,
   PINNED_VARIANCE_RATIO,
   createGmmContainer,
+  dataMoments,
   diagCovariance,
   fullCovariance,
   initBackend,
@@ -164,5 +165,79 @@ describe('degenerate option on fits', () => {
     expect(() => new GaussianMixture({ degenerate: 'maybe' as 'warn', container: createGmmContainer() })).toThrow(
       /degenerate must be 'reject', 'warn' or 'allow'/,
     );
+  });
+});
+
+describe('degeneracy with sample weights and missing cells: rows count by their weights', () => {
+  const { X } = blobs(
+    300,
+    [
+      [0, 0, 0],
+      [8, 0, 4],
+      [0, 8, -4],
+    ],
+    1,
+    5,
+  );
+  const far = [20, 20, 20];
+  const withFar = [...X, far];
+  const init = {
+    weightsInit: [0.33, 0.33, 0.33, 0.01],
+    meansInit: [[0, 0, 0], [8, 0, 4], [0, 8, -4], far],
+    precisionsInit: [[1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 1, 1]],
+  };
+  const options = { nComponents: 4, covarianceType: 'diag', degenerate: 'warn', maxIter: 20, ...init } as const;
+  /** The reason with its numbers taken out (the pinned ratio is float32 noise about 0). */
+  const shape = (reason: string | undefined): string | undefined => reason?.replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
+
+  it("a far row of weight 1 is too few points for a variance; of weight 3 it is three rows, as its three copies are", async () => {
+    const one = await new GaussianMixture(options).fit(withFar, { sampleWeight: withFar.map(() => 1) });
+    expect(one.state.degeneracy).toBe('component 4 has 1.00 effective points; a variance needs at least 2');
+    const three = await new GaussianMixture(options).fit(withFar, { sampleWeight: [...X.map(() => 1), 3] });
+    const copies = await new GaussianMixture(options).fit([...X, far, far, far]);
+    expect(three.state.degeneracy).toMatch(/^component 4 has a variance along feature 1 pinned at the regCovar floor/);
+    expect(shape(three.state.degeneracy)).toBe(shape(copies.state.degeneracy));
+    // fractional weights count fractionally: 0.4 + 0.4 of two copies is below one point
+    const fraction = await new GaussianMixture(options).fit([...withFar, far], { sampleWeight: [...X.map(() => 1), 0.4, 0.4] });
+    expect(fraction.state.degeneracy).toBe('component 4 has 0.800 effective points; a variance needs at least 2');
+  });
+
+  it("tied: the rows-too-few rule counts Σ w (four rows of weight 2 are the eight replicated rows)", async () => {
+    const rows = [[0, 0, 0], [1, 0.5, 0], [0, 1, 0.3], [5, 5, 5.5]];
+    const tied = { nComponents: 2, covarianceType: 'tied', degenerate: 'warn', maxIter: 10, meansInit: [[0.3, 0.5, 0.1], [5, 5, 5.5]] } as const;
+    const plain = await new GaussianMixture(tied).fit(rows);
+    expect(plain.state.degeneracy).toBe('4 rows are too few for k + d = 5: the shared covariance is singular');
+    const weighted = await new GaussianMixture(tied).fit(rows, { sampleWeight: [2, 2, 2, 2] });
+    const copies = await new GaussianMixture(tied).fit([...rows, ...rows]);
+    expect(weighted.state.degeneracy).not.toMatch(/rows are too few/);
+    expect(shape(weighted.state.degeneracy)).toBe(shape(copies.state.degeneracy));
+  });
+
+  it("the data's scale (dataMoments): weighted = replicated rows, weight-0 rows and missing cells left out", () => {
+    const rows = [[1, 2, 3], [2, 0, 3], [4, 1, 3], [0, 5, 3]];
+    const w = [2, 1, 0, 3];
+    const flat = (r: number[][]): Float64Array => Float64Array.from(r.flat());
+    const replicated = rows.flatMap((r, i) => Array.from({ length: w[i]! }, () => r));
+    const a = dataMoments(flat(rows), 4, 3, Float64Array.from(w));
+    const b = dataMoments(flat(replicated), replicated.length, 3);
+    for (let i = 0; i < 9; i++) expect(a.dataCovariance[i]).toBeCloseTo(b.dataCovariance[i]!, 12);
+    expect(a.dataVariance[2]).toBe(0); // constant over the rows that count
+    expect(a.dataVariance[0]).toBeGreaterThan(0);
+    // a missing cell: the feature's moments over the rows that observe it
+    const gappy = [[1, 2, 3], [2, Number.NaN, 3], [4, 1, 3], [Number.NaN, 5, 3]];
+    const c = dataMoments(flat(gappy), 4, 3);
+    const mean0 = (1 + 2 + 4) / 3;
+    expect(c.dataVariance[0]).toBeCloseTo([1, 2, 4].reduce((s, v) => s + (v - mean0) ** 2, 0) / 3, 12);
+    const mean1 = (2 + 1 + 5) / 3;
+    expect(c.dataVariance[1]).toBeCloseTo([2, 1, 5].reduce((s, v) => s + (v - mean1) ** 2, 0) / 3, 12);
+    // covariance over the rows observing both (rows 1 and 3)
+    expect(c.dataCovariance[1]).toBeCloseTo(((1 - mean0) * (2 - mean1) + (4 - mean0) * (1 - mean1)) / 2, 12);
+    expect(Array.from(c.dataVariance).every(Number.isFinite)).toBe(true);
+  });
+
+  it('missing cells: the degeneracy check runs on the observed data and flags the same collapse', async () => {
+    const gappy = withFar.map((r, i) => (i % 7 === 0 ? [r[0]!, Number.NaN, r[2]!] : r));
+    const g = await new GaussianMixture({ ...options, missing: 'marginalize' }).fit([...gappy, far, far], { sampleWeight: [...X.map(() => 1), 1, 1, 1] });
+    expect(g.state.degeneracy).toMatch(/^component 4 has a variance along feature 1 pinned at the regCovar floor/);
   });
 });

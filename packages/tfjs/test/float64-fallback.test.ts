@@ -4,7 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { SingularCovarianceError, createRng, registerPlugins, type CovarianceFamily } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, createGmmContainer, fullCovariance, initBackend, tf } from '../src/index.js';
+import {
+  GaussianMixture,
+  createGmmContainer,
+  diagCovariance,
+  emPass,
+  fullCovariance,
+  initBackend,
+  sphericalCovariance,
+  tf,
+  tiedCovariance,
+  uploadCentered,
+} from '../src/index.js';
+import { exactPass } from '../src/engine.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -62,6 +74,143 @@ describe('float64 fallback of the M-step', () => {
     await expect(g.fit(X)).rejects.toThrow(SingularCovarianceError);
   });
 });
+
+describe('float64 fallback with sample weights and missing cells', () => {
+  // Integer weights: 0..2 on the large group (some rows dropped), 2 on the small one (its scatter stays singular;
+  // a power of two scales its float32 sums exactly, so they fail as the unweighted ones do).
+  const rngW = createRng(5);
+  const W = X.map((_, i) => (i < 200 ? rngW.int(3) : 2));
+  const replicate = (rows: number[][]): number[][] => rows.flatMap((row, i) => Array.from({ length: W[i]! }, () => row));
+  const weightedSmall = replicate(X).slice(-8);
+  /** fullCovariance under another name, counting its accumulateHost calls (or without accumulateHost). */
+  function variant(host: boolean): { config: { container: ReturnType<typeof createGmmContainer>; covarianceType: string }; calls: () => number } {
+    let calls = 0;
+    const { accumulateHost, ...rest } = fullCovariance as CovarianceFamily & { accumulateHost: NonNullable<CovarianceFamily['accumulateHost']> };
+    const family: CovarianceFamily = host
+      ? { ...rest, name: 'full-counted', accumulateHost: (...a) => (calls++, accumulateHost(...a)) }
+      : { ...rest, name: 'full-no-host' };
+    const container = createGmmContainer();
+    registerPlugins(container, { covarianceFamilies: [family] });
+    return { config: { container, covarianceType: family.name }, calls: () => calls };
+  }
+  const options = { nComponents: 2, ...start(), maxIter: 5, degenerate: 'allow', seed: 0 } as const;
+
+  function expectExactSmall(g: GaussianMixture, rows: number[][]): void {
+    const s = g.state;
+    const j = s.means[d]! > 500 ? 1 : 0;
+    const { mean, cov } = exactCovariance(rows, 1e-6);
+    for (let a = 0; a < d; a++) expect(Math.abs(s.means[j * d + a]! - mean[a]!)).toBeLessThan(1e-3);
+    const got = s.covariances.subarray(j * d * d, (j + 1) * d * d);
+    for (let i = 0; i < d * d; i++) expect(Math.abs(got[i]! - cov[i]!)).toBeLessThan(1e-6 * 1e4);
+    expect(s.droppedRestarts).toBeUndefined();
+    expect(s.weights[j]).toBeCloseTo(rows.length / W.reduce((x, y) => x + y, 0), 6);
+  }
+
+  it('weighted: goes through the fallback (it fails without), with the weighted covariance of the small component', async () => {
+    const counted = variant(true);
+    const before = tf.memory().numTensors;
+    const weighted = await new GaussianMixture({ ...options, ...counted.config }).fit(X, { sampleWeight: W });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(counted.calls()).toBeGreaterThan(0);
+    expectExactSmall(weighted, weightedSmall);
+    await expect(new GaussianMixture({ ...options, ...variant(false).config }).fit(X, { sampleWeight: W })).rejects.toThrow(SingularCovarianceError);
+    // The replicated rows reach the same small component. (Their lower bounds are not compared: with a covariance
+    // singular but for regCovar, log det moves with float32 noise in that direction.)
+    expectExactSmall(await new GaussianMixture(options).fit(replicate(X)), weightedSmall);
+  });
+
+  // 10% of the large group's cells removed (each row keeps one observed value); the small group stays complete.
+  // Seed 16: one where these weighted rows need the fallback too (asserted below).
+  const rngM = createRng(16);
+  const gappy = X.map((row, i) => {
+    if (i >= 200) return row;
+    const out = row.map((v) => (rngM.next() < 0.1 ? Number.NaN : v));
+    if (out.every(Number.isNaN)) out[0] = row[0]!;
+    return out;
+  });
+
+  it('missing cells and weights: the fallback stays exact (rows with gaps go through their patterns in float64)', async () => {
+    expect(gappy.flat().filter(Number.isNaN).length).toBeGreaterThan(40);
+    const counted = variant(true);
+    const before = tf.memory().numTensors;
+    const g = await new GaussianMixture({ ...options, ...counted.config, missing: 'marginalize' }).fit(gappy, { sampleWeight: W });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(counted.calls()).toBeGreaterThan(0);
+    expectExactSmall(g, weightedSmall);
+    await expect(new GaussianMixture({ ...options, missing: 'marginalize', ...variant(false).config }).fit(gappy, { sampleWeight: W })).rejects.toThrow(
+      SingularCovarianceError,
+    );
+    // the large component as the replicated rows with their gaps give it (float32 sums over ~400 rows: 1e-3 of its scale)
+    const copies = await new GaussianMixture({ ...options, missing: 'marginalize' }).fit(replicate(gappy));
+    const big = (m: GaussianMixture): number => (m.state.means[d]! > 500 ? 0 : 1);
+    const [a, b] = [g.state, copies.state];
+    for (let c = 0; c < d; c++) expect(Math.abs(a.means[big(g) * d + c]! - b.means[big(copies) * d + c]!)).toBeLessThan(1e-3 * 30);
+    for (let i = 0; i < d * d; i++)
+      expect(Math.abs(a.covariances[big(g) * d * d + i]! - b.covariances[big(copies) * d * d + i]!)).toBeLessThan(1e-3 * 900);
+  });
+});
+
+describe('exactPass: the float64 statistics equal the float32 pass about the same means', () => {
+  // Moderate data in unit scale, where float32 is accurate to ~1e-6 relative: the two passes must agree.
+  const rng = createRng(21);
+  const n = 300;
+  const rows = Array.from({ length: n }, (_, i) => Array.from({ length: 3 }, (_, a) => (i % 2 === 0 ? 0 : 3) + rng.normal() * (1 + a / 2)));
+  const gaps = rows.map((r) => r.map((v, a) => (a > 0 && rng.next() < 0.2 ? Number.NaN : v)));
+  const weights = Float64Array.from(rows, () => rng.int(4));
+  const cases: [string, CovarianceFamily][] = [
+    ['full', fullCovariance],
+    ['tied', tiedCovariance],
+    ['diag', diagCovariance],
+    ['spherical', sphericalCovariance],
+  ];
+  it.each(cases)('%s, with weights and missing cells', (_name, family) => {
+    const k = 2;
+    const dd = 3;
+    const ctx = { tf, k, d: dd };
+    const data = Float64Array.from(gaps.flat());
+    const blocks = uploadCentered(tf, data, n, dd, 64, 0, weights);
+    try {
+      expect(blocks.patterns!.length).toBeGreaterThan(1);
+      const full = new Float64Array(k * dd * dd);
+      for (let j = 0; j < k; j++) for (let a = 0; a < dd; a++) full[j * dd * dd + a * dd + a] = 1 + a / 2 + 0.3 * j;
+      full[1] = full[3] = 0.2;
+      const params = {
+        weights: Float64Array.from([0.5, 0.5]),
+        means: Float64Array.from([0.1, -0.1, 0.2, 3, 2.9, 3.1]),
+        covariances: layoutOf(family.name, full, k, dd),
+      };
+      const fast = emPass(tf, family, params, blocks, ctx, params.means);
+      const exact = exactPass(tf, family, params, blocks, ctx)!;
+      expect(Math.abs(exact.totalLogLikelihood - fast.totalLogLikelihood) / Math.abs(fast.totalLogLikelihood)).toBeLessThan(1e-5);
+      for (const key of ['nk', 'sumX', 'second'] as const) {
+        const a = exact.stats[key];
+        const b = fast.stats[key];
+        expect(a.length).toBe(b.length);
+        let scale = 0;
+        for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+        for (let i = 0; i < b.length; i++) expect(Math.abs(a[i]! - b[i]!), `${key}[${i}]`).toBeLessThan(1e-4 * scale);
+      }
+      expect(exact.stats.reference).toEqual(fast.stats.reference);
+    } finally {
+      blocks.dispose();
+    }
+  });
+});
+
+/** Covariances [k, d, d] (diagonal-dominant) in a built-in family's layout. */
+function layoutOf(name: string, full: Float64Array, k: number, dd: number): Float64Array {
+  const diag = (j: number, a: number): number => full[j * dd * dd + a * dd + a]!;
+  switch (name) {
+    case 'full':
+      return full;
+    case 'tied':
+      return full.slice(0, dd * dd);
+    case 'diag':
+      return Float64Array.from({ length: k * dd }, (_, i) => diag(Math.floor(i / dd), i % dd));
+    default: // spherical
+      return Float64Array.from({ length: k }, (_, j) => Array.from({ length: dd }, (_, a) => diag(j, a)).reduce((x, y) => x + y, 0) / dd);
+  }
+}
 
 function csv(file: string): number[][] {
   const lines = readFileSync(new URL(`../../../data/${file}`, import.meta.url), 'utf8').trim().split('\n').slice(1);
