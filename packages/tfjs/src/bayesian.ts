@@ -26,7 +26,7 @@ import {
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
 import { arrayShape, numberOption, rejectUnknownOptions } from './options.js';
-import { singularCovariance } from './prior.js';
+import { dataCovariance, singularCovariance } from './prior.js';
 import { betaln, digamma, lgamma } from './special.js';
 import type { BackendName, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
@@ -444,8 +444,8 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
   }
 
   /** The priors for data with `d` features (centered coordinates), defaults from the centered rows as scikit-learn's. */
-  private priors(fit: Pick<FitData, 'n' | 'd' | 'k' | 'center' | 'centered'>): BayesianPriors {
-    const { n, d, k, center, centered } = fit;
+  private priors(fit: Pick<FitData, 'n' | 'd' | 'k' | 'center' | 'centered' | 'sampleWeight'>): BayesianPriors {
+    const { n, d, k, center, centered, sampleWeight } = fit;
     const name = this._family.name;
     const o = this.b;
     if (o.meanPrior !== undefined) checkShape('meanPrior', o.meanPrior, [d], `one value per feature, ${d} features`);
@@ -460,16 +460,8 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
       const ok = length === d * d ? tryCholesky(psi0, d) !== null : psi0.every((v) => v > 0);
       if (!ok) throw new InvalidArgumentError(`covariancePrior must be positive definite`);
     } else {
-      if (n < 2) throw new InvalidArgumentError('the default covariancePrior (the data covariance) needs at least 2 rows');
-      // np.cov(X.T) (ddof = 1) of the centered rows, in the family's layout.
-      const cov = new Float64Array(d * d);
-      for (let i = 0; i < n; i++)
-        for (let a = 0; a < d; a++) {
-          const xa = centered[i * d + a]!;
-          for (let b = 0; b <= a; b++) cov[a * d + b] += xa * centered[i * d + b]!;
-        }
-      for (let a = 0; a < d; a++)
-        for (let b = 0; b <= a; b++) cov[a * d + b] = cov[b * d + a] = cov[a * d + b]! / (n - 1);
+      // np.cov(X.T) (ddof = 1) of the centered rows (the replicated rows with sample weights), in the family's layout.
+      const cov = dataCovariance(centered, n, d, 'the default covariancePrior', sampleWeight);
       if (length === d * d) psi0 = cov;
       else {
         const variances = Float64Array.from({ length: d }, (_, a) => cov[a * d + a]!);

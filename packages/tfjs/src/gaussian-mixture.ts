@@ -845,7 +845,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
     // Lower bound Σ_i w_i log p(x_i) / Σ_i w_i: the sample weights are in the pass (n = Σ w).
     const { prior, regCovar } = this.o;
     if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.totalWeight, fit.ctx, fit.degeneracyContext);
-    const resolved = resolvePrior(prior, this._family.name, fit.centered, fit.n, fit.d, fit.k, fit.center);
+    const resolved = resolvePrior(prior, this._family.name, fit.centered, fit.n, fit.d, fit.k, fit.center, fit.sampleWeight);
     return maximumAPosteriori(this._family, resolved, regCovar, fit.totalWeight, fit.ctx);
   }
 

@@ -117,6 +117,35 @@ export function validatePrior(prior: unknown, familyOrModel: string): PriorOptio
  * The prior for a fit of k components to centered rows [n, d] (their column
  * means `center`): mclust's defaultPrior for every field not given.
  */
+/**
+ * The covariance (ddof = 1, R's var and np.cov) of centered rows [n, d]; with
+ * sample weights [n] that of the rows replicated by them, Σ w x xᵀ / (Σ w - 1)
+ * (the rows centered at their weighted mean). Both default priors' data scale.
+ * Throws when there are fewer than 2 rows (Σ w < 2); `what` names the prior.
+ */
+export function dataCovariance(centered: Float64Array, n: number, d: number, what: string, sampleWeight?: Float64Array): Float64Array {
+  let total = n;
+  if (sampleWeight !== undefined) {
+    total = 0;
+    for (let i = 0; i < n; i++) total += sampleWeight[i]!;
+  }
+  if (total < 2) {
+    const weighted = sampleWeight === undefined ? '' : ` (a total sampleWeight of at least 2; got ${total})`;
+    throw new InvalidArgumentError(`${what} (the data covariance) needs at least 2 rows${weighted}`);
+  }
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    for (let a = 0; a < d; a++) {
+      const xa = w * centered[i * d + a]!;
+      for (let b = 0; b <= a; b++) cov[a * d + b] += xa * centered[i * d + b]!;
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] = cov[b * d + a] = cov[a * d + b]! / (total - 1);
+  return cov;
+}
+
 export function resolvePrior(
   prior: PriorOption,
   family: string,
@@ -125,6 +154,7 @@ export function resolvePrior(
   d: number,
   k: number,
   center: Float64Array,
+  sampleWeight?: Float64Array,
 ): ResolvedPrior {
   const given: ConjugatePrior = prior === 'default' ? {} : prior;
   const fac = (1 / k) ** (2 / d);
@@ -138,12 +168,8 @@ export function resolvePrior(
       if (tryCholesky(scale, d) === null) throw new InvalidArgumentError('prior.scale must be symmetric positive definite');
     }
   } else {
-    if (n < 2) throw new InvalidArgumentError('the default prior scale (the data covariance) needs at least 2 rows');
-    // var(X), ddof = 1, as R's var
-    const cov = new Float64Array(d * d);
-    for (let i = 0; i < n; i++)
-      for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] += centered[i * d + a]! * centered[i * d + b]!;
-    for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] = cov[b * d + a] = cov[a * d + b]! / (n - 1);
+    // var(X), ddof = 1, as R's var (of the replicated rows with sample weights)
+    const cov = dataCovariance(centered, n, d, 'the default prior scale', sampleWeight);
     // A singular data covariance makes a singular scale: the prior would not regularize that direction.
     if (singularCovariance(cov, d, center)) {
       throw new InvalidArgumentError(
@@ -151,8 +177,9 @@ export function resolvePrior(
       );
     }
     if (matrixScale(family)) {
-      // mclust: var(X) when n > d, else its diagonal
-      scale = n > d ? cov.map((v) => fac * v) : cov.map((v, i) => (i % (d + 1) === 0 ? fac * v : 0));
+      // mclust: var(X) when n > d (n = Σ w with sample weights), else its diagonal
+      const rows = sampleWeight === undefined ? n : sampleWeight.reduce((t, w) => t + w, 0);
+      scale = rows > d ? cov.map((v) => fac * v) : cov.map((v, i) => (i % (d + 1) === 0 ? fac * v : 0));
     } else {
       let trace = 0;
       for (let a = 0; a < d; a++) trace += cov[a * d + a]!;

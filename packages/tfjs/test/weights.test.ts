@@ -5,6 +5,7 @@
 import { InvalidArgumentError, createRng } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  BayesianGaussianMixture,
   GaussianMixture,
   fitStream,
   initBackend,
@@ -99,6 +100,13 @@ describe('sampleWeight: integer weights equal replicated rows', () => {
     });
   }
 
+  it.each(FAMILIES)("%s under prior: 'default' (MAP EM): the data-dependent prior scale is the replicated rows' too", async (covarianceType) => {
+    const options: GaussianMixtureConfig = { nComponents: 2, covarianceType, prior: 'default', maxIter: 30, tol: 0, backend: 'wasm', ...initFor(covarianceType) };
+    const weighted = await new GaussianMixture(options).fit(X, { sampleWeight: W });
+    const copies = await new GaussianMixture(options).fit(replicated);
+    expectSameFit(weighted, copies);
+  });
+
   it('weights of 1 give exactly the unweighted fit (same initializer path)', async () => {
     const options: GaussianMixtureConfig = { nComponents: 2, maxIter: 20, seed: 4, backend: 'wasm' };
     const a = await new GaussianMixture(options).fit(X, { sampleWeight: X.map(() => 1) });
@@ -122,6 +130,40 @@ describe('sampleWeight: integer weights equal replicated rows', () => {
     const b = await new GaussianMixture(options).fit(X, { sampleWeight: W });
     expect(relDiff(a.state.means, b.state.means)).toBeLessThan(TOL);
     expect(relDiff(a.state.covariances, b.state.covariances)).toBeLessThan(TOL);
+  });
+});
+
+describe('sampleWeight: BayesianGaussianMixture equals replicated rows', () => {
+  // Separated blobs, so the weighted k-means and the k-means of the replicated rows start from the same labels.
+  const sep = blobs(150, [[0, 0], [8, 1], [2, 9]], [1, 0.7, 1.2], 3).X;
+  const w = (() => {
+    const rng = createRng(23);
+    return sep.map(() => rng.int(4));
+  })();
+  const copies = sep.flatMap((row, i) => Array.from({ length: w[i]! }, () => row));
+  const cases = FAMILIES.flatMap((covarianceType) =>
+    (['dirichlet-process', 'dirichlet-distribution'] as const).map((prior) => [covarianceType, prior] as const),
+  );
+  it.each(cases)('%s, %s prior: posterior, priors and ELBO of the replicated rows', async (covarianceType, weightConcentrationPriorType) => {
+    const options = { nComponents: 4, covarianceType, weightConcentrationPriorType, maxIter: 40, tol: 0, seed: 1, backend: 'wasm' } as const;
+    const before = tf.memory().numTensors;
+    const a = await new BayesianGaussianMixture(options).fit(sep, { sampleWeight: w });
+    expect(tf.memory().numTensors).toBe(before);
+    const b = await new BayesianGaussianMixture(options).fit(copies);
+    const [s, t] = [a.state, b.state];
+    // the default priors come from the (weighted) data: mean and covariance of the replicated rows
+    expect(relDiff(s.meanPrior, t.meanPrior)).toBeLessThan(1e-12);
+    expect(relDiff(s.covariancePrior, t.covariancePrior)).toBeLessThan(1e-12);
+    expect(relDiff(s.weights, t.weights)).toBeLessThan(TOL);
+    expect(relDiff(s.means, t.means)).toBeLessThan(TOL);
+    expect(relDiff(s.covariances, t.covariances)).toBeLessThan(TOL);
+    expect(relDiff(s.weightConcentration, t.weightConcentration)).toBeLessThan(TOL);
+    expect(relDiff(s.meanPrecision, t.meanPrecision)).toBeLessThan(TOL);
+    expect(relDiff(s.degreesOfFreedom, t.degreesOfFreedom)).toBeLessThan(TOL);
+    // the ELBO is a total over the rows (not a mean), so its tolerance scales with Σ w
+    expect(Math.abs(s.lowerBound - t.lowerBound)).toBeLessThan(TOL * Math.abs(t.lowerBound));
+    expect(s.nIter).toBe(t.nIter);
+    expect(Math.abs(a.score(sep, { sampleWeight: w }) - b.score(copies))).toBeLessThan(TOL);
   });
 });
 
