@@ -49,20 +49,26 @@ function start(): Pick<ConstructorParameters<typeof GaussianMixture>[0] & object
   };
 }
 
+/** The component near 1000 of a fit of X: the float64 mean and covariance of `rows` (+ reg), and weight `share`. */
+function expectExactSmall(g: GaussianMixture, rows: number[][], share: number): void {
+  const s = g.state;
+  const j = s.means[d]! > 500 ? 1 : 0;
+  const { mean, cov } = exactCovariance(rows, 1e-6);
+  // means from float32 sums over rows near 1000: ~1e-5
+  for (let a = 0; a < d; a++) expect(Math.abs(s.means[j * d + a]! - mean[a]!)).toBeLessThan(1e-3);
+  const got = s.covariances.subarray(j * d * d, (j + 1) * d * d);
+  // entries of size ~1e4: the same matrix to float32-mean accuracy, and positive definite (it factored)
+  for (let i = 0; i < d * d; i++) expect(Math.abs(got[i]! - cov[i]!)).toBeLessThan(1e-6 * 1e4);
+  expect(s.weights[j]).toBeCloseTo(share, 6);
+  expect(s.droppedRestarts).toBeUndefined();
+}
+
 describe('float64 fallback of the M-step', () => {
   it('fits a tiny component in large units that float32 statistics cannot, with its exact covariance', async () => {
     const before = tf.memory().numTensors;
     const g = await new GaussianMixture({ nComponents: 2, ...start(), maxIter: 5, degenerate: 'allow', seed: 0 }).fit(X);
     expect(tf.memory().numTensors).toBe(before);
-    const s = g.state;
-    const j = s.means[d]! > 500 ? 1 : 0;
-    const { mean, cov } = exactCovariance(small, 1e-6);
-    // means from float32 sums over rows near 1000: ~1e-5
-    for (let a = 0; a < d; a++) expect(Math.abs(s.means[j * d + a]! - mean[a]!)).toBeLessThan(1e-3);
-    const got = s.covariances.subarray(j * d * d, (j + 1) * d * d);
-    // entries of size ~1e4: the same matrix to float32-mean accuracy, and positive definite (it factored)
-    for (let i = 0; i < d * d; i++) expect(Math.abs(got[i]! - cov[i]!)).toBeLessThan(1e-6 * 1e4);
-    expect(s.droppedRestarts).toBeUndefined();
+    expectExactSmall(g, small, small.length / X.length);
   });
 
   it('without accumulateHost the same fit fails (the test has teeth), and the error says why', async () => {
@@ -82,6 +88,7 @@ describe('float64 fallback with sample weights and missing cells', () => {
   const W = X.map((_, i) => (i < 200 ? rngW.int(3) : 2));
   const replicate = (rows: number[][]): number[][] => rows.flatMap((row, i) => Array.from({ length: W[i]! }, () => row));
   const weightedSmall = replicate(X).slice(-8);
+  const smallShare = weightedSmall.length / W.reduce((x, y) => x + y, 0);
   /** fullCovariance under another name, counting its accumulateHost calls (or without accumulateHost). */
   function variant(host: boolean): { config: { container: ReturnType<typeof createGmmContainer>; covarianceType: string }; calls: () => number } {
     let calls = 0;
@@ -95,28 +102,17 @@ describe('float64 fallback with sample weights and missing cells', () => {
   }
   const options = { nComponents: 2, ...start(), maxIter: 5, degenerate: 'allow', seed: 0 } as const;
 
-  function expectExactSmall(g: GaussianMixture, rows: number[][]): void {
-    const s = g.state;
-    const j = s.means[d]! > 500 ? 1 : 0;
-    const { mean, cov } = exactCovariance(rows, 1e-6);
-    for (let a = 0; a < d; a++) expect(Math.abs(s.means[j * d + a]! - mean[a]!)).toBeLessThan(1e-3);
-    const got = s.covariances.subarray(j * d * d, (j + 1) * d * d);
-    for (let i = 0; i < d * d; i++) expect(Math.abs(got[i]! - cov[i]!)).toBeLessThan(1e-6 * 1e4);
-    expect(s.droppedRestarts).toBeUndefined();
-    expect(s.weights[j]).toBeCloseTo(rows.length / W.reduce((x, y) => x + y, 0), 6);
-  }
-
   it('weighted: goes through the fallback (it fails without), with the weighted covariance of the small component', async () => {
     const counted = variant(true);
     const before = tf.memory().numTensors;
     const weighted = await new GaussianMixture({ ...options, ...counted.config }).fit(X, { sampleWeight: W });
     expect(tf.memory().numTensors).toBe(before);
     expect(counted.calls()).toBeGreaterThan(0);
-    expectExactSmall(weighted, weightedSmall);
+    expectExactSmall(weighted, weightedSmall, smallShare);
     await expect(new GaussianMixture({ ...options, ...variant(false).config }).fit(X, { sampleWeight: W })).rejects.toThrow(SingularCovarianceError);
     // The replicated rows reach the same small component. (Their lower bounds are not compared: with a covariance
     // singular but for regCovar, log det moves with float32 noise in that direction.)
-    expectExactSmall(await new GaussianMixture(options).fit(replicate(X)), weightedSmall);
+    expectExactSmall(await new GaussianMixture(options).fit(replicate(X)), weightedSmall, smallShare);
   });
 
   // 10% of the large group's cells removed (each row keeps one observed value); the small group stays complete.
@@ -136,7 +132,7 @@ describe('float64 fallback with sample weights and missing cells', () => {
     const g = await new GaussianMixture({ ...options, ...counted.config, missing: 'marginalize' }).fit(gappy, { sampleWeight: W });
     expect(tf.memory().numTensors).toBe(before);
     expect(counted.calls()).toBeGreaterThan(0);
-    expectExactSmall(g, weightedSmall);
+    expectExactSmall(g, weightedSmall, smallShare);
     await expect(new GaussianMixture({ ...options, missing: 'marginalize', ...variant(false).config }).fit(gappy, { sampleWeight: W })).rejects.toThrow(
       SingularCovarianceError,
     );
