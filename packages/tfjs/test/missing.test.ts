@@ -6,6 +6,7 @@
 import { InvalidArgumentError, InvalidDataError, createRng, type Rng } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  BayesianGaussianMixture,
   GaussianMixture,
   fitStream,
   initBackend,
@@ -269,6 +270,11 @@ describe("missing: 'marginalize'", () => {
     await expect(gm.fit(complete.map((r) => [r[0]!, null, r[2]!]))).rejects.toThrow(/column 2 has no observed value/);
     await expect(gm.fit([[1, Infinity]])).rejects.toThrow(/non-finite value Infinity/);
     expect(() => new GaussianMixture({ missing: 'drop' as 'error' })).toThrow(InvalidArgumentError);
+    // the variational fit has no exact E-step for rows with gaps: a clear refusal, not an approximation
+    expect(() => new BayesianGaussianMixture({ missing: 'marginalize' })).toThrow(
+      /BayesianGaussianMixture does not support missing: 'marginalize'/,
+    );
+    expect(() => new BayesianGaussianMixture({ missing: 'error' })).not.toThrow();
     const fitted = await new GaussianMixture({ nComponents: 2, backend: 'wasm' }).fit(complete);
     expect(() => fitted.predict(holes as number[][])).toThrow(/missing: 'marginalize'/);
     expect(tf.memory().numTensors).toBe(before);
