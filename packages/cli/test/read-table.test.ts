@@ -84,7 +84,7 @@ describe('CSV/TSV', () => {
     );
     expect(dataError(() => numeric('a,b\n1,-Inf\n')).message).toMatch(/value '-Inf' is not a finite number/);
     const empty = dataError(() => numeric('a,b\n1,2\n,4\n'));
-    expect(empty.message).toBe("x.csv: row 2 (line 3), column 'a': empty or missing value");
+    expect(empty.message).toBe("x.csv: row 2 (line 3), column 'a': empty or missing value (to fit with missing values, pass --missing marginalize)");
     expect(empty.location).toMatchObject({ file: 'x.csv', row: 2, column: 'a' });
     expect(dataError(() => numeric('a,b\n1,2\n3,x\n')).message).toBe(
       "x.csv: row 2 (line 3), column 'b': value 'x' is not a number",
@@ -127,7 +127,7 @@ describe('JSON and NDJSON', () => {
     const t = numeric('{"a":1}\n\n{"a":2}\n', undefined, 'ndjson');
     expect([...t.data]).toEqual([1, 2]);
     expect(dataError(() => numeric('{"a":1}\n\n{"a":null}\n', undefined, 'ndjson')).message).toBe(
-      "x.csv: row 2 (line 3), column 'a': empty or missing value",
+      "x.csv: row 2 (line 3), column 'a': empty or missing value (to fit with missing values, pass --missing marginalize)",
     );
   });
 
