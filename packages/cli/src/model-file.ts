@@ -104,34 +104,56 @@ function parseStandardization(s: unknown, d: number, bad: (why: string) => Error
 
 // ------------------------------------------------------------ standardization
 
-/** Column means and population standard deviations of row-major [n, d] data. */
+/**
+ * Column means and population standard deviations of row-major [n, d]
+ * data, computed on each column divided by its largest magnitude so that
+ * values near the float64 limit (1e300) do not overflow the sums. Missing
+ * cells (NaN, --missing marginalize) are skipped: each column's observed values.
+ */
 export function computeStandardization(data: Float64Array, n: number, d: number): Standardization {
-  // Missing cells (NaN, --missing marginalize) are skipped: each column's observed values.
   const mean = new Array<number>(d).fill(0);
   const scale = new Array<number>(d).fill(0);
-  const count = new Array<number>(d).fill(0);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) {
+  for (let j = 0; j < d; j++) {
+    let m = 0;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
       const v = data[i * d + j]!;
       if (Number.isNaN(v)) continue;
-      mean[j]! += v;
-      count[j]!++;
+      m = Math.max(m, Math.abs(v));
+      count++;
     }
-  for (let j = 0; j < d; j++) mean[j]! /= count[j]!;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) {
-      const t = data[i * d + j]! - mean[j]!;
-      if (!Number.isNaN(t)) scale[j]! += t * t;
+    if (!(m > 0) || !Number.isFinite(m)) {
+      mean[j] = m === 0 && count > 0 ? 0 : Number.NaN;
+      scale[j] = 1;
+      continue;
     }
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const v = data[i * d + j]!;
+      if (!Number.isNaN(v)) s += v / m;
+    }
+    const mu = s / count;
+    let v2 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = data[i * d + j]!;
+      if (!Number.isNaN(v)) v2 += (v / m - mu) ** 2;
+    }
+    mean[j] = mu * m;
+    // A constant column keeps scale 1 so it stays finite (it is then all zeros).
+    scale[j] = Math.sqrt(v2 / count) * m || 1;
   }
-  // A constant column keeps scale 1 so it stays finite (it is then all zeros).
-  for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]! / count[j]!) || 1;
   return { mean, scale };
 }
 
 export function applyStandardization(data: Float64Array, d: number, s: Standardization): Float64Array {
   const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = (data[i]! - s.mean[i % d]!) / s.scale[i % d]!;
+  for (let i = 0; i < data.length; i++) {
+    const mean = s.mean[i % d]!;
+    const scale = s.scale[i % d]!;
+    const v = (data[i]! - mean) / scale;
+    // x - mean overflows only for values at the float64 limit: divide first.
+    out[i] = Number.isFinite(v) ? v : data[i]! / scale - mean / scale;
+  }
   return out;
 }
 

@@ -36,7 +36,7 @@ export interface CommandSpec {
 const DATA: PositionalSpec = {
   name: 'data',
   description:
-    "Data file: CSV or TSV (header detected), JSON (array of arrays or of objects) or NDJSON; '-' reads stdin. Every selected column must be numeric.",
+    "Data file: CSV or TSV (header detected), JSON (array of arrays or of objects), NDJSON, Parquet or Arrow IPC/Feather; gzip-compressed or not (detected by content), UTF-8 or UTF-16; '-' reads stdin, a FIFO is read as it comes. Every selected column must be numeric.",
 };
 const MODEL: PositionalSpec = {
   name: 'model',
@@ -47,9 +47,35 @@ const columns: OptionSpec = {
   name: 'columns',
   alias: 'c',
   type: 'string',
+  array: true,
   description:
-    'Columns to use, comma separated: names, or 1-based indices and ranges like cut(1) ("1-4", "2,petal"). A name that matches a header wins over an index. Default: all columns (an unnamed first column of row names is skipped); a non-numeric column is an error naming it.',
+    'Columns to use, comma separated: names, or 1-based indices and ranges like cut(1) ("1-4", "2,petal"). A name that matches a header wins over an index. Repeatable; a name holding commas is given in double quotes (\'"a,b",c\') or as a whole -c value. Default: all columns (an unnamed first column of row names is skipped); a non-numeric column is an error naming it.',
 };
+// ---- reading delimited text (fit, predict, score, sweep)
+const delimiter: OptionSpec = {
+  name: 'delimiter',
+  type: 'string',
+  description:
+    "CSV field delimiter, one character or 'tab'. Default: tab when the first line has tabs, ';' when it has more semicolons than commas (or with --decimal ,), else ','.",
+};
+const decimal: OptionSpec = {
+  name: 'decimal',
+  type: 'string',
+  choices: ['.', ','],
+  description: "Decimal separator of numbers in CSV/TSV text: ',' reads 1,5 as 1.5 (then '.' is not allowed in numbers).",
+};
+const header: OptionSpec = {
+  name: 'header',
+  type: 'boolean',
+  description:
+    'The first CSV/TSV line is a header (--header) or data (--no-header). Default: detected (a first line with text over numbers is a header); a numeric first line that looks like names (whole numbers over columns of fractions) is read as data with a warning.',
+};
+const comment: OptionSpec = {
+  name: 'comment',
+  type: 'string',
+  description: "Skip CSV/TSV lines starting with this character (e.g. '#'). Default: none.",
+};
+const textFlags: readonly OptionSpec[] = [delimiter, decimal, header, comment];
 const backend: OptionSpec = {
   name: 'backend',
   type: 'string',
@@ -216,6 +242,7 @@ export const commandSpecs: readonly CommandSpec[] = [
           'Data-parallel EM across worker threads: a count (0 = one thread) or auto (workers only when it pays: at least 50,000 rows, rows x columns x k >= 4e6 and 2 cores; one per core, at most 4). The result equals a single-thread fit up to float rounding. With --stream it applies to the fit on the initialization sample.',
       },
       columns,
+      ...textFlags,
       weights,
       missing,
       standardize,
@@ -223,7 +250,8 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'output',
         alias: 'o',
         type: 'string',
-        description: 'Write the fitted model (JSON) to this file.',
+        description:
+          "Write the fitted model (JSON) to this file; '-' or /dev/stdout writes it to stdout (the summary then goes to stderr), a FIFO or device is written into.",
       },
       {
         name: 'plot',
@@ -242,7 +270,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         type: 'boolean',
         default: false,
         description:
-          'Fit data that does not fit in memory: read the CSV/TSV file in chunks, once per pass (statistics and sample, each EM iteration, the final log-likelihood). Initializes on a random sample of rows (--sample-size); not for stdin, JSON or --plot.',
+          'Fit data that does not fit in memory: read the CSV/TSV (gzip or not), Parquet or Arrow file in chunks, once per pass (statistics and sample, each EM iteration, the final log-likelihood). Initializes on a random sample of rows (--sample-size); not for stdin, JSON or --plot.',
       },
       {
         name: 'chunk-rows',
@@ -285,23 +313,52 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'proba',
         type: 'boolean',
         default: false,
-        description: 'One probability column per component (p0, p1, ...) instead of a label column.',
+        description: 'After the label, one probability column per component (p0, p1, ...).',
+      },
+      {
+        name: 'uncertainty',
+        type: 'boolean',
+        default: false,
+        description: "An 'uncertainty' column: 1 - the largest probability, as mclust reports.",
+      },
+      {
+        name: 'id-column',
+        type: 'string',
+        description:
+          'Carry this input column (name or 1-based index) through as the first output column, e.g. a row id; it is not used as a feature.',
+      },
+      {
+        name: 'json',
+        type: 'boolean',
+        default: false,
+        description: 'Print a JSON array of rows ({id?, label, proba?, uncertainty?}) instead of CSV.',
       },
       {
         name: 'columns',
         alias: 'c',
         type: 'string',
+        array: true,
         description:
-          "Columns to use (as in fit). Default: the model's columns by name when the data has them, else all columns.",
+          "Columns to use (as in fit). Default: the model's columns by name when the data has them, else all columns but --id-column.",
       },
-      { name: 'output', alias: 'o', type: 'string', description: 'Write the CSV here instead of stdout.' },
+      ...textFlags,
+      {
+        name: 'output',
+        alias: 'o',
+        type: 'string',
+        description: 'Write the CSV (or JSON) here instead of stdout; a FIFO or device is written into.',
+      },
       missing,
       backend,
       force,
     ],
     examples: [
       ['gmm predict model.json data/faithful.csv', 'a "label" column on stdout'],
-      ['gmm predict model.json data/faithful.csv --proba -o proba.csv', 'responsibilities to a file'],
+      [
+        'gmm predict model.json data/faithful.csv --proba --uncertainty -o proba.csv',
+        'labels, responsibilities and uncertainty to a file',
+      ],
+      ['gmm predict model.json data/iris.csv --columns 1-4 --id-column Species --json', 'JSON rows keyed by an id'],
     ],
   },
   {
@@ -310,7 +367,8 @@ export const commandSpecs: readonly CommandSpec[] = [
     summary: 'Log-likelihood, BIC and AIC of a model on data',
     positionals: [MODEL, DATA],
     options: [
-      { name: 'columns', alias: 'c', type: 'string', description: 'Columns to use (as in predict).' },
+      { name: 'columns', alias: 'c', type: 'string', array: true, description: 'Columns to use (as in predict).' },
+      ...textFlags,
       missing,
       backend,
       json,
@@ -333,7 +391,13 @@ export const commandSpecs: readonly CommandSpec[] = [
         default: false,
         description: 'Append a "component" column with the component each row came from.',
       },
-      { name: 'output', alias: 'o', type: 'string', description: 'Write the CSV here instead of stdout.' },
+      {
+        name: 'output',
+        alias: 'o',
+        type: 'string',
+        description:
+          'Write the CSV here instead of stdout. Rows are drawn and written in blocks of 65536, so any -n streams in bounded memory.',
+      },
       backend,
       force,
     ],
@@ -395,6 +459,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       degenerate,
       backend,
       columns,
+      ...textFlags,
       weights,
       missing,
       standardize,
@@ -402,7 +467,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'output',
         alias: 'o',
         type: 'string',
-        description: 'Write the best model (JSON) to this file.',
+        description: "Write the best model (JSON) to this file ('-' for stdout: the table then goes to stderr).",
       },
       {
         name: 'plot',

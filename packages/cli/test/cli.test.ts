@@ -204,14 +204,13 @@ describe('gmm fit / score / predict / sample / inspect', () => {
 
     expect(proba.stdout).toBe('');
     const p = readFileSync(f('proba.csv'), 'utf8').trim().split('\n');
-    expect(p[0]).toBe('p0,p1');
-    for (const line of p.slice(1))
-      expect(
-        line
-          .split(',')
-          .map(Number)
-          .reduce((a, b) => a + b, 0),
-      ).toBeCloseTo(1, 9);
+    expect(p[0]).toBe('label,p0,p1');
+    p.slice(1).forEach((line, i) => {
+      const [label, ...probs] = line.split(',').map(Number);
+      expect(label).toBe(got[i]);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+      expect(probs[label!]).toBe(Math.max(...probs));
+    });
 
     const s1 = sample1.stdout.trim().split('\n');
     expect(s1[0]).toBe('x,y');

@@ -81,10 +81,16 @@ describe('docs/cli.md', () => {
 
   it('names no flag that does not exist, and none under a command that lacks it', () => {
     const global = [...names(globalOptions), ...builtins];
-    const everywhere = new Set([...global, ...commandSpecs.flatMap((c) => names(c.options))]);
+    // yargs negates every boolean flag: --no-header.
+    const negations = (options: readonly OptionSpec[]) =>
+      options.filter((o) => o.type === 'boolean').map((o) => `no-${o.name}`);
+    const everywhere = new Set([
+      ...global,
+      ...commandSpecs.flatMap((c) => [...names(c.options), ...negations(c.options)]),
+    ]);
     for (const flag of longFlags(doc)) expect(everywhere.has(flag), `--${flag} is not a gmm flag`).toBe(true);
     for (const c of commandSpecs) {
-      const allowed = new Set([...global, ...names(c.options)]);
+      const allowed = new Set([...global, ...names(c.options), ...negations(c.options)]);
       for (const flag of longFlags(sectionOf(c.name) ?? '')) {
         expect(allowed.has(flag), `--${flag} is not a flag of gmm ${c.name}`).toBe(true);
       }

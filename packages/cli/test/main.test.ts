@@ -156,7 +156,9 @@ describe('usage errors: exit 2', () => {
       ['fit', 'data.csv', '-k', '2', '--columns', '3'],
       /--columns: column 3 is out of range: data\.csv has 2 columns/,
     ],
-    [['fit', 'data.csv', '-k', '2', '-o', '-'], /-o needs a file name/],
+    [['fit', 'data.csv', '-k', '2', '-o', ''], /-o needs a file name, got an empty one/],
+    [['fit', 'data.csv', '-k', '2', '--plot', ''], /--plot needs a file name, got an empty one/],
+    [['fit', 'data.csv', '-k', '2', '-o', '-', '--plot', '/dev/stdout'], /-o and --plot both name stdout/],
     [
       ['fit', 'data.csv', '-k', '2', '-o', 'no/such/dir/m.json'],
       /-o no\/such\/dir\/m\.json: directory no\/such\/dir does not exist/,

@@ -118,7 +118,7 @@ describe('openStreamTable', () => {
     await expect(openStreamTable('-', { chunkRows: 10 })).rejects.toThrow(UsageError);
     writeFileSync(f('rows.json'), '[[1,2],[3,4]]');
     await expect(openStreamTable(f('rows.json'), { chunkRows: 10 })).rejects.toThrow(
-      /--stream reads CSV or TSV.*JSON/,
+      /--stream reads CSV, TSV, Parquet or Arrow.*JSON/,
     );
     writeFileSync(f('head.csv'), 'x,y\n');
     await expect(openStreamTable(f('head.csv'), { chunkRows: 10 })).rejects.toThrow(/no data rows/);

@@ -182,7 +182,7 @@ describe('gmm fit --stream', () => {
     expectOneLineError(ragged, 2, /ragged\.csv: row 400 \(line 401\) has 3 fields, expected 2/);
     expectOneLineError(text, 2, /text\.csv: row 421 \(line 422\), column 'y': value 'abc' is not a number/);
     expectOneLineError(stdin, 2, /--stream .*stdin \('-'\) can be read only once/);
-    expectOneLineError(json, 2, /--stream reads CSV or TSV, and rows\.json is JSON/);
+    expectOneLineError(json, 2, /--stream reads CSV, TSV, Parquet or Arrow, and rows\.json is JSON/);
     expectOneLineError(plot, 2, /--plot needs every row in memory/);
     expectOneLineError(noStream, 2, /--chunk-rows and --sample-size need --stream/);
     // an existing output is not replaced without --force, with or without --stream

@@ -2,7 +2,7 @@ import {
   ModelFormatError,
   PluginRegistry,
   UnknownPluginError,
-  loadPluginModules,
+  loadPluginModule,
   pluginModule,
   type Container,
   type PluginSet,
@@ -20,11 +20,17 @@ import {
 } from '@gmmkit/tfjs';
 import { createSelectionContainer } from '@gmmkit/model-selection';
 import { mclustPlugins } from '@gmmkit/mclust';
-import { UsageError } from '../errors.js';
-import { checkDistinct, checkWritable } from '../io/write-atomic.js';
-import { readModelFile, readRawTable } from '../io/read-file.js';
-import { selectColumns, toNumeric, type NumericTable, type RawTable } from '../io/read-table.js';
-import { applyStandardization, type LoadedModelFile } from '../model-file.js';
+import { EXIT, UsageError, exitCodeFor, messageFor } from '../errors.js';
+import {
+  checkDistinct,
+  checkWritable,
+  openOutput,
+  type OutputTarget,
+  type WriteOptions,
+} from '../io/write-atomic.js';
+import { readModelFile, readRawTable, type ReadTableOptions } from '../io/read-file.js';
+import { selectColumns, toNumeric, type NumericTable, type RawTable, type TextOptions } from '../io/read-table.js';
+import { applyStandardization, parseModelFile, type LoadedModelFile, type ModelFile } from '../model-file.js';
 
 /** Where a command writes: stdout for results, stderr for notes and progress. */
 export interface Io {
@@ -34,6 +40,17 @@ export interface Io {
   progress(text: string): void;
   /** Ends a progress line, if one is showing. */
   endProgress(): void;
+  /** Raw output on stdout, resolving once it is taken (backpressure); default: out(). */
+  write?(chunk: string | Uint8Array): Promise<void>;
+}
+
+/** stdout as a stream for openOutput: Io.write, else Io.out. */
+export function stdoutWriter(io: Io): (chunk: string | Uint8Array) => Promise<void> {
+  return (chunk) => {
+    if (io.write !== undefined) return io.write(chunk);
+    io.out(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return Promise.resolve();
+  };
 }
 
 /** Parsed arguments as yargs hands them over (kebab-case keys). */
@@ -50,20 +67,9 @@ export function str(args: Args, name: string): string | undefined {
   return String(v);
 }
 
-/** -o for CSV results: '-' means stdout, like no -o at all. */
-export function csvOutput(args: Args): string | undefined {
-  const o = str(args, 'output');
-  return o === '-' ? undefined : o;
-}
-
-/** -o for model files and --plot: stdout is not an option (results already go there). */
+/** -o or --plot as given ('-' and /dev/stdout are stdout; see write-atomic.ts). */
 export function fileOutput(args: Args, name: 'output' | 'plot'): string | undefined {
-  const o = str(args, name);
-  if (o === '-')
-    throw new UsageError(
-      `${name === 'output' ? '-o' : '--plot'} needs a file name ('-' for stdout is not supported here)`,
-    );
-  return o;
+  return str(args, name);
 }
 
 export function bool(args: Args, name: string): boolean {
@@ -102,16 +108,86 @@ export function workersFlag(args: Args): number | 'auto' | undefined {
 export function checkOutputs(
   outputs: { output: string | undefined; plot: string | undefined },
   force: boolean,
-  dataFile: string,
-): void {
-  const flags = [
+  inputs: readonly string[],
+): { output: OutputTarget | undefined; plot: OutputTarget | undefined } {
+  checkDistinct([
     ['-o', outputs.output],
     ['--plot', outputs.plot],
-  ] as const;
-  checkDistinct(flags);
-  for (const [flag, file] of flags) {
-    if (file !== undefined) checkWritable(file, { force, inputs: [dataFile] }, flag);
+  ]);
+  const check = (file: string | undefined, flag: string) =>
+    file === undefined ? undefined : checkWritable(file, { force, inputs }, flag);
+  return { output: check(outputs.output, '-o'), plot: check(outputs.plot, '--plot') };
+}
+
+/** Whether any of these outputs is stdout (results then go to stderr). */
+export function stdoutTaken(...targets: (OutputTarget | undefined)[]): boolean {
+  return targets.some((t) => t?.kind === 'stdout');
+}
+
+/**
+ * Writes rendered outputs one after the other; a failure is reported (one
+ * line) and the others are still written. Returns the exit code: 0, or that
+ * of the first failure.
+ */
+export async function writeOutputs(
+  io: Io,
+  files: readonly (readonly [OutputTarget, string | Uint8Array, string?])[],
+  options: WriteOptions,
+): Promise<number> {
+  let code: number = EXIT.ok;
+  for (const [target, content, note] of files) {
+    try {
+      const out = await openOutput(target, { ...options, stdout: stdoutWriter(io) });
+      await out.write(content);
+      await out.commit();
+      if (target.kind !== 'stdout') io.err(`wrote ${target.target}${note === undefined ? '' : ` ${note}`}`);
+    } catch (err) {
+      io.err(`gmm: error: ${messageFor(err)}`);
+      if (code === EXIT.ok) code = Math.max(exitCodeFor(err), EXIT.failure);
+    }
   }
+  return code;
+}
+
+/** The data-reading flags shared by every command that reads a table. */
+export function textOptions(args: Args): TextOptions {
+  const delimiter = str(args, 'delimiter');
+  const decimal = str(args, 'decimal');
+  const comment = str(args, 'comment');
+  const header = last(args['header']);
+  const named: Record<string, string> = { tab: '\t', '\\t': '\t', semicolon: ';', comma: ',', space: ' ', pipe: '|' };
+  const d = delimiter === undefined ? undefined : (named[delimiter] ?? delimiter);
+  if (d !== undefined && d.length !== 1)
+    throw new UsageError(`--delimiter must be one character (or tab), got ${JSON.stringify(delimiter)}`);
+  if (decimal !== undefined && decimal !== '.' && decimal !== ',')
+    throw new UsageError(`--decimal must be '.' or ',', got ${JSON.stringify(decimal)}`);
+  if (decimal === ',' && d === ',')
+    throw new UsageError("--decimal , needs another --delimiter than ',' (Excel writes ';')");
+  if (comment !== undefined && comment.length !== 1)
+    throw new UsageError(`--comment must be one character, got ${JSON.stringify(comment)}`);
+  return {
+    ...(d === undefined ? {} : { delimiter: d }),
+    ...(decimal === undefined ? {} : { decimal: decimal as '.' | ',' }),
+    ...(typeof header === 'boolean' ? { header } : {}),
+    ...(comment === undefined ? {} : { comment }),
+  };
+}
+
+/** --columns as given: each occurrence (repeatable), or undefined. */
+export function columnsFlag(args: Args): string[] | undefined {
+  const v = args['columns'];
+  if (v === undefined || v === null) return undefined;
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/** Everything the table readers take from the flags; a wait on a FIFO is shown as progress. */
+export function readOptions(args: Args, io: Io, extra: Partial<ReadTableOptions> = {}): ReadTableOptions {
+  return { ...textOptions(args), columns: columnsFlag(args), onWait: (m) => io.progress(m), ...extra };
+}
+
+/** Prints the reader's warnings (one line each). */
+export function reportReadWarnings(io: Io, warnings: readonly string[]): void {
+  for (const w of warnings) io.err(`warning: ${w}`);
 }
 
 export function nonNegative(args: Args, name: string): number | undefined {
@@ -224,6 +300,49 @@ export interface Plugins {
 /** The module URL of @gmmkit/mclust, which worker threads import to get the same families. */
 export const MCLUST_MODULE = import.meta.resolve('@gmmkit/mclust');
 
+/** Seconds a --plugin module may take to load ($GMM_PLUGIN_TIMEOUT, default 60). */
+export function pluginTimeoutSeconds(): number {
+  const v = Number(process.env['GMM_PLUGIN_TIMEOUT'] ?? 60);
+  return Number.isFinite(v) && v > 0 ? v : 60;
+}
+
+/**
+ * Loads one plugin module, or fails naming it: when its top-level await can
+ * never settle (nothing left for the event loop to do: detected at once),
+ * or when it has not loaded after pluginTimeoutSeconds().
+ */
+export async function loadPluginWithTimeout(specifier: string): Promise<PluginSet> {
+  const seconds = pluginTimeoutSeconds();
+  let onDrain: () => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    onDrain = () =>
+      reject(
+        new UsageError(
+          `--plugin ${specifier}: the module never finished loading (its top-level await waits on nothing that can settle)`,
+        ),
+      );
+    // unref: the timer alone does not keep the process alive, so a dead wait is seen at once.
+    timer = setTimeout(
+      () =>
+        reject(
+          new UsageError(
+            `--plugin ${specifier}: the module did not finish loading within ${seconds} s (GMM_PLUGIN_TIMEOUT sets the limit)`,
+          ),
+        ),
+      seconds * 1000,
+    );
+    timer.unref();
+  });
+  process.on('beforeExit', onDrain);
+  try {
+    return await Promise.race([loadPluginModule(specifier, process.cwd()), stuck]);
+  } finally {
+    process.off('beforeExit', onDrain);
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Loads --plugin modules (relative paths resolve against the working
  * directory) on top of the built-ins and @gmmkit/mclust's models, which the
@@ -231,7 +350,8 @@ export const MCLUST_MODULE = import.meta.resolve('@gmmkit/mclust');
  */
 export async function loadPlugins(args: Args): Promise<Plugins> {
   const specifiers = pluginSpecifiers(args);
-  const sets = [mclustPlugins, ...(await loadPluginModules(specifiers, process.cwd()))];
+  const sets: PluginSet[] = [mclustPlugins];
+  for (const s of specifiers) sets.push(await loadPluginWithTimeout(s));
   const container = createSelectionContainer(...sets.map((s) => pluginModule(s)));
   return {
     specifiers,
@@ -285,27 +405,33 @@ export async function loadModel(file: string, plugins: Plugins, backend: string,
 
 /**
  * Reads the data a saved model is applied to: --columns if given, else the
- * model's columns by name when the header has them all, else every column;
- * then checks the width against the model.
+ * model's columns by name when the header has them all, else every column
+ * (less an --id-column); then checks the width against the model. With
+ * `idColumn`, that column's cells come back as text, to carry through.
  */
 export async function readDataForModel(
   file: string,
   model: LoadedModel,
-  columnsFlag: string | undefined,
-  missing = false,
-): Promise<NumericTable> {
-  return (await readRawDataForModel(file, model, columnsFlag, missing)).table;
+  options: ReadTableOptions,
+  idColumn?: string,
+): Promise<NumericTable & { ids?: string[]; idName?: string }> {
+  const { table, ids, idName } = await readRawDataForModel(file, model, options, idColumn);
+  return ids === undefined ? table : { ...table, ids, idName: idName! };
 }
 
 /** readDataForModel, with the raw table and the selected column indices (for gmm impute). */
 export async function readRawDataForModel(
   file: string,
   model: LoadedModel,
-  columnsFlag: string | undefined,
-  missing: boolean,
-): Promise<{ raw: RawTable; indices: number[]; table: NumericTable }> {
-  const raw = await readRawTable(file);
+  options: ReadTableOptions,
+  idColumn?: string,
+): Promise<{ raw: RawTable; indices: number[]; table: NumericTable; ids?: string[]; idName?: string }> {
+  const columnsFlag = options.columns;
+  const raw = await readRawTable(file, options);
   const d = model.gmm.d;
+  const idIndex = idColumn === undefined ? undefined : selectColumns(raw, [idColumn]);
+  if (idIndex !== undefined && idIndex.length !== 1)
+    throw new UsageError(`--id-column names one column, got '${idColumn}'`);
   let indices: number[];
   if (columnsFlag !== undefined) {
     indices = selectColumns(raw, columnsFlag);
@@ -316,18 +442,25 @@ export async function readRawDataForModel(
   ) {
     indices = model.columns.map((c) => raw.columns.indexOf(c));
   } else {
-    indices = selectColumns(raw, undefined);
+    indices = selectColumns(raw, undefined).filter((j) => j !== idIndex?.[0]);
   }
   if (indices.length !== d) {
     const expected =
       model.columns === undefined
         ? `${d} columns`
-        : `${d} column${d === 1 ? '' : 's'} (${model.columns.join(', ')})`;
+        : `${d} column${d === 1 ? '' : 's'} (${cutList(model.columns)})`;
     throw new ModelFormatError(
-      `${model.file} expects ${expected} but ${raw.source} has ${indices.length} ${columnsFlag === undefined ? 'columns' : 'selected columns'} (${indices.map((j) => raw.columns[j]).join(', ')}); choose them with --columns`,
+      `${model.file} expects ${expected} but ${raw.source} has ${indices.length} ${columnsFlag === undefined ? 'columns' : 'selected columns'} (${cutList(indices.map((j) => raw.columns[j]!))}); choose them with --columns`,
     );
   }
-  return { raw, indices, table: toNumeric(raw, indices, 0, missing) };
+  const table = toNumeric(raw, indices, 0, options.missing);
+  if (idIndex === undefined) return { raw, indices, table };
+  const j = idIndex[0]!;
+  const ids = raw.rows.map((r) => {
+    const c = r[j];
+    return c === null || c === undefined ? '' : typeof c === 'object' ? JSON.stringify(c) : String(c);
+  });
+  return { raw, indices, table, ids, idName: raw.columns[j]! };
 }
 
 /** --missing: true for 'marginalize' (missing cells allowed), false for 'error' (the default). */
@@ -345,6 +478,65 @@ export function modelInput(
   const data =
     model.standardize === null ? table.data : applyStandardization(table.data, table.d, model.standardize);
   return { data, shape: [table.n, table.d] };
+}
+
+/** Where results go: stdout, or stderr when an output file is stdout itself (-o -). */
+export function resultIo(
+  io: Io,
+  targets: { output: OutputTarget | undefined; plot: OutputTarget | undefined },
+): (text: string) => void {
+  return stdoutTaken(targets.output, targets.plot) ? (t) => io.err(t) : (t) => io.out(t);
+}
+
+/** A non-finite figure in a result: exit 1 with one line, nothing written. */
+export class NonFiniteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** Throws NonFiniteError naming the first non-finite figure of a fit. */
+export function checkFiniteFit(r: {
+  logLikelihood: number;
+  weights: readonly number[];
+  means: readonly (readonly number[])[];
+  covariances: readonly (readonly (readonly number[])[])[];
+  standardized: boolean;
+}): void {
+  const bad: string[] = [];
+  if (!Number.isFinite(r.logLikelihood)) bad.push(`log-likelihood ${r.logLikelihood}`);
+  if (!r.weights.every(Number.isFinite)) bad.push('weights');
+  if (!r.means.every((m) => m.every(Number.isFinite))) bad.push('means');
+  if (!r.covariances.every((c) => c.every((row) => row.every(Number.isFinite)))) bad.push('covariances');
+  if (bad.length === 0) return;
+  throw new NonFiniteError(
+    `the fit gave non-finite results (${bad.join(', ')})${r.standardized ? ' in original units' : ''}: the data's values or spread overflow floating point (values near 1e300? rescale the columns); nothing written`,
+  );
+}
+
+/**
+ * A model file as text, after checking that gmm can read it back (a file
+ * that `gmm predict` would reject is never written).
+ */
+export async function modelFileText(file: ModelFile, plugins: Plugins): Promise<string> {
+  const text = JSON.stringify(file, null, 2) + '\n';
+  try {
+    const back = parseModelFile(JSON.parse(text), 'the model');
+    const gm = await GaussianMixture.fromJSON(back.gmm, { container: plugins.container });
+    gm.dispose();
+  } catch (err) {
+    throw new NonFiniteError(
+      `the fitted model does not read back (${messageFor(err)}): not writing it`,
+    );
+  }
+  return text;
+}
+
+/** A list for a message: at most `max` items, then how many more. */
+export function cutList(items: readonly (string | number)[], max = 8): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')}, ... (${items.length - max} more)`;
 }
 
 /** Σ of a Float64Array (pairwise, so n large sums stay accurate). */

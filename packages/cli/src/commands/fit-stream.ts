@@ -2,10 +2,26 @@ import { InvalidArgumentError } from '@gmmkit/core';
 import { fitStream, initBackend, type RowSource } from '@gmmkit/tfjs';
 import { UsageError } from '../errors.js';
 import { formatNumber } from '../io/format.js';
+import type { ReadTableOptions } from '../io/read-file.js';
 import { openStreamTable } from '../io/stream-table.js';
-import { writeFileAtomic } from '../io/write-atomic.js';
+import type { OutputTarget } from '../io/write-atomic.js';
 import { applyStandardization, modelFile, totalLogJacobian, type Standardization } from '../model-file.js';
-import { bool, int, str, sum, type Args, type EmSettings, type Io, type Plugins } from './common.js';
+import {
+  NonFiniteError,
+  bool,
+  checkFiniteFit,
+  int,
+  modelFileText,
+  reportReadWarnings,
+  resultIo,
+  str,
+  sum,
+  writeOutputs,
+  type Args,
+  type EmSettings,
+  type Io,
+  type Plugins,
+} from './common.js';
 import { fitResult, formatFit, reportFitWarnings } from './fit.js';
 import { abortOnSigint } from './interrupt.js';
 
@@ -39,7 +55,8 @@ export function streamSettings(args: Args, dataFile: string): StreamSettings {
 
 export interface StreamedFit {
   dataFile: string;
-  output: string | undefined;
+  targets: { output: OutputTarget | undefined; plot: OutputTarget | undefined };
+  read: ReadTableOptions;
   force: boolean;
   backend: string;
   plugins: Plugins;
@@ -64,11 +81,12 @@ export interface StreamedFit {
  */
 export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<number> {
   const table = await openStreamTable(f.dataFile, {
-    columns: str(args, 'columns'),
+    ...f.read,
     weights: str(args, 'weights'),
     missing: f.options.missing === 'marginalize',
     chunkRows: f.stream.chunkRows,
   });
+  reportReadWarnings(io, table.warnings);
   const d = table.d;
   let pass = 0;
   const counted = <S extends { blocks(): unknown }>(src: S): S => ({
@@ -126,37 +144,75 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
     }),
   );
 
-  // The log-likelihood of the final parameters: one more pass, block by block.
-  io.progress(`streaming: pass ${pass + 1}, final log-likelihood`);
-  // With --weights: Σ w ln p and n = Σ w, as gmm fit.
-  let logLikelihood = 0;
-  let n = 0;
-  let rowCount = 0;
-  for await (const { data, weights } of modelBlocks()) {
-    const r = data.length / d;
-    const scores = gm.scoreSamples({ data, shape: [r, d] });
-    logLikelihood += sum(weights === undefined ? scores : scores.map((v, i) => (weights[i] === 0 ? 0 : weights[i]! * v)));
-    n += weights === undefined ? r : sum(weights);
-    rowCount += r;
-    // Original units: each row's observed columns' Jacobian (data is the standardized block; NaN stays NaN).
-    logLikelihood += totalLogJacobian(data, d, standardize, weights);
-  }
-  io.endProgress();
+  try {
+    // The log-likelihood of the final parameters, and the largest column
+    // variance (for the --reg-covar warning): one more pass, block by block.
+    io.progress(`streaming: pass ${pass + 1}, final log-likelihood`);
+    // With --weights: Σ w ln p and n = Σ w, as gmm fit.
+    let logLikelihood = 0;
+    let n = 0;
+    let rowCount = 0;
+    const moments = new RunningVariance(d);
+    for await (const { data, weights } of modelBlocks()) {
+      const r = data.length / d;
+      const scores = gm.scoreSamples({ data, shape: [r, d] });
+      logLikelihood += sum(weights === undefined ? scores : scores.map((v, i) => (weights[i] === 0 ? 0 : weights[i]! * v)));
+      n += weights === undefined ? r : sum(weights);
+      rowCount += r;
+      // Original units: each row's observed columns' Jacobian (data is the standardized block; NaN stays NaN).
+      logLikelihood += totalLogJacobian(data, d, standardize, weights);
+      moments.add(data);
+    }
+    io.endProgress();
 
-  const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name, {
-    rows: rowCount,
-    weightColumn: table.weightColumn,
-  });
-  reportFitWarnings(io, result);
-  if (f.output !== undefined) {
-    const content =
-      JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, f.plugins.specifiers), null, 2) +
-      '\n';
-    await writeFileAtomic(f.output, content, { force: f.force, inputs: [f.dataFile] });
-    io.err(`wrote ${f.output}`);
+    const result = fitResult(gm, logLikelihood, n, table.columns, standardize, info.name, {
+      rows: rowCount,
+      weightColumn: table.weightColumn,
+    });
+    checkFiniteFit(result);
+    reportFitWarnings(io, result, o, { n, maxVariance: moments.maxVariance() });
+    const files: [OutputTarget, string][] = [];
+    if (f.targets.output !== undefined) {
+      files.push([
+        f.targets.output,
+        await modelFileText(modelFile(gm.toJSON(), table.columns, standardize, f.plugins.specifiers), f.plugins),
+      ]);
+    }
+    resultIo(io, f.targets)(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
+    return await writeOutputs(io, files, { force: f.force, inputs: [f.dataFile] });
+  } finally {
+    gm.dispose();
   }
-  io.out(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
-  return 0;
+}
+
+/** Column variances of blocks of rows (Welford, merged per block); missing cells (NaN) are skipped. */
+class RunningVariance {
+  private readonly n: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  constructor(private readonly d: number) {
+    this.n = new Float64Array(d);
+    this.mean = new Float64Array(d);
+    this.m2 = new Float64Array(d);
+  }
+  add(block: Float64Array): void {
+    const d = this.d;
+    for (let i = 0; i < block.length; i += d) {
+      for (let j = 0; j < d; j++) {
+        const v = block[i + j]!;
+        if (Number.isNaN(v)) continue;
+        const c = ++this.n[j]!;
+        const delta = v - this.mean[j]!;
+        this.mean[j] += delta / c;
+        this.m2[j] += delta * (v - this.mean[j]!);
+      }
+    }
+  }
+  maxVariance(): number {
+    let max = 0;
+    for (let j = 0; j < this.d; j++) if (this.n[j]! > 0) max = Math.max(max, this.m2[j]! / this.n[j]!);
+    return max;
+  }
 }
 
 /** fitStream's k checks in the words of `gmm fit`. */
@@ -205,5 +261,9 @@ async function streamStandardization(rows: { d: number; blocks(): AsyncIterable<
     // A constant column keeps scale 1 so it stays finite (it is then all zeros).
     scale.push(Math.sqrt(Math.max(s2[j]! / n - m * m, 0)) || 1);
   }
+  if (![...mean, ...scale].every(Number.isFinite))
+    throw new NonFiniteError(
+      "--standardize: a column's mean or standard deviation overflows floating point (values near 1e300? rescale the columns)",
+    );
   return { mean, scale };
 }

@@ -3,7 +3,6 @@ import { UsageError } from '../errors.js';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
 import { readTable } from '../io/read-file.js';
 import type { NumericTable } from '../io/read-table.js';
-import { writeFileAtomic } from '../io/write-atomic.js';
 import {
   applyStandardization,
   computeStandardization,
@@ -23,14 +22,20 @@ import {
   fileOutput,
   loadPlugins,
   matrices,
+  modelFileText,
   nested,
   emSettings,
   optionFlag,
   priorSettings,
+  readOptions,
+  reportReadWarnings,
+  resultIo,
   str,
   sum,
+  checkFiniteFit,
   workersFlag,
   missingFlag,
+  writeOutputs,
   type Args,
   type Io,
 } from './common.js';
@@ -124,7 +129,8 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   plugins.registry.covarianceFamily(covarianceType);
   plugins.registry.initializer(initParams);
   const backend = backendName(args, plugins);
-  checkOutputs({ output, plot }, force, dataFile);
+  const targets = checkOutputs({ output, plot }, force, [dataFile]);
+  const read = readOptions(args, io);
 
   if (stream !== undefined) {
     const options = {
@@ -135,7 +141,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       workers,
       ...(missing ? { missing: 'marginalize' as const } : {}),
     };
-    return fitStreamed(args, io, { dataFile, output, force, backend, plugins, stream, options });
+    return fitStreamed(args, io, { dataFile, targets, read, force, backend, plugins, stream, options });
   }
 
   // From here Ctrl-C stops the command cleanly: EM (and its workers) stops at
@@ -144,7 +150,9 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     io,
     'fit',
     async (signal) => {
-      const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights'), missing });
+      const table = await readTable(dataFile, { ...read, signal, weights: str(args, 'weights'), missing });
+      io.endProgress();
+      reportReadWarnings(io, table.warnings);
       if (k > table.n)
         throw new UsageError(
           `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,
@@ -187,27 +195,48 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     },
   );
 
-  const result = summarize(gm, x, table, standardize, backendUsed);
-  reportFitWarnings(io, result);
+  try {
+    const result = summarize(gm, x, table, standardize, backendUsed);
+    checkFiniteFit(result);
+    reportFitWarnings(io, result, em, fitContext(table.n, x));
 
-  // All outputs are rendered before any is written, so a failure leaves none.
-  const files: [string, string][] = [];
-  if (output !== undefined) {
-    files.push([
-      output,
-      JSON.stringify(modelFile(gm.toJSON(), table.columns, standardize, plugins.specifiers), null, 2) + '\n',
-    ]);
+    // Every output is rendered (and the model read back) before any is written.
+    const files: [NonNullable<typeof targets.output>, string][] = [];
+    if (targets.output !== undefined) {
+      files.push([
+        targets.output,
+        await modelFileText(modelFile(gm.toJSON(), table.columns, standardize, plugins.specifiers), plugins),
+      ]);
+    }
+    if (targets.plot !== undefined && plotDims !== undefined) {
+      files.push([targets.plot, await renderFitPlot(gm, x, table, result, plotDims)]);
+    }
+    // Results first: a file that cannot be written does not lose them.
+    resultIo(io, targets)(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
+    return await writeOutputs(io, files, { force, inputs: [dataFile] });
+  } finally {
+    gm.dispose();
   }
-  if (plot !== undefined && plotDims !== undefined) {
-    files.push([plot, await renderFitPlot(gm, x, table, result, plotDims)]);
-  }
-  for (const [file, content] of files) {
-    await writeFileAtomic(file, content, { force, inputs: [dataFile] });
-    io.err(`wrote ${file}`);
-  }
+}
 
-  io.out(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
-  return 0;
+/** What the fit warnings look at besides the result: rows, and the data's variance scale in the model's units. */
+export interface FitContext {
+  n: number;
+  /** Largest column variance of the data the model saw (standardized when --standardize). */
+  maxVariance: number;
+}
+
+function fitContext(n: number, x: { data: Float64Array; shape: [number, number] }): FitContext {
+  const d = x.shape[1];
+  let maxVariance = 0;
+  for (let j = 0; j < d; j++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x.data[i * d + j]! / n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x.data[i * d + j]! - mean) ** 2 / n;
+    maxVariance = Math.max(maxVariance, v);
+  }
+  return { n, maxVariance };
 }
 
 function summarize(
@@ -277,20 +306,54 @@ export function fitResult(
   };
 }
 
-/** Non-convergence and float32-conditioning warnings, one line each on stderr. */
+/**
+ * Warnings about a fit, one line each on stderr and in the --json
+ * `warnings` list: non-convergence, the library's numerical warnings (in
+ * CLI words), components with less than one row's weight, and a
+ * --reg-covar that swamps the data's variance.
+ */
 export function reportFitWarnings(
   io: { err(line: string): void },
   result: FitJson,
+  em: { tol?: number | undefined; regCovar?: number | undefined },
+  context: FitContext,
 ): void {
-  // The library names its options; say it with this CLI's flags.
-  for (const w of result.warnings) {
-    io.err(
-      `warning: ${w
-        .replace('standardize the data', 'use --standardize')
-        .replace('regCovar', '--reg-covar')
-        .replace('raise maxIter or tol', 'raise --max-iter or --tol')}`,
+  const lines: string[] = [];
+  if (!result.converged) {
+    lines.push(
+      `EM did not converge in ${result.iterations} iterations (tol ${em.tol ?? 1e-3}); raise --max-iter or --tol`,
     );
   }
+  // The library names its options; say it with this CLI's flags.
+  for (const w of result.warnings) lines.push(cliWords(w));
+  const tiny = result.weights.flatMap((w, j) => (w * context.n < 1 ? [j] : []));
+  if (tiny.length > 0) {
+    lines.push(
+      `component${tiny.length === 1 ? '' : 's'} ${tiny.join(', ')} ${tiny.length === 1 ? 'has' : 'have'} weight ${tiny.map((j) => result.weights[j]!.toExponential(1)).join(', ')}, less than one row of ${context.n}: the data support fewer than ${result.k} components (duplicate rows?); try a smaller -k`,
+    );
+  }
+  const reg = em.regCovar ?? 1e-6;
+  if (context.maxVariance > 0 && reg > context.maxVariance) {
+    lines.push(
+      `--reg-covar ${reg} exceeds the largest column variance of the data (${formatNumber(context.maxVariance, 3)}${result.standardized ? ', standardized' : ''}): the covariances are mostly regularization; use a value well below it (default 1e-6)`,
+    );
+  }
+  // --json lists the same lines as stderr.
+  result.warnings = lines;
+  for (const l of lines) io.err(`warning: ${l}`);
+}
+
+/** A library message in this CLI's words: flags, not option names. */
+export function cliWords(message: string): string {
+  return message
+    .replace(/standardize the data/g, 'use --standardize')
+    .replace(/\bregCovar\b/g, '--reg-covar')
+    .replace(/\bnComponents\b/g, '-k')
+    .replace(/\bnInit\b/g, '--n-init')
+    .replace(/\bmaxIter\b/g, '--max-iter')
+    .replace(/\bcovarianceType\b/g, '--covariance')
+    .replace(/\binitParams\b/g, '--init')
+    .replace(/\bor tol\b/g, 'or --tol');
 }
 
 /** Which two of the fitted columns a fit plot shows (0-based positions among them). */

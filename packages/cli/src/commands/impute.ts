@@ -1,15 +1,17 @@
 import { toCsv } from '../io/format.js';
-import { checkWritable, writeFileAtomic } from '../io/write-atomic.js';
+import { checkWritable } from '../io/write-atomic.js';
 import { undoStandardization } from '../model-file.js';
 import {
   backendName,
   bool,
-  csvOutput,
   loadModel,
   loadPlugins,
   modelInput,
+  readOptions,
   readRawDataForModel,
+  reportReadWarnings,
   str,
+  writeOutputs,
   type Args,
   type Io,
 } from './common.js';
@@ -24,14 +26,15 @@ import {
 export async function imputeCommand(args: Args, io: Io): Promise<number> {
   const modelPath = str(args, 'model')!;
   const dataFile = str(args, 'data')!;
-  const output = csvOutput(args);
   const force = bool(args, 'force');
   const plugins = await loadPlugins(args);
   const backend = backendName(args, plugins);
-  if (output !== undefined) checkWritable(output, { force, inputs: [dataFile, modelPath] });
+  const inputs = [dataFile, modelPath];
+  const target = checkWritable(str(args, 'output') ?? '-', { force, inputs });
 
   const model = await loadModel(modelPath, plugins, backend, true);
-  const { raw, indices, table } = await readRawDataForModel(dataFile, model, str(args, 'columns'), true);
+  const { raw, indices, table } = await readRawDataForModel(dataFile, model, { ...readOptions(args, io), missing: true });
+  reportReadWarnings(io, table.warnings);
   const filled = model.gm.impute(modelInput(table, model));
   const values =
     model.standardize === null ? filled.data : undoStandardization(filled.data, table.d, model.standardize);
@@ -48,11 +51,5 @@ export async function imputeCommand(args: Args, io: Io): Promise<number> {
   });
   // A header-less input gets no header line either (toCsv always writes one).
   const csv = raw.hasHeader ? toCsv(raw.columns, rows) : toCsv(raw.columns, rows).split('\n').slice(1).join('\n');
-  if (output === undefined) {
-    io.out(csv);
-  } else {
-    await writeFileAtomic(output, csv, { force, inputs: [dataFile, modelPath] });
-    io.err(`wrote ${output} (${raw.rows.length} rows, ${count} cells imputed)`);
-  }
-  return 0;
+  return await writeOutputs(io, [[target, csv, `(${raw.rows.length} rows, ${count} cells imputed)`]], { force, inputs });
 }

@@ -34,6 +34,18 @@ export function holdSigint(): { release(): void } {
  * removed when `work` settles (after that, Ctrl-C kills the process as usual;
  * files are written atomically).
  */
+/**
+ * The second Ctrl-C: die of SIGINT at once, as without a handler (exit
+ * status 130 in a shell). Not process.exit(), which waits for any thread
+ * still blocked in a system call (a FIFO open) and so may never return.
+ */
+export function quitNow(): never {
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
+  // Unreachable unless the signal is blocked.
+  process.exit(EXIT.interrupted);
+}
+
 export async function abortOnSigint<T>(
   io: Io,
   what: string,
@@ -41,7 +53,7 @@ export async function abortOnSigint<T>(
 ): Promise<T> {
   const controller = new AbortController();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.signal.aborted) quitNow();
     io.endProgress();
     io.err(`gmm: interrupted: stopping the ${what} (Ctrl-C again to quit at once)`);
     controller.abort();

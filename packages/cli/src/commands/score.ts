@@ -9,6 +9,8 @@ import {
   missingFlag,
   modelInput,
   readDataForModel,
+  readOptions,
+  reportReadWarnings,
   str,
   sum,
   type Args,
@@ -31,7 +33,8 @@ export async function scoreCommand(args: Args, io: Io): Promise<number> {
   const backend = backendName(args, plugins);
   const missing = missingFlag(args);
   const model = await loadModel(str(args, 'model')!, plugins, backend, missing);
-  const table = await readDataForModel(str(args, 'data')!, model, str(args, 'columns'), missing);
+  const table = await readDataForModel(str(args, 'data')!, model, { ...readOptions(args, io), missing });
+  reportReadWarnings(io, table.warnings);
   const n = table.n;
   const logLikelihood =
     sum(model.gm.scoreSamples(modelInput(table, model))) + totalLogJacobian(table.data, table.d, model.standardize);

@@ -8,7 +8,7 @@ import {
 import { mclustModelNames } from '@gmmkit/mclust';
 import { UsageError } from '../errors.js';
 import { readTable } from '../io/read-file.js';
-import { writeFileAtomic } from '../io/write-atomic.js';
+import type { OutputTarget } from '../io/write-atomic.js';
 import { applyStandardization, computeStandardization, modelFile, totalLogJacobian } from '../model-file.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
@@ -22,12 +22,19 @@ import {
   emSettings,
   priorSettings,
   missingFlag,
+  modelFileText,
+  NonFiniteError,
+  readOptions,
+  reportReadWarnings,
+  resultIo,
   str,
   sum,
+  writeOutputs,
   type Args,
   type Io,
   type Plugins,
 } from './common.js';
+import { cliWords } from './fit.js';
 import { abortOnSigint } from './interrupt.js';
 
 /** The --json document of `gmm sweep` (the output contract). */
@@ -88,17 +95,20 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   plugins.registry.initializer(initParams);
   plugins.registry.criterion(criterion);
   const backend = backendName(args, plugins);
-  checkOutputs({ output, plot }, force, dataFile);
+  const targets = checkOutputs({ output, plot }, force, [dataFile]);
 
   const missing = missingFlag(args);
-  const table = await readTable(dataFile, { columns: str(args, 'columns'), weights: str(args, 'weights'), missing });
+  const table = await abortOnSigint(io, 'sweep', (signal) =>
+    readTable(dataFile, readOptions(args, io, { signal, weights: str(args, 'weights'), missing })),
+  );
+  reportReadWarnings(io, table.warnings);
   // With --weights, n (of BIC and of the log-likelihood shift below) is Σ w.
   const weights = table.sampleWeight;
   const n = weights === undefined ? table.n : sum(weights);
   const tooBig = (ks ?? []).filter((k) => k > table.n);
   if (tooBig.length > 0)
     throw new UsageError(
-      `--k ${kText}: k = ${tooBig.join(', ')} exceeds the number of rows (${table.n}) in ${table.source}`,
+      `--k ${kText!.length > 40 ? `${kText!.slice(0, 39)}…` : kText}: k = ${tooBig.length > 3 ? `${tooBig[0]}..${tooBig[tooBig.length - 1]} (${tooBig.length} values)` : tooBig.join(', ')} exceed${tooBig.length === 1 ? 's' : ''} the number of rows (${table.n}) in ${table.source}`,
     );
   const standardize = bool(args, 'standardize') ? computeStandardization(table.data, table.n, table.d) : null;
   const data = standardize === null ? table.data : applyStandardization(table.data, table.d, standardize);
@@ -130,6 +140,10 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   });
 
   try {
+    if (![result.best.bic, result.best.aic, result.best.logLikelihood].every(Number.isFinite))
+      throw new NonFiniteError(
+        `every fit of the sweep gave non-finite results (best ${result.best.covarianceType} k=${result.best.k}: bic ${result.best.bic}): the data's values or spread overflow floating point (values near 1e300? rescale the columns); nothing written`,
+      );
     // Likelihood-based figures in original units: standardizing shifts every
     // log-likelihood by the same n·log|J|, so the ranking is unchanged.
     const shift = totalLogJacobian(table.data, table.d, standardize, weights);
@@ -166,18 +180,17 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       standardized: standardize !== null,
     };
 
-    const files: [string, string][] = [];
-    if (output !== undefined) {
+    const files: [OutputTarget, string][] = [];
+    if (targets.output !== undefined) {
       files.push([
-        output,
-        JSON.stringify(
+        targets.output,
+        await modelFileText(
           modelFile(result.model.toJSON(), table.columns, standardize, plugins.specifiers),
-          null,
-          2,
-        ) + '\n',
+          plugins,
+        ),
       ]);
     }
-    if (plot !== undefined) {
+    if (targets.plot !== undefined) {
       // Degenerate cells under 'reject' are left out of the plot, as they are never chosen.
       const valueOf = (r: SweepResult['rows'][number]) => {
         if (r.degenerate && result.degenerate === 'reject') return null;
@@ -198,15 +211,13 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
           higherIsBetter: mclustSign,
         }),
       );
-      files.push([plot, svg]);
-    }
-    for (const [file, content] of files) {
-      await writeFileAtomic(file, content, { force, inputs: [dataFile] });
-      io.err(`wrote ${file}`);
+      files.push([targets.plot, svg]);
     }
 
+    // Results first: a file that cannot be written does not lose them.
+    const report = resultIo(io, targets);
     if (bool(args, 'json')) {
-      io.out(JSON.stringify(json, null, 2));
+      report(JSON.stringify(json, null, 2));
     } else {
       const inOriginalUnits = (r: SweepRow): SweepRow => ({
         ...r,
@@ -220,18 +231,18 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         shift === 0
           ? result
           : { ...result, rows: result.rows.map(inOriginalUnits), best: inOriginalUnits(result.best) };
-      io.out(
+      report(
         [
           `${table.n} rows${table.weightColumn === undefined ? '' : ` (weighted by '${table.weightColumn}', total weight ${n})`} x ${table.d} columns of ${table.source}, backend ${result.backend}`,
           '',
-          formatSweepTable(shifted, { higherIsBetter: mclustSign }),
+          cliWords(formatSweepTable(shifted, { higherIsBetter: mclustSign })),
         ].join('\n'),
       );
     }
+    return await writeOutputs(io, files, { force, inputs: [dataFile] });
   } finally {
     result.model.dispose();
   }
-  return 0;
 }
 
 /**

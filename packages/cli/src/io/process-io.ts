@@ -26,6 +26,15 @@ export function processIo(): Io {
   let showing = false;
   return {
     out: (t) => void process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
+    // Resolves once the chunk is handed to the OS, so a producer (gmm sample) waits for a slow reader.
+    write: (chunk) =>
+      new Promise((resolve, reject) => {
+        process.stdout.write(chunk, (err) => {
+          if (err === null || err === undefined) resolve();
+          else if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+          else reject(err);
+        });
+      }),
     err: (t) => {
       if (showing) process.stderr.write('\r\x1b[K');
       showing = false;

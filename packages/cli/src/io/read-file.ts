@@ -1,24 +1,29 @@
-// Reading tables and model files from disk or stdin (Node only). The parsing
-// itself lives in read-table.ts and model-file.ts, which run in browsers too.
-import { readFile } from 'node:fs/promises';
+// Reading tables and model files from disk, FIFOs or stdin (Node only):
+// input.ts opens the bytes (gzip, UTF-16, FIFOs), binary-table.ts reads
+// Parquet and Arrow. The text parsing lives in read-table.ts and
+// model-file.ts, which run in browsers too.
 import { ModelFormatError } from '@gmmkit/core';
-import { UsageError } from '../errors.js';
 import { parseModelFile, type LoadedModelFile } from '../model-file.js';
+import { readBinaryTable } from './binary-table.js';
+import { openInput, type InputOptions } from './input.js';
 import {
   featuresAndWeight,
   formatFromName,
-  parseTable,
+  parseTextChunks,
   sampleWeights,
   selectColumns,
   toNumeric,
   type NumericTable,
   type RawTable,
   type TableFormat,
+  type TextOptions,
 } from './read-table.js';
 
-export interface ReadTableOptions {
-  /** --columns: names or 1-based indices/ranges, comma separated ("1-4", "a,c", "2,petal"). */
-  columns?: string | undefined;
+export { describeFsError } from './input.js';
+
+export interface ReadTableOptions extends TextOptions {
+  /** --columns: names or 1-based indices/ranges, comma separated ("1-4", "a,c", "2,petal"); repeatable. */
+  columns?: string | readonly string[] | undefined;
   /** --weights: one column (name or 1-based index) of sample weights, excluded from the features. */
   weights?: string | undefined;
   /** --missing marginalize: empty cells, NA, NaN and JSON null become NaN (missing) instead of errors. */
@@ -27,6 +32,10 @@ export interface ReadTableOptions {
   format?: TableFormat | undefined;
   /** Text to use for '-' instead of process.stdin (tests). */
   stdinText?: string | undefined;
+  /** Aborts a read that waits (a FIFO without a writer): Ctrl-C. */
+  signal?: AbortSignal | undefined;
+  /** Told when the input is a FIFO or device that may keep us waiting. */
+  onWait?: ((message: string) => void) | undefined;
 }
 
 /** Reads a file (or stdin for '-') into a numeric matrix (and the --weights column). */
@@ -40,40 +49,30 @@ export async function readTable(file: string, options: ReadTableOptions = {}): P
 export async function readRawTable(file: string, options: ReadTableOptions = {}): Promise<RawTable> {
   const isStdin = file === '-';
   const source = isStdin ? '<stdin>' : file;
-  const text = isStdin ? (options.stdinText ?? (await readStdin())) : await readText(file);
-  return parseTable(text, { source, format: options.format ?? formatFromName(isStdin ? '' : file) });
+  const input = await openInput(file, source, inputOptions(options));
+  if (input.kind !== 'text') {
+    return readBinaryTable(await input.bytes(), input.kind, source);
+  }
+  const named = options.format ?? formatFromName(isStdin ? '' : file);
+  return parseTextChunks(input.chunks, { ...options, source, format: named });
 }
 
+export function inputOptions(options: ReadTableOptions): InputOptions {
+  return {
+    signal: options.signal,
+    stdin: options.stdinText === undefined ? undefined : Buffer.from(options.stdinText, 'utf8'),
+    onWait: options.onWait,
+  };
+}
+
+/** A whole small file as text (model files): same opening rules as the tables. */
 export async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${describeFsError(err)}`);
-  }
+  const input = await openInput(file, file);
+  if (input.kind !== 'text') return Buffer.from(await input.bytes()).toString('utf8');
+  let text = '';
+  for await (const chunk of input.chunks) text += chunk;
+  return text;
 }
-
-export function describeFsError(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 
 /** Reads and checks a model file's wrapper; the GaussianMixture part is checked by GaussianMixture.fromJSON. */
 export async function readModelFile(file: string): Promise<LoadedModelFile> {

@@ -2,13 +2,16 @@ import { InvalidDataError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
 
 /**
- * Parsing numeric tables: CSV and TSV (RFC 4180 quoting, header detection),
- * JSON (an array of arrays, of objects, or of numbers) and NDJSON, from text
- * (read-file.ts reads files and stdin; this module runs in browsers too). Every data problem is reported with where it
- * sits: file, data row (and text line), column, value.
+ * Parsing numeric tables: CSV and TSV (RFC 4180 quoting, header detection,
+ * any one-character delimiter, decimal commas, comment lines), JSON (an
+ * array of arrays, of objects, or of numbers) and NDJSON, from text whole
+ * or as it arrives, with a bound on the length of a line. No Node APIs
+ * here: this module runs in browsers too (read-file.ts opens files, FIFOs,
+ * stdin, gzip, UTF-16, Parquet and Arrow). Every data problem is reported
+ * with where it sits: file, data row (and text line), column, value.
  */
 
-export type TableFormat = 'csv' | 'tsv' | 'json' | 'ndjson';
+export type TableFormat = 'csv' | 'tsv' | 'json' | 'ndjson' | 'parquet' | 'arrow';
 
 /** One cell as read: text from CSV/TSV, a JSON value otherwise. */
 export type Cell = string | number | boolean | null | object;
@@ -30,6 +33,10 @@ export interface RawTable {
    * unnamed first column holding row names (R's write.csv) or an index (pandas).
    */
   indexColumns: number[];
+  /** The decimal separator of text cells ('.' unless --decimal ','). */
+  decimal?: Decimal;
+  /** Things the reader guessed that the user may want to know (printed as warnings). */
+  warnings?: string[];
 }
 
 /** A numeric matrix ready for the engine, with where it came from. */
@@ -47,6 +54,8 @@ export interface NumericTable {
   sampleWeight?: Float64Array | undefined;
   /** With --weights: the weight column's name. */
   weightColumn?: string | undefined;
+  /** The reader's warnings (RawTable.warnings). */
+  warnings: string[];
 }
 
 /**
@@ -56,7 +65,7 @@ export interface NumericTable {
  */
 export function featuresAndWeight(
   table: RawTable,
-  columns: string | undefined,
+  columns: string | readonly string[] | undefined,
   weights: string,
 ): { features: number[]; weight: number } {
   const picked = selectColumns(table, weights).map((j) => j);
@@ -101,12 +110,31 @@ export function sampleWeights(
   return { sampleWeight: w, weightColumn: name };
 }
 
+export type Decimal = '.' | ',';
 
-/** Format from the file extension; undefined means "look at the contents". */
+/** How delimited text is read: --delimiter, --decimal, --header/--no-header, --comment. */
+export interface TextOptions {
+  /** Field delimiter (one character); default: tab, ';' or ',' sniffed from the first line. */
+  delimiter?: string | undefined;
+  /** Decimal separator; ',' reads "1,5" as 1.5 (the delimiter then defaults to ';'). */
+  decimal?: Decimal | undefined;
+  /** true: the first record is a header; false: it is data; undefined: detected. */
+  header?: boolean | undefined;
+  /** Lines starting with this character are skipped. */
+  comment?: string | undefined;
+}
+
+/** Longest line (record) accepted, in characters: a file without line breaks is not a table. */
+export const MAX_LINE_CHARS = 1 << 24;
+/** Largest JSON document read whole. */
+export const MAX_JSON_CHARS = 1 << 28;
+
+/** Format from the file extension (a .gz suffix looked through); undefined means "look at the contents". */
 export function formatFromName(file: string): TableFormat | undefined {
-  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const name = file.toLowerCase().replace(/\.gz$/, '');
+  const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
   const dot = base.lastIndexOf('.');
-  switch (dot > 0 ? base.slice(dot).toLowerCase() : '') {
+  switch (dot > 0 ? base.slice(dot) : '') {
     case '.csv':
       return 'csv';
     case '.tsv':
@@ -128,35 +156,128 @@ export function sniffFormat(text: string): TableFormat {
   if (body.startsWith('[')) return 'json';
   if (body.startsWith('{')) return 'ndjson';
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
-  const tabs = firstLine.split('\t').length - 1;
-  const commas = firstLine.split(',').length - 1;
+  const tabs = count(firstLine, '\t');
+  const commas = count(firstLine, ',');
   return tabs > 0 && tabs >= commas ? 'tsv' : 'csv';
 }
 
+/**
+ * The delimiter of a CSV/TSV: --delimiter, else tab for TSV, else ';' when
+ * the first line has more semicolons than commas (as Excel writes where the
+ * decimal separator is a comma) or the decimal separator is ',', else ','.
+ */
+export function sniffDelimiter(firstText: string, format: 'csv' | 'tsv', opts: TextOptions): string {
+  if (opts.delimiter !== undefined) return opts.delimiter;
+  if (format === 'tsv') return '\t';
+  const lines = firstText.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const firstLine =
+    lines.find((l) => l.trim() !== '' && (opts.comment === undefined || !l.startsWith(opts.comment))) ?? '';
+  if (opts.decimal === ',') return count(firstLine, '\t') > 0 ? '\t' : ';';
+  return count(firstLine, ';') > count(firstLine, ',') ? ';' : ',';
+}
+
+function count(s: string, c: string): number {
+  return s.split(c).length - 1;
+}
+
+/** Parses a whole text (tests, and the JSON path). */
 export function parseTable(
   text: string,
-  opts: { source: string; format?: TableFormat | undefined },
+  opts: TextOptions & { source: string; format?: TableFormat | undefined },
 ): RawTable {
   const body = text.replace(/^\uFEFF/, '');
   const format = opts.format ?? sniffFormat(body);
-  let table: RawTable;
   switch (format) {
     case 'csv':
-    case 'tsv':
-      table = parseDelimited(body, format, opts.source);
-      break;
+    case 'tsv': {
+      const delimiter = sniffDelimiter(body, format, opts);
+      const records = splitDelimited(body, delimiter, opts.source, opts.comment);
+      return checked(tableFromRecords(records, format, opts.source, opts));
+    }
     case 'json':
-      table = parseJsonTable(body, opts.source);
-      break;
+      return checked(parseJsonTable(body, opts.source));
     case 'ndjson':
-      table = parseNdjson(body, opts.source);
-      break;
+      return checked(parseNdjson(body.split(/\r?\n/), opts.source));
+    default:
+      throw new UsageError(`${opts.source}: ${format} is a binary format, not text`);
   }
+}
+
+/** Parses text as it arrives: CSV/TSV record by record, NDJSON line by line, JSON whole (bounded). */
+export async function parseTextChunks(
+  chunks: AsyncIterable<string>,
+  opts: TextOptions & { source: string; format?: TableFormat | undefined },
+): Promise<RawTable> {
+  const source = opts.source;
+  let format = opts.format;
+  let parser: DelimitedParser | undefined;
+  const records: DelimitedRecord[] = [];
+  let text = '';
+  const lines = new LineSplitter(source);
+  const jsonLines: string[] = [];
+  for await (const chunk of chunks) {
+    if (format === undefined) format = sniffFormat(chunk);
+    if (format === 'csv' || format === 'tsv') {
+      parser ??= new DelimitedParser(sniffDelimiter(chunk, format, opts), source, opts.comment);
+      for (const r of parser.push(chunk)) records.push(r);
+    } else if (format === 'ndjson') {
+      for (const l of lines.push(chunk)) jsonLines.push(l);
+    } else {
+      text += chunk;
+      if (text.length > MAX_JSON_CHARS)
+        throw new InvalidDataError(
+          `${source}: JSON larger than ${MAX_JSON_CHARS >> 20} MiB is not read whole: write it as NDJSON (one row per line) or CSV`,
+          { file: source },
+        );
+    }
+  }
+  if (format === undefined) throw new InvalidDataError(`${source}: empty input`, { file: source });
+  if (format === 'csv' || format === 'tsv') {
+    if (parser !== undefined) for (const r of parser.end()) records.push(r);
+    return checked(tableFromRecords(records, format, source, opts));
+  }
+  if (format === 'ndjson') {
+    jsonLines.push(...lines.end());
+    return checked(parseNdjson(jsonLines, source));
+  }
+  return checked(parseJsonTable(text, source));
+}
+
+function checked(table: RawTable): RawTable {
   if (table.rows.length === 0)
-    throw new InvalidDataError(`${opts.source}: no data rows`, { file: opts.source });
+    throw new InvalidDataError(`${table.source}: no data rows`, { file: table.source });
   if (table.columns.length === 0)
-    throw new InvalidDataError(`${opts.source}: no columns`, { file: opts.source });
+    throw new InvalidDataError(`${table.source}: no columns`, { file: table.source });
   return table;
+}
+
+function lineTooLong(source: string, line: number): InvalidDataError {
+  return new InvalidDataError(
+    `${source}: line ${line} is longer than ${MAX_LINE_CHARS >> 20} MiB (no line break): not a table of rows`,
+    { file: source },
+  );
+}
+
+/** Lines of a text fed in pieces, each bounded by MAX_LINE_CHARS. */
+export class LineSplitter {
+  private rest = '';
+  private line = 1;
+  constructor(private readonly source: string) {}
+
+  push(text: string): string[] {
+    const parts = (this.rest + text).split('\n');
+    this.rest = parts.pop()!;
+    if (this.rest.length > MAX_LINE_CHARS) throw lineTooLong(this.source, this.line + parts.length);
+    for (const p of parts) if (p.length > MAX_LINE_CHARS) throw lineTooLong(this.source, this.line);
+    this.line += parts.length;
+    return parts.map((p) => p.replace(/\r$/, ''));
+  }
+
+  end(): string[] {
+    const last = this.rest.replace(/\r$/, '');
+    this.rest = '';
+    return last === '' ? [] : [last];
+  }
 }
 
 // ---------------------------------------------------------------- CSV / TSV
@@ -169,8 +290,13 @@ export interface DelimitedRecord {
 }
 
 /** RFC 4180 records: quoted fields may hold delimiters, doubled quotes and newlines; CRLF or LF. */
-export function splitDelimited(text: string, delimiter: string, source: string): DelimitedRecord[] {
-  const parser = new DelimitedParser(delimiter, source);
+export function splitDelimited(
+  text: string,
+  delimiter: string,
+  source: string,
+  comment?: string,
+): DelimitedRecord[] {
+  const parser = new DelimitedParser(delimiter, source, comment);
   return [...parser.push(text), ...parser.end()];
 }
 
@@ -185,13 +311,16 @@ const enum State {
   AfterQuote,
   /** Just ended a record on '\r': a following '\n' belongs to it. */
   AfterCr,
+  /** In a comment line (it started with the comment character). */
+  Comment,
 }
 
 /**
  * The RFC 4180 reader as a state machine fed text in pieces, so a file can
  * be parsed chunk by chunk (gmm fit --stream) with quotes, doubled quotes and
  * CRLF split anywhere across chunk boundaries. `push` returns the records
- * completed so far, `end` the last one.
+ * completed so far, `end` the last one. A record (line) longer than
+ * MAX_LINE_CHARS is an error naming its line.
  */
 export class DelimitedParser {
   private fields: string[] = [];
@@ -200,6 +329,7 @@ export class DelimitedParser {
   private fieldQuoted = false;
   private line = 1;
   private recordLine = 1;
+  private recordChars = 0;
   private quoteStartLine = 1;
   private state = State.Field;
   private out: DelimitedRecord[] = [];
@@ -207,7 +337,11 @@ export class DelimitedParser {
   constructor(
     private readonly delimiter: string,
     private readonly source: string,
-  ) {}
+    private readonly comment?: string,
+  ) {
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r')
+      throw new UsageError(`--delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delimiter)}`);
+  }
 
   push(text: string): DelimitedRecord[] {
     const n = text.length;
@@ -224,7 +358,11 @@ export class DelimitedParser {
         row: this.quoteStartLine,
       });
     if (this.state === State.QuoteInQuoted) this.state = State.AfterQuote;
-    if (this.state !== State.AfterCr && (this.field !== '' || this.fieldQuoted || this.fields.length > 0))
+    if (
+      this.state !== State.AfterCr &&
+      this.state !== State.Comment &&
+      (this.field !== '' || this.fieldQuoted || this.fields.length > 0)
+    )
       this.endRecord();
     this.state = State.Field;
     const done = this.out;
@@ -233,7 +371,16 @@ export class DelimitedParser {
   }
 
   private step(c: string): void {
+    if (++this.recordChars > MAX_LINE_CHARS) throw lineTooLong(this.source, this.recordLine);
     switch (this.state) {
+      case State.Comment:
+        if (c === '\n' || c === '\r') {
+          this.line++;
+          this.recordLine = this.line;
+          this.recordChars = 0;
+          this.state = c === '\r' ? State.AfterCr : State.Field;
+        }
+        return;
       case State.Quoted:
         if (c === '"') this.state = State.QuoteInQuoted;
         else {
@@ -251,7 +398,10 @@ export class DelimitedParser {
         break;
       case State.AfterCr:
         this.state = State.Field;
-        if (c === '\n') return;
+        if (c === '\n') {
+          this.recordChars = 0;
+          return;
+        }
         break;
       default:
         break;
@@ -270,6 +420,15 @@ export class DelimitedParser {
       }
       this.state = State.Field;
     }
+    if (
+      c === this.comment &&
+      this.fields.length === 0 &&
+      this.field === '' &&
+      !this.fieldQuoted
+    ) {
+      this.state = State.Comment;
+      return;
+    }
     if (c === '"' && !this.fieldQuoted && this.field.trim() === '') {
       this.quoteStartLine = this.line;
       this.fieldQuoted = true;
@@ -285,6 +444,7 @@ export class DelimitedParser {
       this.endRecord();
       this.line++;
       this.recordLine = this.line;
+      this.recordChars = 0;
       if (c === '\r') this.state = State.AfterCr;
       return;
     }
@@ -308,9 +468,13 @@ export class DelimitedParser {
   }
 }
 
-function parseDelimited(text: string, format: 'csv' | 'tsv', source: string): RawTable {
-  const records = splitDelimited(text, format === 'tsv' ? '\t' : ',', source);
-  const head = delimitedHeader(records, source);
+function tableFromRecords(
+  records: readonly DelimitedRecord[],
+  format: 'csv' | 'tsv',
+  source: string,
+  opts: TextOptions,
+): RawTable {
+  const head = delimitedHeader(records, source, opts);
   const body = head.hasHeader ? records.slice(1) : records;
   const rows: Cell[][] = [];
   const lines: number[] = [];
@@ -322,13 +486,36 @@ function parseDelimited(text: string, format: 'csv' | 'tsv', source: string): Ra
   return { source, format, ...head, rows, lines };
 }
 
-/** Header, column names and index columns of a CSV/TSV from its first records (two suffice). */
+/** Records examined to decide whether a numeric first row may be a header. */
+export const HEADER_SAMPLE = 100;
+
+/**
+ * Header, column names and index columns of a CSV/TSV from its first
+ * records (the first HEADER_SAMPLE suffice), and a warning when a numeric
+ * first row may be a header after all.
+ */
 export function delimitedHeader(
   records: readonly DelimitedRecord[],
   source: string,
-): { hasHeader: boolean; width: number; columns: string[]; indexColumns: number[] } {
+  opts: TextOptions = {},
+): {
+  hasHeader: boolean;
+  width: number;
+  columns: string[];
+  indexColumns: number[];
+  decimal: Decimal;
+  warnings: string[];
+} {
   if (records.length === 0) throw new InvalidDataError(`${source}: empty input`, { file: source });
-  const hasHeader = detectHeader(records);
+  const decimal = opts.decimal ?? '.';
+  const hasHeader = opts.header ?? detectHeader(records, decimal);
+  const warnings: string[] = [];
+  if (opts.header === undefined && !hasHeader && numericHeaderLikely(records, decimal)) {
+    const first = records[0]!.fields.join(records[0]!.fields.length > 1 ? ',' : '');
+    warnings.push(
+      `${source}: the first row (${cut(first, 60)}) is all whole numbers over columns of fractions: it is read as data; if it is a header, pass --header (--no-header to keep it as data without this warning)`,
+    );
+  }
   const width = records[0]!.fields.length;
   const columns = hasHeader
     ? records[0]!.fields.map((name) => name.trim())
@@ -338,7 +525,7 @@ export function delimitedHeader(
   const indexColumns = hasHeader && columns[0] === '' && width > 1 ? [0] : [];
   // Unnamed columns other than an index get their 1-based number as a name.
   const named = columns.map((c, j) => (c === '' ? String(j + 1) : c));
-  return { hasHeader, width, columns: named, indexColumns };
+  return { hasHeader, width, columns: named, indexColumns, decimal, warnings };
 }
 
 /** Throws unless data record `r` (0-based) has `width` fields. */
@@ -356,10 +543,10 @@ export function checkWidth(rec: DelimitedRecord, r: number, width: number, sourc
  * number in the next record, or when every field of it is text (or quoted
  * where the next record is not, as R writes numeric-looking names).
  */
-export function detectHeader(records: readonly DelimitedRecord[]): boolean {
+export function detectHeader(records: readonly DelimitedRecord[], decimal: Decimal = '.'): boolean {
   const first = records[0]!;
   const second = records[1];
-  const isText = (s: string) => parseNumber(s) === undefined;
+  const isText = (s: string) => parseNumber(s, decimal) === undefined;
   if (first.fields.every((f) => isText(f))) return true;
   if (second === undefined) return false;
   return first.fields.some((f, j) => {
@@ -367,6 +554,29 @@ export function detectHeader(records: readonly DelimitedRecord[]): boolean {
     if (next === undefined || isText(next)) return false;
     return isText(f) || (first.quoted[j] === true && second.quoted[j] !== true);
   });
+}
+
+/**
+ * A numeric first row that is probably names (years such as 1990,2000):
+ * every field a whole number while some column holds no whole number in
+ * the following records.
+ */
+function numericHeaderLikely(records: readonly DelimitedRecord[], decimal: Decimal): boolean {
+  const first = records[0]!.fields.map((f) => parseNumber(f, decimal));
+  if (first.some((v) => v === undefined || !Number.isInteger(v))) return false;
+  const rest = records.slice(1, HEADER_SAMPLE + 1);
+  if (rest.length < 2) return false;
+  return first.some((_, j) =>
+    rest.every((r) => {
+      const v = parseNumber(r.fields[j] ?? '', decimal);
+      return v !== undefined && !Number.isInteger(v);
+    }),
+  );
+}
+
+/** A long text cut to `max` characters with an ellipsis. */
+export function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 // ---------------------------------------------------------------- JSON
@@ -387,10 +597,10 @@ function parseJsonTable(text: string, source: string): RawTable {
   return rowsFromJsonValues(value, source, undefined);
 }
 
-function parseNdjson(text: string, source: string): RawTable {
+function parseNdjson(textLines: readonly string[], source: string): RawTable {
   const values: unknown[] = [];
   const lines: number[] = [];
-  text.split(/\r?\n/).forEach((lineText, idx) => {
+  textLines.forEach((lineText, idx) => {
     if (lineText.trim() === '') return;
     try {
       values.push(JSON.parse(lineText));
@@ -499,22 +709,28 @@ function jsonKind(v: unknown): string {
 // ---------------------------------------------------------------- columns
 
 /**
- * Resolves --columns to 0-based indices. Tokens are comma separated; a
- * token equal to a column name selects it by name, otherwise N selects the
- * N-th column (1-based, like cut -f) and N-M a range.
+ * Resolves --columns to 0-based indices. Each occurrence of the flag is a
+ * comma-separated list (an occurrence equal to a column name is that name,
+ * commas and all); a token may be double-quoted to hold commas
+ * ('"a,b",c'). A token equal to a column name selects it by name, otherwise
+ * N selects the N-th column (1-based, like cut -f) and N-M a range.
  */
-export function selectColumns(table: RawTable, spec: string | undefined): number[] {
-  if (spec === undefined) {
+export function selectColumns(table: RawTable, spec: string | readonly string[] | undefined): number[] {
+  if (spec === undefined || (Array.isArray(spec) && spec.length === 0)) {
     return range(table.columns.length).filter((j) => !table.indexColumns.includes(j));
   }
+  const specs: readonly string[] = typeof spec === 'string' ? [spec] : spec;
   const out: number[] = [];
   const width = table.columns.length;
   const describe = () =>
     table.hasHeader
-      ? `columns: ${table.columns.map((c) => JSON.stringify(c)).join(', ')}`
+      ? `columns: ${cut(table.columns.map((c) => JSON.stringify(c)).join(', '), 200)}`
       : `${width} columns, no header`;
-  const tokens = spec.split(',').map((t) => t.trim());
-  if (tokens.some((t) => t === '')) throw new UsageError(`--columns '${spec}': empty entry`);
+  const tokens: string[] = [];
+  for (const s of specs) {
+    if (table.hasHeader && table.columns.includes(s.trim())) tokens.push(s.trim());
+    else tokens.push(...splitColumnList(s));
+  }
   for (const token of tokens) {
     const byName = table.hasHeader ? table.columns.indexOf(token) : -1;
     if (byName >= 0) {
@@ -525,7 +741,7 @@ export function selectColumns(table: RawTable, spec: string | undefined): number
     }
     const m = /^(\d+)(?:-(\d+))?$/.exec(token);
     if (m === null)
-      throw new UsageError(`--columns: no column named '${token}' in ${table.source} (${describe()})`);
+      throw new UsageError(`--columns: no column named '${cut(token, 80)}' in ${table.source} (${describe()})`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (lo < 1 || hi < lo)
@@ -541,6 +757,20 @@ export function selectColumns(table: RawTable, spec: string | undefined): number
   return out;
 }
 
+/** 'a,"b,c", d' -> ['a', 'b,c', 'd']: CSV quoting, so names with commas can be given. */
+export function splitColumnList(spec: string): string[] {
+  let records: DelimitedRecord[];
+  try {
+    records = splitDelimited(spec.trim(), ',', '--columns');
+  } catch {
+    throw new UsageError(`--columns '${spec}': unbalanced quotes`);
+  }
+  if (records.length !== 1) throw new UsageError(`--columns '${spec}': empty or multi-line list`);
+  const tokens = records[0]!.fields.map((t, i) => (records[0]!.quoted[i] === true ? t : t.trim()));
+  if (tokens.some((t) => t === '')) throw new UsageError(`--columns '${spec}': empty entry`);
+  return tokens;
+}
+
 // ---------------------------------------------------------------- numbers
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -549,9 +779,13 @@ const MISSING = new Set(['', 'NA', 'N/A', 'null', 'NULL', 'None']);
 /** What --missing marginalize reads as a missing cell: empty, NA, NaN (any case), and JSON null. */
 const MISSING_CELL = /^(?:|NA|N\/A|nan|NaN|NAN|null|NULL|None)$/;
 
-/** A finite decimal number, or undefined (no hex, no 'Infinity', no empty string). */
-export function parseNumber(text: string): number | undefined {
-  const t = text.trim();
+/** A finite decimal number, or undefined (no hex, no 'Infinity', no empty string); with decimal ',' "1,5" is 1.5. */
+export function parseNumber(text: string, decimal: Decimal = '.'): number | undefined {
+  let t = text.trim();
+  if (decimal === ',') {
+    if (t.includes('.')) return undefined;
+    t = t.replace(',', '.');
+  }
   if (!NUMBER_RE.test(t)) return undefined;
   const v = Number(t);
   return Number.isFinite(v) ? v : undefined;
@@ -572,6 +806,7 @@ export function toNumeric(
   const d = columnIndices.length;
   if (d === 0) throw new UsageError(`no columns selected from ${table.source}`);
   const data = new Float64Array(n * d);
+  const decimal = table.decimal ?? '.';
   for (let r = 0; r < n; r++) {
     const row = table.rows[r]!;
     for (let c = 0; c < d; c++) {
@@ -583,7 +818,7 @@ export function toNumeric(
             ? cell
             : undefined
           : typeof cell === 'string'
-            ? parseNumber(cell)
+            ? parseNumber(cell, decimal)
             : undefined;
       if (v === undefined && missing && (cell === null || cell === undefined || (typeof cell === 'string' && MISSING_CELL.test(cell.trim()))))
         v = Number.NaN;
@@ -598,6 +833,7 @@ export function toNumeric(
     n,
     d,
     data,
+    warnings: table.warnings ?? [],
   };
 }
 
@@ -612,10 +848,17 @@ function cellError(
   const name = table.columns[j]!;
   const line = table.lines[r];
   const at = `${table.source}: row ${rowOffset + r + 1}${line !== undefined ? ` (line ${line})` : ''}, column '${name}'${table.hasHeader ? '' : ` (${j + 1})`}`;
+  // JSON turns a literal such as 1e999 into Infinity (and JSON.stringify that into 'null').
+  if (typeof cell === 'number') {
+    return new InvalidDataError(
+      `${at}: value ${cell > 0 ? 'overflows to +Infinity' : cell < 0 ? 'overflows to -Infinity' : 'is NaN'}: not a finite float64 number (a literal beyond ±1.8e308?)`,
+      { file: table.source, row: rowOffset + r + 1, column: name, value: String(cell) },
+    );
+  }
   const shown =
     cell === undefined || cell === null ? '' : typeof cell === 'string' ? cell : JSON.stringify(cell);
   const text = shown.trim();
-  const location = { file: table.source, row: rowOffset + r + 1, column: name, value: shown };
+  const location = { file: table.source, row: rowOffset + r + 1, column: name, value: cut(shown, 80) };
   if (cell === null || MISSING.has(text))
     return new InvalidDataError(
       `${at}: empty or missing value${text === '' ? '' : ` '${text}'`} (to fit with missing values, pass --missing marginalize)`,
@@ -623,6 +866,12 @@ function cellError(
     );
   if (NOT_FINITE_RE.test(text) || (typeof cell === 'number' && !Number.isFinite(cell))) {
     return new InvalidDataError(`${at}: value '${text}' is not a finite number`, location);
+  }
+  if (typeof cell === 'string' && NUMBER_RE.test(text.replace(',', '.')) && parseNumber(text, '.') === undefined) {
+    if (/,/.test(text) && (table.decimal ?? '.') === '.')
+      return new InvalidDataError(`${at}: value '${cut(text, 80)}' is not a number; for a decimal comma pass --decimal ,`, location);
+    if (NUMBER_RE.test(text))
+      return new InvalidDataError(`${at}: value '${cut(text, 80)}' overflows: not a finite float64 number`, location);
   }
   // A column that is text all the way down (iris's Species) gets a hint
   // listing the numeric columns to pass to --columns.
@@ -632,21 +881,21 @@ function cellError(
   const hint = columnIsText(table, j)
     ? `; column '${name}' is not numeric: choose columns with --columns${numericCols.length > 0 ? ` (e.g. --columns ${compactIndexList(numericCols)})` : ''}`
     : '';
-  return new InvalidDataError(`${at}: value '${text}' is not a number${hint}`, location);
+  return new InvalidDataError(`${at}: value '${cut(text, 80)}' is not a number${hint}`, location);
 }
 
-function cellNumeric(cell: Cell | undefined): boolean {
+function cellNumeric(cell: Cell | undefined, decimal: Decimal): boolean {
   return typeof cell === 'number'
     ? Number.isFinite(cell)
-    : typeof cell === 'string' && parseNumber(cell) !== undefined;
+    : typeof cell === 'string' && parseNumber(cell, decimal) !== undefined;
 }
 
 function columnIsNumeric(table: RawTable, j: number): boolean {
-  return table.rows.every((row) => cellNumeric(row[j]));
+  return table.rows.every((row) => cellNumeric(row[j], table.decimal ?? '.'));
 }
 
 function columnIsText(table: RawTable, j: number): boolean {
-  return table.rows.every((row) => !cellNumeric(row[j]));
+  return table.rows.every((row) => !cellNumeric(row[j], table.decimal ?? '.'));
 }
 
 /** 0-based indices -> "1-4,6" (1-based, ranges collapsed). */

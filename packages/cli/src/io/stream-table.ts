@@ -1,55 +1,54 @@
-import { createReadStream } from 'node:fs';
 import { InvalidDataError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
-import { describeFsError } from './read-file.js';
+import { binaryBatches, binaryTable, type BinaryBatches } from './binary-table.js';
+import { openInput } from './input.js';
+import { inputOptions, type ReadTableOptions } from './read-file.js';
 import {
   DelimitedParser,
+  HEADER_SAMPLE,
   checkWidth,
   delimitedHeader,
   featuresAndWeight,
-  sampleWeights,
   formatFromName,
+  sampleWeights,
   selectColumns,
+  sniffDelimiter,
   sniffFormat,
   toNumeric,
   type Cell,
   type DelimitedRecord,
   type RawTable,
+  type TableFormat,
 } from './read-table.js';
 
 /**
- * CSV/TSV read in chunks for `gmm fit --stream`: the file is opened again
- * for every pass and parsed incrementally (RFC 4180 across chunk
- * boundaries), yielding `chunkRows` numeric rows at a time. Errors name the
+ * A table read in chunks for `gmm fit --stream`: the file is opened again
+ * for every pass and parsed incrementally (CSV/TSV, gzip or not, RFC 4180
+ * across chunk boundaries; Parquet a row group and Arrow a record batch at
+ * a time), yielding `chunkRows` numeric rows at a time. Errors name the
  * file, the data row (and text line), the column and the value, as readTable's.
  */
 export interface StreamTable {
   source: string;
-  format: 'csv' | 'tsv';
+  format: TableFormat;
   /** Names of the selected columns. */
   columns: string[];
   d: number;
   /** With --weights: the weight column's name. */
   weightColumn?: string | undefined;
+  /** The reader's warnings (a numeric first row that may be a header). */
+  warnings: string[];
   /** One pass over the data rows: row-major [rows, d] blocks of at most chunkRows rows. */
   blocks(): AsyncIterable<Float64Array>;
   /** One pass yielding each block with its --weights values (undefined without --weights). */
   weightedBlocks(): AsyncIterable<{ data: Float64Array; weights: Float64Array | undefined }>;
 }
 
-export interface StreamTableOptions {
-  columns?: string | undefined;
-  /** --weights: the weight column (name or 1-based index), excluded from the features. */
-  weights?: string | undefined;
-  /** --missing marginalize: missing cells become NaN. */
-  missing?: boolean | undefined;
+export interface StreamTableOptions extends ReadTableOptions {
   chunkRows: number;
 }
 
-/** Bytes read per file chunk. */
-const READ_CHUNK = 1 << 16;
-
-/** Reads the header (first records) of a CSV/TSV file and returns a re-iterable reader of its rows. */
+/** Reads the header (first records) of a file and returns a re-iterable reader of its rows. */
 export async function openStreamTable(file: string, options: StreamTableOptions): Promise<StreamTable> {
   if (file === '-') {
     throw new UsageError(
@@ -57,26 +56,79 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
     );
   }
   const source = file;
-  let format = formatFromName(file);
+  const input = await openInput(file, source, inputOptions(options));
+  if (input.kind !== 'text') {
+    // A plain file is read a row group / record batch at a time; a compressed one from memory.
+    const t = await binaryBatches(input.gzip ? await input.bytes() : file, input.kind, source);
+    return blockReader(binaryTable(t, input.kind, source, []), options, () => cellBatches(t));
+  }
+  let format = options.format ?? formatFromName(file);
   // The first records: the format (when the extension does not say), the header and the width.
   const first: DelimitedRecord[] = [];
   let parser: DelimitedParser | undefined;
-  for await (const text of readChunks(file)) {
+  let delimiter = ',';
+  let ended = true;
+  for await (const text of input.chunks) {
     if (format === undefined) format = sniffFormat(text);
-    if (format === 'json' || format === 'ndjson') {
+    if (format !== 'csv' && format !== 'tsv') {
       throw new UsageError(
-        `--stream reads CSV or TSV, and ${source} is ${format.toUpperCase()}: fit it without --stream`,
+        `--stream reads CSV, TSV, Parquet or Arrow, and ${source} is ${format.toUpperCase()}: fit it without --stream`,
       );
     }
-    parser ??= new DelimitedParser(format === 'tsv' ? '\t' : ',', source);
+    if (parser === undefined) {
+      delimiter = sniffDelimiter(text, format, options);
+      parser = new DelimitedParser(delimiter, source, options.comment);
+    }
     first.push(...parser.push(text));
-    if (first.length >= 2) break;
+    if (first.length > HEADER_SAMPLE) {
+      ended = false;
+      break;
+    }
   }
-  if (parser !== undefined && first.length < 2) first.push(...parser.end());
-  const head = delimitedHeader(first, source);
+  if (parser !== undefined && ended) first.push(...parser.end());
+  const head = delimitedHeader(first, source, options);
   const delimitedFormat = format === 'tsv' ? 'tsv' : 'csv';
-  // selectColumns and toNumeric only look at the names and the rows handed to them.
   const shape: RawTable = { source, format: delimitedFormat, ...head, rows: [], lines: [] };
+  if (first.length === (head.hasHeader ? 1 : 0)) throw noRows(source);
+
+  async function* records(): AsyncIterable<Cell[][]> {
+    const opened = await openInput(file, source, inputOptions(options));
+    if (opened.kind !== 'text') throw new InvalidDataError(`${source} changed while being read`, { file: source });
+    const parser = new DelimitedParser(delimiter, source, options.comment);
+    let skipHeader = head.hasHeader;
+    let r = 0; // data records so far
+    const take = (recs: DelimitedRecord[]): Cell[][] => {
+      const out: Cell[][] = [];
+      for (const rec of recs) {
+        if (skipHeader) {
+          skipHeader = false;
+          continue;
+        }
+        checkWidth(rec, r++, head.width, source);
+        out.push(rec.fields);
+        lines.push(rec.line);
+      }
+      return out;
+    };
+    for await (const text of opened.chunks) yield take(parser.push(text));
+    yield take(parser.end());
+  }
+  // Text lines of the rows handed out and not yet converted (error messages name them).
+  const lines: number[] = [];
+  return blockReader(shape, options, records, lines);
+}
+
+async function* cellBatches(t: BinaryBatches): AsyncIterable<Cell[][]> {
+  yield* t.batches();
+}
+
+/** Re-blocks batches of cells into numeric blocks of chunkRows rows. */
+function blockReader(
+  shape: RawTable,
+  options: StreamTableOptions,
+  batches: () => AsyncIterable<Cell[][]>,
+  lines?: number[],
+): StreamTable {
   const picked =
     options.weights === undefined
       ? { features: selectColumns(shape, options.columns), weight: undefined }
@@ -84,57 +136,44 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
   const indices = picked.features;
   const weightIndex = picked.weight;
   const chunkRows = options.chunkRows;
-  if (first.length === (head.hasHeader ? 1 : 0)) throw noRows(source);
-
   async function* weightedBlocks(): AsyncIterable<{ data: Float64Array; weights: Float64Array | undefined }> {
-    let positive = false;
-    const parser = new DelimitedParser(delimitedFormat === 'tsv' ? '\t' : ',', source);
-    let skipHeader = head.hasHeader;
     let done = 0; // data rows yielded so far
+    let positive = false;
     let rows: Cell[][] = [];
-    let lines: number[] = [];
     const flush = (): { data: Float64Array; weights: Float64Array | undefined } => {
-      const table: RawTable = { ...shape, rows, lines };
-      const block = toNumeric(table, indices, done, options.missing).data;
+      const rowLines = lines === undefined ? rows.map(() => undefined) : lines.splice(0, rows.length);
+      const table: RawTable = { ...shape, rows, lines: rowLines };
+      const data = toNumeric(table, indices, done, options.missing).data;
       const weights = weightIndex === undefined ? undefined : sampleWeights(table, weightIndex, done, false).sampleWeight;
       if (weights?.some((w) => w > 0)) positive = true;
       done += rows.length;
       rows = [];
-      lines = [];
-      return { data: block, weights };
+      return { data, weights };
     };
-    const take = (rec: DelimitedRecord): boolean => {
-      if (skipHeader) {
-        skipHeader = false;
-        return false;
+    if (lines !== undefined) lines.length = 0;
+    for await (const batch of batches()) {
+      for (const row of batch) {
+        rows.push(row);
+        if (rows.length === chunkRows) yield flush();
       }
-      checkWidth(rec, done + rows.length, head.width, source);
-      rows.push(rec.fields);
-      lines.push(rec.line);
-      return rows.length === chunkRows;
-    };
-    for await (const text of readChunks(file)) {
-      for (const rec of parser.push(text)) if (take(rec)) yield flush();
     }
-    for (const rec of parser.end()) if (take(rec)) yield flush();
     if (rows.length > 0) yield flush();
-    if (done === 0) throw noRows(source);
+    if (done === 0) throw noRows(shape.source);
     if (weightIndex !== undefined && !positive)
-      throw new InvalidDataError(`${source}: --weights column '${head.columns[weightIndex]}' is zero in every row`, {
-        file: source,
+      throw new InvalidDataError(`${shape.source}: --weights column '${shape.columns[weightIndex]}' is zero in every row`, {
+        file: shape.source,
       });
   }
-
   async function* blocks(): AsyncIterable<Float64Array> {
     for await (const b of weightedBlocks()) yield b.data;
   }
-
   return {
-    source,
-    format: delimitedFormat,
-    columns: indices.map((j) => head.columns[j]!),
+    source: shape.source,
+    format: shape.format,
+    columns: indices.map((j) => shape.columns[j]!),
     d: indices.length,
-    weightColumn: weightIndex === undefined ? undefined : head.columns[weightIndex],
+    weightColumn: weightIndex === undefined ? undefined : shape.columns[weightIndex],
+    warnings: shape.warnings ?? [],
     blocks,
     weightedBlocks,
   };
@@ -142,26 +181,4 @@ export async function openStreamTable(file: string, options: StreamTableOptions)
 
 function noRows(source: string): InvalidDataError {
   return new InvalidDataError(`${source}: no data rows`, { file: source });
-}
-
-/** The file's text in chunks (UTF-8 sequences split across reads are decoded whole), BOM removed. */
-async function* readChunks(file: string): AsyncIterable<string> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: READ_CHUNK });
-  let first = true;
-  try {
-    for await (const chunk of stream) {
-      let text = chunk as string;
-      if (first) {
-        text = text.replace(/^\uFEFF/, '');
-        first = false;
-      }
-      yield text;
-    }
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== undefined)
-      throw new UsageError(`cannot read ${file}: ${describeFsError(err)}`);
-    throw err;
-  } finally {
-    stream.destroy();
-  }
 }
