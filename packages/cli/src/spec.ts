@@ -281,7 +281,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'sample-size',
         type: 'number',
         description:
-          'With --stream: rows sampled (seeded reservoir) for the initialization and the --n-init restarts (default 10000).',
+          'With --stream: rows sampled (seeded reservoir) for the initialization (default 10000, or 200 x k x columns when larger, at most 100000). When the file has more rows, the initialization is fitted on the sample with max(--n-init, 5) restarts (cheap next to a pass over the file), so streaming reaches the in-memory fit\'s quality.',
       },
       ...priorOptions,
       ...bayesianOptions,

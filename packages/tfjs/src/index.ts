@@ -9,7 +9,15 @@ export { DEFAULT_CHUNK_SIZE, uploadBlocks, emPass, runEm, statsFromResponsibilit
 export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, checkSampleWeight, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
 export { activeShardWorkerCount, resolveWorkerCount, shardRanges, AUTO_MIN_ROWS, AUTO_MIN_WORK } from './sharded.js';
 export * from './runtime/index.js';
-export { fitStream, DEFAULT_SAMPLE_SIZE, type RowSource, type StreamFitOptions, type WeightedBlock } from './streaming.js';
+export {
+  fitStream,
+  DEFAULT_SAMPLE_SIZE,
+  MIN_SAMPLE_INITS,
+  defaultSampleSize,
+  type RowSource,
+  type StreamFitOptions,
+  type WeightedBlock,
+} from './streaming.js';
 export {
   BAYESIAN_OPTION_NAMES,
   BayesianGaussianMixture,

@@ -47,14 +47,31 @@ export interface RowSource {
 }
 
 export interface StreamFitOptions extends GaussianMixtureConfig {
-  /** Rows kept (reservoir sample, seeded) for the initialization (default 10000). */
+  /** Rows kept (reservoir sample, seeded) for the initialization (default: defaultSampleSize(k, d)). */
   sampleSize?: number;
   /** Called after each pass over the source: which pass (1-based), what it was for, and the rows read. */
   onPass?: (pass: number, purpose: 'statistics' | 'em' | 'accurate-moments', rows: number) => void;
 }
 
-/** Default reservoir size for the initialization sample. */
+/** Smallest default reservoir size for the initialization sample. */
 export const DEFAULT_SAMPLE_SIZE = 10_000;
+
+/**
+ * Initializations of the sample fit when the sample is not every row: at
+ * least this many (more with a larger nInit). They run on the sample only,
+ * so they cost little next to one pass over the data, and they keep a
+ * single unlucky initialization on a sample from deciding the whole fit.
+ */
+export const MIN_SAMPLE_INITS = 5;
+
+/**
+ * The default sample size for k components in d columns: 10000 rows, or
+ * 200 rows per component-column pair when that is more (capped at 100000),
+ * so each component's d x d covariance is estimated from enough rows.
+ */
+export function defaultSampleSize(k: number, d: number): number {
+  return Math.max(DEFAULT_SAMPLE_SIZE, Math.min(100_000, 200 * k * d));
+}
 
 /**
  * Fits a Gaussian mixture by EM over a re-iterable source of row blocks,
@@ -65,11 +82,12 @@ export const DEFAULT_SAMPLE_SIZE = 10_000;
  *   reservoir sample of `sampleSize` rows.
  * - Initialization: when weightsInit, meansInit and precisionsInit are all
  *   given, EM starts from them. Otherwise an in-memory GaussianMixture is fitted
- *   to the sample with the same options (initializer, nInit restarts, tol,
- *   maxIter, seed): restarts run on the sample only, and the streaming EM
- *   starts from the best one. When n <= sampleSize the sample is every row in
- *   order, so this is exactly the in-memory fit and the streaming passes only
- *   confirm it (usually 2 passes).
+ *   to the sample with the same options (initializer, tol, maxIter, seed) and
+ *   max(nInit, MIN_SAMPLE_INITS) restarts: restarts run on the sample only,
+ *   and the streaming EM starts from the best one. When n <= sampleSize the
+ *   sample is every row in order and nInit is used as given, so this is
+ *   exactly the in-memory fit and the streaming passes only confirm it
+ *   (usually 2 passes).
  * - Each EM iteration is one pass: E-step and sufficient statistics per
  *   block (float32 on the backend), merged in float64, then the family's
  *   M-step. Lower bound = total log-likelihood / n; stop when it changes by
@@ -96,7 +114,7 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   const d = source.d;
   if (!Number.isInteger(d) || d < 1)
     throw new InvalidArgumentError(`source.d must be an integer >= 1, got ${String(d)}`);
-  const sampleSize = integerAtLeast('sampleSize', sampleOpt, 1, DEFAULT_SAMPLE_SIZE);
+  const sampleSize = integerAtLeast('sampleSize', sampleOpt, 1, defaultSampleSize(k, d));
   if (o.meansInitD !== undefined && o.meansInitD !== d) {
     throw new InvalidArgumentError(`meansInit has ${o.meansInitD} features but the data has ${d}`);
   }
@@ -251,8 +269,10 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
     };
   } else {
     const { onIteration: _unused, ...sampleConfig } = config;
+    // Every row in the sample: exactly the in-memory fit. A true sample: more restarts (MIN_SAMPLE_INITS).
     // A warm-up on the sample: only the streaming EM's convergence is reported.
-    const warm = new GaussianMixture({ ...sampleConfig, container, convergenceWarning: false });
+    const nInit = n <= sampleSize ? o.nInit : Math.max(o.nInit, MIN_SAMPLE_INITS);
+    const warm = new GaussianMixture({ ...sampleConfig, nInit, container, convergenceWarning: false });
     await warm.fit(
       { data: sample.subarray(0, sampleRows * d), shape: [sampleRows, d] },
       weighted === true ? { sampleWeight: sampleWeights.subarray(0, sampleRows) } : {},

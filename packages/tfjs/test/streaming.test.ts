@@ -1,6 +1,6 @@
 import { AbortedError, InvalidArgumentError, InvalidDataError } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, fitStream, initBackend, tf, type RowSource } from '../src/index.js';
+import { GaussianMixture, MIN_SAMPLE_INITS, fitStream, initBackend, tf, type RowSource } from '../src/index.js';
 import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
 
 const iris = irisLike();
@@ -142,6 +142,44 @@ describe('fitStream', () => {
     const again = await GaussianMixture.fromJSON(JSON.stringify(one.toJSON()));
     expect(again.predict(X)).toEqual(one.predict(X));
     expect(one.toJSON().options).toMatchObject({ nInit: 2, seed: 11 });
+  });
+
+  it('restarts on the sample (at least MIN_SAMPLE_INITS) so one unlucky start does not decide the fit', async () => {
+    // Four overlapping 4-D components of equal weight: k-means often merges two and
+    // splits one (weights near 0.54/0.20/0.17/0.09, a log-likelihood ~3200 lower).
+    // With one start on the sample, seed 0 landed there; the in-memory fit lands there too.
+    const n = 30_000;
+    const d = 4;
+    const comps = [
+      { m: [0, 0, 0, 0], sd: [1, 1, 1, 1] },
+      { m: [2.5, 0, 0, 0], sd: [0.5, 2, 1, 1] },
+      { m: [0, 2.5, 0, 0], sd: [1, 0.5, 2, 1] },
+      { m: [1, 1, 3, 0], sd: [2, 1, 0.5, 0.5] },
+    ];
+    let s = 7;
+    const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) + 0.5) / 2 ** 32;
+    const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+    const X = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const c = comps[Math.min(3, Math.floor(u() * 4))]!;
+      for (let j = 0; j < d; j++) X[i * d + j] = c.m[j]! + c.sd[j]! * normal();
+    }
+    const source: RowSource = {
+      d,
+      async *blocks() {
+        for (let i = 0; i < n; i += 8192) yield X.subarray(i * d, Math.min(n, i + 8192) * d);
+      },
+    };
+    expect(MIN_SAMPLE_INITS).toBeGreaterThanOrEqual(5);
+    const x = { data: X, shape: [n, d] as [number, number] };
+    const memory = await new GaussianMixture({ nComponents: 4, seed: 0 }).fit(x);
+    const streamed = await fitStream(source, { nComponents: 4, seed: 0 });
+    expect(streamed.score(x) * n).toBeGreaterThanOrEqual(memory.score(x) * n - 1);
+    for (const w of streamed.state.weights) expect(Math.abs(w - 0.25)).toBeLessThan(0.02);
+    // The model records the user's nInit, not the sample's restarts.
+    expect(streamed.toJSON().options.nInit).toBe(1);
+    memory.dispose();
+    streamed.dispose();
   });
 
   it('surfaces a source that throws mid-pass, naming the pass and rows read, and leaks no tensors', async () => {
