@@ -41,9 +41,33 @@ export function exitCodeFor(err: unknown): number {
 
 /** The one line printed after "gmm: error: ". Data errors carry their location. */
 export function messageFor(err: unknown): string {
-  if (err instanceof InvalidDataError) return withLocation(err.message, err.location);
+  if (err instanceof InvalidDataError) return libraryWords(withLocation(err.message, err.location));
+  if (err instanceof GmmError) return libraryWords(oneLine(err.message || err.name));
   if (err instanceof Error) return oneLine(err.message || err.name);
   return oneLine(String(err));
+}
+
+/** A library message in this CLI's words: flags, not option names. */
+export function cliWords(message: string): string {
+  return message
+    .replace(/standardize the data/g, 'use --standardize')
+    .replace(/\bregCovar=?/g, '--reg-covar ')
+    .replace(/\bnComponents=?/g, '-k ')
+    .replace(/\bnInit\b/g, '--n-init')
+    .replace(/\bmaxIter\b/g, '--max-iter')
+    .replace(/\bcovarianceType\b/g, '--covariance')
+    .replace(/\binitParams\b/g, '--init')
+    .replace(/\bor tol\b/g, 'or --tol')
+    .replace(/ {2,}/g, ' ')
+    .replace(/ ([,.)])/g, '$1');
+}
+
+/**
+ * A library error in this CLI's words, with components numbered from 0 as
+ * in the tables and `gmm predict` (the library's errors count from 1).
+ */
+export function libraryWords(message: string): string {
+  return cliWords(message).replace(/(of component|\(component) (\d+)\b/g, (_, w: string, n: string) => `${w} ${Number(n) - 1}`);
 }
 
 function withLocation(message: string, loc: InvalidDataError['location']): string {

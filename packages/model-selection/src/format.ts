@@ -59,8 +59,18 @@ export function formatSweepTable(result: SweepResult, options: FormatOptions = {
     `best: ${b.covarianceType}, k = ${b.k} (${result.criterion} = ${show(b.score)}, ` +
       `log-likelihood = ${b.logLikelihood.toFixed(decimals)}, ${b.nParameters} parameters)`,
   );
-  const failed = result.rows.filter((r) => r.error !== undefined);
-  for (const r of failed) out.push(`failed: ${r.covarianceType}, k = ${r.k}: ${r.error}`);
+  // One line per distinct reason, naming the cells it failed (at most 8, then a count).
+  const byReason = new Map<string, string[]>();
+  for (const r of result.rows) {
+    if (r.error === undefined) continue;
+    const cells = byReason.get(r.error) ?? [];
+    cells.push(`${r.covarianceType} k=${r.k}`);
+    byReason.set(r.error, cells);
+  }
+  for (const [reason, cells] of byReason) {
+    const shown = cells.length > 8 ? `${cells.slice(0, 8).join(', ')} and ${cells.length - 8} more` : cells.join(', ');
+    out.push(`failed (${shown}): ${reason}`);
+  }
   for (const r of result.rows.filter((row) => row.error === undefined && row.degenerate)) {
     out.push(`degenerate: ${r.covarianceType}, k = ${r.k}: ${r.degeneracy}`);
   }

@@ -170,7 +170,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
       weightColumn: table.weightColumn,
     });
     checkFiniteFit(result);
-    reportFitWarnings(io, result, o, { n, maxVariance: moments.maxVariance() });
+    reportFitWarnings(io, result, o, { n, maxVariance: moments.maxVariance(), maxAbs: moments.maxAbs });
     const files: [OutputTarget, string][] = [];
     if (f.targets.output !== undefined) {
       files.push([
@@ -188,6 +188,7 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
 /** Column variances of blocks of rows (Welford, merged per block); missing cells (NaN) are skipped. */
 class RunningVariance {
   private readonly n: Float64Array;
+  maxAbs = 0;
   private readonly mean: Float64Array;
   private readonly m2: Float64Array;
   constructor(private readonly d: number) {
@@ -201,6 +202,7 @@ class RunningVariance {
       for (let j = 0; j < d; j++) {
         const v = block[i + j]!;
         if (Number.isNaN(v)) continue;
+        this.maxAbs = Math.max(this.maxAbs, Math.abs(v));
         const c = ++this.n[j]!;
         const delta = v - this.mean[j]!;
         this.mean[j] += delta / c;

@@ -1,5 +1,5 @@
 import { BayesianGaussianMixture, initBackend, GaussianMixture, type BayesianGaussianMixtureOptions, type PriorOption } from '@gmmkit/tfjs';
-import { UsageError } from '../errors.js';
+import { UsageError, cliWords } from '../errors.js';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
 import { readTable } from '../io/read-file.js';
 import type { NumericTable } from '../io/read-table.js';
@@ -224,11 +224,15 @@ export interface FitContext {
   n: number;
   /** Largest column variance of the data the model saw (standardized when --standardize). */
   maxVariance: number;
+  /** Largest magnitude in that data (to tell a constant column from a small spread). */
+  maxAbs: number;
 }
 
 function fitContext(n: number, x: { data: Float64Array; shape: [number, number] }): FitContext {
   const d = x.shape[1];
   let maxVariance = 0;
+  let maxAbs = 0;
+  for (const v of x.data) maxAbs = Math.max(maxAbs, Math.abs(v));
   for (let j = 0; j < d; j++) {
     let mean = 0;
     for (let i = 0; i < n; i++) mean += x.data[i * d + j]! / n;
@@ -236,7 +240,7 @@ function fitContext(n: number, x: { data: Float64Array; shape: [number, number] 
     for (let i = 0; i < n; i++) v += (x.data[i * d + j]! - mean) ** 2 / n;
     maxVariance = Math.max(maxVariance, v);
   }
-  return { n, maxVariance };
+  return { n, maxVariance, maxAbs };
 }
 
 function summarize(
@@ -333,7 +337,9 @@ export function reportFitWarnings(
     );
   }
   const reg = em.regCovar ?? 1e-6;
-  if (context.maxVariance > 0 && reg > context.maxVariance) {
+  // Data constant up to rounding has no spread for --reg-covar to swamp.
+  const spread = context.maxVariance > (1e3 * Number.EPSILON * Math.max(1, context.maxAbs)) ** 2;
+  if (spread && reg > context.maxVariance) {
     lines.push(
       `--reg-covar ${reg} exceeds the largest column variance of the data (${formatNumber(context.maxVariance, 3)}${result.standardized ? ', standardized' : ''}): the covariances are mostly regularization; use a value well below it (default 1e-6)`,
     );
@@ -341,19 +347,6 @@ export function reportFitWarnings(
   // --json lists the same lines as stderr.
   result.warnings = lines;
   for (const l of lines) io.err(`warning: ${l}`);
-}
-
-/** A library message in this CLI's words: flags, not option names. */
-export function cliWords(message: string): string {
-  return message
-    .replace(/standardize the data/g, 'use --standardize')
-    .replace(/\bregCovar\b/g, '--reg-covar')
-    .replace(/\bnComponents\b/g, '-k')
-    .replace(/\bnInit\b/g, '--n-init')
-    .replace(/\bmaxIter\b/g, '--max-iter')
-    .replace(/\bcovarianceType\b/g, '--covariance')
-    .replace(/\binitParams\b/g, '--init')
-    .replace(/\bor tol\b/g, 'or --tol');
 }
 
 /** Which two of the fitted columns a fit plot shows (0-based positions among them). */

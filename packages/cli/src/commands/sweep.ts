@@ -6,10 +6,16 @@ import {
   type SweepRow,
 } from '@gmmkit/model-selection';
 import { mclustModelNames } from '@gmmkit/mclust';
-import { UsageError } from '../errors.js';
+import { UsageError, libraryWords } from '../errors.js';
 import { readTable } from '../io/read-file.js';
 import type { OutputTarget } from '../io/write-atomic.js';
-import { applyStandardization, computeStandardization, modelFile, totalLogJacobian } from '../model-file.js';
+import {
+  applyStandardization,
+  computeStandardization,
+  modelFile,
+  totalLogJacobian,
+  unstandardizeCovariances,
+} from '../model-file.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
 import {
@@ -34,7 +40,6 @@ import {
   type Io,
   type Plugins,
 } from './common.js';
-import { cliWords } from './fit.js';
 import { abortOnSigint } from './interrupt.js';
 
 /** The --json document of `gmm sweep` (the output contract). */
@@ -144,6 +149,12 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       throw new NonFiniteError(
         `every fit of the sweep gave non-finite results (best ${result.best.covarianceType} k=${result.best.k}: bic ${result.best.bic}): the data's values or spread overflow floating point (values near 1e300? rescale the columns); nothing written`,
       );
+    // The best model in original units must be finite too (its covariances scale by the column variances).
+    const bestCov = unstandardizeCovariances(result.model.fullCovariances(), table.d, standardize);
+    if (!bestCov.every(Number.isFinite))
+      throw new NonFiniteError(
+        `the best model's covariances overflow floating point in original units (values near 1e300? rescale the columns); nothing written`,
+      );
     // Likelihood-based figures in original units: standardizing shifts every
     // log-likelihood by the same n·log|J|, so the ranking is unchanged.
     const shift = totalLogJacobian(table.data, table.d, standardize, weights);
@@ -235,7 +246,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         [
           `${table.n} rows${table.weightColumn === undefined ? '' : ` (weighted by '${table.weightColumn}', total weight ${n})`} x ${table.d} columns of ${table.source}, backend ${result.backend}`,
           '',
-          cliWords(formatSweepTable(shifted, { higherIsBetter: mclustSign })),
+          libraryWords(formatSweepTable(shifted, { higherIsBetter: mclustSign })),
         ].join('\n'),
       );
     }

@@ -558,19 +558,21 @@ export function detectHeader(records: readonly DelimitedRecord[], decimal: Decim
 
 /**
  * A numeric first row that is probably names (years such as 1990,2000):
- * every field a whole number while some column holds no whole number in
- * the following records.
+ * every field a whole number while some column holds (almost) only
+ * fractions in the following records.
  */
 function numericHeaderLikely(records: readonly DelimitedRecord[], decimal: Decimal): boolean {
   const first = records[0]!.fields.map((f) => parseNumber(f, decimal));
   if (first.some((v) => v === undefined || !Number.isInteger(v))) return false;
   const rest = records.slice(1, HEADER_SAMPLE + 1);
   if (rest.length < 2) return false;
-  return first.some((_, j) =>
-    rest.every((r) => {
-      const v = parseNumber(r.fields[j] ?? '', decimal);
-      return v !== undefined && !Number.isInteger(v);
-    }),
+  // Columns where at least 90% of the following values are fractions.
+  return first.some(
+    (_, j) =>
+      rest.filter((r) => {
+        const v = parseNumber(r.fields[j] ?? '', decimal);
+        return v !== undefined && !Number.isInteger(v);
+      }).length >= 0.9 * rest.length,
   );
 }
 
