@@ -53,7 +53,7 @@ describe('output paths', () => {
       [['sweep', 'data.csv', '--k', '1..3', '-o', ''], /-o needs a file name, got an empty one/],
       [['sample', 'model.json', '-n', '5', '-o', '/proc/gmm.csv'], /cannot create a file in \/proc/],
     ];
-    const runs = await all(cases.map(([args]) => () => gmm(args, { env: { GMM_PROGRESS: '1' } })));
+    const runs = await all(cases.map(([args]) => () => gmm(args, { env: { GMM_PROGRESS: 'lines' } })));
     runs.forEach((r, i) => expectOneLineError(r, 2, cases[i]![1]));
   });
 
@@ -164,12 +164,12 @@ describe('waiting states', () => {
     const [fit, predict] = await all([
       () =>
         gmm(['fit', 'empty.fifo', '-k', '1'], {
-          env: { GMM_PROGRESS: '1' },
+          env: { GMM_PROGRESS: 'lines' },
           onStderr: { pattern: waiting, then: (child) => child.kill('SIGINT') },
         }),
       () =>
         gmm(['predict', 'model.json', 'empty.fifo'], {
-          env: { GMM_PROGRESS: '1' },
+          env: { GMM_PROGRESS: 'lines' },
           onStderr: { pattern: waiting, then: (child) => child.kill('SIGINT') },
         }),
     ]);

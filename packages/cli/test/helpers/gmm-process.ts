@@ -83,7 +83,10 @@ export function expectOneLineError(r: Run, code: number, pattern: RegExp): void 
   expect(lines[0]).toMatch(pattern);
 }
 
-/** stderr without progress lines (GMM_PROGRESS=1). */
+/** Progress lines as GMM_PROGRESS=lines writes them. */
+const PROGRESS = /^(fitting: |sweep: |streaming: |sample: |reading .*: waiting for data)/;
+
+/** stderr without progress lines (GMM_PROGRESS=lines). */
 export function stderrLines(r: Run): string[] {
-  return r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('progress: '));
+  return r.stderr.split('\n').filter((l) => l !== '' && !PROGRESS.test(l));
 }
