@@ -51,15 +51,15 @@ export function messageFor(err: unknown): string {
 export function cliWords(message: string): string {
   return message
     .replace(/standardize the data/g, 'use --standardize')
-    .replace(/\bregCovar=?/g, '--reg-covar ')
-    .replace(/\bnComponents=?/g, '-k ')
+    .replace(/\bregCovar=/g, '--reg-covar ')
+    .replace(/\bregCovar\b/g, '--reg-covar')
+    .replace(/\bnComponents=/g, '-k ')
+    .replace(/\bnComponents\b/g, '-k')
     .replace(/\bnInit\b/g, '--n-init')
     .replace(/\bmaxIter\b/g, '--max-iter')
     .replace(/\bcovarianceType\b/g, '--covariance')
     .replace(/\binitParams\b/g, '--init')
-    .replace(/\bor tol\b/g, 'or --tol')
-    .replace(/ {2,}/g, ' ')
-    .replace(/ ([,.)])/g, '$1');
+    .replace(/\bor tol\b/g, 'or --tol');
 }
 
 /**
