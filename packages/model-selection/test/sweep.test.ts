@@ -205,7 +205,14 @@ describe('sweep mechanics', () => {
         }
         const ok = r.rows.filter((x) => x.error === undefined);
         expect(r.best).toBe(ok.reduce((a, b) => (b.score < a.score ? b : a)));
-        expect(formatSweepTable(r)).toMatch(/failed: fragile, k = 3: SingularCovarianceError/);
+        // One line per distinct reason, naming every cell that failed with it.
+        const failedLines = formatSweepTable(r)
+          .split('\n')
+          .filter((l) => l.startsWith('failed'));
+        const reasons = new Set(failed.map((x) => x.error));
+        expect(failedLines).toHaveLength(reasons.size);
+        expect(failedLines.join('\n')).toMatch(/^failed \(fragile k=3(, fragile k=4)?\): SingularCovarianceError/);
+        expect(failedLines.join('\n')).toContain('fragile k=4');
       } finally {
         r.model.dispose();
       }
