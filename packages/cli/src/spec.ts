@@ -257,13 +257,21 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'plot',
         type: 'string',
         description:
-          'Write an SVG of the points coloured by component with 1- and 2-sigma ellipses (needs 2 columns, or --plot-columns).',
+          'Write an SVG of the fit: for one column a histogram with the mixture density and the weighted components; for two the points by component with 1- and 2-sigma ellipses; for more a pairs plot (the first 6 columns, named in the title). Above 5000 rows a seeded random subsample of 5000 is drawn (the caption says so). Colours never repeat; beyond 10 components shapes tell them apart too.',
       },
       {
         name: 'plot-columns',
         type: 'string',
         description:
-          'The two fitted columns to plot when there are more than two (names or 1-based positions among the fitted columns).',
+          'The fitted columns to plot (1 to 6 names or 1-based positions among the fitted columns, comma separated; default: all, up to 6).',
+      },
+      {
+        name: 'plot-kind',
+        type: 'string',
+        default: 'classification',
+        choices: ['classification', 'uncertainty', 'density'],
+        description:
+          'What --plot shows, as mclust: points by component (classification), points sized by their uncertainty 1 - max responsibility (uncertainty), or the mixture density shaded (density).',
       },
       {
         name: 'stream',

@@ -40,7 +40,7 @@ export function streamSettings(args: Args, dataFile: string): StreamSettings {
       "--stream reads the data once per pass and stdin ('-') can be read only once: give a file name, or drop --stream",
     );
   }
-  for (const flag of ['plot', 'plot-columns']) {
+  for (const flag of ['plot', 'plot-columns', 'plot-kind']) {
     if (args[flag] !== undefined) {
       throw new UsageError(
         `--${flag} needs every row in memory and is not available with --stream; fit without --stream to plot`,

@@ -12,7 +12,8 @@ import {
   unstandardizeMeans,
   type Standardization,
 } from '../model-file.js';
-import { fitPlotInput, fitPlotSpec } from '../plots/fit-plot.js';
+import { splitColumnList } from '../io/read-table.js';
+import { PLOT_KINDS, mixturePlotSpec, type PlotKind } from '../plots/mixture-plot.js';
 import { fitStreamed, streamSettings } from './fit-stream.js';
 import { renderSvg } from '../plots/render.js';
 import {
@@ -33,6 +34,7 @@ import {
   str,
   sum,
   checkFiniteFit,
+  cutList,
   workersFlag,
   missingFlag,
   writeOutputs,
@@ -146,7 +148,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
 
   // From here Ctrl-C stops the command cleanly: EM (and its workers) stops at
   // its next iteration, nothing is written, exit 130.
-  const { table, plotDims, standardize, x, gm, backendUsed } = await abortOnSigint(
+  const { table, plotDims, kind, standardize, x, gm, backendUsed } = await abortOnSigint(
     io,
     'fit',
     async (signal) => {
@@ -160,6 +162,8 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       if (plot === undefined && str(args, 'plot-columns') !== undefined)
         throw new UsageError('--plot-columns needs --plot');
       const plotDims = plot === undefined ? undefined : plotColumns(table, str(args, 'plot-columns'));
+      const kind = plotKind(args);
+      if (plot === undefined && args['plot-kind'] !== undefined) throw new UsageError('--plot-kind needs --plot');
 
       const standardize = bool(args, 'standardize')
         ? computeStandardization(table.data, table.n, table.d)
@@ -191,7 +195,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
           ? new GaussianMixture({ ...options, ...(prior === undefined ? {} : { prior }) })
           : new BayesianGaussianMixture({ ...options, ...bayesian });
       const fitted = await model.fit(x, table.sampleWeight === undefined ? {} : { sampleWeight: table.sampleWeight });
-      return { table, plotDims, standardize, x, gm: fitted, backendUsed: info.name };
+      return { table, plotDims, kind, standardize, x, gm: fitted, backendUsed: info.name };
     },
   );
 
@@ -209,7 +213,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       ]);
     }
     if (targets.plot !== undefined && plotDims !== undefined) {
-      files.push([targets.plot, await renderFitPlot(gm, x, table, result, plotDims)]);
+      files.push([targets.plot, await renderFitPlot(gm, x, table, result, plotDims, kind)]);
     }
     // Results first: a file that cannot be written does not lose them.
     resultIo(io, targets)(bool(args, 'json') ? JSON.stringify(result, null, 2) : formatFit(result, table));
@@ -349,26 +353,37 @@ export function reportFitWarnings(
   for (const l of lines) io.err(`warning: ${l}`);
 }
 
-/** Which two of the fitted columns a fit plot shows (0-based positions among them). */
-function plotColumns(table: NumericTable, spec: string | undefined): [number, number] {
-  if (spec === undefined) {
-    if (table.d === 2) return [0, 1];
-    throw new UsageError(
-      `--plot draws 2 columns but the fit uses ${table.d} (${table.columns.join(', ')}); choose two with --plot-columns, or fit two with --columns`,
-    );
-  }
-  const picks = spec.split(',').map((t) => t.trim());
-  if (picks.length !== 2) throw new UsageError(`--plot-columns needs exactly two columns, got '${spec}'`);
+/** Most columns a pairs plot shows. */
+const MAX_PAIRS = 6;
+
+/**
+ * Which fitted columns a fit plot shows (0-based positions among them): all
+ * of them up to MAX_PAIRS (one: a histogram, two: a scatter, more: a pairs
+ * plot), or 1 to MAX_PAIRS named by --plot-columns.
+ */
+function plotColumns(table: NumericTable, spec: string | undefined): number[] {
+  if (spec === undefined) return Array.from({ length: Math.min(table.d, MAX_PAIRS) }, (_, j) => j);
+  const picks = splitColumnList(spec);
+  if (picks.length > MAX_PAIRS)
+    throw new UsageError(`--plot-columns: at most ${MAX_PAIRS} columns in a pairs plot, got ${picks.length}`);
   const pos = picks.map((t) => {
     const byName = table.columns.indexOf(t);
     if (byName >= 0) return byName;
     if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= table.d) return Number(t) - 1;
     throw new UsageError(
-      `--plot-columns: '${t}' is not one of the fitted columns (${table.columns.join(', ')}) or a position 1..${table.d}`,
+      `--plot-columns: '${t}' is not one of the fitted columns (${cutList(table.columns)}) or a position 1..${table.d}`,
     );
   });
-  if (pos[0] === pos[1]) throw new UsageError('--plot-columns: the two columns must differ');
-  return [pos[0]!, pos[1]!];
+  if (new Set(pos).size !== pos.length) throw new UsageError('--plot-columns: a column is listed twice');
+  return pos;
+}
+
+/** --plot-kind: classification (default), uncertainty or density. */
+function plotKind(args: Args): PlotKind {
+  const v = str(args, 'plot-kind') ?? 'classification';
+  if (!(PLOT_KINDS as readonly string[]).includes(v))
+    throw new UsageError(`--plot-kind must be one of ${PLOT_KINDS.join(', ')}, got '${v}'`);
+  return v as PlotKind;
 }
 
 async function renderFitPlot(
@@ -376,24 +391,40 @@ async function renderFitPlot(
   x: { data: Float64Array; shape: [number, number] },
   table: NumericTable,
   result: FitJson,
-  [a, b]: [number, number],
+  dims: number[],
+  kind: PlotKind,
 ): Promise<string> {
+  const d = table.d;
+  const points: number[][] = [];
+  for (let i = 0; i < table.n; i++) points.push(dims.map((a) => table.data[i * d + a]!));
+  // Labels and uncertainty from one E-step.
+  const p = gm.predictProba(x);
+  const labels = new Int32Array(p.rows);
+  const uncertainty = new Float64Array(p.rows);
+  for (let i = 0; i < p.rows; i++) {
+    let best = 0;
+    for (let j = 1; j < p.cols; j++) if (p.data[i * p.cols + j]! > p.data[i * p.cols + best]!) best = j;
+    labels[i] = best;
+    uncertainty[i] = Math.max(0, 1 - p.data[i * p.cols + best]!);
+  }
+  const shownNote =
+    dims.length < d || dims.length > 2
+      ? `columns ${cutList(dims.map((a) => table.columns[a]!))}${dims.length < d ? ` (${dims.length} of ${d})` : ''}`
+      : undefined;
+  // The marginal of a Gaussian on some coordinates is the matching block.
   return renderSvg(
-    fitPlotSpec(
-      fitPlotInput(
-        {
-          columns: table.columns,
-          data: table.data,
-          d: table.d,
-          means: result.means,
-          covariances: result.covariances,
-          labels: gm.predict(x),
-          title: `${result.k}-component ${result.covarianceType} mixture, ${table.source}`,
-        },
-        a,
-        b,
-      ),
-    ),
+    mixturePlotSpec({
+      kind,
+      columns: dims.map((a) => table.columns[a]!),
+      points,
+      labels,
+      uncertainty,
+      weights: result.weights,
+      means: result.means.map((m) => dims.map((a) => m[a]!)),
+      covariances: result.covariances.map((c) => dims.map((a) => dims.map((b) => c[a]![b]!))),
+      title: `${result.k}-component ${result.covarianceType} mixture, ${table.source}${kind === 'classification' ? '' : ` (${kind})`}`,
+      note: shownNote,
+    }),
   );
 }
 
