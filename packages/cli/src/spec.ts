@@ -268,10 +268,9 @@ export const commandSpecs: readonly CommandSpec[] = [
       {
         name: 'plot-kind',
         type: 'string',
-        default: 'classification',
         choices: ['classification', 'uncertainty', 'density'],
         description:
-          'What --plot shows, as mclust: points by component (classification), points sized by their uncertainty 1 - max responsibility (uncertainty), or the mixture density shaded (density).',
+          'What --plot shows, as mclust: points by component (classification, the default), points sized by their uncertainty 1 - max responsibility (uncertainty), or the mixture density shaded (density).',
       },
       {
         name: 'stream',

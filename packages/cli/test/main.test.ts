@@ -163,10 +163,7 @@ describe('usage errors: exit 2', () => {
       ['fit', 'data.csv', '-k', '2', '-o', 'no/such/dir/m.json'],
       /-o no\/such\/dir\/m\.json: directory no\/such\/dir does not exist/,
     ],
-    [
-      ['fit', 'data.csv', '-k', '2', '--plot', 'p.svg', '--columns', 'x'],
-      /--plot draws 2 columns but the fit uses 1/,
-    ],
+    [['fit', 'data.csv', '-k', '2', '--plot-kind', 'density'], /--plot-kind needs --plot/],
     [['fit', 'data.csv', '-k', '2', '--plugin', './nope.js'], /plugin module '\.\/nope\.js' not found/],
     [['fit', 'data.csv'], /Missing required argument: k/],
     [['fit'], /Not enough non-option arguments/],
@@ -337,18 +334,26 @@ describe('outputs', () => {
     expect(c.stdout).not.toBe(a.stdout);
   });
 
-  it('fit --plot on more than two columns needs --plot-columns and then draws them', async () => {
+  it('fit --plot draws a pairs plot of more than two columns, two named by --plot-columns, a histogram of one', async () => {
     writeFileSync(
       'three.csv',
       'a,b,c\n' + rows.map((r) => `${r[0]},${r[1]},${r[0]! - r[1]!}`).join('\n') + '\n',
     );
-    expectError(await run('fit', 'three.csv', '-k', '2', '--plot', 'three.svg'), 2, /--plot-columns/);
+    const { readFileSync } = await import('node:fs');
+    const pairs = await run('fit', 'three.csv', '-k', '2', '--plot', 'pairs.svg');
+    expect(pairs.code, pairs.stderr).toBe(0);
+    const pairsSvg = readFileSync('pairs.svg', 'utf8');
+    expect(pairsSvg).toContain('columns a, b, c');
+    // 3 x 3 panels: 6 scatters with 2 components x 2 contours of ellipses each.
+    expect(pairsSvg.match(/class="mark-line role-mark/g)!.length).toBeGreaterThanOrEqual(6);
     const ok = await run('fit', 'three.csv', '-k', '2', '--plot', 'three.svg', '--plot-columns', 'c,1');
     expect(ok.code, ok.stderr).toBe(0);
-    const { readFileSync } = await import('node:fs');
     const svg = readFileSync('three.svg', 'utf8');
     expect(svg).toContain('>c<');
     expect(svg).toContain('>a<');
+    const one = await run('fit', 'data.csv', '-k', '2', '--plot', 'one.svg', '--columns', 'x');
+    expect(one.code, one.stderr).toBe(0);
+    expect(readFileSync('one.svg', 'utf8')).toContain('>density<');
   });
 });
 
