@@ -212,7 +212,17 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       const svg = await renderSvg(
         sweepPlotSpec({
           criterion: result.criterion,
-          rows: result.rows.map((r) => ({ k: r.k, covarianceType: r.covarianceType, value: valueOf(r) })),
+          rows: result.rows.map((r) => ({
+            k: r.k,
+            covarianceType: r.covarianceType,
+            value: valueOf(r),
+            status:
+              r.error !== undefined
+                ? ('failed' as const)
+                : (r as { degenerate?: boolean }).degenerate === true
+                  ? ('degenerate' as const)
+                  : ('ok' as const),
+          })),
           best: {
             k: result.best.k,
             covarianceType: result.best.covarianceType,
