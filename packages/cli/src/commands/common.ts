@@ -523,7 +523,7 @@ export async function modelFileText(file: ModelFile, plugins: Plugins): Promise<
   const text = JSON.stringify(file, null, 2) + '\n';
   try {
     const back = parseModelFile(JSON.parse(text), 'the model');
-    const gm = await GaussianMixture.fromJSON(back.gmm, { container: plugins.container });
+    const gm = await loadMixture(back.gmm, { container: plugins.container });
     gm.dispose();
   } catch (err) {
     throw new NonFiniteError(
