@@ -30,6 +30,8 @@ export type FromSweepWorker =
       /** Web Workers the sweep ran its fits on (0: in the sweep worker itself). */
       workers: number;
       criterion: string;
+      /** How degenerate cells were treated (SweepResult.degenerate). */
+      degenerate: 'reject' | 'warn' | 'allow';
       rows: SweepRow[];
       best: SweepRow;
       model: GaussianMixtureJSON;

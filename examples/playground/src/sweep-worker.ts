@@ -71,6 +71,7 @@ async function run(msg: Extract<ToSweepWorker, { type: 'run' }>): Promise<void> 
         backend: result.backend,
         workers: result.workers,
         criterion: result.criterion,
+        degenerate: result.degenerate,
         rows: result.rows,
         best: result.best,
         model: gm.toJSON(),

@@ -202,9 +202,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       ]);
     }
     if (targets.plot !== undefined) {
-      // Degenerate cells under 'reject' are left out of the plot, as they are never chosen.
       const valueOf = (r: SweepResult['rows'][number]) => {
-        if (r.degenerate && result.degenerate === 'reject') return null;
         if (!builtin) return Number.isFinite(r.score) ? r.score : null;
         const v = fix(r[result.criterion as 'bic' | 'aic' | 'icl'], -2);
         return v === null || !mclustSign ? v : -v;
@@ -216,13 +214,9 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
             k: r.k,
             covarianceType: r.covarianceType,
             value: valueOf(r),
-            status:
-              r.error !== undefined
-                ? ('failed' as const)
-                : (r as { degenerate?: boolean }).degenerate === true
-                  ? ('degenerate' as const)
-                  : ('ok' as const),
+            status: r.error !== undefined ? ('failed' as const) : r.degenerate ? ('degenerate' as const) : ('ok' as const),
           })),
+          degenerate: result.degenerate,
           best: {
             k: result.best.k,
             covarianceType: result.best.covarianceType,

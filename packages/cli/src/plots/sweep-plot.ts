@@ -8,9 +8,20 @@ export interface SweepPlotInput {
     k: number;
     covarianceType: string;
     value: number | null;
-    /** A failed fit (no value) or a degenerate one (a value, marked). Default 'ok'. */
+    /**
+     * A failed fit (no value), a degenerate one (a value, marked ▽: in its
+     * family's line when `degenerate` is 'warn', apart from it when 'reject')
+     * or neither. Default 'ok'.
+     */
     status?: 'ok' | 'failed' | 'degenerate';
   }[];
+  /**
+   * How the sweep treated degenerate cells (SweepResult.degenerate): under
+   * 'reject' (the default) they are never chosen, so they stay out of the
+   * lines and of the y range (one beyond it sits on the edge, labelled with
+   * its value); under 'warn' they are ranked like any other cell.
+   */
+  degenerate?: 'reject' | 'warn' | 'allow';
   best: { k: number; covarianceType: string; value: number } | undefined;
   title?: string;
   /** The values are mclust-signed (higher is better). */
@@ -20,7 +31,8 @@ export interface SweepPlotInput {
 /**
  * The criterion against k, one line per covariance family (legend in the
  * table's order), the best model ringed and labelled. Failed fits are
- * crosses along the bottom, degenerate ones hollow triangles. The y range
+ * crosses along the bottom, degenerate ones hollow triangles (see
+ * SweepPlotInput.degenerate). The y range
  * focuses on the competitive region (values far worse than the median
  * distance from the best, typically k = 1, sit on the edge as arrows with
  * their value), a single k still shows its points, and a best k at the edge
@@ -32,7 +44,11 @@ export function sweepPlotSpec(input: SweepPlotInput): TopLevelSpec {
   const families: string[] = [];
   for (const r of input.rows) if (!families.includes(r.covarianceType)) families.push(r.covarianceType);
   const ks = [...new Set(input.rows.map((r) => r.k))].sort((a, b) => a - b);
-  const finite = input.rows.filter((r) => r.value !== null && Number.isFinite(r.value) && r.status !== 'failed');
+  const rejectDegenerate = (input.degenerate ?? 'reject') === 'reject';
+  const hasValue = (r: SweepPlotInput['rows'][number]) => r.value !== null && Number.isFinite(r.value) && r.status !== 'failed';
+  // Rejected degenerate cells are never chosen: drawn apart, they neither join the lines nor set the range.
+  const apart = (r: SweepPlotInput['rows'][number]) => rejectDegenerate && r.status === 'degenerate';
+  const finite = input.rows.filter((r) => hasValue(r) && !apart(r));
   const values = finite.map((r) => r.value!);
 
   // The competitive region: from the best to 3x the median distance from it (at least 1% of the best's magnitude).
@@ -62,11 +78,16 @@ export function sweepPlotSpec(input: SweepPlotInput): TopLevelSpec {
     return { k, value: edge, label: `${Number(nearest.toPrecision(5))}${at.length > 1 ? '…' : ''}` };
   });
   const failed = input.rows
-    .filter((r) => r.status === 'failed' || r.value === null || !Number.isFinite(r.value))
+    .filter((r) => !hasValue(r))
     .map((r) => ({ k: r.k, family: r.covarianceType, value: domain[0]! + pad / 2 }));
-  const degenerate = points.filter((p) =>
-    input.rows.some((r) => r.status === 'degenerate' && r.k === p.k && r.covarianceType === p.family),
-  );
+  const inRange = (v: number) => Math.min(domain[1]!, Math.max(domain[0]!, v));
+  const degenerate = input.rows
+    .filter((r) => hasValue(r) && r.status === 'degenerate')
+    .map((r) => ({ k: r.k, family: r.covarianceType, value: inRange(r.value!), shown: r.value! }));
+  // A rejected cell beyond the range sits on its edge with its value.
+  const degenerateLabels = degenerate
+    .filter((p) => p.value !== p.shown)
+    .map((p) => ({ k: p.k, value: p.value, label: `${Number(p.shown.toPrecision(5))}` }));
   const bestRows =
     input.best === undefined
       ? []
@@ -87,7 +108,13 @@ export function sweepPlotSpec(input: SweepPlotInput): TopLevelSpec {
   }
   if (off.length > 0) notes.push(`${off.length} value${off.length === 1 ? '' : 's'} off the scale (arrows, with their value)`);
   if (failed.length > 0) notes.push(`× failed fit${failed.length === 1 ? '' : 's'}: ${failed.map((f) => `${f.family} k=${f.k}`).slice(0, 6).join(', ')}${failed.length > 6 ? ', ...' : ''}`);
-  if (degenerate.length > 0) notes.push('▽ degenerate fit (a collapsed component)');
+  if (degenerate.length > 0)
+    notes.push(
+      `▽ degenerate fit (a collapsed component)${rejectDegenerate ? ', never chosen' : ''}: ${degenerate
+        .map((p) => `${p.family} k=${p.k}`)
+        .slice(0, 6)
+        .join(', ')}${degenerate.length > 6 ? ', ...' : ''}`,
+    );
 
   const xDomain = ks.length === 0 ? [0, 2] : [ks[0]! - 0.5, ks[ks.length - 1]! + 0.5];
   const x = {
@@ -151,6 +178,15 @@ export function sweepPlotSpec(input: SweepPlotInput): TopLevelSpec {
               mark: { type: 'point', shape: 'triangle-down', size: 160, filled: false, strokeWidth: 2 },
               encoding: { x, y, color },
             },
+            ...(degenerateLabels.length === 0
+              ? []
+              : [
+                  {
+                    data: { values: degenerateLabels },
+                    mark: { type: 'text', dx: 14, fontSize: 9, color: '#444', align: 'left' as const },
+                    encoding: { x, y, text: { field: 'label', type: 'nominal' } },
+                  },
+                ]),
           ]),
       {
         data: { values: bestRows },
