@@ -480,7 +480,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'plot',
         type: 'string',
         description:
-          'Write an SVG of the criterion against k, one line per family (in the table\'s order), the best ringed. The y range focuses on the competitive region (far values, typically k = 1, are arrows at the edge with their value); failed fits are crosses, degenerate ones hollow triangles; a best k at the edge of the range gets a note suggesting a larger range.',
+          'Write an SVG of the criterion against k, one line per family (in the table\'s order), the best ringed. The y range focuses on the competitive region (far values, typically k = 1, are arrows at the edge with their value); failed fits are crosses, degenerate ones hollow triangles (apart from the family\'s line under --degenerate reject, on it under warn); a best k at the edge of the range gets a note suggesting a larger range.',
       },
       ...priorOptions,
       json,
