@@ -63,11 +63,15 @@ export function cliWords(message: string): string {
 }
 
 /**
- * A library error in this CLI's words, with components numbered from 0 as
- * in the tables and `gmm predict` (the library's errors count from 1).
+ * A library message (error, warning, a sweep cell's failure or degeneracy)
+ * in this CLI's words, with components numbered from 0 as in the tables and
+ * `gmm predict`. The library counts components from 1 in its messages
+ * ("component 3 has 2.00 effective points", "(component 2)"), except in the
+ * possessive "component 0's covariance has condition number", which is
+ * already 0-based and left alone.
  */
 export function libraryWords(message: string): string {
-  return cliWords(message).replace(/(of component|\(component) (\d+)\b/g, (_, w: string, n: string) => `${w} ${Number(n) - 1}`);
+  return cliWords(message).replace(/\bcomponent (\d+)\b(?!')/g, (_, n: string) => `component ${Number(n) - 1}`);
 }
 
 function withLocation(message: string, loc: InvalidDataError['location']): string {

@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepPlotSpec } from '../src/plots/sweep-plot.js';
@@ -150,6 +151,37 @@ describe('sweep plot, rendered', () => {
     );
     expect(single.match(/class="mark-symbol role-mark/g)!.length).toBeGreaterThanOrEqual(2);
     expect(single).toContain('best: k=3, full');
+  });
+
+  it('gmm sweep --plot marks degenerate cells ▽: apart from the lines under reject, on them under warn; components counted from 0', async () => {
+    // thyroid's tied T3 values: full k = 5 collapses a component onto 5 rows in every restart; diag k = 7 pins a variance.
+    const thyroid = fileURLToPath(new URL('../../../data/thyroid.csv', import.meta.url));
+    const args = ['sweep', thyroid, '-c', 'RT3U,T4,T3,TSH,DTSH', '-k', '3,5,7', '--covariance', 'diag,full', '--n-init', '3'];
+    const [reject, warn] = await all(
+      (['reject', 'warn'] as const).map((mode) => () => gmm([...args, '--degenerate', mode, '--plot', `${mode}.svg`, '--json'])),
+    );
+    for (const [mode, r] of [['reject', reject!], ['warn', warn!]] as const) {
+      expect(r.code, r.stderr).toBe(0);
+      const json = JSON.parse(r.stdout) as { results: { k: number; covarianceType: string; degenerate: boolean; degeneracy?: string }[] };
+      const flagged = json.results.filter((c) => c.degenerate);
+      expect(flagged.length, mode).toBeGreaterThan(0);
+      for (const c of flagged) {
+        // The library counts from 1; the CLI's messages, like its tables and labels, from 0.
+        for (const m of c.degeneracy!.matchAll(/\bcomponent (\d+)/g)) expect(Number(m[1])).toBeLessThan(c.k);
+      }
+      const svg = readFileSync(f(`${mode}.svg`), 'utf8');
+      expect(svg).toContain(`▽ degenerate fit (a collapsed component)${mode === 'reject' ? ', never chosen' : ''}: `);
+      for (const c of flagged) expect(svg).toContain(`${c.covarianceType} k=${c.k}`);
+      // One hollow triangle per flagged cell: a three-vertex path with a stroke and no fill.
+      const hollow = [...svg.matchAll(/<path(?![^>]*\bfill=)[^>]* d="M[^"L]*L[^"L]*L[^"L]*Z"[^>]*stroke-width="2"/g)];
+      expect(hollow.length, mode).toBe(flagged.length);
+    }
+    // Under reject the degenerate cells leave their family's line: fewer line vertices than under warn.
+    const vertices = (svg: string) =>
+      [...svg.matchAll(/class="mark-line role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)]
+        .flatMap((m) => [...m[1]!.matchAll(/<path[^>]* d="([^"]*)"/g)])
+        .reduce((sum, m) => sum + (m[1]!.match(/[ML]/g)?.length ?? 0), 0);
+    expect(vertices(readFileSync(f('reject.svg'), 'utf8'))).toBeLessThan(vertices(readFileSync(f('warn.svg'), 'utf8')));
   });
 
   it('gmm sweep --plot through the binary writes the plot', async () => {

@@ -1,5 +1,5 @@
 import { BayesianGaussianMixture, initBackend, GaussianMixture, type BayesianGaussianMixtureOptions, type PriorOption } from '@gmmkit/tfjs';
-import { UsageError, cliWords } from '../errors.js';
+import { UsageError, libraryWords } from '../errors.js';
 import { formatKeyValues, formatNumber, formatTable } from '../io/format.js';
 import { readTable } from '../io/read-file.js';
 import type { NumericTable } from '../io/read-table.js';
@@ -333,7 +333,7 @@ export function reportFitWarnings(
     );
   }
   // The library names its options; say it with this CLI's flags.
-  for (const w of result.warnings) lines.push(cliWords(w));
+  for (const w of result.warnings) lines.push(libraryWords(w));
   const tiny = result.weights.flatMap((w, j) => (w * context.n < 1 ? [j] : []));
   if (tiny.length > 0) {
     lines.push(
