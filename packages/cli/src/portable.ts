@@ -20,6 +20,13 @@ export {
 export { sweepPlotSpec, type SweepPlotInput } from './plots/sweep-plot.js';
 export { fitPlotSpec, fitPlotInput, ellipsePoints, type FitPlotInput, type MixtureView } from './plots/fit-plot.js';
 export {
+  mixturePlotSpec,
+  componentColors,
+  PLOT_KINDS,
+  type MixturePlotInput,
+  type PlotKind,
+} from './plots/mixture-plot.js';
+export {
   MODEL_FILE_FORMAT,
   MODEL_FILE_VERSION,
   modelFile,
