@@ -184,6 +184,47 @@ describe('sweep plot, rendered', () => {
     expect(vertices(readFileSync(f('reject.svg'), 'utf8'))).toBeLessThan(vertices(readFileSync(f('warn.svg'), 'utf8')));
   });
 
+  it('through the binary: failed cells (× and one line per reason), an edge best k, an off-scale k = 1, a single k', async () => {
+    // An initializer with no start for k = 3 makes every k = 3 cell fail.
+    writeFileSync(
+      f('fails.mjs'),
+      `export default { initializers: [{ name: 'fails-at-3', description: 'first k rows; none for k = 3',
+        initialize({ data, d, k }) {
+          if (k === 3) throw new Error('no start for k = 3');
+          return { kind: 'means', means: Float64Array.from(data.subarray(0, k * d)) };
+        } }] };\n`,
+    );
+    const [failed, edge, single] = await all([
+      () => gmm(['sweep', 'three.csv', '--k', '1..4', '--covariance', 'spherical,diag,full', '--plugin', './fails.mjs', '--init', 'fails-at-3', '--plot', 'failed.svg']),
+      () => gmm(['sweep', 'three.csv', '--k', '1..3', '--covariance', 'spherical,full', '--plot', 'edge.svg', '--json']),
+      () => gmm(['sweep', 'three.csv', '-k', '3', '--covariance', 'full', '--plot', 'single.svg']),
+    ]);
+    for (const r of [failed!, edge!, single!]) expect(r.code, r.stderr).toBe(0);
+
+    const cells = 'spherical k=3, diag k=3, full k=3';
+    expect(failed!.stdout.split('\n').filter((l) => l.includes('no start for k = 3'))).toEqual([`failed (${cells}): Error: no start for k = 3`]);
+    const failedSvg = readFileSync(f('failed.svg'), 'utf8');
+    expect(failedSvg).toContain(`× failed fits: ${cells}`);
+    const crosses = [...failedSvg.matchAll(/aria-label="k \(components\): 3;[^"]*; covariance: (\w+)"/g)].map((m) => m[1]);
+    expect(crosses.sort()).toEqual(['diag', 'full', 'spherical']);
+
+    // Three clusters, k up to 3: the best k is the edge of the range, and k = 1 is far off.
+    const json = JSON.parse(edge!.stdout) as { best: { k: number }; results: { k: number; covarianceType: string; bic: number }[] };
+    expect(json.best.k).toBe(3);
+    const edgeSvg = readFileSync(f('edge.svg'), 'utf8');
+    expect(edgeSvg).toContain('the best k (3) is the largest tried: try a larger --k range');
+    expect(edgeSvg).toMatch(/\d+ values? off the scale \(arrows, with their value\)/);
+    const worst = Math.max(...json.results.map((r) => r.bic));
+    const plotted = [...edgeSvg.matchAll(/aria-label="k \(components\): \d+; BIC \(lower is better\): ([\d.]+); covariance/g)].map((m) => Number(m[1]));
+    expect(Math.max(...plotted)).toBeLessThan(worst);
+    expect(edgeSvg).toContain(`label: ${Number(worst.toPrecision(5))}`);
+
+    // A single k still shows its point (and the best ring).
+    const singleSvg = readFileSync(f('single.svg'), 'utf8');
+    expect(singleSvg).toMatch(/class="mark-symbol role-mark layer_1_marks"[^>]*><path aria-label="k \(components\): 3; BIC/);
+    expect(singleSvg).toContain('best: k=3, full');
+  });
+
   it('gmm sweep --plot through the binary writes the plot', async () => {
     const r = await gmm(['sweep', 'three.csv', '--k', '1..3', '--covariance', 'spherical,full', '--plot', 'sweep.svg']);
     expect(r.code, r.stderr).toBe(0);

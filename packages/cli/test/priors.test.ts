@@ -93,7 +93,7 @@ describe('gmm fit --bayesian', () => {
       [['--bayesian', '--mean-precision-prior', '0'], /--mean-precision-prior must be a finite number > 0/],
       [['--prior-dof', '5'], /need --prior default/],
       [['--prior', 'default', '--prior-mean', '1,x'], /--prior-mean must be comma-separated numbers/],
-      [['--prior', 'default', '--covariance', 'EEI'], /prior supports covarianceType full \(VVV\), tied \(EEE\), diag \(VVI\), spherical \(VII\); got 'EEI'/],
+      [['--prior', 'default', '--covariance', 'EEI'], /prior supports --covariance full \(VVV\), tied \(EEE\), diag \(VVI\), spherical \(VII\); got 'EEI'/],
     ];
     for (const [flags, message] of cases) {
       const r = await run('fit', faithful, '-k', '2', ...flags);

@@ -142,6 +142,20 @@ describe('gmm sample', () => {
     expect(one.code, one.stderr).toBe(0);
     expect(first.split('\n').slice(0, 65537)).toEqual(one.stdout.split('\n').slice(0, 65537));
   });
+
+  it('shows its progress a block at a time (GMM_PROGRESS=lines, as on a terminal) and writes every row to -o', async () => {
+    const r = await gmm(['sample', 'model.json', '-n', '150000', '--seed', '2', '-o', 'many.csv'], {
+      env: { GMM_PROGRESS: 'lines' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'sample: 65536 of 150000 rows',
+      'sample: 131072 of 150000 rows',
+      'sample: 150000 of 150000 rows',
+      'wrote many.csv (150000 rows)',
+    ]);
+    expect((await readFile(f('many.csv'), 'utf8')).trimEnd().split('\n')).toHaveLength(150_001);
+  });
 });
 
 describe('reader bounds', () => {

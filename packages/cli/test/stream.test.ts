@@ -2,58 +2,15 @@
  * `gmm fit --stream` as a subprocess against `gmm fit` on the same file and
  * seed, and its error cases.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { all, expectOneLineError, gmm as run } from './helpers/gmm-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'gmm-stream-cli-'));
 const f = (name: string) => path.join(dir, name);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function gmm(args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-/** Runs tasks at most two at a time (2 cores). */
-async function all<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
-  const out: T[] = new Array<T>(tasks.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await tasks[i]!();
-    }
-  };
-  await Promise.all([lane(), lane()]);
-  return out;
-}
-
-function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^gmm: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
+const gmm = (args: string[], input = '') => run(args, { cwd: dir, input });
 
 /** 450 rows, three 2-D clusters of unequal spread, deterministic; the last rows of the file belong to every cluster. */
 function clusters(): string[] {
