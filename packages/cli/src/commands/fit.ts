@@ -316,24 +316,18 @@ export function fitResult(
 
 /**
  * Warnings about a fit, one line each on stderr and in the --json
- * `warnings` list: non-convergence, the library's numerical warnings (in
- * CLI words), components with less than one row's weight, and a
- * --reg-covar that swamps the data's variance.
+ * `warnings` list: the library's (non-convergence, conditioning,
+ * degeneracy; in CLI words), components with less than one row's weight,
+ * and a --reg-covar that swamps the data's variance.
  */
 export function reportFitWarnings(
   io: { err(line: string): void },
   result: FitJson,
-  em: { tol?: number | undefined; regCovar?: number | undefined },
+  em: { regCovar?: number | undefined },
   context: FitContext,
 ): void {
-  const lines: string[] = [];
-  if (!result.converged) {
-    lines.push(
-      `EM did not converge in ${result.iterations} iterations (tol ${em.tol ?? 1e-3}); raise --max-iter or --tol`,
-    );
-  }
-  // The library names its options; say it with this CLI's flags.
-  for (const w of result.warnings) lines.push(libraryWords(w));
+  // The library's warnings (non-convergence among them) in this CLI's words and flags.
+  const lines = result.warnings.map(libraryWords);
   const tiny = result.weights.flatMap((w, j) => (w * context.n < 1 ? [j] : []));
   if (tiny.length > 0) {
     lines.push(
