@@ -509,14 +509,16 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'columns',
         alias: 'c',
         type: 'string',
+        array: true,
         description: 'Columns the model was fitted to (as in predict).',
       },
+      ...textFlags,
       {
         name: 'output',
         alias: 'o',
         type: 'string',
         description:
-          "Write the CSV here instead of stdout: every column of the input in its order, the model's columns with each missing cell replaced by E[x_missing | x_observed] mixed over the components by posterior probability.",
+          "Write the CSV here instead of stdout ('-' is stdout; a FIFO or device is written into): every column of the input in its order, the model's columns with each missing cell replaced by E[x_missing | x_observed] mixed over the components by posterior probability.",
       },
       backend,
       force,
