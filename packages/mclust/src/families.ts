@@ -19,12 +19,15 @@ import {
   checkValues,
   diagCovariance,
   diagonalCovariances,
+  fewPointsDegeneracy,
   fullCovariance,
   inverseSqrt,
   inverseSquare,
   mapBlocks,
   matrixKernel,
   meanOffsets,
+  pinnedMatrixDegeneracy,
+  pinnedVarianceDegeneracy,
   singularCovarianceError,
   sphericalCovariance,
   validateSpd,
@@ -44,6 +47,33 @@ type Scatter = 'trace' | 'diagonal' | 'full';
  */
 type Layout = 'one' | 'k' | 'd' | 'kd' | 'kdd';
 
+/**
+ * The effective points a model's covariances need (the count in its
+ * degeneracy rule; n_k = w_k n, counted to the nearest point as for the
+ * built-ins): what the parts a component estimates from its own rows need.
+ *   - Nothing of its own (EII, EEI, EEV, E): one point, its mean (an empty component is
+ *     mclust's "mixing proportion fell below threshold"), and `rows` in all for the shared
+ *     spectrum (the pooled scatter about k means has rank at most n - k; tied's rule).
+ *     EEV's own orientation needs no more: on a singular scatter it only turns within the
+ *     null space, where the shared shape sets the variances.
+ *   - Its own volume or diagonal (VEI, EVI, VEE, VEV, V; VII and VVI built in): 2 points, as a
+ *     component of one point has no scatter for them.
+ *   - Its own shape read off a full scatter (EVE, VVE, EVV; VVV built in): d + 1 points. Below
+ *     that the scatter is singular, the orientation can turn into its null space, and the
+ *     shape there is set by regCovar alone (regCovar 0: singular); mclust refuses these too
+ *     (its EVE, VVE and EVV need a positive definite scatter of every component).
+ * A component that flattens without losing points is the pinned-variance test's.
+ */
+interface Needs {
+  points: (d: number) => number;
+  what: string;
+  rows?: (k: number, d: number) => number;
+}
+
+const pooled = (rows: (k: number, d: number) => number): Needs => ({ points: () => 1, what: 'a mean', rows });
+const OWN_VARIANCE: Needs = { points: () => 2, what: 'its own variances' };
+const OWN_SHAPE: Needs = { points: (d) => d + 1, what: 'its own shape from a full scatter' };
+
 interface ModelSpec {
   /** mclust's name: volume, shape, orientation letters (or E/V in 1-D). */
   code: string;
@@ -54,6 +84,8 @@ interface ModelSpec {
   parameters: (k: number, d: number) => number;
   /** The M-step: covariances in `layout` from the scatter (regularized) and n_k; null when singular. */
   solve: (scatter: Float64Array, nk: Float64Array, k: number, d: number) => Float64Array | null;
+  /** Effective points the covariances need (degeneracy). */
+  needs: Needs;
   /** Only for 1-D data (mclust's univariate E and V). */
   univariate?: boolean;
 }
@@ -79,6 +111,7 @@ const MODELS: ModelSpec[] = [
     layout: 'one',
     parameters: () => 1,
     solve: diagonalSolve('E', 'I', 'one'),
+    needs: pooled((k) => k + 1),
   },
   {
     code: 'EEI',
@@ -87,6 +120,7 @@ const MODELS: ModelSpec[] = [
     layout: 'd',
     parameters: (_k, d) => d,
     solve: diagonalSolve('E', 'E', 'd'),
+    needs: pooled((k) => k + 1),
   },
   {
     code: 'VEI',
@@ -95,6 +129,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kd',
     parameters: (k, d) => k + d - 1,
     solve: diagonalSolve('V', 'E', 'kd'),
+    needs: OWN_VARIANCE,
   },
   {
     code: 'EVI',
@@ -103,6 +138,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kd',
     parameters: (k, d) => 1 + k * (d - 1),
     solve: diagonalSolve('E', 'V', 'kd'),
+    needs: OWN_VARIANCE,
   },
   {
     code: 'VEE',
@@ -111,6 +147,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kdd',
     parameters: (k, d) => k + (d * (d + 1)) / 2 - 1,
     solve: vee,
+    needs: OWN_VARIANCE,
   },
   {
     code: 'EVE',
@@ -119,6 +156,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kdd',
     parameters: (k, d) => 1 + k * (d - 1) + half(d),
     solve: (w, nk, k, d) => commonOrientation('E', w, nk, k, d),
+    needs: OWN_SHAPE,
   },
   {
     code: 'VVE',
@@ -127,6 +165,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kdd',
     parameters: (k, d) => k * d + half(d),
     solve: (w, nk, k, d) => commonOrientation('V', w, nk, k, d),
+    needs: OWN_SHAPE,
   },
   {
     code: 'EEV',
@@ -135,6 +174,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kdd',
     parameters: (k, d) => d + k * half(d),
     solve: (w, nk, k, d) => variableOrientation('E', 'E', w, nk, k, d),
+    needs: pooled((k, d) => k + d),
   },
   {
     code: 'VEV',
@@ -143,6 +183,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kdd',
     parameters: (k, d) => k + d - 1 + k * half(d),
     solve: (w, nk, k, d) => variableOrientation('V', 'E', w, nk, k, d),
+    needs: OWN_VARIANCE,
   },
   {
     code: 'EVV',
@@ -151,6 +192,7 @@ const MODELS: ModelSpec[] = [
     layout: 'kdd',
     parameters: (k, d) => (k * d * (d + 1)) / 2 - (k - 1),
     solve: (w, nk, k, d) => variableOrientation('E', 'V', w, nk, k, d),
+    needs: OWN_SHAPE,
   },
   {
     code: 'E',
@@ -159,6 +201,7 @@ const MODELS: ModelSpec[] = [
     layout: 'one',
     parameters: () => 1,
     solve: diagonalSolve('E', 'I', 'one'),
+    needs: pooled((k) => k + 1),
     univariate: true,
   },
   {
@@ -168,6 +211,7 @@ const MODELS: ModelSpec[] = [
     layout: 'k',
     parameters: (k) => k,
     solve: diagonalSolve('V', 'I', 'k'),
+    needs: OWN_VARIANCE,
     univariate: true,
   },
 ];
@@ -346,6 +390,19 @@ export function mclustFamily(spec: ModelSpec): CovarianceFamily {
       return axisAlignedKernel(tf, params.means, s, k, d, cache);
     },
 
+    degeneracy(params, ctx) {
+      const { k, d, n } = ctx;
+      const { needs } = spec;
+      const rows = needs.rows?.(k, d) ?? 0;
+      if (n < rows) return { reason: `${n} rows are too few for the shared covariance of '${code}' (it needs ${rows}): it is singular` };
+      const few = fewPointsDegeneracy(params, ctx, needs.points(d), `'${code}' (${needs.what})`);
+      if (few !== undefined) return few;
+      if (!axisAligned) return pinnedMatrixDegeneracy(ctx, params.covariances, k);
+      return pinnedVarianceDegeneracy(ctx, varianceAt(layout, params.covariances, d), {
+        shared: layout === 'one' || layout === 'd',
+        isotropic: layout === 'one' || layout === 'k',
+      });
+    },
     fullCovariances: (c, k, d) => (axisAligned ? diagonalCovariances(k, d, varianceAt(layout, c, d)) : Float64Array.from(c)),
     precisionsCholesky(c, k, d) {
       if (!axisAligned) return mapBlocks(code, c, k, d, tryPrecisionCholesky, 'covariance');

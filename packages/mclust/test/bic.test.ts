@@ -1,6 +1,8 @@
 // gmmkit's sweep over mclust's models against mclust's own BIC tables
-// (fixtures/generate-mclust.R): for every cell where mclust reports a BIC,
-// gmmkit's equals it or is better (a higher likelihood), and the best cell is
+// (fixtures/generate-mclust.R): for every cell where both report a BIC,
+// gmmkit's equals it or is better (a higher likelihood); the cells mclust
+// reports NA are the ones gmmkit's degeneracy rules reject (the exceptions are
+// asserted by kind and logged); and the best cell gmmkit does not reject is
 // mclust's top model and k (or a better one). As mclust: no regularization
 // (regCovar 0, so a collapsing component fails instead of scoring), a tight
 // tolerance, and its hc initialization; a second sweep from k-means starts
@@ -24,7 +26,7 @@ const SLACK = 0.05;
 
 describe.each(DATASETS)('%s', (name) => {
   const fx = loadFixture(name);
-  it('every cell equals or beats mclust, and the best is its top model', { timeout: 300_000 }, async () => {
+  it('every cell equals or beats mclust, its NA cells are rejected, and the best is its top model', { timeout: 600_000 }, async () => {
     const container = createSelectionContainer(pluginModule(mclustPlugins));
     const run = async (initParams: string) => {
       const result = await sweep({
@@ -46,7 +48,9 @@ describe.each(DATASETS)('%s', (name) => {
     // one agglomeration served all 9 k x 14 models (0 for 1-D data: quantile classes)
     expect(hcStats.computed - before).toBe(fx.d === 1 ? 0 : 1);
     const km = await run('kmeans');
-    const value = (r: SweepRow | undefined) => (r === undefined || r.error !== undefined ? -Infinity : -r.bic);
+    const rejected = (r: SweepRow | undefined) => r === undefined || r.error !== undefined || r.degenerate;
+    const value = (r: SweepRow | undefined) => (rejected(r) ? -Infinity : -r!.bic);
+    const why = (r: SweepRow) => r.error ?? r.degeneracy ?? '';
 
     const worse: string[] = [];
     // VVE's M-step is not mclust's (mstep.ts: mclust's MM weights drop the volumes λ_k, so its
@@ -57,31 +61,52 @@ describe.each(DATASETS)('%s', (name) => {
     let cells = 0;
     let hcBest = 0;
     const hcShort: string[] = [];
+    // mclust's NA cells gmmkit rejects too, those it keeps, and cells mclust reports that gmmkit rejects
+    let bothRefuse = 0;
+    const keptNA: string[] = [];
+    const refusedReported: string[] = [];
     let best = { cell: '', bic: -Infinity };
-    let anywhere = { cell: '', bic: -Infinity };
     for (const [cell, row] of hc) {
       const [model, k] = cell.split(' ');
       const theirs = fx.bic[model!]![Number(k) - 1];
       const ours = Math.max(value(row), value(km.get(cell)));
-      if (ours > anywhere.bic) anywhere = { cell, bic: ours };
-      // a cell mclust reports NA for is one where its fit degenerates: gmmkit has no
-      // degeneracy rule yet (issue 11), so such cells are left out of the choice
-      if (theirs === null || theirs === undefined) continue;
+      // the choice is made over every cell gmmkit does not reject, as `gmm sweep` makes it
       if (ours > best.bic) best = { cell, bic: ours };
+      if (theirs === null || theirs === undefined) {
+        // the same start as mclust's (hc): does gmmkit refuse the fit mclust refuses?
+        if (rejected(row)) bothRefuse++;
+        else keptNA.push(`${cell} (mclust return code ${fx.returnCodes[model!]![Number(k) - 1]}): ${value(row).toFixed(2)}`);
+        continue;
+      }
+      // mclust's value there is the fit gmmkit rejects from the same start: nothing to compare
+      if (rejected(row)) {
+        refusedReported.push(`${cell} (mclust ${theirs.toFixed(2)}): ${why(row)}`);
+        continue;
+      }
       cells++;
       if (value(row) >= ours - SLACK) hcBest++;
       if (!(value(row) >= theirs - SLACK)) hcShort.push(`${cell} ${value(row).toFixed(2)} < ${theirs.toFixed(2)}`);
       const short = !(ours >= theirs - SLACK);
       if (model === 'VVE') {
-        if (Number.isFinite(ours)) vveBalance += ours - theirs;
+        vveBalance += ours - theirs;
         if (short) vveShort.push(`${cell}: ${ours.toFixed(3)} < mclust ${theirs.toFixed(3)}`);
       } else if (short) worse.push(`${cell}: ${ours.toFixed(3)} < mclust ${theirs.toFixed(3)}`);
     }
-    console.log(`${name}: ${cells} cells, hc alone as good as the best in ${hcBest}, short of mclust in ${hcShort.length} (${hcShort.join('; ')}); best ${best.cell} ${best.bic.toFixed(3)} (over every cell, NA ones too: ${anywhere.cell} ${anywhere.bic.toFixed(3)}), mclust ${fx.top.model} ${fx.top.k} ${fx.top.bic}`);
+    const na = Object.values(fx.bic).flat().filter((b) => b === null).length;
+    console.log(`${name}: ${cells} cells both report, hc alone as good as the best in ${hcBest}, short of mclust in ${hcShort.length} (${hcShort.join('; ')}); best ${best.cell} ${best.bic.toFixed(3)}, mclust ${fx.top.model} ${fx.top.k} ${fx.top.bic}`);
+    console.log(`${name}: mclust NA in ${na} cells, gmmkit rejects ${bothRefuse} of them, keeps [${keptNA.join('; ')}]; rejects ${refusedReported.length} cells mclust reports [${refusedReported.join('; ')}]`);
     if (vveShort.length > 0) console.log(`${name} VVE below mclust: ${vveShort.join('; ')}; VVE balance ${vveBalance.toFixed(2)}`);
     expect(worse).toEqual([]);
     expect(vveBalance).toBeGreaterThanOrEqual(0);
-    // the best cell (among those mclust reports) is mclust's top, or one whose BIC beats it
+    // The NA cells gmmkit keeps are VEE fits with components of 2..d points: mclust's VEE
+    // needs every component's scatter positive definite, the model only λ_k (2 points).
+    expect(keptNA.filter((c) => !c.startsWith('VEE '))).toEqual([]);
+    // The cells mclust reports that gmmkit rejects are counted out: a component of fewer
+    // effective points (w_k n, soft) than its own parts need, as for the built-ins, where
+    // mclust only asks for a positive definite scatter. None of them is mclust's choice.
+    expect(refusedReported.filter((c) => !/effective points/.test(c))).toEqual([]);
+    expect(refusedReported.some((c) => c.startsWith(`${fx.top.model} ${fx.top.k} `))).toBe(false);
+    // the best cell gmmkit keeps is mclust's top, or one whose BIC beats it
     if (best.cell !== `${fx.top.model} ${fx.top.k}`) expect(best.bic).toBeGreaterThan(fx.top.bic + SLACK);
     expect(best.bic).toBeGreaterThanOrEqual(fx.top.bic - SLACK);
   });

@@ -20,6 +20,8 @@ export interface MclustFixture {
   k: number[];
   /** mclust's sign (2 LL - p ln n, higher is better); null = NA. */
   bic: Record<string, (number | null)[]>;
+  /** mclustBIC's return codes: 0 fitted, -1 singular covariance, -2/-3 a mixing proportion fell below threshold. */
+  returnCodes: Record<string, number[]>;
   top: { model: string; k: number; bic: number };
   /** [k - 1][i]: mclust's starting partitions, 1-based labels. */
   hclass: number[][];
@@ -30,7 +32,7 @@ export interface MclustFixture {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURE_DIR = path.join(ROOT, 'fixtures', 'mclust');
-export const DATASETS = ['iris', 'faithful', 'diabetes', 'banknote', 'acidity'] as const;
+export const DATASETS = ['iris', 'faithful', 'diabetes', 'banknote', 'thyroid', 'acidity'] as const;
 
 export function loadFixture(name: string): MclustFixture {
   return JSON.parse(readFileSync(path.join(FIXTURE_DIR, `${name}.json`), 'utf8')) as MclustFixture;
