@@ -57,6 +57,8 @@ export const USAGE = `Usage: pnpm bench [options]   (node dist/run.js in package
   --repeats N           repeats per measurement, medians taken (default 3; --quick 1)
   --out FILE            JSON output, relative to packages/bench (default results/latest.json)
   --docs / --no-docs    regenerate docs/benchmarks.md (default: yes unless --quick)
+  --distributed         instead: distributed EM (redis-server + gmm workers) against the local fit,
+                        N=1,000,000, D=16, K=8; see pnpm bench --distributed --help
   -h, --help            this text
 `;
 

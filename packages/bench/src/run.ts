@@ -9,6 +9,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset, Family, TempDir } from './data.js';
+import { runDistributedBench } from './distributed.js';
 import { FAMILIES, MCLUST_MODEL, createTempDir, generateDataset, initialParameters } from './data.js';
 import type { MclustEnv, SklearnEnv, SklearnTaskResult } from './external.js';
 import { BENCH_ROOT, probeMclust, probeSklearn, runMclust, runSklearn } from './external.js';
@@ -471,6 +472,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--distributed')) {
+    await runDistributedBench(process.argv.slice(2));
+    return;
+  }
   let opts: BenchOptions;
   try {
     opts = parseArgs(process.argv.slice(2));

@@ -16,6 +16,7 @@ const handlers: Record<CommandSpec['name'], () => Promise<Handler>> = {
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
   impute: async () => (await import('./commands/impute.js')).imputeCommand,
+  worker: async () => (await import('./commands/worker.js')).workerCommand,
 };
 
 // yargs reads a lone '-' positional as an empty string; shield it.
@@ -73,7 +74,7 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
       .alias('help', 'h')
       .wrap(Math.min(110, process.stdout.columns ?? 100))
       .parserConfiguration({ 'camel-case-expansion': false })
-      .demandCommand(1, 'name a command: fit, predict, score, sample, sweep, impute or inspect')
+      .demandCommand(1, 'name a command: fit, predict, score, sample, sweep, impute, inspect or worker')
       .epilogue(EPILOGUE)
       .fail((msg, err) => {
         throw err ?? new UsageError(msg ?? 'invalid arguments');

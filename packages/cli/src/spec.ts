@@ -24,7 +24,7 @@ export interface PositionalSpec {
 }
 
 export interface CommandSpec {
-  name: 'fit' | 'predict' | 'score' | 'sample' | 'sweep' | 'impute' | 'inspect';
+  name: 'fit' | 'predict' | 'score' | 'sample' | 'sweep' | 'impute' | 'inspect' | 'worker';
   /** yargs command string, e.g. 'predict <model> <data>'. */
   usage: string;
   summary: string;
@@ -154,6 +154,19 @@ const missing: OptionSpec = {
   description:
     'Missing cells (empty, NA, NaN, JSON null): error (the default), or marginalize: treat them as missing at random, each row scored by the marginal over its observed columns and fitted by exact EM (conditional expectations of the missing cells). Every row needs one observed value.',
 };
+const distributed: OptionSpec = {
+  name: 'distributed',
+  type: 'string',
+  description:
+    'Run on gmm workers through Redis at this URL (redis://[user:password@]host:port[/db], rediss:// for TLS) instead of in this process; the data are --shards, not a data file. See docs/distributed.md.',
+};
+const shards: OptionSpec = {
+  name: 'shards',
+  type: 'string',
+  array: true,
+  description:
+    "With --distributed: the data as shard files every worker can read (shared filesystem paths, made absolute here, or http(s) URLs), merged in the order given; a wildcard in a file name ('data/part-*.csv', quoted) expands to the matching files sorted by name. Repeatable.",
+};
 const force: OptionSpec = {
   name: 'force',
   alias: 'f',
@@ -216,7 +229,7 @@ export const globalOptions: readonly OptionSpec[] = [
 export const commandSpecs: readonly CommandSpec[] = [
   {
     name: 'fit',
-    usage: 'fit <data>',
+    usage: 'fit [data]',
     summary: 'Fit a Gaussian mixture with k components',
     positionals: [DATA],
     options: [
@@ -292,6 +305,8 @@ export const commandSpecs: readonly CommandSpec[] = [
       },
       ...priorOptions,
       ...bayesianOptions,
+      distributed,
+      shards,
       json,
       force,
     ],
@@ -307,6 +322,10 @@ export const commandSpecs: readonly CommandSpec[] = [
       [
         'gmm fit big.csv -k 5 --stream --chunk-rows 50000 -o model.json',
         'a file larger than memory, read in chunks',
+      ],
+      [
+        "gmm fit --distributed redis://10.0.0.5:6379 --shards 'data/part-*.csv' -k 8 -o model.json",
+        'EM across the gmm workers connected to that Redis',
       ],
     ],
   },
@@ -414,7 +433,7 @@ export const commandSpecs: readonly CommandSpec[] = [
   },
   {
     name: 'sweep',
-    usage: 'sweep <data>',
+    usage: 'sweep [data]',
     summary: 'Fit every k and covariance family, pick the best by a criterion',
     positionals: [DATA],
     options: [
@@ -483,6 +502,8 @@ export const commandSpecs: readonly CommandSpec[] = [
           'Write an SVG of the criterion against k, one line per family (in the table\'s order), the best ringed. The y range focuses on the competitive region (far values, typically k = 1, are arrows at the edge with their value); failed fits are crosses, degenerate ones hollow triangles (apart from the family\'s line under --degenerate reject, on it under warn); a best k at the edge of the range gets a note suggesting a larger range.',
       },
       ...priorOptions,
+      distributed,
+      shards,
       json,
       force,
     ],
@@ -539,6 +560,44 @@ export const commandSpecs: readonly CommandSpec[] = [
       },
     ],
     examples: [['gmm inspect model.json', 'weights, means and covariances per component']],
+  },
+  {
+    name: 'worker',
+    usage: 'worker',
+    summary: 'Serve distributed fits and sweeps: compute shard statistics for coordinators on a Redis',
+    positionals: [],
+    options: [
+      {
+        name: 'redis',
+        type: 'string',
+        required: true,
+        description: 'Redis URL to take jobs from: redis://[user:password@]host:port[/db], or rediss:// for TLS.',
+      },
+      {
+        name: 'concurrency',
+        type: 'number',
+        default: 1,
+        description: 'Jobs run at once (more than 1 overlaps reading shards with computing).',
+      },
+      {
+        name: 'memory',
+        type: 'number',
+        description:
+          'MiB of parsed shards kept in memory, so each shard is read once rather than every iteration (default a quarter of the memory, at most 4096); least recently used shards go first.',
+      },
+      backend,
+      {
+        name: 'lock-duration',
+        type: 'number',
+        default: 30000,
+        description:
+          'Milliseconds a job stays locked to this worker without renewal; when a worker dies, another takes its job over after about this long.',
+      },
+      { name: 'name', type: 'string', description: 'Worker id shown in logs (default host-pid-random).' },
+    ],
+    examples: [
+      ['gmm worker --redis redis://10.0.0.5:6379 --concurrency 2', 'one worker per machine, two jobs at once'],
+    ],
   },
 ];
 

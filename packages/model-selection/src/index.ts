@@ -11,6 +11,8 @@ export {
   sweep,
   parseKSpec,
   cellSeed,
+  resolveCriterion,
+  toRow,
   BUILTIN_COVARIANCE_TYPES,
   type KSpec,
   type SweepOptions,
@@ -20,3 +22,4 @@ export {
 } from './sweep.js';
 export { formatSweepTable, type FormatOptions } from './format.js';
 export { activeWorkerCount, busyWorkerCount } from './pool.js';
+export type { CellResult, CellSpec } from './cell.js';

@@ -481,7 +481,8 @@ function defaultKs(rows: number): number[] {
   return ks;
 }
 
-function resolveCriterion(c: string | Criterion, container: Container): Criterion {
+/** A criterion by name from the container, or a Criterion object checked for shape. */
+export function resolveCriterion(c: string | Criterion, container: Container): Criterion {
   if (typeof c === 'string') return new PluginRegistry(container).criterion(c);
   if (c === null || typeof c !== 'object' || typeof c.score !== 'function' || typeof c.name !== 'string') {
     throw new InvalidArgumentError(
@@ -491,7 +492,8 @@ function resolveCriterion(c: string | Criterion, container: Container): Criterio
   return c;
 }
 
-function toRow(r: CellResult, criterion: Criterion): SweepRow {
+/** A cell's table row: bic, aic, icl and the criterion's score (NaN, with the reason, when it failed). */
+export function toRow(r: CellResult, criterion: Criterion): SweepRow {
   const row: SweepRow = {
     k: r.k,
     covarianceType: r.covarianceType,

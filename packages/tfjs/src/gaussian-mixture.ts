@@ -448,9 +448,6 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         sampleWeight: weights,
         totalWeight,
       };
-      const strategy = this.strategy(fit);
-      const nInit = warm ? 1 : this.o.nInit;
-      let best: EmResult<P> | undefined;
       // The pool, once started (undefined: this thread).
       let pool: ShardPool | undefined;
       let waited = starting === undefined;
@@ -471,41 +468,69 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
         return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights));
       };
-      const settings: EmSettings = { ...this.o, exactPass: (p) => exactPass(tf, this._family, p, blocks, ctx) };
-      // A restart whose covariance is singular even in float64 is dropped (a warning); the fit fails only when all do.
-      const dropped: string[] = [];
-      let lastError: SingularCovarianceError | undefined;
-      for (let restart = 0; restart < nInit; restart++) {
-        throwIfAborted(signal);
-        let result: EmResult<P>;
-        try {
-          const init = warm ? this.warmState(fit) : await this.initialParameters(blocks, fit, strategy, restart, respStats);
-          const shards = await ready();
-          const pass: PassFn = shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
-          // A warm start measures its first change from the last fit's bound (scikit-learn's fit_predict).
-          result = await runStrategy(strategy, pass, init, settings, warm ? this._state!.lowerBound : -Infinity);
-        } catch (error) {
-          if (!(error instanceof SingularCovarianceError)) throw error;
-          lastError = error;
-          dropped.push(`restart ${restart + 1} of ${nInit} was dropped: ${error.message}`);
-          continue;
-        }
-        // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
-        // (scikit-learn reports the last restart's). Under 'reject' a healthy restart beats any degenerate one.
-        if (best === undefined || betterRestart(result, best, this.o.degenerate)) best = result;
-      }
-      if (best === undefined) {
-        const message = nInit === 1 ? lastError!.message : `all ${nInit} restarts failed; the last: ${lastError!.message}`;
-        throw new SingularCovarianceError(message, { cause: lastError });
-      }
-      this._state = this.fittedState(best, fit);
-      if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
-      if (dropped.length > 0) this._state.droppedRestarts = dropped;
-      warnIfNotConverged(this.o, best);
+      const pass = async (): Promise<PassFn> => {
+        const shards = await ready();
+        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
+      };
+      await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
     }
+    return this;
+  }
+
+  /**
+   * The nInit restarts of one fit around the EM loop (or the one warm-started
+   * run), for any driver: `rows` is what the initializer sees (all of `fit`'s
+   * rows, as fit() passes, or a sample of them with its own FitData, as
+   * @gmmkit/distributed passes), `pass` gives the pass over all of `fit`'s
+   * rows for the next restart (this thread, shard workers, other machines),
+   * `respStats` the statistics over all rows of the initializer's
+   * responsibilities over `rows`, and `exact` the M-step fallback's float64
+   * pass (EmSettings.exactPass). Keeps the best restart (healthy first under
+   * degenerate: 'reject'), drops restarts singular even in float64 (a
+   * warning; the fit fails only when all are) and sets the fitted state.
+   */
+  async fitRestarts(
+    fit: FitData,
+    rows: { blocks: RowBlocks; fit: FitData },
+    pass: () => PassFn | Promise<PassFn>,
+    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+    exact: EmSettings['exactPass'],
+    warm = false,
+  ): Promise<this> {
+    const strategy = this.strategy(fit);
+    const nInit = warm ? 1 : this.o.nInit;
+    const settings: EmSettings = { ...this.o, exactPass: exact };
+    let best: EmResult<P> | undefined;
+    const dropped: string[] = [];
+    let lastError: SingularCovarianceError | undefined;
+    for (let restart = 0; restart < nInit; restart++) {
+      throwIfAborted(this.o.signal);
+      let result: EmResult<P>;
+      try {
+        const init = warm ? this.warmState(fit) : await this.initialParameters(rows.blocks, rows.fit, strategy, restart, respStats);
+        // A warm start measures its first change from the last fit's bound (scikit-learn's fit_predict).
+        result = await runStrategy(strategy, await pass(), init, settings, warm ? this._state!.lowerBound : -Infinity);
+      } catch (error) {
+        if (!(error instanceof SingularCovarianceError)) throw error;
+        lastError = error;
+        dropped.push(`restart ${restart + 1} of ${nInit} was dropped: ${error.message}`);
+        continue;
+      }
+      // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
+      // (scikit-learn reports the last restart's). Under 'reject' a healthy restart beats any degenerate one.
+      if (best === undefined || betterRestart(result, best, this.o.degenerate)) best = result;
+    }
+    if (best === undefined) {
+      const message = nInit === 1 ? lastError!.message : `all ${nInit} restarts failed; the last: ${lastError!.message}`;
+      throw new SingularCovarianceError(message, { cause: lastError });
+    }
+    this._state = this.fittedState(best, fit);
+    if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
+    if (dropped.length > 0) this._state.droppedRestarts = dropped;
+    warnIfNotConverged(this.o, best);
     return this;
   }
 
@@ -1033,8 +1058,8 @@ function sharedCopy(v: Float64Array): Float64Array {
   return out;
 }
 
-/** One-hot responsibilities assigning each row to its nearest mean (for initializers that return means). */
-function nearestMeanResponsibilities(data: Float64Array, n: number, d: number, k: number, means: Float64Array): Float64Array {
+/** One-hot responsibilities [n, k] assigning each row of data [n, d] to its nearest mean in means [k, d] (for initializers that return means). */
+export function nearestMeanResponsibilities(data: Float64Array, n: number, d: number, k: number, means: Float64Array): Float64Array {
   if (means.length !== k * d) throw new InvalidArgumentError(`initializer returned ${means.length} mean values, expected k*d=${k * d}`);
   const resp = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {

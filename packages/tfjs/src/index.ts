@@ -1,12 +1,13 @@
-export { BaseMixture, GaussianMixture, MODEL_FORMAT, MODEL_VERSION, OPTION_NAMES, type FitData, type GaussianMixtureConfig } from './gaussian-mixture.js';
+export { BaseMixture, GaussianMixture, MODEL_FORMAT, MODEL_VERSION, OPTION_NAMES, covariancesFromPrecisions, nearestMeanResponsibilities, resolveOptions, type FitData, type GaussianMixtureConfig, type ResolvedOptions } from './gaussian-mixture.js';
 export { NUMBER_OPTIONS, meetsRule, ruleText, type NumberOption, type NumberRule } from './options.js';
 export { toMatrix, columnMeans, type Matrix } from './data.js';
 export type * from './types.js';
 export { builtinPlugins, createGmmContainer } from './container.js';
 export * from './covariance/index.js';
 export * from './init/index.js';
-export { DEFAULT_CHUNK_SIZE, uploadBlocks, emPass, runEm, statsFromResponsibilities, weightedLogProb, type RowBlocks, type EmResult, type EmSettings } from './engine.js';
-export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, checkSampleWeight, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
+export { DEFAULT_CHUNK_SIZE, uploadBlocks, emPass, exactPass, runEm, statsFromResponsibilities, weightedLogProb, type RowBlocks, type EmResult, type EmSettings } from './engine.js';
+export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, checkSampleWeight, accumulateResponsibilities, responsibilityMeans, CompensatedSum, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
+export { BLOCK_CACHE_BYTES } from './covariance/common.js';
 export { activeShardWorkerCount, resolveWorkerCount, shardRanges, AUTO_MIN_ROWS, AUTO_MIN_WORK } from './sharded.js';
 export * from './runtime/index.js';
 export {

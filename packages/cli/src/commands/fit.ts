@@ -14,6 +14,7 @@ import {
 } from '../model-file.js';
 import { splitColumnList } from '../io/read-table.js';
 import { PLOT_KINDS, mixturePlotSpec, type PlotKind } from '../plots/mixture-plot.js';
+import { clusterArgs, fitDistributedCommand } from './fit-distributed.js';
 import { fitStreamed, streamSettings } from './fit-stream.js';
 import { renderSvg } from '../plots/render.js';
 import {
@@ -106,7 +107,10 @@ export function bayesianSettings(args: Args): BayesianGaussianMixtureOptions | u
 }
 
 export async function fitCommand(args: Args, io: Io): Promise<number> {
-  const dataFile = str(args, 'data')!;
+  const cluster = await clusterArgs(args, 'fit');
+  if (cluster !== undefined) return fitDistributedCommand(args, io, cluster);
+  const dataFile = str(args, 'data');
+  if (dataFile === undefined) throw new UsageError('name a data file, or give --distributed URL --shards FILES');
   const k = optionFlag(args, 'k', 'nComponents') ?? 1;
   const covarianceType = str(args, 'covariance') ?? 'full';
   const initParams = str(args, 'init') ?? 'kmeans';

@@ -15,7 +15,9 @@ import {
   modelFile,
   totalLogJacobian,
   unstandardizeCovariances,
+  type Standardization,
 } from '../model-file.js';
+import { clusterArgs, shardsSource } from './fit-distributed.js';
 import { renderSvg } from '../plots/render.js';
 import { sweepPlotSpec } from '../plots/sweep-plot.js';
 import {
@@ -74,7 +76,10 @@ export interface SweepJson {
 }
 
 export async function sweepCommand(args: Args, io: Io): Promise<number> {
-  const dataFile = str(args, 'data')!;
+  const cluster = await clusterArgs(args, 'sweep');
+  const dataFile = str(args, 'data');
+  if (dataFile === undefined && cluster === undefined)
+    throw new UsageError('name a data file, or give --distributed URL --shards FILES');
   const kText = str(args, 'k');
   const ks = kText === undefined ? undefined : parseKSpec(kText);
   const criterion = str(args, 'criterion') ?? 'bic';
@@ -100,11 +105,38 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   plugins.registry.initializer(initParams);
   plugins.registry.criterion(criterion);
   const backend = backendName(args, plugins);
-  const targets = checkOutputs({ output, plot }, force, [dataFile]);
+  const inputs = cluster?.shards ?? [dataFile!];
+  const targets = checkOutputs({ output, plot }, force, inputs);
+  const out = { targets, force, inputs, plugins, mclustSign };
+  if (cluster !== undefined) {
+    const columns = str(args, 'columns');
+    const { sweepDistributed } = await import('@gmmkit/distributed');
+    const result = await abortOnSigint(io, 'sweep', (signal) =>
+      sweepDistributed({
+        redis: cluster.redis,
+        shards: cluster.shards,
+        ...(columns === undefined ? {} : { columns }),
+        ...(ks === undefined ? {} : { k: ks }),
+        // Families that depend on d (mclust's univariate models) are known after the scan; the list is the d >= 2 one.
+        covarianceTypes: familiesFor(2),
+        criterion,
+        initParams,
+        degenerate,
+        ...em,
+        container: plugins.container,
+        backend,
+        signal,
+        onProgress: ({ done, total, row }) =>
+          io.progress(`sweep on the workers: ${done}/${total} fits (last: k=${row.k} ${row.covarianceType})`),
+      }),
+    );
+    const table = { n: result.n, d: result.d, columns: result.columns, source: shardsSource(cluster.shards) };
+    return reportSweep(args, io, { ...table, total: result.n, shift: 0 }, null, result, out);
+  }
 
   const missing = missingFlag(args);
   const table = await abortOnSigint(io, 'sweep', (signal) =>
-    readTable(dataFile, readOptions(args, io, { signal, weights: str(args, 'weights'), missing })),
+    readTable(dataFile!, readOptions(args, io, { signal, weights: str(args, 'weights'), missing })),
   );
   reportReadWarnings(io, table.warnings);
   // With --weights, n (of BIC and of the log-likelihood shift below) is Σ w.
@@ -144,6 +176,34 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
     });
   });
 
+  // Likelihood-based figures in original units: standardizing shifts every
+  // log-likelihood by the same n·log|J|, so the ranking is unchanged.
+  const shift = totalLogJacobian(table.data, table.d, standardize, weights);
+  return reportSweep(args, io, { ...table, total: n, shift }, standardize, result, out);
+}
+
+/** The table or JSON on stdout and the -o / --plot files of a finished sweep. */
+async function reportSweep(
+  args: Args,
+  io: Io,
+  /** total: n of BIC (Σ w with --weights); shift: the log-likelihood's standardization term. */
+  table: { n: number; d: number; columns: string[]; source: string; weightColumn?: string | undefined; total: number; shift: number },
+  standardize: Standardization | null,
+  result: SweepResult,
+  {
+    targets,
+    force,
+    inputs,
+    plugins,
+    mclustSign,
+  }: {
+    targets: ReturnType<typeof checkOutputs>;
+    force: boolean;
+    inputs: string[];
+    plugins: Plugins;
+    mclustSign: boolean;
+  },
+): Promise<number> {
   try {
     if (![result.best.bic, result.best.aic, result.best.logLikelihood].every(Number.isFinite))
       throw new NonFiniteError(
@@ -155,9 +215,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       throw new NonFiniteError(
         `the best model's covariances overflow floating point in original units (values near 1e300? rescale the columns); nothing written`,
       );
-    // Likelihood-based figures in original units: standardizing shifts every
-    // log-likelihood by the same n·log|J|, so the ranking is unchanged.
-    const shift = totalLogJacobian(table.data, table.d, standardize, weights);
+    const { shift, total: n } = table;
     const fix = (v: number, factor: number) => (Number.isFinite(v) ? v + factor * shift : null);
     const builtin = ['bic', 'aic', 'icl'].includes(result.criterion);
     const json: SweepJson = {
@@ -254,7 +312,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
         ].join('\n'),
       );
     }
-    return await writeOutputs(io, files, { force, inputs: [dataFile] });
+    return await writeOutputs(io, files, { force, inputs });
   } finally {
     result.model.dispose();
   }
