@@ -1,12 +1,14 @@
 // Every family's degeneracy rule (CovarianceFamily.degeneracy) fires on a
 // constructed collapse and stays quiet on healthy parameters and fits.
 import type { CovarianceFamily, DegeneracyContext, MixtureParameters } from '@gmmkit/core';
+import { createRng } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   GaussianMixture,
   PINNED_VARIANCE_RATIO,
   createGmmContainer,
   dataMoments,
+  dataResolution,
   diagCovariance,
   fullCovariance,
   initBackend,
@@ -46,10 +48,11 @@ function paramsFor(family: CovarianceFamily, weights: number[], v: number[][]): 
   return { weights: Float64Array.from(weights), means, covariances };
 }
 
-function context(n: number, dataVariance = [4, 4, 4]): DegeneracyContext {
+function context(n: number, dataVariance = [4, 4, 4], grid?: number): DegeneracyContext {
   const dataCovariance = new Float64Array(d * d);
   dataVariance.forEach((v, a) => (dataCovariance[a * d + a] = v));
-  return { tf, k, d, n, regCovar: REG, dataVariance: Float64Array.from(dataVariance), dataCovariance };
+  const resolution = grid === undefined ? {} : { dataResolution: Float64Array.from(dataVariance, (v) => (v > 0 ? (grid * grid) / 12 : 0)) };
+  return { tf, k, d, n, regCovar: REG, dataVariance: Float64Array.from(dataVariance), dataCovariance, ...resolution };
 }
 
 const families: [CovarianceFamily, { shared: boolean; minPoints: number }][] = [
@@ -95,6 +98,31 @@ describe.each(families)('%s degeneracy rule', (family, rule) => {
     // just above the threshold stays quiet: the rule is the documented ratio, not "any small variance"
     const above = healthy.map((row, c) => (c === j ? row.map(() => REG + 2 * PINNED_VARIANCE_RATIO * 4) : row));
     expect(family.degeneracy!(paramsFor(family, third, above), context(300))).toBeUndefined();
+  });
+
+  it("with the data's grid: a data part at or below the grid's variance over the component's points is pinned, above it not", () => {
+    // integer data (grid 1): a component of n_k points whose rows all tie in a feature has a data part of 0 there,
+    // one row a step off gives about 1/n_k; the floor is (1/12) / n_k (n for a shared covariance) plus float32 noise
+    const n = 300;
+    const j = rule.shared ? 0 : 2;
+    const points = rule.shared ? n : n / 3;
+    const floor = 1 / 12 / points + PINNED_VARIANCE_RATIO * 4;
+    const at = (f: number) => healthy.map((row, c) => (c === j ? row.map(() => REG + f * floor) : row));
+    const pinned = family.degeneracy!(paramsFor(family, third, at(0.5)), context(n, [4, 4, 4], 1));
+    expect(found(pinned)).toMatch(/pinned at the regCovar floor \(the data contribute 0\.50 times/);
+    expect(pinned!.component).toBe(rule.shared ? undefined : 2);
+    expect(family.degeneracy!(paramsFor(family, third, at(2)), context(n, [4, 4, 4], 1))).toBeUndefined();
+    // the same variances without a grid (continuous data): only the float32 term, and 2x its floor is healthy
+    expect(family.degeneracy!(paramsFor(family, third, at(2)), context(n))).toBeUndefined();
+  });
+
+  it('stays quiet on a real component far thinner than the data when the data resolve it (4 decimals)', () => {
+    // a variance of 1e-6 of the data's beyond regCovar: under the former rule (1e-5 of the data's variance) pinned,
+    // yet a standard deviation of 2e-3, 20x the 1e-4 grid
+    const j = rule.shared ? 0 : 2;
+    const thin = healthy.map((row, c) => (c === j ? row.map(() => REG + 4e-6) : row));
+    expect(family.degeneracy!(paramsFor(family, third, thin), context(300, [4, 4, 4], 1e-4))).toBeUndefined();
+    expect(4e-6 / 4).toBeLessThan(1e-5);
   });
 
   it('skips constant features of the data (their variance is regCovar in every fit)', () => {
@@ -239,5 +267,69 @@ describe('degeneracy with sample weights and missing cells: rows count by their 
     const gappy = withFar.map((r, i) => (i % 7 === 0 ? [r[0]!, Number.NaN, r[2]!] : r));
     const g = await new GaussianMixture({ ...options, missing: 'marginalize' }).fit([...gappy, far, far], { sampleWeight: [...X.map(() => 1), 1, 1, 1] });
     expect(g.state.degeneracy).toMatch(/^component 4 has a variance along feature 1 pinned at the regCovar floor/);
+  });
+});
+
+describe('dataResolution', () => {
+  it("is each feature's grid variance g²/12 from the smallest positive gap, ignoring NaN cells and weight-0 rows", () => {
+    // feature 1: integers with ties; 2: four decimals; 3: constant; 4: a half step only in a weight-0 row or a NaN row
+    const rows = [
+      [3, 0.1234, 7, 1],
+      [5, 0.1236, 7, 2],
+      [3, 0.1235, 7, 3],
+      [4, 0.2, 7, 2.5],
+      [9, Number.NaN, 7, Number.NaN],
+    ];
+    const flat = Float64Array.from(rows.flat());
+    const weights = Float64Array.of(1, 1, 1, 0, 1);
+    const r = dataResolution(flat, rows.length, 4, weights);
+    expect(r[0]).toBeCloseTo((2 * 2) / 12, 12); // 3, 3, 5, 9 (4 has weight 0): the smallest positive gap is 2
+    expect(r[1]).toBeCloseTo((1e-4 * 1e-4) / 12, 18);
+    expect(r[2]).toBe(0);
+    expect(r[3]).toBeCloseTo(1 / 12, 12);
+    // without weights the row of weight 0 counts: feature 1 gains 4 (gap 1), feature 4 gains 2.5 (gap 0.5)
+    const all = dataResolution(flat, rows.length, 4);
+    expect(all[0]).toBeCloseTo(1 / 12, 12);
+    expect(all[3]).toBeCloseTo(0.25 / 12, 12);
+  });
+});
+
+describe('a thin but real component', () => {
+  // Three clusters of 400 rows in 3-D written with 4 decimals; the third is 2e-3 thick along (1, 1, 1)/√3,
+  // 500x thinner than the data in that direction (a variance of ~4e-7 of the data's: the former rule, 1e-5 of
+  // the data's variance, rejected it), but 20x the 1e-4 grid.
+  const rng = createRng(21);
+  const u = [1, 1, 1].map((x) => x / Math.sqrt(3));
+  const e1 = [1, -1, 0].map((x) => x / Math.sqrt(2));
+  const e2 = [1, 1, -2].map((x) => x / Math.sqrt(6));
+  const centres = [
+    [0, 0, 0],
+    [8, 0, 4],
+    [0, 8, -4],
+  ];
+  const X: number[][] = [];
+  for (let i = 0; i < 1200; i++) {
+    const c = i % 3;
+    const z = [rng.normal(), rng.normal(), (c === 2 ? 2e-3 : 1) * rng.normal()];
+    X.push(centres[c]!.map((m, a) => Math.round((m + z[0]! * e1[a]! + z[1]! * e2[a]! + z[2]! * u[a]!) * 1e4) / 1e4));
+  }
+
+  it("is kept under 'reject': the data resolve it, though it is far thinner than the data", async () => {
+    const g = await new GaussianMixture({ nComponents: 3, covarianceType: 'full', seed: 0 }).fit(X);
+    expect(g.state.degeneracy).toBeUndefined();
+    const a = await new GaussianMixture({ nComponents: 3, covarianceType: 'full', seed: 0, degenerate: 'allow' }).fit(X);
+    expect(g.state.lowerBound).toBe(a.state.lowerBound);
+    // the fit found the thin component, and the former rule would have called it pinned
+    const flat = Float64Array.from(X.flat());
+    const mean = [0, 1, 2].map((b) => X.reduce((s, row) => s + row[b]! / X.length, 0));
+    const { dataCovariance } = dataMoments(Float64Array.from(flat, (v, i) => v - mean[i % 3]!), X.length, 3);
+    const along = (m: ArrayLike<number>, o = 0) => u.reduce((s, ua, p) => s + u.reduce((t, ub, q) => t + ua * ub * m[o + p * 3 + q]!, 0), 0);
+    const full = g.fullCovariances();
+    const thinnest = Math.min(...[0, 1, 2].map((j) => along(full, j * 9) - REG));
+    expect(thinnest).toBeGreaterThan(2e-6);
+    expect(thinnest).toBeLessThan(8e-6);
+    expect(thinnest / along(dataCovariance)).toBeLessThan(1e-5);
+    g.dispose();
+    a.dispose();
   });
 });

@@ -74,6 +74,13 @@ export interface DegeneracyContext extends PluginContext {
   dataVariance: Float64Array;
   /** Covariance matrix of the training rows, [d, d] (its diagonal is dataVariance). */
   dataCovariance: Float64Array;
+  /**
+   * Optional, [d]: each feature's resolution, the variance g²/12 of rounding
+   * to its grid (g: the smallest positive gap between its distinct values;
+   * 0 when absent). A component's variance beyond regCovar at or below it
+   * (plus float32 noise) is pinned: the data cannot resolve it from a point.
+   */
+  dataResolution?: Float64Array;
 }
 
 /** Why a solution is degenerate (see `CovarianceFamily.degeneracy`). */

@@ -14,14 +14,17 @@ import {
 } from '@gmmkit/core';
 
 /**
- * A variance is pinned at the regCovar floor when what the data contribute
- * to it (the variance minus regCovar) is below this fraction of the data's
- * own variance along the same direction, i.e. a standard deviation under
- * 1/300 of the data's. Chosen from measurements (docs/degenerate-solutions.md,
- * packages/bench/src/trust/degeneracy-ratios.ts): collapsed components measured
- * -1e-6 to 5e-8 of the data's variance, healthy ones 1.7e-4 and up.
+ * The float32 part of the pinned-variance floor: a fraction of the data's own
+ * variance along the direction tested. What the data contribute to a
+ * component's variance (the variance minus regCovar) at or below
+ * `resolution + PINNED_VARIANCE_RATIO * data variance` along some direction
+ * is not distinguishable from nothing (docs/degenerate-solutions.md). Chosen
+ * from measurements (packages/bench/src/trust/degeneracy-ratios.ts): the data
+ * part of components collapsed on tied values measured at most 6e-12 of the
+ * data's variance (float32 accumulation noise), the thinnest real component
+ * 3.0e-7.
  */
-export const PINNED_VARIANCE_RATIO = 1e-5;
+export const PINNED_VARIANCE_RATIO = 1e-8;
 
 /**
  * The first component with fewer than `needed` effective points
@@ -47,52 +50,73 @@ export function fewPointsDegeneracy(
 }
 
 /**
+ * What the data must contribute to a variance of feature a (beyond regCovar)
+ * in a component of `points` effective points for it to count: the feature's
+ * grid variance g²/12 (ctx.dataResolution, 0 when not given) divided by the
+ * points (one row a grid step g off the others already contributes about
+ * g²/points: below 1/12 of that, every row ties), plus PINNED_VARIANCE_RATIO
+ * of the feature's variance (float32 noise).
+ */
+function featureFloor(ctx: DegeneracyContext, a: number, points: number): number {
+  return (ctx.dataResolution?.[a] ?? 0) / points + PINNED_VARIANCE_RATIO * ctx.dataVariance[a]!;
+}
+
+/** Effective points of component j (at least 1), or all n rows for a shared covariance / without weights. */
+function pointsOf(ctx: DegeneracyContext, weights: Float64Array | undefined, j: number): number {
+  return Math.max(1, weights === undefined ? ctx.n : weights[j]! * ctx.n);
+}
+
+/**
  * Axis-aligned variances: `variance(j, a)` of component j along feature a
  * (j = 0 only, `component` undefined in the result, when `shared`). The first
- * one whose data part (minus regCovar) is below PINNED_VARIANCE_RATIO of the
- * feature's variance, or of the mean feature variance when `isotropic`
- * (spherical). Constant features (data variance 0) are skipped.
+ * one whose data part (minus regCovar) is at or below the feature's floor
+ * (its grid's variance plus PINNED_VARIANCE_RATIO of its variance), or the
+ * mean floor when `isotropic` (spherical). Constant features (data variance
+ * 0) are skipped.
  */
 export function pinnedVarianceDegeneracy(
   ctx: DegeneracyContext,
   variance: (j: number, a: number) => number,
-  layout: { shared?: boolean; isotropic?: boolean } = {},
+  layout: { shared?: boolean; isotropic?: boolean; weights?: Float64Array } = {},
 ): Degeneracy | undefined {
   const { d, regCovar, dataVariance } = ctx;
   const components = layout.shared === true ? 1 : ctx.k;
-  let meanVariance = 0;
-  for (let a = 0; a < d; a++) meanVariance += dataVariance[a]! / d;
-  for (let j = 0; j < components; j++)
+  const varying: number[] = [];
+  for (let a = 0; a < d; a++) if (dataVariance[a]! > 0) varying.push(a);
+  if (varying.length === 0) return undefined;
+  for (let j = 0; j < components; j++) {
+    const points = pointsOf(ctx, layout.shared === true ? undefined : layout.weights, j);
     for (let a = 0; a < (layout.isotropic === true ? 1 : d); a++) {
-      const scale = layout.isotropic === true ? meanVariance : dataVariance[a]!;
-      if (!(scale > 0)) continue;
-      const ratio = (variance(j, a) - regCovar) / scale;
-      if (ratio < PINNED_VARIANCE_RATIO) {
+      if (layout.isotropic !== true && !(dataVariance[a]! > 0)) continue;
+      const floor = layout.isotropic === true ? varying.reduce((sum, b) => sum + featureFloor(ctx, b, points), 0) / d : featureFloor(ctx, a, points);
+      const ratio = (variance(j, a) - regCovar) / floor;
+      if (ratio <= 1) {
         const who = layout.shared === true ? 'the shared covariance' : `component ${j + 1}`;
         const where = layout.isotropic === true ? '' : ` along feature ${a + 1}`;
-        return {
-          component: layout.shared === true ? undefined : j,
-          reason: `${who} has a variance${where} pinned at the regCovar floor (${fmt(ratio)} of the data's variance beyond regCovar)`,
-        };
+        return { component: layout.shared === true ? undefined : j, reason: pinnedReason(who, where, ratio) };
       }
     }
+  }
   return undefined;
 }
 
 /**
  * General covariance matrices, `count` blocks [d, d] at the start of
  * `covariances` (count 1, `component` undefined in the result, for a shared
- * matrix): the first whose smallest eigenvalue, after removing regCovar and
- * whitening by the data's own covariance (L⁻¹ (Σ - reg I) L⁻ᵀ with
- * L Lᵀ = the data covariance over its non-constant features; per-feature
- * standardization when the features are exactly collinear), is below
- * PINNED_VARIANCE_RATIO: a direction in which the component is flatter than
- * the data by that factor.
+ * matrix): the first with a direction u in which the data part uᵀ(Σ - reg I)u
+ * is at or below the floor uᵀFu, F = diag(dataResolution) / n_k +
+ * PINNED_VARIANCE_RATIO · (the data's covariance), over the non-constant
+ * features: the smallest eigenvalue of W (Σ - reg I) Wᵀ, W Wᵀ = F⁻¹, is <= 1.
+ * F is the rounding noise of uᵀx (independent grids per feature) over the
+ * component's n_k = weights[j] · n effective points (n without weights or for
+ * a shared matrix) plus float32 noise relative to the data's spread along u
+ * (F's diagonal alone when F is numerically singular).
  */
 export function pinnedMatrixDegeneracy(
   ctx: DegeneracyContext,
   covariances: Float64Array,
   count: number,
+  weights?: Float64Array,
 ): Degeneracy | undefined {
   const { d, regCovar, dataVariance, dataCovariance } = ctx;
   const kept: number[] = [];
@@ -106,28 +130,64 @@ export function pinnedMatrixDegeneracy(
         out[p * m + q] = source[offset + kept[p]! * d + kept[q]!]! - (p === q ? reg : 0);
     return out;
   };
-  // Whitening factor W with W (data covariance) Wᵀ = I, or the per-feature 1/sd.
-  const l = tryCholesky(sub(dataCovariance, 0, 0), m);
-  const w = l !== null ? invertLowerTriangular(l, m) : diagonalInverseSd(kept.map((a) => dataVariance[a]!));
+  const noise = sub(dataCovariance, 0, 0).map((v) => PINNED_VARIANCE_RATIO * v);
   for (let j = 0; j < count; j++) {
+    const points = pointsOf(ctx, count === 1 ? undefined : weights, j);
+    const floor = Float64Array.from(noise);
+    kept.forEach((a, p) => (floor[p * m + p] += (ctx.dataResolution?.[a] ?? 0) / points));
+    // Whitening factor W = L⁻¹ with L Lᵀ = F, or F's diagonal alone.
+    const l = tryCholesky(floor, m);
+    const w = l !== null ? invertLowerTriangular(l, m) : diagonalInverseSd(kept.map((_, p) => floor[p * m + p]!));
     const s = sub(covariances, j * d * d, regCovar);
     const whitened = matMul(matMul(w, s, m, m, m), transpose(w, m, m), m, m, m);
     const smallest = symmetricEigenvalues(symmetrize(whitened, m), m)[0]!;
-    if (smallest < PINNED_VARIANCE_RATIO) {
+    if (smallest <= 1) {
       const shared = count === 1 && ctx.k > 1;
       return {
         component: shared ? undefined : j,
-        reason: `${shared ? 'the shared covariance' : `component ${j + 1}`} has a variance pinned at the regCovar floor (${fmt(smallest)} of the data's variance in that direction beyond regCovar)`,
+        reason: pinnedReason(shared ? 'the shared covariance' : `component ${j + 1}`, ' in some direction', smallest),
       };
     }
   }
   return undefined;
 }
 
+function pinnedReason(who: string, where: string, ratio: number): string {
+  return `${who} has a variance${where} pinned at the regCovar floor (the data contribute ${fmt(ratio)} times the data's resolution and float32 noise there)`;
+}
+
 function diagonalInverseSd(variances: number[]): Float64Array {
   const m = variances.length;
   const out = new Float64Array(m * m);
   variances.forEach((v, p) => (out[p * m + p] = 1 / Math.sqrt(v)));
+  return out;
+}
+
+/**
+ * Each feature's resolution [d] (DegeneracyContext.dataResolution): the
+ * variance g²/12 of rounding to its grid, g the smallest positive gap between
+ * its sorted distinct values (over the rows of positive weight; missing cells,
+ * NaN, left out). 0 for a feature with fewer than two distinct values. On
+ * continuous data g, and so this, is tiny; on rounded data, counts or answers
+ * on a scale it is the grid's.
+ */
+export function dataResolution(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Float64Array {
+  const out = new Float64Array(d);
+  const column = new Float64Array(n);
+  for (let a = 0; a < d; a++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const v = rows[i * d + a]!;
+      if (!Number.isNaN(v) && (sampleWeight === undefined || sampleWeight[i]! > 0)) column[m++] = v;
+    }
+    const sorted = column.subarray(0, m).sort();
+    let gap = Infinity;
+    for (let i = 1; i < m; i++) {
+      const g = sorted[i]! - sorted[i - 1]!;
+      if (g > 0 && g < gap) gap = g;
+    }
+    out[a] = Number.isFinite(gap) ? (gap * gap) / 12 : 0;
+  }
   return out;
 }
 

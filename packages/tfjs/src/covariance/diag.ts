@@ -81,7 +81,7 @@ export const diagCovariance: CovarianceFamily = {
   // n_k >= 2 effective points, and no feature's variance pinned at regCovar
   degeneracy: (params, ctx) =>
     fewPointsDegeneracy(params, ctx, 2, 'a variance') ??
-    pinnedVarianceDegeneracy(ctx, (j, a) => params.covariances[j * ctx.d + a]!),
+    pinnedVarianceDegeneracy(ctx, (j, a) => params.covariances[j * ctx.d + a]!, { weights: params.weights }),
   validate(c, k, d) {
     checkValues('diag', c, k * d);
     checkPositive('diag', c);

@@ -248,7 +248,7 @@ export const fullCovariance: CovarianceFamily = {
     mapBlocks('full', p, k, d, tryCovarianceFromPrecisionCholesky, 'precision'),
   // n_k >= d + 1 effective points, and no eigenvalue pinned at regCovar (docs/degenerate-solutions.md)
   degeneracy: (params, ctx) =>
-    fewPointsDegeneracy(params, ctx, ctx.d + 1, 'a full covariance') ?? pinnedMatrixDegeneracy(ctx, params.covariances, ctx.k),
+    fewPointsDegeneracy(params, ctx, ctx.d + 1, 'a full covariance') ?? pinnedMatrixDegeneracy(ctx, params.covariances, ctx.k, params.weights),
   validate(c, k, d) {
     checkValues('full', c, k * d * d);
     for (let j = 0; j < k; j++) validateSpd('full', c, j * d * d, d, `covariance of component ${j + 1}`);

@@ -87,7 +87,7 @@ export const sphericalCovariance: CovarianceFamily = {
   // n_k >= 2 effective points, and no variance pinned at regCovar (relative to the mean feature variance)
   degeneracy: (params, ctx) =>
     fewPointsDegeneracy(params, ctx, 2, 'a variance') ??
-    pinnedVarianceDegeneracy(ctx, (j) => params.covariances[j]!, { isotropic: true }),
+    pinnedVarianceDegeneracy(ctx, (j) => params.covariances[j]!, { isotropic: true, weights: params.weights }),
   validate(c, k) {
     checkValues('spherical', c, k);
     checkPositive('spherical', c);
