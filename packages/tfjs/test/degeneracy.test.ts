@@ -109,7 +109,7 @@ describe.each(families)('%s degeneracy rule', (family, rule) => {
     const floor = 1 / 12 / points + PINNED_VARIANCE_RATIO * 4;
     const at = (f: number) => healthy.map((row, c) => (c === j ? row.map(() => REG + f * floor) : row));
     const pinned = family.degeneracy!(paramsFor(family, third, at(0.5)), context(n, [4, 4, 4], 1));
-    expect(found(pinned)).toMatch(/pinned at the regCovar floor \(the data contribute 0\.50 times/);
+    expect(found(pinned)).toMatch(/pinned at the regCovar floor \(its data part is 0\.50 of the floor/);
     expect(pinned!.component).toBe(rule.shared ? undefined : 2);
     expect(family.degeneracy!(paramsFor(family, third, at(2)), context(n, [4, 4, 4], 1))).toBeUndefined();
     // the same variances without a grid (continuous data): only the float32 term, and 2x its floor is healthy

@@ -14,17 +14,22 @@ import {
 } from '@gmmkit/core';
 
 /**
- * The float32 part of the pinned-variance floor: a fraction of the data's own
- * variance along the direction tested. What the data contribute to a
- * component's variance (the variance minus regCovar) at or below
- * `resolution + PINNED_VARIANCE_RATIO * data variance` along some direction
- * is not distinguishable from nothing (docs/degenerate-solutions.md). Chosen
- * from measurements (packages/bench/src/trust/degeneracy-ratios.ts): the data
- * part of components collapsed on tied values measured at most 6e-12 of the
- * data's variance (float32 accumulation noise), the thinnest real component
- * 3.0e-7.
+ * The float32 part of the pinned-variance floor, a fraction of the data's own
+ * variance along the direction tested. A component's variance is pinned at
+ * the regCovar floor when what the data contribute to it (the variance minus
+ * regCovar) is at or below the floor in some direction: the data's grid
+ * variance over the component's points (dataResolution / n_k) plus this
+ * fraction of the data's variance (docs/degenerate-solutions.md). Measured
+ * (packages/bench/src/trust/degeneracy-ratios.ts): the real components with the
+ * smallest data part on this scale are 1.5e-8 and 3.0e-7 of the data's
+ * variance (a thin component of generateDataset(20000, 8, 4, 12) at k = 5 and
+ * k = 4), so the former 1e-5 rejected them; 1e-9 is 15x under the smaller.
+ * 46 of the 52 collapsed components measured have a negative data part
+ * (float32 rounding of an exact 0), which this term alone catches on data
+ * without a grid; the other 6 measured 4.6e-8 to 6.7e-5 of the data's
+ * variance, on the scale of real ones: only the grid term separates them.
  */
-export const PINNED_VARIANCE_RATIO = 1e-8;
+export const PINNED_VARIANCE_RATIO = 1e-9;
 
 /**
  * The first component with fewer than `needed` effective points
@@ -153,7 +158,7 @@ export function pinnedMatrixDegeneracy(
 }
 
 function pinnedReason(who: string, where: string, ratio: number): string {
-  return `${who} has a variance${where} pinned at the regCovar floor (the data contribute ${fmt(ratio)} times the data's resolution and float32 noise there)`;
+  return `${who} has a variance${where} pinned at the regCovar floor (its data part is ${fmt(ratio)} of the floor of the data's grid and float32 noise)`;
 }
 
 function diagonalInverseSd(variances: number[]): Float64Array {

@@ -84,7 +84,7 @@ export const sphericalCovariance: CovarianceFamily = {
     checkPositive('spherical', p, 'precision');
     return inverseSquare(p);
   },
-  // n_k >= 2 effective points, and no variance pinned at regCovar (relative to the mean feature variance)
+  // n_k >= 2 effective points, and no variance pinned at regCovar (the mean of the features' floors)
   degeneracy: (params, ctx) =>
     fewPointsDegeneracy(params, ctx, 2, 'a variance') ??
     pinnedVarianceDegeneracy(ctx, (j) => params.covariances[j]!, { isotropic: true, weights: params.weights }),
