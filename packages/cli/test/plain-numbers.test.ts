@@ -1,21 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanPlainNumbers } from '../src/io/plain-numbers.js';
-import { parseNumber, parseTable, selectColumns, toNumeric } from '../src/io/read-table.js';
+import { parseNumber, parseTable, selectColumns, splitDelimited, tableFromRecords, toNumeric, type TextOptions } from '../src/io/read-table.js';
 
-/** The general reader's matrix for a CSV text, or undefined when it refuses the text. */
-function generalReader(text: string, columns?: string): Float64Array | undefined {
+/** The record parser's matrix for a header-less CSV text, or undefined when it refuses the text. */
+function generalReader(text: string): Float64Array | undefined {
   try {
-    const raw = parseTable(text, { source: 't.csv', format: 'csv' });
-    return toNumeric(raw, selectColumns(raw, columns)).data;
+    const raw = tableFromRecords(splitDelimited(text, ',', 't.csv'), 'csv', 't.csv', { header: false });
+    return toNumeric(raw, selectColumns(raw, undefined)).data;
   } catch {
     return undefined;
   }
 }
 
-/** The fast path on a header-less CSV body, all columns kept. */
-function fast(text: string, width: number, columns = Array.from({ length: width }, (_, j) => j)) {
-  return scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width, columns }, (c) => parseNumber(c))?.data;
+/** The fast path on a header-less CSV body: its matrix when every column is plain. */
+function fast(text: string, width: number) {
+  const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width }, (c) => parseNumber(c));
+  return out?.plain.every((p) => p) === true ? out.data : undefined;
 }
 
 const number = fc.oneof(
@@ -52,28 +53,31 @@ describe('scanPlainNumbers (the delimited reader fast path)', () => {
     );
   });
 
-  it('keeps only the selected columns, in the order asked, skipping text in the others', () => {
-    const text = '1.5,setosa,2\n3,versicolor,4.25\n';
-    expect([...fast(text, 3, [2, 0])!]).toEqual([2, 1.5, 4.25, 3]);
+  it('marks a column with text or gaps as not plain and reads the others', () => {
+    const text = '1.5,setosa,2,\n3,versicolor,4.25,7\n';
+    const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width: 4 }, (c) => parseNumber(c))!;
+    expect(out.plain).toEqual([true, false, true, false]);
+    expect([out.data[0], out.data[2], out.data[4], out.data[6], out.data[7]]).toEqual([1.5, 2, 3, 4.25, 7]);
   });
 
   it('skips blank lines and comment lines like the general reader', () => {
     const text = '1,2\n\n   \n3,4\r\n\r\n5,6';
     expect([...fast(text, 2)!]).toEqual([1, 2, 3, 4, 5, 6]);
-    const commented = scanPlainNumbers('# note\n1,2\n#x,y\n3,4\n', 0, { delimiter: ',', decimal: '.', width: 2, columns: [0, 1], comment: '#' }, (c) => parseNumber(c));
+    const commented = scanPlainNumbers('# note\n1,2\n#x,y\n3,4\n', 0, { delimiter: ',', decimal: '.', width: 2, comment: '#' }, (c) => parseNumber(c));
     expect([...commented!.data]).toEqual([1, 2, 3, 4]);
   });
 
   it('reads decimal commas with a semicolon delimiter', () => {
-    const out = scanPlainNumbers('1,5;-2,25\n3;4,0\n', 0, { delimiter: ';', decimal: ',', width: 2, columns: [0, 1] }, () => undefined);
+    const out = scanPlainNumbers('1,5;-2,25\n3;4,0\n', 0, { delimiter: ';', decimal: ',', width: 2 }, () => undefined);
     expect([...out!.data]).toEqual([1.5, -2.25, 3, 4]);
   });
 
-  it('gives up (undefined) on anything it does not read exactly, so the general reader reports it', () => {
+  it('gives up (undefined) on quotes and ragged records, and marks a column with any non-number cell not plain', () => {
+    for (const text of ['1,2\n3\n', '1,2\n3,4,5\n', '1,"2"\n', '"1",2\n']) {
+      const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width: 2 }, (c) => parseNumber(c));
+      expect(out, JSON.stringify(text)).toBeUndefined();
+    }
     for (const text of [
-      '1,2\n3\n', // short record
-      '1,2\n3,4,5\n', // long record
-      '1,"2"\n', // a quote
       '1,\n', // empty cell
       '1,NA\n', // missing marker
       '1,abc\n', // text in a selected column
@@ -86,15 +90,54 @@ describe('scanPlainNumbers (the delimited reader fast path)', () => {
     ]) {
       const delimiter = text === '\t\t\n' ? '\t' : ',';
       const width = delimiter === '\t' ? 3 : 2;
-      const out = scanPlainNumbers(text, 0, { delimiter, decimal: '.', width, columns: [0, 1] }, (c) => parseNumber(c));
-      expect(out, JSON.stringify(text)).toBeUndefined();
+      const out = scanPlainNumbers(text, 0, { delimiter, decimal: '.', width }, (c) => parseNumber(c));
+      expect(out?.plain[1], JSON.stringify(text)).toBe(false);
     }
   });
 
   it('starts at the given offset (after a header) and sizes the matrix to the rows read', () => {
     const text = 'a,b\r\n1,2\r\n3,4\r\n';
-    const out = scanPlainNumbers(text, text.indexOf('\n') + 1, { delimiter: ',', decimal: '.', width: 2, columns: [0, 1] }, (c) => parseNumber(c));
+    const out = scanPlainNumbers(text, text.indexOf('\n') + 1, { delimiter: ',', decimal: '.', width: 2 }, (c) => parseNumber(c));
     expect(out!.rows).toBe(2);
     expect(out!.data.length).toBe(4);
+  });
+});
+
+describe('parseTable: the fast path gives the record parser\'s table', () => {
+  const cases: [string, string, TextOptions][] = [
+    ['header, LF', 'a,b,c\n1,2,3\n4.5,-6,7e3\n', {}],
+    ['R write.csv: quoted header, row names', '"","Sepal.Length","Species"\n"1",5.1,"setosa"\n', {}],
+    ['quoted header, unquoted body', '"x","y"\r\n1,2\r\n3,4\r\n', {}],
+    ['no header', '1,2\n3,4\n', {}],
+    ['label column', 'x,label,y\n1,a,2\n3,b,4\n', {}],
+    ['gaps', 'x,y\n1,\n3,4\n', {}],
+    ['comments and blank lines', '# made by hand\nx,y\n\n1,2\n# mid\n3,4\n', { comment: '#' }],
+    ['semicolons, decimal commas', 'x;y\n1,5;2\n3;4,25\n', { decimal: ',' }],
+    ['numeric header warned', `1990,2000\n${Array.from({ length: 5 }, (_, i) => `${i}.5,${i}.25`).join('\n')}\n`, {}],
+    ['forced header', '1,2\n3,4\n', { header: true }],
+    ['leading blank lines', '\n\nx,y\n1,2\n', {}],
+  ];
+  for (const [name, text, opts] of cases) {
+    it(name, () => {
+      const delimiter = opts.decimal === ',' ? ';' : ',';
+      const expected = tableFromRecords(splitDelimited(text, delimiter, 't.csv', opts.comment), 'csv', 't.csv', opts);
+      const got = parseTable(text, { ...opts, source: 't.csv', format: 'csv' });
+      expect({ ...got, numeric: undefined, rows: got.rows, lines: got.lines }).toEqual({ ...expected, numeric: undefined });
+      const numericColumns = expected.columns
+        .map((_, j) => j)
+        .filter((j) => expected.rows.every((r) => parseNumber(String(r[j]), expected.decimal) !== undefined));
+      if (numericColumns.length > 0) expect(toNumeric(got, numericColumns)).toEqual(toNumeric(expected, numericColumns));
+    });
+  }
+
+  it('takes the fast path for a plain body (rows are built only when asked for)', () => {
+    const got = parseTable('"x","y"\n1,2\n3,4\n', { source: 't.csv', format: 'csv' });
+    expect(got.numeric?.rows).toBe(2);
+    expect([...toNumeric(got, [1, 0]).data]).toEqual([2, 1, 4, 3]);
+  });
+
+  it('leaves quoted bodies and bare-CR line ends to the record parser', () => {
+    expect(parseTable('x,y\n"1",2\n', { source: 't.csv', format: 'csv' }).numeric).toBeUndefined();
+    expect(parseTable('x,y\r1,2\r3,4\r', { source: 't.csv', format: 'csv' }).numeric).toBeUndefined();
   });
 });

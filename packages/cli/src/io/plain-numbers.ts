@@ -1,13 +1,13 @@
 /**
- * The fast path of the delimited reader: a body of plain decimal numbers
- * (no quotes, no missing cells, no text in the selected columns) parsed
+ * The fast path of the delimited reader: a body of unquoted records parsed
  * straight from the text into a float64 matrix, with no per-cell strings.
  *
- * It handles only what it can read exactly as the general reader would
- * (`parseNumber`) and gives up, returning undefined, at the first thing it
- * does not: a quote anywhere, a record of the wrong width, a cell that is not
- * a finite number. The caller then runs the general reader, which also names
- * the problem. So this path changes speed and memory, never results.
+ * Every cell is read exactly as the general reader's `parseNumber` reads it.
+ * A column with any cell that is not a finite number (a label, a gap) is
+ * marked not plain; the caller uses only plain columns from here. At a
+ * quote anywhere or a record of the wrong width it gives up (undefined) and
+ * the caller runs the general reader, which also names any problem. So this
+ * path changes speed and memory, never results.
  */
 
 export interface PlainNumbersOptions {
@@ -17,16 +17,16 @@ export interface PlainNumbersOptions {
   decimal: '.' | ',';
   /** Fields per record. */
   width: number;
-  /** 0-based input columns to keep, in output order. */
-  columns: readonly number[];
   /** Lines starting with this character are skipped. */
   comment?: string | undefined;
 }
 
 export interface PlainNumbers {
   rows: number;
-  /** Row-major [rows, columns.length]. */
+  /** Row-major [rows, width]; NaN where a cell is not a number. */
   data: Float64Array;
+  /** Per column: every cell of it is a finite number. */
+  plain: boolean[];
 }
 
 const NL = 10;
@@ -58,17 +58,14 @@ export function scanPlainNumbers(
   /** The general reader's cell parser, for the cells the exact fast parse leaves (long mantissas, large exponents). */
   parseCell: (cell: string) => number | undefined,
 ): PlainNumbers | undefined {
-  const { width, columns } = opts;
+  const { width } = opts;
   const delimiter = opts.delimiter.charCodeAt(0);
   const decimal = opts.decimal.charCodeAt(0);
   const comment = opts.comment === undefined ? -1 : opts.comment.charCodeAt(0);
-  const d = columns.length;
-  // Output slot of each input column, -1 for a column not kept.
-  const slot = new Int32Array(width).fill(-1);
-  columns.forEach((j, c) => {
-    slot[j] = c;
-  });
-  if (columns.some((j) => j < 0 || j >= width)) return undefined;
+  const d = width;
+  const plain = new Array<boolean>(width).fill(true);
+  // Spaces and tabs around a line make it blank, unless they are the delimiter (then they hold empty fields).
+  const blank = (c: number) => (c === SPACE || c === TAB) && c !== delimiter;
   // Every record ends in at most one line break, so they bound the row count.
   const capacity = countChar(text, '\n', start) + countChar(text, '\r', start) + 1;
   const data = new Float64Array(capacity * d);
@@ -78,8 +75,7 @@ export function scanPlainNumbers(
   while (i < n) {
     // A blank line (spaces only) or a comment line is not a record.
     let p = i;
-    // (With a tab delimiter a line of tabs holds empty fields: not blank.)
-    while (p < n && (text.charCodeAt(p) === SPACE || (text.charCodeAt(p) === TAB && delimiter !== TAB))) p++;
+    while (p < n && blank(text.charCodeAt(p))) p++;
     const first = p < n ? text.charCodeAt(p) : NL;
     if (first === NL || first === CR || (i === p && first === comment)) {
       if (first !== NL && first !== CR) p = skipLine(text, p);
@@ -100,13 +96,10 @@ export function scanPlainNumbers(
         b++;
       }
       if (field >= width) return undefined;
-      const s = slot[field]!;
-      if (s >= 0) {
-        const v = parseDecimal(text, a, b, decimal);
-        const value = Number.isNaN(v) ? parseCell(text.slice(a, b)) : v;
-        if (value === undefined) return undefined;
-        data[base + s] = value;
-      }
+      const v = parseDecimal(text, a, b, decimal);
+      const value = Number.isNaN(v) ? parseCell(text.slice(a, b)) : v;
+      if (value === undefined) plain[field] = false;
+      data[base + field] = value ?? NaN;
       field++;
       if (b < n && c === delimiter) {
         a = b + 1;
@@ -118,7 +111,7 @@ export function scanPlainNumbers(
     if (field !== width) return undefined;
     rows++;
   }
-  return { rows, data: rows * d === data.length ? data : data.slice(0, rows * d) };
+  return { rows, data: rows * d === data.length ? data : data.slice(0, rows * d), plain };
 }
 
 /**

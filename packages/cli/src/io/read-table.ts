@@ -1,5 +1,6 @@
 import { InvalidDataError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
+import { scanPlainNumbers, type PlainNumbers } from './plain-numbers.js';
 
 /**
  * Parsing numeric tables: CSV and TSV (RFC 4180 quoting, header detection,
@@ -37,6 +38,13 @@ export interface RawTable {
   decimal?: Decimal;
   /** Things the reader guessed that the user may want to know (printed as warnings). */
   warnings?: string[];
+  /**
+   * The body as numbers, when the delimited reader's fast path read it
+   * (plain-numbers.ts): toNumeric takes plain columns from here, and `rows`
+   * and `lines` are then only built (by the record parser) when something
+   * asks for them.
+   */
+  numeric?: PlainNumbers;
 }
 
 /** A numeric matrix ready for the engine, with where it came from. */
@@ -190,9 +198,7 @@ export function parseTable(
   switch (format) {
     case 'csv':
     case 'tsv': {
-      const delimiter = sniffDelimiter(body, format, opts);
-      const records = splitDelimited(body, delimiter, opts.source, opts.comment);
-      return checked(tableFromRecords(records, format, opts.source, opts));
+      return checked(delimitedTable(body, sniffDelimiter(body, format, opts), format, opts.source, opts));
     }
     case 'json':
       return checked(parseJsonTable(body, opts.source));
@@ -210,15 +216,29 @@ export async function parseTextChunks(
 ): Promise<RawTable> {
   const source = opts.source;
   let format = opts.format;
+  // CSV/TSV text is collected whole for delimitedTable, its line length
+  // bounded on the way; past the bound it goes to the record parser, which
+  // names the long line (or, for text broken by bare CRs, reads on).
+  let delimiter: string | undefined;
+  const parts: string[] = [];
+  let sinceBreak = 0;
   let parser: DelimitedParser | undefined;
   const records: DelimitedRecord[] = [];
   let text = '';
   const lines = new LineSplitter(source);
   const jsonLines: string[] = [];
-  for await (const chunk of chunks) {
+  for await (let chunk of chunks) {
     if (format === undefined) format = sniffFormat(chunk);
     if (format === 'csv' || format === 'tsv') {
-      parser ??= new DelimitedParser(sniffDelimiter(chunk, format, opts), source, opts.comment);
+      delimiter ??= sniffDelimiter(chunk, format, opts);
+      if (parser === undefined) {
+        parts.push(chunk);
+        const lastBreak = chunk.lastIndexOf('\n');
+        sinceBreak = lastBreak < 0 ? sinceBreak + chunk.length : chunk.length - lastBreak - 1;
+        if (sinceBreak <= MAX_LINE_CHARS) continue;
+        parser = new DelimitedParser(delimiter, source, opts.comment);
+        chunk = parts.splice(0).join('');
+      }
       for (const r of parser.push(chunk)) records.push(r);
     } else if (format === 'ndjson') {
       for (const l of lines.push(chunk)) jsonLines.push(l);
@@ -233,7 +253,8 @@ export async function parseTextChunks(
   }
   if (format === undefined) throw new InvalidDataError(`${source}: empty input`, { file: source });
   if (format === 'csv' || format === 'tsv') {
-    if (parser !== undefined) for (const r of parser.end()) records.push(r);
+    if (parser === undefined) return checked(delimitedTable(parts.splice(0).join(''), delimiter!, format, source, opts));
+    for (const r of parser.end()) records.push(r);
     return checked(tableFromRecords(records, format, source, opts));
   }
   if (format === 'ndjson') {
@@ -244,7 +265,7 @@ export async function parseTextChunks(
 }
 
 function checked(table: RawTable): RawTable {
-  if (table.rows.length === 0)
+  if ((table.numeric?.rows ?? table.rows.length) === 0)
     throw new InvalidDataError(`${table.source}: no data rows`, { file: table.source });
   if (table.columns.length === 0)
     throw new InvalidDataError(`${table.source}: no columns`, { file: table.source });
@@ -468,7 +489,75 @@ export class DelimitedParser {
   }
 }
 
-function tableFromRecords(
+/** A whole CSV/TSV text as a table: by the fast path when its body is unquoted, else record by record. */
+function delimitedTable(text: string, delimiter: string, format: 'csv' | 'tsv', source: string, opts: TextOptions): RawTable {
+  return (
+    fastDelimitedTable(text, delimiter, format, source, opts) ??
+    tableFromRecords(splitDelimited(text, delimiter, source, opts.comment), format, source, opts)
+  );
+}
+
+/**
+ * The fast path (plain-numbers.ts) for a text whose lines end in LF or
+ * CRLF and with no quote after its first line: the header is decided on the
+ * first records exactly as the general reader decides it, the body is
+ * scanned into numbers, and the records are parsed only if something asks
+ * for `rows`. Undefined when the text is not such a text.
+ */
+function fastDelimitedTable(
+  text: string,
+  delimiter: string,
+  format: 'csv' | 'tsv',
+  source: string,
+  opts: TextOptions,
+): RawTable | undefined {
+  const firstBreak = text.indexOf('\n');
+  if (firstBreak < 0 || text.indexOf('"', firstBreak) >= 0) return undefined;
+  // Enough leading records for delimitedHeader (it looks at HEADER_SAMPLE + 1).
+  let records: DelimitedRecord[] = [];
+  for (let lines = HEADER_SAMPLE + 2; ; lines *= 2) {
+    const end = afterLine(text, lines);
+    const prefix = text.slice(0, end);
+    if (/\r(?!\n)/.test(prefix)) return undefined;
+    records = splitDelimited(prefix, delimiter, source, opts.comment);
+    if (records.length > HEADER_SAMPLE || end === text.length) break;
+  }
+  if (records.length === 0) return undefined;
+  const head = delimitedHeader(records, source, opts);
+  // The header record is its whole line: no quote (so no quoted line break) follows the first line.
+  const bodyStart = head.hasHeader ? afterLine(text, records[0]!.line) : 0;
+  const decimal = head.decimal;
+  const numeric = scanPlainNumbers(text, bodyStart, { delimiter, decimal, width: head.width, comment: opts.comment }, (cell) =>
+    parseNumber(cell, decimal),
+  );
+  if (numeric === undefined || !numeric.plain.some((p) => p)) return undefined;
+  let general: RawTable | undefined;
+  const generalTable = () => (general ??= tableFromRecords(splitDelimited(text, delimiter, source, opts.comment), format, source, opts));
+  return {
+    source,
+    format,
+    ...head,
+    numeric,
+    get rows() {
+      return generalTable().rows;
+    },
+    get lines() {
+      return generalTable().lines;
+    },
+  };
+}
+
+/** Index just after the line break that ends 1-based line `line` (LF-terminated lines), or the text's length. */
+function afterLine(text: string, line: number): number {
+  let i = -1;
+  for (let l = 0; l < line; l++) {
+    i = text.indexOf('\n', i + 1);
+    if (i < 0) return text.length;
+  }
+  return i + 1;
+}
+
+export function tableFromRecords(
   records: readonly DelimitedRecord[],
   format: 'csv' | 'tsv',
   source: string,
@@ -804,9 +893,21 @@ export function toNumeric(
   rowOffset = 0,
   missing = false,
 ): NumericTable {
-  const n = table.rows.length;
   const d = columnIndices.length;
   if (d === 0) throw new UsageError(`no columns selected from ${table.source}`);
+  const fast = table.numeric;
+  if (fast !== undefined && columnIndices.every((j) => fast.plain[j] === true)) {
+    return {
+      source: table.source,
+      columns: columnIndices.map((j) => table.columns[j]!),
+      columnIndices: [...columnIndices],
+      n: fast.rows,
+      d,
+      data: pickColumns(fast, table.columns.length, columnIndices),
+      warnings: table.warnings ?? [],
+    };
+  }
+  const n = table.rows.length;
   const data = new Float64Array(n * d);
   const decimal = table.decimal ?? '.';
   for (let r = 0; r < n; r++) {
@@ -837,6 +938,15 @@ export function toNumeric(
     data,
     warnings: table.warnings ?? [],
   };
+}
+
+/** Columns `indices` of a row-major [rows, width] matrix (the matrix itself when that is all of it, in order). */
+function pickColumns(m: PlainNumbers, width: number, indices: readonly number[]): Float64Array {
+  if (indices.length === width && indices.every((j, c) => j === c)) return m.data;
+  const d = indices.length;
+  const out = new Float64Array(m.rows * d);
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < d; c++) out[r * d + c] = m.data[r * width + indices[c]!]!;
+  return out;
 }
 
 function cellError(
