@@ -86,22 +86,24 @@ export function scanPlainNumbers(
     let field = 0;
     let a = i;
     for (;;) {
-      // Find the field's end: the delimiter, a line break or the text's end.
-      let b = a;
-      let c = 0;
-      while (b < n) {
-        c = text.charCodeAt(b);
-        if (c === delimiter || c === NL || c === CR) break;
-        if (c === QUOTE) return undefined;
-        b++;
-      }
       if (field >= width) return undefined;
-      const v = parseDecimal(text, a, b, decimal);
-      const value = Number.isNaN(v) ? parseCell(text.slice(a, b)) : v;
-      if (value === undefined) plain[field] = false;
+      // Parse while scanning; a cell the exact parse does not end cleanly goes to parseCell.
+      let value: number | undefined = parseNumberAt(text, a, n, decimal, delimiter);
+      let b = stoppedAt;
+      let c = b < n ? text.charCodeAt(b) : NL;
+      if (Number.isNaN(value) || (c !== delimiter && c !== NL && c !== CR)) {
+        for (b = a; b < n; b++) {
+          c = text.charCodeAt(b);
+          if (c === delimiter || c === NL || c === CR) break;
+          if (c === QUOTE) return undefined;
+        }
+        if (b >= n) c = NL;
+        value = parseCell(text.slice(a, b));
+        if (value === undefined) plain[field] = false;
+      }
       data[base + field] = value ?? NaN;
       field++;
-      if (b < n && c === delimiter) {
+      if (c === delimiter) {
         a = b + 1;
         continue;
       }
@@ -114,21 +116,22 @@ export function scanPlainNumbers(
   return { rows, data: rows * d === data.length ? data : data.slice(0, rows * d), plain };
 }
 
+/** Where parseNumberAt stopped: after the number and the spaces after it (module state, so the hot loop allocates nothing). */
+let stoppedAt = 0;
+
 /**
- * The value of text[a, b) when it is a decimal number (spaces around it
- * allowed) whose exact value one IEEE operation rounds correctly: at most 15
- * significant digits and a power of ten up to 22 (Clinger's fast path). NaN
- * for anything else, which the caller hands to the general parser.
+ * The decimal number at text[i..] (spaces around it allowed) when its exact
+ * value one IEEE operation rounds correctly: at most 15 significant digits
+ * and a power of ten up to 22 (Clinger's fast path). NaN for anything else,
+ * which the caller hands to the general parser. Sets stoppedAt.
  */
-function parseDecimal(text: string, a: number, b: number, decimal: number): number {
-  while (a < b && isSpace(text.charCodeAt(a))) a++;
-  while (b > a && isSpace(text.charCodeAt(b - 1))) b--;
-  let i = a;
+function parseNumberAt(text: string, i: number, n: number, decimal: number, delimiter: number): number {
+  let c = i < n ? text.charCodeAt(i) : 0;
+  while ((c === SPACE || c === TAB) && c !== delimiter) c = ++i < n ? text.charCodeAt(i) : 0;
   let negative = false;
-  let c = i < b ? text.charCodeAt(i) : 0;
   if (c === MINUS || c === PLUS) {
     negative = c === MINUS;
-    c = ++i < b ? text.charCodeAt(i) : 0;
+    c = ++i < n ? text.charCodeAt(i) : 0;
   }
   let mantissa = 0;
   let digits = 0;
@@ -140,10 +143,10 @@ function parseDecimal(text: string, a: number, b: number, decimal: number): numb
       if (++digits > MAX_DIGITS) return NaN;
       mantissa = mantissa * 10 + (c - ZERO);
     }
-    c = ++i < b ? text.charCodeAt(i) : 0;
+    c = ++i < n ? text.charCodeAt(i) : 0;
   }
   if (c === decimal) {
-    c = ++i < b ? text.charCodeAt(i) : 0;
+    c = ++i < n ? text.charCodeAt(i) : 0;
     while (c >= ZERO && c <= NINE) {
       sawDigit = true;
       if (mantissa !== 0 || c !== ZERO) {
@@ -151,38 +154,35 @@ function parseDecimal(text: string, a: number, b: number, decimal: number): numb
         mantissa = mantissa * 10 + (c - ZERO);
       }
       exponent--;
-      c = ++i < b ? text.charCodeAt(i) : 0;
+      c = ++i < n ? text.charCodeAt(i) : 0;
     }
   }
   if (!sawDigit) return NaN;
   if (c === LOWER_E || c === UPPER_E) {
-    c = ++i < b ? text.charCodeAt(i) : 0;
+    c = ++i < n ? text.charCodeAt(i) : 0;
     let expNegative = false;
     if (c === MINUS || c === PLUS) {
       expNegative = c === MINUS;
-      c = ++i < b ? text.charCodeAt(i) : 0;
+      c = ++i < n ? text.charCodeAt(i) : 0;
     }
     let e = 0;
     let expDigits = 0;
     while (c >= ZERO && c <= NINE) {
       if (++expDigits > 4) return NaN;
       e = e * 10 + (c - ZERO);
-      c = ++i < b ? text.charCodeAt(i) : 0;
+      c = ++i < n ? text.charCodeAt(i) : 0;
     }
     if (expDigits === 0) return NaN;
     exponent += expNegative ? -e : e;
   }
-  if (i !== b) return NaN;
+  while ((c === SPACE || c === TAB) && c !== delimiter) c = ++i < n ? text.charCodeAt(i) : 0;
+  stoppedAt = i;
   let value: number;
   if (mantissa === 0) value = 0;
   else if (exponent >= 0 && exponent <= 22) value = mantissa * POW10[exponent]!;
   else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent]!;
   else return NaN;
   return negative ? -value : value;
-}
-
-function isSpace(c: number): boolean {
-  return c === SPACE || c === TAB;
 }
 
 function countChar(text: string, ch: string, from: number): number {

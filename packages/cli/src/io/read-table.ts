@@ -177,9 +177,13 @@ export function sniffFormat(text: string): TableFormat {
 export function sniffDelimiter(firstText: string, format: 'csv' | 'tsv', opts: TextOptions): string {
   if (opts.delimiter !== undefined) return opts.delimiter;
   if (format === 'tsv') return '\t';
-  const lines = firstText.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const firstLine =
-    lines.find((l) => l.trim() !== '' && (opts.comment === undefined || !l.startsWith(opts.comment))) ?? '';
+  // The first data line decides; looked for in the first 64 KiB before the whole text is split into lines.
+  const firstDataLine = (text: string) =>
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '' && (opts.comment === undefined || !l.startsWith(opts.comment)));
+  const firstLine = firstDataLine(firstText.slice(0, 1 << 16)) ?? firstDataLine(firstText) ?? '';
   if (opts.decimal === ',') return count(firstLine, '\t') > 0 ? '\t' : ';';
   return count(firstLine, ';') > count(firstLine, ',') ? ';' : ',';
 }
