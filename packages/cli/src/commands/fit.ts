@@ -241,13 +241,17 @@ function fitContext(n: number, x: { data: Float64Array; shape: [number, number] 
   let maxVariance = 0;
   let maxAbs = 0;
   for (const v of x.data) maxAbs = Math.max(maxAbs, Math.abs(v));
-  for (let j = 0; j < d; j++) {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += x.data[i * d + j]! / n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (x.data[i * d + j]! - mean) ** 2 / n;
-    maxVariance = Math.max(maxVariance, v);
-  }
+  // Two passes over the rows (not one per column: row-major data), dividing once per column.
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j]!;
+  for (let j = 0; j < d; j++) mean[j]! /= n;
+  const sq = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      const t = x.data[i * d + j]! - mean[j]!;
+      sq[j] += t * t;
+    }
+  for (let j = 0; j < d; j++) maxVariance = Math.max(maxVariance, sq[j]! / n);
   return { n, maxVariance, maxAbs };
 }
 
