@@ -1,4 +1,4 @@
-import { toCsv } from '../io/format.js';
+import { csvField } from '../io/format.js';
 import { checkWritable } from '../io/write-atomic.js';
 import {
   backendName,
@@ -51,20 +51,21 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
     // Labels are the argmax of the responsibilities: one E-step gives both.
     const p = model.gm.predictProba(x);
     const k = p.cols;
-    const rows: PredictJsonRow[] = [];
+    const labels = new Int32Array(p.rows);
     for (let i = 0; i < p.rows; i++) {
-      const r = p.data.subarray(i * k, (i + 1) * k);
       let label = 0;
-      for (let j = 1; j < k; j++) if (r[j]! > r[label]!) label = j;
-      rows.push({
-        ...(table.ids === undefined ? {} : { id: table.ids[i]! }),
-        label,
-        ...(withProba ? { proba: Array.from(r) } : {}),
-        ...(withUncertainty ? { uncertainty: Math.max(0, 1 - r[label]!) } : {}),
-      });
+      for (let j = 1; j < k; j++) if (p.data[i * k + j]! > p.data[i * k + label]!) label = j;
+      labels[i] = label;
     }
+    const uncertainty = (i: number) => Math.max(0, 1 - p.data[i * k + labels[i]!]!);
     let text: string;
     if (bool(args, 'json')) {
+      const rows: PredictJsonRow[] = Array.from(labels, (label, i) => ({
+        ...(table.ids === undefined ? {} : { id: table.ids[i]! }),
+        label,
+        ...(withProba ? { proba: Array.from(p.data.subarray(i * k, (i + 1) * k)) } : {}),
+        ...(withUncertainty ? { uncertainty: uncertainty(i) } : {}),
+      }));
       text = JSON.stringify(rows) + '\n';
     } else {
       const header = [
@@ -73,15 +74,15 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
         ...(withProba ? Array.from({ length: k }, (_, j) => `p${j}`) : []),
         ...(withUncertainty ? ['uncertainty'] : []),
       ];
-      text = toCsv(
-        header,
-        rows.map((r) => [
-          ...(r.id === undefined ? [] : [r.id]),
-          r.label,
-          ...(r.proba ?? []),
-          ...(r.uncertainty === undefined ? [] : [r.uncertainty]),
-        ]),
-      );
+      // Line by line, no row objects: a million rows are a million short strings, not ten million values.
+      const lines: string[] = [header.map(csvField).join(',')];
+      for (let i = 0; i < p.rows; i++) {
+        let line = table.ids === undefined ? String(labels[i]) : `${csvField(table.ids[i]!)},${labels[i]}`;
+        if (withProba) for (let j = 0; j < k; j++) line += `,${p.data[i * k + j]}`;
+        if (withUncertainty) line += `,${uncertainty(i)}`;
+        lines.push(line);
+      }
+      text = lines.join('\n') + '\n';
     }
     return await writeOutputs(io, [[target, text, `(${table.n} rows)`]], { force, inputs });
   } finally {
