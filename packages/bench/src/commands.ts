@@ -5,12 +5,13 @@
  * scikit-learn (and mclust for the sweep) in the same run.
  *
  * `pnpm --filter @gmmkit/bench run bench:commands [--quick] [--repeats N]`
- * writes results/commands.json and docs/benchmarks-commands.md.
+ * writes results/commands.json and results/commands.md, the section of
+ * docs/benchmarks.md it also updates.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generateDataset, createTempDir } from './data.js';
 import { BENCH_ROOT, PYTHON, RSCRIPT, probeMclust, probeSklearn, pythonEnv } from './external.js';
 import { median } from './stats.js';
@@ -199,9 +200,15 @@ async function main(argv: readonly string[]): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, quick ? 'commands-quick.json' : 'commands.json'), JSON.stringify({ results, load0 }, null, 2));
   if (!quick) {
-    const doc = join(REPO_ROOT, 'docs', 'benchmarks-commands.md');
-    mkdirSync(dirname(doc), { recursive: true });
-    writeFileSync(doc, `# Whole commands against scikit-learn and mclust\n\n${md}`);
+    // docs/benchmarks.md includes results/commands.md (report.ts); its section is replaced in place here too.
+    const section = `## Whole commands against scikit-learn and mclust\n\n_\`pnpm --filter @gmmkit/bench run bench:commands\`._ ${md}`;
+    writeFileSync(join(resultsDir, 'commands.md'), section);
+    const doc = join(REPO_ROOT, 'docs', 'benchmarks.md');
+    if (existsSync(doc)) {
+      const text = readFileSync(doc, 'utf8');
+      const at = text.indexOf('## Whole commands against scikit-learn and mclust');
+      writeFileSync(doc, (at >= 0 ? text.slice(0, at) : text.trimEnd() + '\n\n') + section);
+    }
   }
 }
 

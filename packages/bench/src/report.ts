@@ -364,5 +364,8 @@ export function renderMarkdown(res: BenchResults): string {
   // Written by `bench:mclust` (src/mclust-sweep.ts), a separate run: kept across `pnpm bench` runs.
   const mclustSweep = join(BENCH_ROOT, 'results', 'mclust-sweep.md');
   if (existsSync(mclustSweep)) out.push(readFileSync(mclustSweep, 'utf8').trimEnd(), '');
+  // Written by `bench:commands` (src/commands.ts), likewise.
+  const commands = join(BENCH_ROOT, 'results', 'commands.md');
+  if (existsSync(commands)) out.push(readFileSync(commands, 'utf8').trimEnd(), '');
   return out.join('\n');
 }
