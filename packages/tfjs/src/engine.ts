@@ -67,8 +67,6 @@ export interface RowBlocks {
   weightTensors?: Tensor2D[] | undefined;
   /** Rows with missing cells grouped by pattern (missing: 'marginalize'); undefined when none. */
   patterns?: MissingPattern[] | undefined;
-  /** E-step passes run over these blocks so far (the cache is used from CACHE_FROM_PASS on). */
-  passes: number;
   dispose(): void;
 }
 
@@ -94,14 +92,6 @@ export function centerRows(data: Float64Array, n: number, d: number, center: Flo
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = data[i * d + j]! - center[j]!;
   return out;
 }
-
-/**
- * The block cache is filled from this pass on. A fit that converges within
- * the first passes (well separated data: 2 iterations) then never holds it:
- * for full covariance it is [n, d, d] floats, 4x the data at d = 8 per
- * thread. Longer fits get it from their third pass.
- */
-export const CACHE_FROM_PASS = 3;
 
 /**
  * Uploads already centered rows [n, d] in blocks of `chunkSize` rows;
@@ -154,7 +144,6 @@ export function uploadCentered(
     passWeight,
     weightTensors,
     patterns,
-    passes: 0,
     dispose() {
       cache?.dispose();
       for (const t of tensors) t.dispose();
@@ -281,10 +270,9 @@ export function emPass(
   ctx: PluginContext,
   reference?: Float64Array,
 ): PassResult {
-  const blockCache = ++blocks.passes >= CACHE_FROM_PASS ? blocks.cache : undefined;
-  const kernelCtx: EngineContext = { ...ctx, blockCache };
+  const kernelCtx: EngineContext = { ...ctx, blockCache: blocks.cache };
   const kernel = family.densityKernel(params, kernelCtx);
-  const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache } : { ...ctx, reference, blockCache };
+  const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
   const logW = logWeightsTensor(tf, params);
   const total = new CompensatedSum();
   const entropy = params.entropy === true ? new CompensatedSum() : undefined;
