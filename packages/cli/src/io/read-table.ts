@@ -257,7 +257,10 @@ export async function parseTextChunks(
   }
   if (format === undefined) throw new InvalidDataError(`${source}: empty input`, { file: source });
   if (format === 'csv' || format === 'tsv') {
-    if (parser === undefined) return checked(delimitedTable(parts.splice(0).join(''), delimiter!, format, source, opts));
+    if (parser === undefined) {
+      const whole = parts.splice(0).join('');
+      return checked(delimitedTable(whole, delimiter ?? sniffDelimiter(whole, format, opts), format, source, opts));
+    }
     for (const r of parser.end()) records.push(r);
     return checked(tableFromRecords(records, format, source, opts));
   }
