@@ -200,39 +200,64 @@ export function compensatedSum(v: ArrayLike<number>): number {
   return s + c;
 }
 
-/** Eigenvalues of a symmetric n x n matrix (cyclic Jacobi; n is small here), ascending. */
-export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+/**
+ * Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic
+ * Jacobi rotations (n is small here: the number of features): the values in
+ * decreasing order (mclust's convention, as the SVD of a scatter) and, unless
+ * `withVectors` is false, the eigenvectors as the columns of `vectors`, in the
+ * same order. Converges to rounding relative to the matrix's own scale, so a
+ * matrix of tiny variances is decomposed as accurately as one of large ones.
+ */
+export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array };
+export function symmetricEigen(a: Float64Array, n: number, withVectors: false): { values: Float64Array };
+export function symmetricEigen(a: Float64Array, n: number, withVectors = true): { values: Float64Array; vectors?: Float64Array } {
   const m = Float64Array.from(a);
+  const v = withVectors ? new Float64Array(n * n) : undefined;
+  if (v !== undefined) for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  const rotate = (x: Float64Array, i: number, j: number, c: number, s: number) => {
+    const xi = x[i]!;
+    const xj = x[j]!;
+    x[i] = c * xi - s * xj;
+    x[j] = s * xi + c * xj;
+  };
+  const scale = frobeniusSquared(m);
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
-    if (off < 1e-30 * (1 + frobeniusSquared(m))) break;
+    if (off <= 1e-30 * scale) break;
     for (let p = 0; p < n; p++)
       for (let q = p + 1; q < n; q++) {
         const apq = m[p * n + q]!;
         if (apq === 0) continue;
-        // Rotation zeroing m[p][q] (Golub & Van Loan, sym.schur2).
+        // below rounding next to the diagonal: zero it instead of rotating (else the sweeps never end)
+        if (Math.abs(apq) <= 1e-17 * (Math.abs(m[p * n + p]!) + Math.abs(m[q * n + q]!))) {
+          m[p * n + q] = 0;
+          m[q * n + p] = 0;
+          continue;
+        }
+        // Rotation zeroing m[p][q] (Golub & Van Loan, sym.schur2), applied to columns then rows.
         const tau = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
         const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const mrp = m[r * n + p]!;
-          const mrq = m[r * n + q]!;
-          m[r * n + p] = c * mrp - s * mrq;
-          m[r * n + q] = s * mrp + c * mrq;
-        }
-        for (let r = 0; r < n; r++) {
-          const mpr = m[p * n + r]!;
-          const mqr = m[q * n + r]!;
-          m[p * n + r] = c * mpr - s * mqr;
-          m[q * n + r] = s * mpr + c * mqr;
-        }
+        for (let r = 0; r < n; r++) rotate(m, r * n + p, r * n + q, c, s);
+        for (let r = 0; r < n; r++) rotate(m, p * n + r, q * n + r, c, s);
+        if (v !== undefined) for (let r = 0; r < n; r++) rotate(v, r * n + p, r * n + q, c, s);
       }
   }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = m[i * n + i]!;
-  return values.sort();
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
+  const values = Float64Array.from(order, (i) => m[i * n + i]!);
+  if (v === undefined) return { values };
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    for (let r = 0; r < n; r++) vectors[r * n + dst] = v[r * n + src]!;
+  });
+  return { values, vectors };
+}
+
+/** Eigenvalues of a symmetric n x n matrix, ascending (symmetricEigen without vectors). */
+export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+  return symmetricEigen(a, n, false).values.reverse();
 }
 
 function frobeniusSquared(m: Float64Array): number {

@@ -6,6 +6,7 @@
 // its M-step on the host (mstep.ts).
 import {
   InvalidArgumentError,
+  symmetricEigen,
   tryCholesky,
   tryCovarianceFromPrecisionCholesky,
   tryPrecisionCholesky,
@@ -34,7 +35,7 @@ import {
   weightsAndMeans,
   type EngineContext,
 } from '@gmmkit/tfjs';
-import { geometricMean, symmetricEigen } from './linalg.js';
+import { geometricMean } from './linalg.js';
 import { commonOrientation, variableOrientation, vee, volumeShape, type Letter } from './mstep.js';
 
 /** Which scatter a model's M-step reads: traces [k], diagonals [k, d] or full matrices [k, d, d]. */

@@ -5,8 +5,7 @@
 // starting partition of every k, so it is computed once per dataset and kept
 // (a small cache keyed by the rows' content): a sweep's cells share it.
 // 1-D data use mclust's quantile classes (qclass) instead, as mclust does.
-import { InvalidArgumentError, createRng, type Initializer } from '@gmmkit/core';
-import { symmetricEigen } from './linalg.js';
+import { InvalidArgumentError, createRng, symmetricEigen, type Initializer } from '@gmmkit/core';
 
 /** mclust.options("subset"): hc runs on this many rows at most. */
 export const HC_SUBSET = 2000;

@@ -1,6 +1,8 @@
 // Small dense algebra on d x d matrices (row-major Float64Array) that the
-// M-steps need beyond @gmmkit/core's: eigenvectors, the orthogonal polar
-// factor, products. d is the number of features, so O(d³) loops are fine.
+// M-steps need beyond @gmmkit/core's (whose symmetricEigen gives the
+// eigenvectors): the orthogonal polar factor, products. d is the number of
+// features, so O(d³) loops are fine.
+import { symmetricEigen } from '@gmmkit/core';
 
 /** C = A B for n x n matrices. */
 export function mul(a: Float64Array, b: Float64Array, n: number): Float64Array {
@@ -47,65 +49,6 @@ export function rotatedDiagonal(m: Float64Array, vectors: Float64Array, n: numbe
     out[c] = s;
   }
   return out;
-}
-
-/**
- * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations:
- * values in decreasing order (mclust's convention: the SVD of the scatter) and
- * vectors as the columns of `vectors`, in the same order.
- */
-export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const m = Float64Array.from(a);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  let scale = 0;
-  for (const x of m) scale += x * x;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
-    if (off <= 1e-30 * scale) break;
-    for (let p = 0; p < n; p++)
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q]!;
-        if (apq === 0) continue;
-        // below rounding next to the diagonal: zero it instead of rotating (else the sweeps never end)
-        if (Math.abs(apq) <= 1e-17 * (Math.abs(m[p * n + p]!) + Math.abs(m[q * n + q]!))) {
-          m[p * n + q] = 0;
-          m[q * n + p] = 0;
-          continue;
-        }
-        const tau = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
-        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const mrp = m[r * n + p]!;
-          const mrq = m[r * n + q]!;
-          m[r * n + p] = c * mrp - s * mrq;
-          m[r * n + q] = s * mrp + c * mrq;
-        }
-        for (let r = 0; r < n; r++) {
-          const mpr = m[p * n + r]!;
-          const mqr = m[q * n + r]!;
-          m[p * n + r] = c * mpr - s * mqr;
-          m[q * n + r] = s * mpr + c * mqr;
-        }
-        for (let r = 0; r < n; r++) {
-          const vrp = v[r * n + p]!;
-          const vrq = v[r * n + q]!;
-          v[r * n + p] = c * vrp - s * vrq;
-          v[r * n + q] = s * vrp + c * vrq;
-        }
-      }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
-  const values = new Float64Array(n);
-  const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    values[dst] = m[src * n + src]!;
-    for (let r = 0; r < n; r++) vectors[r * n + dst] = v[r * n + src]!;
-  });
-  return { values, vectors };
 }
 
 /**

@@ -8,7 +8,8 @@
 // Browne & McNicholas (2014), "Estimating common principal components in high
 // dimensions" (the MM updates of a common orientation); mclust's Fortran
 // (msvei, msvev, msvee, mseve, msvve) for the iterations and their controls.
-import { compose, geometricMean, mul, polarFactor, rotatedDiagonal, symmetricEigen } from './linalg.js';
+import { symmetricEigen } from '@gmmkit/core';
+import { compose, geometricMean, mul, polarFactor, rotatedDiagonal } from './linalg.js';
 
 /** Equal across components, Variable, or the Identity. */
 export type Letter = 'E' | 'V' | 'I';
@@ -157,24 +158,40 @@ export function vee(w: Float64Array, nk: Float64Array, k: number, d: number): Fl
 
 /**
  * EVE and VVE: one orientation D shared by all components, shapes A_k per
- * component, volume equal (EVE) or variable (VVE). From D = the eigenvectors of Σ_k W_k,
- * alternate the two MM updates of D of Browne & McNicholas (2014) (as mclust's
- * mseve/msvve do) with the closed-form volume and shape given D (t_kj = d_jᵀ W_k d_j),
- * until the relative change of Σ_k [tr(W_k Σ_k⁻¹) + n_k ln|Σ_k|] is below tol.
- * The MM weights are the current Σ_k's inverse variances 1/(λ_k a_kj), which
- * makes every step decrease that objective (mclust's VVE uses 1/a_kj).
+ * component, volume equal (EVE) or variable (VVE). From a start D, alternate
+ * the two MM updates of D of Browne & McNicholas (2014) (as mclust's
+ * mseve/msvve do) with the closed-form volume and shape given D
+ * (t_kj = d_jᵀ W_k d_j), until the relative change of the objective
+ * Σ_k [tr(W_k Σ_k⁻¹) + n_k ln|Σ_k|] (-2 Q) is below tol. The MM weights are the
+ * current Σ_k's inverse variances 1/(λ_k a_kj), which makes every step
+ * decrease that objective (mclust's VVE uses 1/a_kj).
  * null when the scatter is singular.
  */
 export function commonOrientation(volume: 'E' | 'V', w: Float64Array, nk: Float64Array, k: number, d: number): Float64Array | null {
   const dd = d * d;
-  // ω_k: the largest eigenvalue of W_k (the MM 1 majorizer's constant)
-  const omega = new Float64Array(k);
-  for (let j = 0; j < k; j++) omega[j] = symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d).values[0]!;
-  // Start from the pooled scatter's eigenvectors (EEE's orientation) rather than I: the same
-  // fixed point in far fewer MM steps, and still a pure function of the statistics.
   const pooled = new Float64Array(dd);
   for (let j = 0; j < k; j++) for (let i = 0; i < dd; i++) pooled[i] += w[j * dd + i]!;
-  let orientation = symmetricEigen(pooled, d).vectors;
+  const best = orientationMM(volume, w, nk, k, d, symmetricEigen(pooled, d).vectors);
+  if (best === null) return null;
+  const out = new Float64Array(k * dd);
+  for (let j = 0; j < k; j++) out.set(compose(best.orientation, best.v.subarray(j * d, (j + 1) * d), d), j * dd);
+  return out;
+}
+
+/** The MM of commonOrientation from the orientation `start`: D, the variances v [k, d] = λ_k a_kj given D, and the objective. */
+export function orientationMM(
+  volume: 'E' | 'V',
+  w: Float64Array,
+  nk: Float64Array,
+  k: number,
+  d: number,
+  start: Float64Array,
+): { orientation: Float64Array; v: Float64Array; target: number; iterations: number } | null {
+  const dd = d * d;
+  // ω_k: the largest eigenvalue of W_k (the MM 1 majorizer's constant)
+  const omega = new Float64Array(k);
+  for (let j = 0; j < k; j++) omega[j] = symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d, false).values[0]!;
+  let orientation = start;
   const fit = (): { v: Float64Array; target: number } => {
     const t = new Float64Array(k * d);
     for (let j = 0; j < k; j++) t.set(rotatedDiagonal(w.subarray(j * dd, (j + 1) * dd), orientation, d), j * d);
@@ -217,7 +234,5 @@ export function commonOrientation(volume: 'E' | 'V', w: Float64Array, nk: Float6
     if (!(err > INNER_CONTROL.tol)) break;
   }
   innerStats.lastIterations = it + 1;
-  const out = new Float64Array(k * dd);
-  for (let j = 0; j < k; j++) out.set(compose(orientation, v.subarray(j * d, (j + 1) * d), d), j * dd);
-  return out;
+  return { orientation, v, target: previous, iterations: it + 1 };
 }
