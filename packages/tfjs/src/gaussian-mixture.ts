@@ -22,7 +22,7 @@ import {
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { dataMoments, dataResolution } from './covariance/degeneracy.js';
+import { degeneracyContextFor } from './covariance/degeneracy.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -435,7 +435,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       // initializer and the first M-step see); the same array as `centered` when nothing is missing.
       // The degeneracy rules count Σ w rows and take the data's scale from the observed cells (weighted).
       const totalWeight = blocks.totalWeight;
-      const degeneracyContext = { ...ctx, n: totalWeight, regCovar: this.o.regCovar, ...dataMoments(centered, n, d, weights), dataResolution: dataResolution(centered, n, d, weights) };
+      const degeneracyContext = degeneracyContextFor({ ...ctx, n: totalWeight, regCovar: this.o.regCovar }, centered, n, d, weights);
       const fit: FitData = {
         n,
         d,

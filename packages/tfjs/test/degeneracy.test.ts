@@ -9,6 +9,7 @@ import {
   createGmmContainer,
   dataMoments,
   dataResolution,
+  degeneracyContextFor,
   diagCovariance,
   fullCovariance,
   initBackend,
@@ -291,6 +292,68 @@ describe('dataResolution', () => {
     const all = dataResolution(flat, rows.length, 4);
     expect(all[0]).toBeCloseTo(1 / 12, 12);
     expect(all[3]).toBeCloseTo(0.25 / 12, 12);
+  });
+});
+
+describe('degeneracyContextFor (the resolution computed only when a rule needs it)', () => {
+  // The rules test with an upper bound of the resolution first (a strided sample's smallest gaps, capped by
+  // the ranges); the verdicts must be the exact resolution's. Spreading the context evaluates its lazy
+  // dataResolution into a plain object, which has no bound: the eager reference.
+  const n = 20_000;
+  const dims = 3;
+  const rng = createRng(7);
+  const datasets: [string, (i: number, a: number) => number][] = [
+    ['a 1..7 survey grid', () => 1 + Math.floor(rng.next() * 7)],
+    ['four decimals', () => Math.round(rng.normal() * 1e4) / 1e4],
+    // feature 1's only half step is in one row the stride skips; feature 3 constant
+    ['a rare half step and a constant', (i, a) => (a === 0 ? (i === 1 ? 0.5 : Math.floor(rng.next() * 5)) : a === 1 ? rng.normal() : 2)],
+  ];
+  it.each(datasets)('%s: the same verdict as with the exact resolution, for every family', (_, value) => {
+    const rows = new Float64Array(n * dims);
+    for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) rows[i * dims + a] = value(i, a);
+    const center = new Float64Array(dims);
+    for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) center[a] += rows[i * dims + a]! / n;
+    for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) rows[i * dims + a] -= center[a]!;
+    const lazy = degeneracyContextFor({ tf, k: 2, d: dims, n, regCovar: REG }, rows, n, dims);
+    const exact = dataResolution(rows, n, dims);
+    const eager = { ...lazy };
+    expect(eager.dataResolution).toEqual(exact);
+    let fired = 0;
+    let quiet = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      // component 2 holds a few points, its variances at 0.3x..3x of the exact floor (about half fire)
+      const nk = 1 + Math.floor(rng.next() * 6);
+      const weights = Float64Array.of(1 - nk / n, nk / n);
+      const variances = Array.from({ length: dims }, (_, a) => [
+        lazy.dataVariance[a]! + REG,
+        REG + (exact[a]! / nk + PINNED_VARIANCE_RATIO * lazy.dataVariance[a]!) * 10 ** (rng.next() - 0.5),
+      ]);
+      const means = new Float64Array(2 * dims);
+      const full = new Float64Array(2 * dims * dims);
+      const diag = new Float64Array(2 * dims);
+      for (let j = 0; j < 2; j++)
+        for (let a = 0; a < dims; a++) {
+          full[j * dims * dims + a * dims + a] = variances[a]![j]!;
+          diag[j * dims + a] = variances[a]![j]!;
+        }
+      const spherical = Float64Array.from([0, 1], (j) => variances.reduce((s, v) => s + v[j]!, 0) / dims);
+      const cases: [CovarianceFamily, Float64Array][] = [
+        [fullCovariance, full],
+        [diagCovariance, diag],
+        [sphericalCovariance, spherical],
+        [tiedCovariance, full.subarray(dims * dims)],
+      ];
+      for (const [family, covariances] of cases) {
+        const params = { weights, means, covariances };
+        const verdict = family.degeneracy!(params, lazy);
+        expect(verdict).toEqual(family.degeneracy!(params, eager));
+        if (verdict === undefined) quiet++;
+        else fired++;
+      }
+    }
+    // both outcomes occur, so the comparison covers the bound's pass and its fall back to the exact test
+    expect(fired).toBeGreaterThan(20);
+    expect(quiet).toBeGreaterThan(20);
   });
 });
 

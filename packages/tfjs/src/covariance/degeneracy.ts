@@ -62,9 +62,30 @@ export function fewPointsDegeneracy(
  * g²/points: below 1/12 of that, every row ties), plus PINNED_VARIANCE_RATIO
  * of the feature's variance (float32 noise).
  */
-function featureFloor(ctx: DegeneracyContext, a: number, points: number): number {
-  return (ctx.dataResolution?.[a] ?? 0) / points + PINNED_VARIANCE_RATIO * ctx.dataVariance[a]!;
+function featureFloor(ctx: DegeneracyContext, resolution: Float64Array | undefined, a: number, points: number): number {
+  return (resolution?.[a] ?? 0) / points + PINNED_VARIANCE_RATIO * ctx.dataVariance[a]!;
 }
+
+/**
+ * Runs a pinned-variance test with the data's resolution. The exact one sorts
+ * every column (O(n log n) per feature), so when the context has a cheap upper
+ * bound (the smallest gap over a sample of the rows is at least the smallest
+ * over all of them: see degeneracyContextFor) the test runs with it first: a larger
+ * floor only makes the test fire more, so a solution that passes it passes the
+ * exact test, and the exact resolution is computed only for the rare solution
+ * that does not.
+ */
+function withResolution(
+  ctx: DegeneracyContext,
+  test: (resolution: Float64Array | undefined) => Degeneracy | undefined,
+  bound = RESOLUTION_BOUNDS.get(ctx),
+): Degeneracy | undefined {
+  if (bound !== undefined && test(bound) === undefined) return undefined;
+  return test(ctx.dataResolution);
+}
+
+/** Upper bounds of contexts' dataResolution (degeneracyContextFor), by context object. */
+const RESOLUTION_BOUNDS = new WeakMap<DegeneracyContext, Float64Array>();
 
 /** Effective points of component j (at least 1), or all n rows for a shared covariance / without weights. */
 function pointsOf(ctx: DegeneracyContext, weights: Float64Array | undefined, j: number): number {
@@ -89,20 +110,23 @@ export function pinnedVarianceDegeneracy(
   const varying: number[] = [];
   for (let a = 0; a < d; a++) if (dataVariance[a]! > 0) varying.push(a);
   if (varying.length === 0) return undefined;
-  for (let j = 0; j < components; j++) {
-    const points = pointsOf(ctx, layout.shared === true ? undefined : layout.weights, j);
-    for (let a = 0; a < (layout.isotropic === true ? 1 : d); a++) {
-      if (layout.isotropic !== true && !(dataVariance[a]! > 0)) continue;
-      const floor = layout.isotropic === true ? varying.reduce((sum, b) => sum + featureFloor(ctx, b, points), 0) / d : featureFloor(ctx, a, points);
-      const ratio = (variance(j, a) - regCovar) / floor;
-      if (ratio <= 1) {
-        const who = layout.shared === true ? 'the shared covariance' : `component ${j + 1}`;
-        const where = layout.isotropic === true ? '' : ` along feature ${a + 1}`;
-        return { component: layout.shared === true ? undefined : j, reason: pinnedReason(who, where, ratio) };
+  return withResolution(ctx, (resolution) => {
+    const floorOf = (a: number, points: number): number => featureFloor(ctx, resolution, a, points);
+    for (let j = 0; j < components; j++) {
+      const points = pointsOf(ctx, layout.shared === true ? undefined : layout.weights, j);
+      for (let a = 0; a < (layout.isotropic === true ? 1 : d); a++) {
+        if (layout.isotropic !== true && !(dataVariance[a]! > 0)) continue;
+        const floor = layout.isotropic === true ? varying.reduce((sum, b) => sum + floorOf(b, points), 0) / d : floorOf(a, points);
+        const ratio = (variance(j, a) - regCovar) / floor;
+        if (ratio <= 1) {
+          const who = layout.shared === true ? 'the shared covariance' : `component ${j + 1}`;
+          const where = layout.isotropic === true ? '' : ` along feature ${a + 1}`;
+          return { component: layout.shared === true ? undefined : j, reason: pinnedReason(who, where, ratio) };
+        }
       }
     }
-  }
-  return undefined;
+    return undefined;
+  });
 }
 
 /**
@@ -136,25 +160,30 @@ export function pinnedMatrixDegeneracy(
     return out;
   };
   const noise = sub(dataCovariance, 0, 0).map((v) => PINNED_VARIANCE_RATIO * v);
-  for (let j = 0; j < count; j++) {
-    const points = pointsOf(ctx, count === 1 ? undefined : weights, j);
-    const floor = Float64Array.from(noise);
-    kept.forEach((a, p) => (floor[p * m + p] += (ctx.dataResolution?.[a] ?? 0) / points));
-    // Whitening factor W = L⁻¹ with L Lᵀ = F, or F's diagonal alone.
-    const l = tryCholesky(floor, m);
-    const w = l !== null ? invertLowerTriangular(l, m) : diagonalInverseSd(kept.map((_, p) => floor[p * m + p]!));
-    const s = sub(covariances, j * d * d, regCovar);
-    const whitened = matMul(matMul(w, s, m, m, m), transpose(w, m, m), m, m, m);
-    const smallest = symmetricEigenvalues(symmetrize(whitened, m), m)[0]!;
-    if (smallest <= 1) {
-      const shared = count === 1 && ctx.k > 1;
-      return {
-        component: shared ? undefined : j,
-        reason: pinnedReason(shared ? 'the shared covariance' : `component ${j + 1}`, ' in some direction', smallest),
-      };
+  // The bound decides only when the noise term alone is positive definite: then every
+  // floor is, and the exact test whitens with the full floor as the bound's test does.
+  const bound = tryCholesky(noise, m) === null ? undefined : RESOLUTION_BOUNDS.get(ctx);
+  return withResolution(ctx, (resolution) => {
+    for (let j = 0; j < count; j++) {
+      const points = pointsOf(ctx, count === 1 ? undefined : weights, j);
+      const floor = Float64Array.from(noise);
+      kept.forEach((a, p) => (floor[p * m + p] += (resolution?.[a] ?? 0) / points));
+      // Whitening factor W = L⁻¹ with L Lᵀ = F, or F's diagonal alone.
+      const l = tryCholesky(floor, m);
+      const w = l !== null ? invertLowerTriangular(l, m) : diagonalInverseSd(kept.map((_, p) => floor[p * m + p]!));
+      const s = sub(covariances, j * d * d, regCovar);
+      const whitened = matMul(matMul(w, s, m, m, m), transpose(w, m, m), m, m, m);
+      const smallest = symmetricEigenvalues(symmetrize(whitened, m), m)[0]!;
+      if (smallest <= 1) {
+        const shared = count === 1 && ctx.k > 1;
+        return {
+          component: shared ? undefined : j,
+          reason: pinnedReason(shared ? 'the shared covariance' : `component ${j + 1}`, ' in some direction', smallest),
+        };
+      }
     }
-  }
-  return undefined;
+    return undefined;
+  }, bound);
 }
 
 function pinnedReason(who: string, where: string, ratio: number): string {
@@ -212,54 +241,108 @@ export function dataMoments(
   d: number,
   sampleWeight?: Float64Array,
 ): { dataVariance: Float64Array; dataCovariance: Float64Array } {
-  const weight = (i: number): number => (sampleWeight === undefined ? 1 : sampleWeight[i]!);
-  const mean = new Float64Array(d);
+  const sum = new Float64Array(d); // Σ w x over the rows observing each feature
   const count = new Float64Array(d); // Σ w over the rows observing each feature
   const first = new Float64Array(d).fill(Number.NaN); // a value of each feature: constant features equal it everywhere
   const constant = new Array<boolean>(d).fill(true);
+  let gaps = false;
   for (let i = 0; i < n; i++) {
-    const w = weight(i);
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
     if (w === 0) continue;
     for (let a = 0; a < d; a++) {
       const v = centered[i * d + a]!;
-      if (Number.isNaN(v)) continue;
+      if (Number.isNaN(v)) {
+        gaps = true;
+        continue;
+      }
       count[a] += w;
+      sum[a] += w * v;
       if (Number.isNaN(first[a]!)) first[a] = v;
       else if (v !== first[a]) constant[a] = false;
     }
   }
-  for (let i = 0; i < n; i++) {
-    const w = weight(i);
-    if (w === 0) continue;
-    for (let a = 0; a < d; a++) {
-      const v = centered[i * d + a]!;
-      if (!Number.isNaN(v)) mean[a] += (w * v) / count[a]!;
-    }
-  }
-  const sum = new Float64Array(d * d);
-  const pairs = new Float64Array(d * d); // Σ w over the rows observing both features
+  const mean = sum.map((s, a) => (constant[a] ? first[a]! : s / count[a]!));
+  // Σ w t tᵀ (t = x - mean, 0 for a constant feature) over the upper triangle, and the
+  // weight of the rows observing both features; no per-cell checks when nothing is missing.
+  const outer = new Float64Array(d * d);
+  const pairs = new Float64Array(d * d);
   const t = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    const w = weight(i);
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
     if (w === 0) continue;
+    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[i * d + a]! - mean[a]!;
     for (let a = 0; a < d; a++) {
-      const v = centered[i * d + a]!;
-      t[a] = Number.isNaN(v) ? v : constant[a] ? 0 : v - mean[a]!;
-    }
-    for (let a = 0; a < d; a++) {
-      if (Number.isNaN(t[a]!)) continue;
-      for (let b = 0; b < d; b++) {
-        if (Number.isNaN(t[b]!)) continue;
-        sum[a * d + b] += w * t[a]! * t[b]!;
-        pairs[a * d + b] += w;
+      const wa = w * t[a]!;
+      if (gaps && Number.isNaN(wa)) continue;
+      for (let b = a; b < d; b++) {
+        if (gaps && Number.isNaN(t[b]!)) continue;
+        outer[a * d + b] += wa * t[b]!;
+        if (gaps) pairs[a * d + b] += w;
       }
     }
   }
   const cov = new Float64Array(d * d);
-  for (let p = 0; p < d * d; p++) cov[p] = pairs[p]! > 0 ? sum[p]! / pairs[p]! : 0;
+  for (let a = 0; a < d; a++)
+    for (let b = a; b < d; b++) {
+      const weight = gaps ? pairs[a * d + b]! : count[a]!;
+      cov[a * d + b] = cov[b * d + a] = weight > 0 ? outer[a * d + b]! / weight : 0;
+    }
   const variance = new Float64Array(d);
   for (let a = 0; a < d; a++) variance[a] = cov[a * d + a]!;
   return { dataVariance: variance, dataCovariance: cov };
+}
+
+/** Rows sampled for the cheap upper bound of the data's resolution (degeneracyContextFor). */
+const RESOLUTION_SAMPLE_ROWS = 4096;
+
+/**
+ * A DegeneracyContext over centered rows [n, d]: `base` (the plugin context,
+ * n and regCovar), dataMoments, and dataResolution computed on first use (it
+ * sorts every column). Most fits never use it: the rules test with a cheap
+ * upper bound first (withResolution), each feature's smallest gap over a
+ * strided sample of the rows capped by its range over all rows (both at least
+ * the smallest gap over all rows).
+ */
+export function degeneracyContextFor(
+  base: Omit<DegeneracyContext, 'dataVariance' | 'dataCovariance' | 'dataResolution'>,
+  centered: Float64Array,
+  n: number,
+  d: number,
+  sampleWeight?: Float64Array,
+): DegeneracyContext {
+  let resolution: Float64Array | undefined;
+  const ctx: DegeneracyContext = Object.defineProperty({ ...base, ...dataMoments(centered, n, d, sampleWeight) }, 'dataResolution', {
+    get: () => (resolution ??= dataResolution(centered, n, d, sampleWeight)),
+    enumerable: true,
+  });
+  RESOLUTION_BOUNDS.set(ctx, resolutionBound(centered, n, d, sampleWeight));
+  return ctx;
+}
+
+/** An upper bound of dataResolution: see degeneracyContextFor. */
+function resolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Float64Array {
+  const counted = (i: number): boolean => sampleWeight === undefined || sampleWeight[i]! > 0;
+  const low = new Float64Array(d).fill(Infinity);
+  const high = new Float64Array(d).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    if (!counted(i)) continue;
+    for (let a = 0; a < d; a++) {
+      const v = rows[i * d + a]!; // NaN compares false: missing cells are left out
+      if (v < low[a]!) low[a] = v;
+      if (v > high[a]!) high[a] = v;
+    }
+  }
+  const stride = Math.max(1, Math.floor(n / RESOLUTION_SAMPLE_ROWS));
+  const sampled: number[] = [];
+  for (let i = 0; i < n; i += stride) if (counted(i)) sampled.push(i);
+  const picked = new Float64Array(sampled.length * d);
+  sampled.forEach((i, s) => picked.set(rows.subarray(i * d, i * d + d), s * d));
+  const sampleResolution = dataResolution(picked, sampled.length, d);
+  return Float64Array.from(sampleResolution, (r, a) => {
+    const range = high[a]! - low[a]!;
+    const rangeBound = range > 0 ? (range * range) / 12 : 0;
+    return r > 0 ? Math.min(r, rangeBound) : rangeBound;
+  });
 }
 
 function fmt(v: number): string {
