@@ -56,6 +56,21 @@ function yargsOption(o: OptionSpec): Record<string, unknown> {
 }
 
 /**
+ * yargs renders a command's whole help text after its handler runs, for a
+ * later showHelp() (its usage instance's cacheHelpMessage). gmm's handlers
+ * only record the command and never show help from it, and that rendering was
+ * about a third of a command's start-up CPU (string widths of every option's
+ * text). An internal of yargs 17: where it is missing this does nothing;
+ * `--help` renders on its own path either way (tested in main.test.ts).
+ */
+function skipHelpCache(parser: unknown): void {
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.()
+    .getUsageInstance?.();
+  if (typeof internals?.cacheHelpMessage === 'function') internals.cacheHelpMessage = () => undefined;
+}
+
+/**
  * Runs `gmm` with these arguments and returns the exit code. Never throws
  * and never calls process.exit (but for a second Ctrl-C during a fit or sweep).
  */
@@ -79,6 +94,7 @@ export async function main(argv: string[], ioArg?: Io): Promise<number> {
       .fail((msg, err) => {
         throw err ?? new UsageError(msg ?? 'invalid arguments');
       });
+    skipHelpCache(parser);
     for (const o of globalOptions) parser = parser.option(o.name, yargsOption(o));
     for (const spec of commandSpecs) {
       parser = parser.command(

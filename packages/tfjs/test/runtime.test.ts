@@ -57,6 +57,13 @@ describe('backend selection', () => {
     } else {
       expect(result).toBeInstanceOf(BackendUnavailableError);
       expect((result as Error).message).toContain('pnpm add @tensorflow/tfjs-node');
+      // Installed without its binding (its install script could not download libtensorflow): said so,
+      // found before loading the package.
+      const installed = spawnSync(process.execPath, ['-e', "require.resolve('@tensorflow/tfjs-node/package.json')"], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: 'ignore',
+      });
+      if (installed.status === 0) expect((result as Error).message).toContain('@tensorflow/tfjs-node has no native binding');
     }
   });
 

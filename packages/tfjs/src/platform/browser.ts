@@ -12,6 +12,11 @@ export function loadBackendPackage<T>(_name: string, browserImport: () => Promis
   return browserImport();
 }
 
+/** Native TensorFlow is Node-only. */
+export function loadTfjsNode(): void {
+  throw new Error('@tensorflow/tfjs-node runs only in Node');
+}
+
 declare const Worker: (new (url: URL, options: { type: 'module' }) => WebWorkerLike) | undefined;
 
 export function shardWorkerAvailable(): boolean {

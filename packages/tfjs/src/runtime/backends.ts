@@ -1,9 +1,5 @@
 import { platform, type BackendProvider } from '@gmmkit/core';
-import { loadBackendPackage } from '#tfjs-platform';
-
-// Module names held in variables so TypeScript does not require the optional
-// @tensorflow/tfjs-node to be installed at build time (and bundlers leave it alone).
-const TFJS_NODE = '@tensorflow/tfjs-node';
+import { loadBackendPackage, loadTfjsNode } from '#tfjs-platform';
 
 /** Native TensorFlow through @tensorflow/tfjs-node (Node only; optional dependency, its install downloads libtensorflow). */
 export const tensorflowBackend: BackendProvider = {
@@ -13,7 +9,7 @@ export const tensorflowBackend: BackendProvider = {
   installHint:
     'install it with `pnpm add @tensorflow/tfjs-node` on a machine that can download libtensorflow (its install script fetches it)',
   async load() {
-    await import(/* @vite-ignore */ TFJS_NODE);
+    loadTfjsNode(); // by name at run time: TypeScript and bundlers need not find the optional package
   },
 };
 
