@@ -4,18 +4,8 @@
 // takes over for sweeps large enough to repay starting them.
 import { AbortedError } from '@gmmkit/core';
 import { sweep } from '@gmmkit/model-selection';
-import { setWasmPaths } from '@gmmkit/tfjs';
-// The wasm binaries, emitted by Vite as assets of this page (served locally, never fetched from a CDN).
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import './wasm.js';
 import type { FromSweepWorker, ToSweepWorker } from './protocol.js';
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
 
 interface WorkerScope {
   postMessage(message: FromSweepWorker, transfer?: ArrayBuffer[]): void;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { preview, type PreviewServer } from 'vite';
+import { createServer as createViteServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,6 +37,8 @@ function freePort(): Promise<number> {
 let server: PreviewServer;
 let context: BrowserContext;
 let origin: string;
+/** Origins the page may load from: the preview server's, and the dev server's once it runs. */
+const origins: string[] = [];
 let profile: string;
 /** Every URL the page asked for: all must be this server's (the page runs offline). */
 const requested: string[] = [];
@@ -59,6 +61,7 @@ beforeAll(async () => {
     preview: { host: '127.0.0.1', port, strictPort: true, open: false },
   });
   origin = `http://127.0.0.1:${port}`;
+  origins.push(origin);
   profile = mkdtempSync(path.join(tmpdir(), 'gmmkit-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -85,13 +88,13 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-async function openPage(): Promise<Page> {
+async function openPage(url = `${origin}/`): Promise<Page> {
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await page.goto(`${origin}/`);
+  await page.goto(url);
   await page.waitForSelector('body[data-ready=true]');
   return page;
 }
@@ -252,10 +255,110 @@ describe('playground in headless chromium', () => {
     await page.close();
   });
 
+  it('takes a CSV dropped on the page: its columns listed, the sweep run on its rows', async () => {
+    const page = await openPage();
+    // Three well-separated groups (iris, the page's default, is best at k = 2) and a text column.
+    const lines = ['x,y,group'];
+    const centres = [
+      [0, 0],
+      [10, 0],
+      [0, 10],
+    ];
+    for (let i = 0; i < 90; i++) {
+      const [cx, cy] = centres[i % 3]!;
+      lines.push(`${cx! + ((i * 7) % 11) / 10 - 0.5},${cy! + ((i * 3) % 13) / 10 - 0.6},${'abc'[i % 3]}`);
+    }
+    const csv = lines.join('\n') + '\n';
+    const dataTransfer = await page.evaluateHandle((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'three.csv', { type: 'text/csv' }));
+      return dt;
+    }, csv);
+    await page.dispatchEvent('body', 'dragover', { dataTransfer });
+    await expect(page.locator('body').getAttribute('class')).resolves.toContain('dragging');
+    await page.dispatchEvent('body', 'drop', { dataTransfer });
+    await page.waitForSelector('#data-summary:has-text("three.csv: 90 rows x 3 columns")');
+    await expect(page.locator('body').getAttribute('class')).resolves.not.toContain('dragging');
+    await expect(page.locator('#dataset option:checked').textContent()).resolves.toBe('three.csv');
+    await expect(page.locator('#columns label').allTextContents()).resolves.toEqual([' x', ' y', ' group (text)']);
+    await expect(page.locator('#columns input:checked').evaluateAll((bs) => bs.map((b) => (b as HTMLInputElement).value))).resolves.toEqual(['0', '1']);
+    await expect(page.locator('#message[data-kind=info]').textContent()).resolves.toContain("'group' holds text");
+
+    await page.fill('#k-max', '5');
+    await page.click('#run');
+    await page.waitForSelector('body[data-state=done]', { timeout: 180_000 });
+    await expect(page.locator('#best').getAttribute('data-k')).resolves.toBe('3');
+    const fitSvg = page.locator('#fit-chart[data-rendered=true] svg');
+    await expect(fitSvg.locator('g.mark-symbol.role-mark').first().locator('path').count()).resolves.toBe(90);
+    await page.close();
+  });
+
+  it('fits one model sharded across Web Workers from the page: the single-thread model, and the page keeps drawing and answering clicks', async () => {
+    const page = await openPage(`${origin}/threads.html`);
+    await page.fill('#rows', '100000');
+    await page.click('#run');
+    // Mid-fit (the first EM iteration reported, 40 to go): a click is answered while the workers compute.
+    await page.waitForSelector('body[data-phase=sharded][data-iteration]', { timeout: 120_000 });
+    await page.click('#ping');
+    await page.waitForSelector('#ping[data-count="1"]');
+    await page.waitForSelector('body[data-phase=done]', { timeout: 180_000 });
+    const ping = await page.locator('#ping').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+    const r = await page.locator('#result').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+    expect(r['workersSeen']).toBe('2'); // it really ran on 2 shard workers
+    expect(r['singleWorkersSeen']).toBe('0');
+    expect(r['nIterSharded']).toBe('40');
+    expect(r['nIterSingle']).toBe('40');
+    // Same blocks on both sides; only the float64 order of summing block statistics differs.
+    for (const key of ['diffWeights', 'diffMeans', 'diffCovariances', 'diffLowerBound'])
+      expect(Number(r[key]), key).toBeLessThan(1e-5);
+    // The click was handled during the sharded fit, before its last iteration...
+    expect(ping['phase']).toBe('sharded');
+    expect(Number(ping['iteration'])).toBeGreaterThanOrEqual(1);
+    expect(Number(ping['iteration'])).toBeLessThan(40);
+    // ...and the page drew frames before the click and after it, while the fit ran.
+    const [start, atPing, end] = [r['framesStart'], ping['frames'], r['framesEnd']].map(Number);
+    expect(atPing).toBeGreaterThan(start!);
+    expect(end).toBeGreaterThan(atPing!);
+    await page.screenshot({ path: path.join(shots, 'threads.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('the dev server (vite, the same config) serves a page that runs the sweep', async () => {
+    const port = await freePort();
+    // A fresh dependency cache: the first `pnpm dev` a new user runs (a warm cache hid a failure once).
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'gmmkit-vite-cache-'));
+    const dev: ViteDevServer = await createViteServer({
+      root,
+      configFile: path.join(root, 'vite.config.ts'),
+      cacheDir,
+      logLevel: 'silent',
+      server: { host: '127.0.0.1', port, strictPort: true, open: false },
+    });
+    try {
+      await dev.listen();
+      const devOrigin = `http://127.0.0.1:${port}`;
+      origins.push(devOrigin);
+      const page = await openPage(`${devOrigin}/`);
+      await page.fill('#k-max', '3');
+      await page.click('#run');
+      await page.waitForSelector('body[data-state=done]', { timeout: 180_000 });
+      const best = await page.locator('#best').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+      expect(best).toMatchObject({ k: '2', family: 'full', backend: 'wasm' });
+      expect(inProcessBic).toBeDefined();
+      expect(Math.abs(Number(best['bic']) - inProcessBic!) / inProcessBic!).toBeLessThan(1e-5);
+      // Served from source: the page's module is main.ts, not a built bundle.
+      expect(requested).toContain(`${devOrigin}/src/main.ts`);
+      await page.close();
+    } finally {
+      await dev.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('loaded nothing from outside its own server and logged no errors', () => {
     expect(requested.length).toBeGreaterThan(0);
     const foreign = requested.filter(
-      (u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'),
+      (u) => !origins.some((o) => u.startsWith(`${o}/`)) && !u.startsWith('blob:') && !u.startsWith('data:'),
     );
     expect(foreign).toEqual([]);
     expect(consoleErrors).toEqual([]);
