@@ -76,6 +76,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 const packages = publicPackages();
+/** The root manifest's `repository` (undefined while the project has no public remote). */
+const rootRepository = readJson<{ repository?: { type: string; url: string } }>(path.join(repo, 'package.json'))
+  .repository;
 let work: string;
 let project: string;
 const tarballs = new Map<string, string>();
@@ -153,13 +156,23 @@ describe('packages anyone can install', () => {
       const m = JSON.parse(text) as Record<string, unknown>;
       expect(m['license']).toBe('MIT');
       expect(m['engines']).toEqual({ node: expect.stringMatching(/^>=20/) });
-      expect(m['repository']).toMatchObject({
-        type: 'git',
-        url: expect.any(String),
-        directory: path.relative(repo, dir),
-      });
+      // One project address for all: the root manifest's `repository`, each package's with its
+      // folder. The project has no public remote yet, so neither carries one (no made-up URL).
+      if (rootRepository === undefined) {
+        expect(m['repository']).toBeUndefined();
+        expect(m['homepage']).toBeUndefined();
+      } else
+        expect(m['repository']).toEqual({ ...rootRepository, directory: path.relative(repo, dir) });
+      expect(m['name']).toBe(name);
+      // A README of its own, not a stub: it names the package and says how to install it.
+      const readme = (await sh('tar', ['-xzOf', tgz, 'package/README.md'], dir)).stdout;
+      expect(readme.split('\n')[0]).toContain(name);
+      expect(readme).toMatch(new RegExp(`npm install (-g )?${name.replace('/', '\\/')}`));
       expect(Array.isArray(m['files'])).toBe(true);
       expect(m['sideEffects'] === false || Array.isArray(m['sideEffects'])).toBe(true);
+      // Files named as having side effects are shipped (a stale name would let bundlers drop real ones).
+      for (const f of Array.isArray(m['sideEffects']) ? (m['sideEffects'] as string[]) : [])
+        expect(list, `${name} sideEffects`).toContain(`package/${f.replace(/^\.\//, '')}`);
       expect(m['description']).toEqual(expect.any(String));
       // Every export has its types, first, and points at a shipped file.
       const exportsMap = m['exports'] as Record<string, string | { types?: string; default?: string }>;
