@@ -77,8 +77,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 const packages = publicPackages();
 /** The root manifest's `repository` (undefined while the project has no public remote). */
-const rootRepository = readJson<{ repository?: { type: string; url: string } }>(path.join(repo, 'package.json'))
-  .repository;
+const rootRepository = readJson<{ repository?: { type: string; url: string } }>(
+  path.join(repo, 'package.json'),
+).repository;
 let work: string;
 let project: string;
 const tarballs = new Map<string, string>();
@@ -161,8 +162,7 @@ describe('packages anyone can install', () => {
       if (rootRepository === undefined) {
         expect(m['repository']).toBeUndefined();
         expect(m['homepage']).toBeUndefined();
-      } else
-        expect(m['repository']).toEqual({ ...rootRepository, directory: path.relative(repo, dir) });
+      } else expect(m['repository']).toEqual({ ...rootRepository, directory: path.relative(repo, dir) });
       expect(m['name']).toBe(name);
       // A README of its own, not a stub: it names the package and says how to install it.
       const readme = (await sh('tar', ['-xzOf', tgz, 'package/README.md'], dir)).stdout;

@@ -51,7 +51,12 @@ function setPhase(p: string): void {
 // A click during the fit is answered at once, with what the page was doing at that moment.
 ui.ping.addEventListener('click', () => {
   const count = Number(ui.ping.dataset['count']) + 1;
-  Object.assign(ui.ping.dataset, { count: String(count), phase, iteration: String(iteration), frames: String(frames) });
+  Object.assign(ui.ping.dataset, {
+    count: String(count),
+    phase,
+    iteration: String(iteration),
+    frames: String(frames),
+  });
   ui.ping.textContent = `clicked ${count}× (last: ${phase}, EM iteration ${iteration})`;
 });
 
@@ -86,7 +91,10 @@ interface FitReport {
   state: { weights: Float64Array; means: Float64Array; covariances: Float64Array };
 }
 
-async function fitOnce(X: { rows: number; cols: number; data: Float64Array }, workers: number): Promise<FitReport> {
+async function fitOnce(
+  X: { rows: number; cols: number; data: Float64Array },
+  workers: number,
+): Promise<FitReport> {
   let workersSeen = 0;
   const gm = new GaussianMixture({
     nComponents: Number(ui.k.value),
@@ -135,7 +143,9 @@ async function run(): Promise<void> {
     const k = Number(ui.k.value);
     const workers = Number(ui.workers.value);
     if (!(Number.isInteger(n) && Number.isInteger(d) && Number.isInteger(k) && n >= k && d >= 1 && k >= 1))
-      throw new Error(`rows (${ui.rows.value}), columns and components must be whole numbers, rows >= components`);
+      throw new Error(
+        `rows (${ui.rows.value}), columns and components must be whole numbers, rows >= components`,
+      );
     const X = { rows: n, cols: d, data: blobs(n, d, k, 1) };
     ui.status.textContent = 'starting the wasm backend…';
     await initBackend('wasm'); // neither fit pays for loading the binary
@@ -182,7 +192,11 @@ function show(sharded: FitReport, single: FitReport): void {
     ['seconds', sharded.seconds.toFixed(2), single.seconds.toFixed(2)],
     ['EM iterations', String(sharded.nIter), String(single.nIter)],
     ['lower bound', sharded.lowerBound.toFixed(6), single.lowerBound.toFixed(6)],
-    ['frames drawn during the fit', String(sharded.framesEnd - sharded.framesStart), String(single.framesEnd - single.framesStart)],
+    [
+      'frames drawn during the fit',
+      String(sharded.framesEnd - sharded.framesStart),
+      String(single.framesEnd - single.framesStart),
+    ],
   ];
   ui.result.replaceChildren(
     ...rows.map((cells, r) => {

@@ -280,9 +280,19 @@ describe('playground in headless chromium', () => {
     await page.waitForSelector('#data-summary:has-text("three.csv: 90 rows x 3 columns")');
     await expect(page.locator('body').getAttribute('class')).resolves.not.toContain('dragging');
     await expect(page.locator('#dataset option:checked').textContent()).resolves.toBe('three.csv');
-    await expect(page.locator('#columns label').allTextContents()).resolves.toEqual([' x', ' y', ' group (text)']);
-    await expect(page.locator('#columns input:checked').evaluateAll((bs) => bs.map((b) => (b as HTMLInputElement).value))).resolves.toEqual(['0', '1']);
-    await expect(page.locator('#message[data-kind=info]').textContent()).resolves.toContain("'group' holds text");
+    await expect(page.locator('#columns label').allTextContents()).resolves.toEqual([
+      ' x',
+      ' y',
+      ' group (text)',
+    ]);
+    await expect(
+      page
+        .locator('#columns input:checked')
+        .evaluateAll((bs) => bs.map((b) => (b as HTMLInputElement).value)),
+    ).resolves.toEqual(['0', '1']);
+    await expect(page.locator('#message[data-kind=info]').textContent()).resolves.toContain(
+      "'group' holds text",
+    );
 
     await page.fill('#k-max', '5');
     await page.click('#run');
