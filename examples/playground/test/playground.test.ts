@@ -294,10 +294,25 @@ describe('playground in headless chromium', () => {
       "'group' holds text",
     );
 
+    // Two families of the four, AIC: the sweep runs what was chosen.
     await page.fill('#k-max', '5');
+    await page.uncheck('#families input[value=tied]');
+    await page.uncheck('#families input[value=spherical]');
+    await page.selectOption('#criterion', 'aic');
     await page.click('#run');
     await page.waitForSelector('body[data-state=done]', { timeout: 180_000 });
     await expect(page.locator('#best').getAttribute('data-k')).resolves.toBe('3');
+    await expect(page.locator('#best').getAttribute('data-criterion')).resolves.toBe('aic');
+    await expect(page.locator('#table > tr').count()).resolves.toBe(10); // k = 1..5 x 2 families
+    await expect(
+      page
+        .locator('#table > tr > td:nth-child(2)')
+        .allTextContents()
+        .then((t) => [...new Set(t)].sort()),
+    ).resolves.toEqual(['diag', 'full']);
+    await expect(page.locator('#sweep-chart[data-rendered=true] svg g.mark-line path').count()).resolves.toBe(
+      2,
+    );
     const fitSvg = page.locator('#fit-chart[data-rendered=true] svg');
     await expect(fitSvg.locator('g.mark-symbol.role-mark').first().locator('path').count()).resolves.toBe(90);
     await page.close();
