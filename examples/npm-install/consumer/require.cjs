@@ -3,6 +3,8 @@ const { GaussianMixture, MODEL_FORMAT } = require('@gmmkit/tfjs');
 const { sweep, bic } = require('@gmmkit/model-selection');
 const { deriveSeed } = require('@gmmkit/core');
 const { parseTable } = require('@gmmkit/cli/portable');
+const { mclustModelNames } = require('@gmmkit/mclust');
+const { fitDistributed } = require('@gmmkit/distributed');
 
 const gm = new GaussianMixture({ nComponents: 1 });
 console.log(
@@ -14,5 +16,7 @@ console.log(
     bic: bic.name,
     seed: deriveSeed(1, 2),
     columns: parseTable('a,b\n1,2\n', { source: 'x.csv' }).columns,
+    mclustModels: mclustModelNames(2).length,
+    fitDistributed: typeof fitDistributed,
   }),
 );

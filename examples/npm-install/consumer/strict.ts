@@ -4,6 +4,7 @@ import { deriveSeed, type CovarianceFamily, type PluginSet } from '@gmmkit/core'
 import { GaussianMixture, tf, type GaussianMixtureJSON } from '@gmmkit/tfjs';
 import { sweep, type SweepResult, type SweepRow } from '@gmmkit/model-selection';
 import { modelFile, parseTable, sweepPlotSpec } from '@gmmkit/cli/portable';
+import { mclustModelNames, mclustPlugins } from '@gmmkit/mclust';
 
 export async function selectAndSave(csv: string): Promise<{ best: SweepRow; json: string }> {
   const table = parseTable(csv, { source: 'data.csv' });
@@ -19,7 +20,11 @@ export async function selectAndSave(csv: string): Promise<{ best: SweepRow; json
   const tensors: number = tf.memory().numTensors;
   gm.dispose();
   const families: PluginSet = { covarianceFamilies: [] as CovarianceFamily[] };
+  const mclust: PluginSet = mclustPlugins;
+  const models: string[] = mclustModelNames(2);
   void families;
+  void mclust;
+  void models;
   void spec;
   void tensors;
   return { best: result.best, json: JSON.stringify(modelFile(model, table.columns, null, [])) };
