@@ -88,7 +88,7 @@ describe('gmm fit --bayesian', () => {
     const cases: [string[], RegExp][] = [
       [['--weight-concentration-prior', '1'], /--weight-concentration-prior needs --bayesian/],
       [['--bayesian', '--prior', 'default'], /--bayesian and --prior are two different priors/],
-      [['--bayesian', '--stream'], /--bayesian does not work with --stream/],
+      [['--prior', 'default', '--stream', '--missing', 'marginalize'], /prior with missing: 'marginalize' is not supported/],
       [['--bayesian', '--weight-prior-type', 'dirichlet'], /weight-prior-type/],
       [['--bayesian', '--mean-precision-prior', '0'], /--mean-precision-prior must be a finite number > 0/],
       [['--prior-dof', '5'], /need --prior default/],
@@ -128,4 +128,30 @@ describe('--prior default (MAP EM, mclust)', () => {
     const family = { VVV: 'full', EEE: 'tied', VVI: 'diag', VII: 'spherical' }[ds.best.model];
     expect([j.best.covarianceType, j.best.k]).toEqual([family, ds.best.G]);
   }, 300_000);
+});
+
+describe('gmm fit --stream with --bayesian and --prior', () => {
+  // faithful (272 rows) fits in the stream's sample: the sample fit is the in-memory fit,
+  // and the passes (the same estimator's EM steps over blocks) confirm it.
+  it.each([
+    [['--bayesian', '-k', '6'], 'bayesian'],
+    [['--prior', 'default', '-k', '3'], 'prior'],
+  ])('%j: the streamed fit equals the in-memory one', async (flags, kind) => {
+    const common = [faithful, ...flags, '--tol', '1e-8', '--max-iter', '1000', '--seed', '2', '--json'];
+    const memory = await run('fit', ...common);
+    const streamed = await run('fit', ...common, '--stream', '--chunk-rows', '50', '-o', `${kind}-stream.json`);
+    expect(memory.code, memory.stderr).toBe(0);
+    expect(streamed.code, streamed.stderr).toBe(0);
+    type Fit = { weights: number[]; means: number[][]; logLikelihood: number; prior?: string; bayesian?: { effectiveComponents: number } };
+    const a = JSON.parse(memory.stdout) as Fit;
+    const b = JSON.parse(streamed.stdout) as Fit;
+    expect(b.prior).toBe(a.prior);
+    expect(b.bayesian?.effectiveComponents).toBe(a.bayesian?.effectiveComponents);
+    b.weights.forEach((w, j) => expect(Math.abs(w - a.weights[j]!)).toBeLessThan(1e-4));
+    b.means.flat().forEach((v, i) => expect(Math.abs(v - a.means.flat()[i]!)).toBeLessThan(1e-3 * (1 + Math.abs(v))));
+    expect(Math.abs(b.logLikelihood - a.logLikelihood)).toBeLessThan(1e-3 * Math.abs(a.logLikelihood));
+    const inspect = await run('inspect', `${kind}-stream.json`, '--json');
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout.includes('"bayesian"')).toBe(kind === 'bayesian');
+  }, 120_000);
 });
