@@ -51,6 +51,15 @@ export interface ResolvedPrior {
 export const PRIOR_FAMILIES: Readonly<Record<string, string>> = { full: 'VVV', tied: 'EEE', diag: 'VVI', spherical: 'VII' };
 
 /**
+ * The other mclust models with a conjugate-prior M-step in mclust 6.1 (its
+ * Fortran ms*p routines: mstepEII, mstepEEI, mstepVEI, mstepEVI, mstepEEV,
+ * mstepVEV), not yet in gmmkit, and those mclust itself refuses under a prior
+ * (mstepEVE, mstepVEE, mstepVVE, mstepEVV: "model is not available with prior").
+ */
+const MCLUST_PRIOR_MODELS = ['EII', 'EEI', 'VEI', 'EVI', 'EEV', 'VEV'];
+const MCLUST_NO_PRIOR_MODELS = ['EVE', 'VEE', 'VVE', 'EVV'];
+
+/**
  * Whether a data covariance [d, d] is singular to float64 resolution: a column
  * whose variance is below (1e-12 |mean|)² (a constant column: centering leaves
  * only rounding), or a correlation matrix whose Cholesky pivots fall below 1e-12
@@ -78,8 +87,13 @@ export function validatePrior(prior: unknown, familyOrModel: string): PriorOptio
   // the family's name, or its mclust model name (the registry resolves 'VVV' to 'full')
   const family = Object.keys(PRIOR_FAMILIES).find((f) => f === familyOrModel || PRIOR_FAMILIES[f] === familyOrModel) ?? familyOrModel;
   if (PRIOR_FAMILIES[family] === undefined) {
+    const mclust = MCLUST_PRIOR_MODELS.includes(family)
+      ? ` (mclust has a prior for ${family}; gmmkit does not yet)`
+      : MCLUST_NO_PRIOR_MODELS.includes(family)
+        ? ` (mclust has no prior for ${family} either)`
+        : '';
     throw new InvalidArgumentError(
-      `prior supports covarianceType ${Object.entries(PRIOR_FAMILIES).map(([f, m]) => `${f} (${m})`).join(', ')}; got '${familyOrModel}'`,
+      `prior supports covarianceType ${Object.entries(PRIOR_FAMILIES).map(([f, m]) => `${f} (${m})`).join(', ')}; got '${familyOrModel}'${mclust}`,
     );
   }
   if (prior === 'default') return prior;

@@ -133,6 +133,9 @@ describe('MAP EM with prior: "default" matches mclust 6 (k = 1..9 from mclust\'s
     expect(validatePrior({ scale: [[1, 0], [0, 1]] }, 'EEE')).toEqual({ scale: [[1, 0], [0, 1]] });
     expect(() => validatePrior({ scale: [[1, 0], [0, 1]] }, 'VII')).toThrow(/prior.scale must be a positive number for 'spherical'/);
     expect(() => validatePrior('default', 'EEI')).toThrow(/prior supports covarianceType full \(VVV\), tied \(EEE\), diag \(VVI\), spherical \(VII\); got 'EEI'/);
+    expect(() => validatePrior('default', 'EEI')).toThrow(/got 'EEI' \(mclust has a prior for EEI; gmmkit does not yet\)$/);
+    expect(() => validatePrior('default', 'EVE')).toThrow(/got 'EVE' \(mclust has no prior for EVE either\)$/);
+    expect(() => validatePrior('default', 'nope')).toThrow(/got 'nope'$/);
     expect(() => validatePrior('mclust', 'full')).toThrow(/prior must be 'default' or an object/);
     expect(() => validatePrior({ shrinkage: -1 }, 'full')).toThrow(/prior.shrinkage must be a finite number >= 0/);
     expect(() => validatePrior({ kappa: 1 }, 'full')).toThrow(/prior has no field 'kappa'/);
