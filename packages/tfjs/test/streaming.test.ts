@@ -56,19 +56,24 @@ function precisionsFor(type: string): number[] | number[][] | number[][][] {
 
 const families = ['full', 'tied', 'diag', 'spherical'] as const;
 
+/** Options that start EM from the same given parameters and run 12 iterations, for a family. */
+function presetStart(covarianceType: (typeof families)[number]) {
+  return {
+    nComponents: 3,
+    covarianceType,
+    weightsInit: [0.3, 0.3, 0.4],
+    meansInit: [iris.X[0]!, iris.X[60]!, iris.X[120]!],
+    precisionsInit: precisionsFor(covarianceType),
+    tol: 0, // a fixed number of iterations: the comparison does not hinge on when each run stops
+    maxIter: 12,
+  };
+}
+
 describe('fitStream', () => {
   it.each(families)(
     '%s: matches the in-memory fit from the same initial parameters (float32 tolerance)',
     async (covarianceType) => {
-      const options = {
-        nComponents: 3,
-        covarianceType,
-        weightsInit: [0.3, 0.3, 0.4],
-        meansInit: [iris.X[0]!, iris.X[60]!, iris.X[120]!],
-        precisionsInit: precisionsFor(covarianceType),
-        tol: 0, // a fixed number of iterations: the comparison does not hinge on when each run stops
-        maxIter: 12,
-      };
+      const options = presetStart(covarianceType);
       const memory = await new GaussianMixture(options).fit(iris.X);
       const before = tf.memory().numTensors;
       const source = arraySource(iris.X, 37); // blocks that do not divide n
@@ -312,14 +317,8 @@ describe('fitStream runs the estimator\'s strategy: MAP EM and variational infer
     "%s with prior: 'default' matches MAP EM in memory from the same initial parameters (float32 tolerance)",
     async (covarianceType) => {
       const options = {
-        nComponents: 3,
-        covarianceType,
-        weightsInit: [0.3, 0.3, 0.4],
-        meansInit: [iris.X[0]!, iris.X[60]!, iris.X[120]!],
-        precisionsInit: precisionsFor(covarianceType),
+        ...presetStart(covarianceType),
         prior: 'default' as const,
-        tol: 0,
-        maxIter: 12,
         convergenceWarning: false,
       };
       const memory = await new GaussianMixture(options).fit(iris.X);
