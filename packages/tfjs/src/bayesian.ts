@@ -26,7 +26,7 @@ import {
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
 import { arrayShape, numberOption, rejectUnknownOptions } from './options.js';
-import { dataCovariance, singularCovariance } from './prior.js';
+import { fitCovariance, singularCovariance } from './prior.js';
 import { betaln, digamma, lgamma } from './special.js';
 import type { BackendName, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
@@ -444,8 +444,8 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
   }
 
   /** The priors for data with `d` features (centered coordinates), defaults from the centered rows as scikit-learn's. */
-  private priors(fit: Pick<FitData, 'n' | 'd' | 'k' | 'center' | 'centered' | 'sampleWeight'>): BayesianPriors {
-    const { n, d, k, center, centered, sampleWeight } = fit;
+  private priors(fit: FitData): BayesianPriors {
+    const { d, k, center } = fit;
     const name = this._family.name;
     const o = this.b;
     if (o.meanPrior !== undefined) checkShape('meanPrior', o.meanPrior, [d], `one value per feature, ${d} features`);
@@ -461,7 +461,7 @@ export class BayesianGaussianMixture extends BaseMixture<VariationalState, Bayes
       if (!ok) throw new InvalidArgumentError(`covariancePrior must be positive definite`);
     } else {
       // np.cov(X.T) (ddof = 1) of the centered rows (the replicated rows with sample weights), in the family's layout.
-      const cov = dataCovariance(centered, n, d, 'the default covariancePrior', sampleWeight);
+      const cov = fitCovariance(fit, 'the default covariancePrior');
       if (length === d * d) psi0 = cov;
       else {
         const variances = Float64Array.from({ length: d }, (_, a) => cov[a * d + a]!);

@@ -295,6 +295,12 @@ export interface FitData {
   sampleWeight: Float64Array | undefined;
   /** Σ_i w_i (n when unweighted): the number of observations the rows stand for, the n of the lower bound. */
   totalWeight: number;
+  /**
+   * The rows' covariance (ddof 1, weighted: prior.ts dataCovariance) when they
+   * are not in `centered` (fitStream), the default priors' scale; throws, naming
+   * `what` needs it, when there are too few rows.
+   */
+  dataCovariance?: (what: string) => Float64Array;
 }
 
 /** The warning of an EM run that hit maxIter (none for maxIter 0: nothing was iterated). */
@@ -531,6 +537,23 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
     if (dropped.length > 0) this._state.droppedRestarts = dropped;
     warnIfNotConverged(this.o, best);
+    return this;
+  }
+
+  /**
+   * One EM run of this estimator's strategy over rows that are not in memory
+   * (fitStream's passes), from `start`'s fitted state (a fit of the same
+   * estimator to a sample of the rows) or, without it, from the options'
+   * weightsInit, meansInit and precisionsInit; sets the fitted state. `fit`
+   * describes all rows (`centered` may be empty; then `dataCovariance` is what
+   * the default priors use). The degeneracy rule is not applied (no host rows to measure it on).
+   */
+  async fitPasses(fit: FitData, pass: PassFn, start?: this): Promise<this> {
+    const init = start === undefined ? this.presetState(fit) : start.warmState(fit);
+    if (init === undefined) throw new InvalidArgumentError('fitPasses needs a start: a fitted model, or weightsInit, meansInit and precisionsInit');
+    const result = await runStrategy(this.strategy(fit), pass, init, { ...this.o, degenerate: 'allow' });
+    this._state = this.fittedState(result, fit);
+    warnIfNotConverged(this.o, result);
     return this;
   }
 
@@ -870,7 +893,7 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
     // Lower bound Σ_i w_i log p(x_i) / Σ_i w_i: the sample weights are in the pass (n = Σ w).
     const { prior, regCovar } = this.o;
     if (prior === undefined) return maximumLikelihood(this._family, regCovar, fit.totalWeight, fit.ctx, fit.degeneracyContext);
-    const resolved = resolvePrior(prior, this._family.name, fit.centered, fit.n, fit.d, fit.k, fit.center, fit.sampleWeight);
+    const resolved = resolvePrior(prior, this._family.name, fit);
     return maximumAPosteriori(this._family, resolved, regCovar, fit.totalWeight, fit.ctx);
   }
 

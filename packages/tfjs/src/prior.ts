@@ -16,6 +16,7 @@ import {
 } from '@gmmkit/core';
 import { meanOffsets, singularCovarianceError, weightsAndMeans } from './covariance/common.js';
 import type { EmStrategy } from './engine.js';
+import type { FitData } from './gaussian-mixture.js';
 
 /**
  * mclust's conjugate prior. Each field left out takes mclust's defaultPrior
@@ -50,6 +51,15 @@ export interface ResolvedPrior {
 export const PRIOR_FAMILIES: Readonly<Record<string, string>> = { full: 'VVV', tied: 'EEE', diag: 'VVI', spherical: 'VII' };
 
 /**
+ * The other mclust models with a conjugate-prior M-step in mclust 6.1 (its
+ * Fortran ms*p routines: mstepEII, mstepEEI, mstepVEI, mstepEVI, mstepEEV,
+ * mstepVEV), not yet in gmmkit, and those mclust itself refuses under a prior
+ * (mstepEVE, mstepVEE, mstepVVE, mstepEVV: "model is not available with prior").
+ */
+const MCLUST_PRIOR_MODELS = ['EII', 'EEI', 'VEI', 'EVI', 'EEV', 'VEV'];
+const MCLUST_NO_PRIOR_MODELS = ['EVE', 'VEE', 'VVE', 'EVV'];
+
+/**
  * Whether a data covariance [d, d] is singular to float64 resolution: a column
  * whose variance is below (1e-12 |mean|)² (a constant column: centering leaves
  * only rounding), or a correlation matrix whose Cholesky pivots fall below 1e-12
@@ -77,8 +87,13 @@ export function validatePrior(prior: unknown, familyOrModel: string): PriorOptio
   // the family's name, or its mclust model name (the registry resolves 'VVV' to 'full')
   const family = Object.keys(PRIOR_FAMILIES).find((f) => f === familyOrModel || PRIOR_FAMILIES[f] === familyOrModel) ?? familyOrModel;
   if (PRIOR_FAMILIES[family] === undefined) {
+    const mclust = MCLUST_PRIOR_MODELS.includes(family)
+      ? ` (mclust has a prior for ${family}; gmmkit does not yet)`
+      : MCLUST_NO_PRIOR_MODELS.includes(family)
+        ? ` (mclust has no prior for ${family} either)`
+        : '';
     throw new InvalidArgumentError(
-      `prior supports covarianceType ${Object.entries(PRIOR_FAMILIES).map(([f, m]) => `${f} (${m})`).join(', ')}; got '${familyOrModel}'`,
+      `prior supports covarianceType ${Object.entries(PRIOR_FAMILIES).map(([f, m]) => `${f} (${m})`).join(', ')}; got '${familyOrModel}'${mclust}`,
     );
   }
   if (prior === 'default') return prior;
@@ -114,9 +129,65 @@ export function validatePrior(prior: unknown, familyOrModel: string): PriorOptio
 }
 
 /**
- * The prior for a fit of k components to centered rows [n, d] (their column
- * means `center`): mclust's defaultPrior for every field not given.
+ * Σ w (x - s)(x - s)ᵀ, Σ w (x - s) and Σ w of rows added block by block, about
+ * a shift s (the first row added; 0 for centered rows): the data covariance of
+ * rows read once, as a stream reads them, before their mean is known.
  */
+export class CovarianceSums {
+  private shift: Float64Array | undefined;
+  private readonly first: Float64Array;
+  private readonly second: Float64Array;
+  total = 0;
+
+  constructor(private readonly d: number, shift?: Float64Array) {
+    this.shift = shift;
+    this.first = new Float64Array(d);
+    this.second = new Float64Array(d * d);
+  }
+
+  /** Adds rows [count, d] with their sample weights [count] (undefined: 1 each). */
+  add(rows: Float64Array, count: number, sampleWeight?: Float64Array): void {
+    const d = this.d;
+    const s = (this.shift ??= rows.slice(0, d));
+    const t = new Float64Array(d);
+    for (let i = 0; i < count; i++) {
+      const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+      this.total += w;
+      if (w === 0) continue;
+      for (let a = 0; a < d; a++) {
+        t[a] = rows[i * d + a]! - s[a]!;
+        this.first[a] += w * t[a]!;
+      }
+      for (let a = 0; a < d; a++) {
+        const ta = w * t[a]!;
+        for (let b = 0; b <= a; b++) this.second[a * d + b] += ta * t[b]!;
+      }
+    }
+  }
+
+  /**
+   * Σ w (x - c)(x - c)ᵀ / (Σ w - 1) about the rows' mean c (ddof = 1, R's var
+   * and np.cov; with sample weights, that of the rows replicated by them).
+   * Throws when Σ w < 2; `what` names what needs it.
+   */
+  covariance(center: Float64Array, what: string, weighted: boolean): Float64Array {
+    const d = this.d;
+    if (this.total < 2) {
+      const detail = weighted ? ` (a total sampleWeight of at least 2; got ${this.total})` : '';
+      throw new InvalidArgumentError(`${what} (the data covariance) needs at least 2 rows${detail}`);
+    }
+    const s = this.shift ?? new Float64Array(d);
+    const c = center.map((v, a) => v - s[a]!);
+    const cov = new Float64Array(d * d);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b <= a; b++) {
+        const v = this.second[a * d + b]! - c[a]! * this.first[b]! - this.first[a]! * c[b]! + this.total * c[a]! * c[b]!;
+        cov[a * d + b] = cov[b * d + a] = v / (this.total - 1);
+      }
+    return cov;
+  }
+}
+
 /**
  * The covariance (ddof = 1, R's var and np.cov) of centered rows [n, d]; with
  * sample weights [n] that of the rows replicated by them, Σ w x xᵀ / (Σ w - 1)
@@ -124,38 +195,34 @@ export function validatePrior(prior: unknown, familyOrModel: string): PriorOptio
  * Throws when there are fewer than 2 rows (Σ w < 2); `what` names the prior.
  */
 export function dataCovariance(centered: Float64Array, n: number, d: number, what: string, sampleWeight?: Float64Array): Float64Array {
-  let total = n;
-  if (sampleWeight !== undefined) {
-    total = 0;
-    for (let i = 0; i < n; i++) total += sampleWeight[i]!;
-  }
-  if (total < 2) {
-    const weighted = sampleWeight === undefined ? '' : ` (a total sampleWeight of at least 2; got ${total})`;
-    throw new InvalidArgumentError(`${what} (the data covariance) needs at least 2 rows${weighted}`);
-  }
-  const cov = new Float64Array(d * d);
-  for (let i = 0; i < n; i++) {
-    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0) continue;
-    for (let a = 0; a < d; a++) {
-      const xa = w * centered[i * d + a]!;
-      for (let b = 0; b <= a; b++) cov[a * d + b] += xa * centered[i * d + b]!;
-    }
-  }
-  for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) cov[a * d + b] = cov[b * d + a] = cov[a * d + b]! / (total - 1);
-  return cov;
+  const zero = new Float64Array(d);
+  const sums = new CovarianceSums(d, zero);
+  sums.add(centered, n, sampleWeight);
+  return sums.covariance(zero, what, sampleWeight !== undefined);
 }
 
+/**
+ * What the default priors take from the data: its covariance (dataCovariance),
+ * from the rows in memory, or given when they are not (fitStream's first pass).
+ */
+export function fitCovariance(
+  fit: Pick<FitData, 'centered' | 'n' | 'd' | 'sampleWeight' | 'dataCovariance'>,
+  what: string,
+): Float64Array {
+  return fit.dataCovariance?.(what) ?? dataCovariance(fit.centered, fit.n, fit.d, what, fit.sampleWeight);
+}
+
+/**
+ * The prior for a fit of k components (FitData: the centered rows, or the data
+ * covariance when they are not in memory, Σ w and the column means `center`):
+ * mclust's defaultPrior for every field not given.
+ */
 export function resolvePrior(
   prior: PriorOption,
   family: string,
-  centered: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  center: Float64Array,
-  sampleWeight?: Float64Array,
+  fit: Pick<FitData, 'centered' | 'n' | 'd' | 'k' | 'center' | 'sampleWeight' | 'totalWeight' | 'dataCovariance'>,
 ): ResolvedPrior {
+  const { d, k, center } = fit;
   const given: ConjugatePrior = prior === 'default' ? {} : prior;
   const fac = (1 / k) ** (2 / d);
   let scale: Float64Array;
@@ -169,7 +236,7 @@ export function resolvePrior(
     }
   } else {
     // var(X), ddof = 1, as R's var (of the replicated rows with sample weights)
-    const cov = dataCovariance(centered, n, d, 'the default prior scale', sampleWeight);
+    const cov = fitCovariance(fit, 'the default prior scale');
     // A singular data covariance makes a singular scale: the prior would not regularize that direction.
     if (singularCovariance(cov, d, center)) {
       throw new InvalidArgumentError(
@@ -178,8 +245,7 @@ export function resolvePrior(
     }
     if (matrixScale(family)) {
       // mclust: var(X) when n > d (n = Σ w with sample weights), else its diagonal
-      const rows = sampleWeight === undefined ? n : sampleWeight.reduce((t, w) => t + w, 0);
-      scale = rows > d ? cov.map((v) => fac * v) : cov.map((v, i) => (i % (d + 1) === 0 ? fac * v : 0));
+      scale = fit.totalWeight > d ? cov.map((v) => fac * v) : cov.map((v, i) => (i % (d + 1) === 0 ? fac * v : 0));
     } else {
       let trace = 0;
       for (let a = 0; a < d; a++) trace += cov[a * d + a]!;

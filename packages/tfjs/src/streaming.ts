@@ -8,25 +8,24 @@ import {
   InvalidDataError,
   createRng,
   deriveSeed,
-  type MixtureParameters,
   type PluginContext,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import { CompensatedSum, emPass, runEmAsync, throwIfAborted, uploadBlocks } from './engine.js';
+import { BAYESIAN_OPTION_NAMES, BayesianGaussianMixture, type BayesianGaussianMixtureOptions } from './bayesian.js';
+import { CompensatedSum, emPass, throwIfAborted, uploadBlocks, type EStepParameters, type PassResult } from './engine.js';
 import {
   GaussianMixture,
-  MODEL_FORMAT,
-  MODEL_VERSION,
   OPTION_NAMES,
   covariancesFromPrecisions,
   integerAtLeast,
   resolveOptions,
-  warnIfNotConverged,
+  type BaseMixture,
+  type FitData,
   type GaussianMixtureConfig,
 } from './gaussian-mixture.js';
 import { rejectUnknownOptions } from './options.js';
+import { CovarianceSums } from './prior.js';
 import { currentBackend, initBackend, tf } from './runtime/index.js';
-import type { GaussianMixtureJSON } from './types.js';
 
 /** A block of rows with their sample (frequency) weights: data [rows, d] row-major, weights [rows]. */
 export interface WeightedBlock {
@@ -46,12 +45,17 @@ export interface RowSource {
   blocks(): AsyncIterable<Float64Array | WeightedBlock>;
 }
 
-export interface StreamFitOptions extends GaussianMixtureConfig {
+/** fitStream's own options, besides the estimator's. */
+export interface StreamOptions {
   /** Rows kept (reservoir sample, seeded) for the initialization (default: defaultSampleSize(k, d)). */
   sampleSize?: number;
   /** Called after each pass over the source: which pass (1-based), what it was for, and the rows read. */
   onPass?: (pass: number, purpose: 'statistics' | 'em' | 'accurate-moments', rows: number) => void;
 }
+
+export interface StreamFitOptions extends GaussianMixtureConfig, StreamOptions {}
+
+export interface BayesianStreamFitOptions extends BayesianGaussianMixtureOptions, StreamOptions {}
 
 /** Smallest default reservoir size for the initialization sample. */
 export const DEFAULT_SAMPLE_SIZE = 10_000;
@@ -96,21 +100,52 @@ export function defaultSampleSize(k: number, d: number): number {
  *
  * nIter, lowerBoundHistory and converged describe the streaming iterations
  * (passes over all rows); the sample fit is not counted. The result is a
- * normal GaussianMixture (built through fromJSON): predict, score, toJSON work.
+ * normal GaussianMixture: predict, score, toJSON work.
+ *
+ * The passes run the estimator's own EM steps (its EmStrategy, as in memory):
+ * with `prior`, MAP EM; with `estimator` BayesianGaussianMixture (its options
+ * in `options`), variational inference, initialized on the sample by a
+ * BayesianGaussianMixture and returning one. The default priors' data
+ * covariance is taken in pass 1 (not with missing: 'marginalize').
  * `signal` is checked before every block (and by the sample fit); an abort
  * rejects with core's AbortedError and closes the source. `workers` applies
  * to the sample fit only: the passes run on the calling thread.
  */
-export async function fitStream(source: RowSource, options: StreamFitOptions = {}): Promise<GaussianMixture> {
-  rejectUnknownOptions(options, [...OPTION_NAMES, 'sampleSize', 'onPass'], 'fitStream');
+export function fitStream(source: RowSource, options?: StreamFitOptions): Promise<GaussianMixture>;
+export function fitStream(
+  source: RowSource,
+  options: BayesianStreamFitOptions,
+  estimator: typeof BayesianGaussianMixture,
+): Promise<BayesianGaussianMixture>;
+export async function fitStream(
+  source: RowSource,
+  options: StreamFitOptions | BayesianStreamFitOptions = {},
+  estimator?: typeof BayesianGaussianMixture,
+): Promise<GaussianMixture | BayesianGaussianMixture> {
+  // Both estimators' constructors validate their options: here they are records of names.
+  const given = options as StreamOptions & Record<string, unknown>;
+  if (estimator === undefined) return streamFit(source, given, OPTION_NAMES, (c) => new GaussianMixture(c as GaussianMixtureConfig));
+  if (estimator !== BayesianGaussianMixture)
+    throw new InvalidArgumentError('fitStream: the estimator must be BayesianGaussianMixture (or none: GaussianMixture)');
+  return streamFit(source, given, BAYESIAN_OPTION_NAMES, (c) => new BayesianGaussianMixture(c as BayesianGaussianMixtureOptions));
+}
+
+/** fitStream for the estimator `make` builds (its options named by `names`): the passes run its EmStrategy. */
+async function streamFit<M extends BaseMixture<unknown>>(
+  source: RowSource,
+  options: StreamOptions & Record<string, unknown>,
+  names: readonly string[],
+  make: (config: Record<string, unknown>) => M,
+): Promise<M> {
+  rejectUnknownOptions(options, [...names, 'sampleSize', 'onPass'], 'fitStream');
   const { sampleSize: sampleOpt, onPass, ...config } = options;
-  // The GaussianMixture constructor validates every option (and resolves the family and initializer).
-  const probe = new GaussianMixture(config);
-  const family = probe.family;
-  const container = probe.container;
-  // The same validated options and defaults as GaussianMixture.
-  const o = resolveOptions(config);
-  const { k, tol, regCovar, maxIter, seed } = o;
+  // The estimator's constructor validates every option (and resolves the family and initializer).
+  const model = make(config);
+  const family = model.family;
+  const container = model.container;
+  // The same validated options and defaults (those every estimator shares) as the estimator's.
+  const o = resolveOptions(Object.fromEntries(Object.entries(config).filter(([key]) => OPTION_NAMES.includes(key))));
+  const { k, seed } = o;
   const d = source.d;
   if (!Number.isInteger(d) || d < 1)
     throw new InvalidArgumentError(`source.d must be an integer >= 1, got ${String(d)}`);
@@ -118,18 +153,22 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   if (o.meansInitD !== undefined && o.meansInitD !== d) {
     throw new InvalidArgumentError(`meansInit has ${o.meansInitD} features but the data has ${d}`);
   }
-  if (o.prior !== undefined)
-    throw new InvalidArgumentError('prior is not supported by fitStream yet: fit in memory (GaussianMixture) for MAP EM');
   if (o.warmStart)
     throw new InvalidArgumentError(
       'warmStart is not supported by fitStream: pass weightsInit, meansInit and precisionsInit',
+    );
+  // The priors' default scale is the data covariance, taken in the statistics pass.
+  const priors = o.prior !== undefined || model instanceof BayesianGaussianMixture;
+  if (priors && o.missing === 'marginalize')
+    throw new InvalidArgumentError(
+      "fitStream: prior with missing: 'marginalize' is not supported (the prior's data covariance fills gaps with column means not yet known in the first pass); fit in memory",
     );
   const presetCovariances =
     o.precisionsInit === undefined
       ? undefined
       : covariancesFromPrecisions(family, o.precisionsInit, o.precisionsInitShape!, k, d);
 
-  await initBackend(config.backend ?? currentBackend(), container);
+  await initBackend(o.backend ?? currentBackend(), container);
   const ctx: PluginContext = { tf, k, d };
   let pass = 0;
 
@@ -216,8 +255,10 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   const sampleWeights = new Float64Array(sampleSize);
   const totalWeight = new CompensatedSum();
   const reservoirRng = createRng(deriveSeed(seed, 0x5eed));
+  const covariance = priors ? new CovarianceSums(d) : undefined;
   const n = await readPass('statistics', (block, weights, rows, start) => {
     if (weights !== undefined) totalWeight.add(weights);
+    covariance?.add(block, rows, weights);
     for (let i = 0; i < rows; i++) {
       const g = start + i;
       const w = weights === undefined ? 1 : weights[i]!;
@@ -259,40 +300,29 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
   if (k > sampleRows)
     throw new InvalidArgumentError(`nComponents=${k} must be <= sampleSize (${sampleRows})`);
 
-  // ---- initial parameters (centered coordinates)
-  let params: MixtureParameters;
-  if (o.weightsInit !== undefined && o.meansInit !== undefined && presetCovariances !== undefined) {
-    params = {
-      weights: Float64Array.from(o.weightsInit),
-      means: o.meansInit.map((v, i) => v - center[i % d]!),
-      covariances: presetCovariances,
-    };
-  } else {
+  // ---- the start: the options' parameters, or the estimator fitted to the sample
+  let start: M | undefined;
+  if (o.weightsInit === undefined || o.meansInit === undefined || presetCovariances === undefined) {
     const { onIteration: _unused, ...sampleConfig } = config;
     // Every row in the sample: exactly the in-memory fit. A true sample: more restarts (MIN_SAMPLE_INITS).
     // A warm-up on the sample: only the streaming EM's convergence is reported.
     const nInit = n <= sampleSize ? o.nInit : Math.max(o.nInit, MIN_SAMPLE_INITS);
-    const warm = new GaussianMixture({ ...sampleConfig, nInit, container, convergenceWarning: false });
-    await warm.fit(
+    start = make({ ...sampleConfig, nInit, container, convergenceWarning: false });
+    await start.fit(
       { data: sample.subarray(0, sampleRows * d), shape: [sampleRows, d] },
       weighted === true ? { sampleWeight: sampleWeights.subarray(0, sampleRows) } : {},
     );
-    const s = warm.state;
-    params = {
-      weights: Float64Array.from(s.weights),
-      means: s.means.map((v, i) => v - center[i % d]!),
-      covariances: Float64Array.from(s.covariances),
-    };
   }
 
   /** One pass: E-step under `at` and the merged statistics (about `reference` when given). */
   const statsPass = async (
-    at: MixtureParameters,
+    at: EStepParameters,
     purpose: 'em' | 'accurate-moments',
     reference?: Float64Array,
-  ) => {
+  ): Promise<PassResult> => {
     let stats: SufficientStatistics | undefined;
     const total = new CompensatedSum();
+    const entropy = new CompensatedSum();
     const rows = await readPass(purpose, (block, weights, r) => {
       // A one-block RowBlocks: centered, uploaded, used, freed before the next block is read.
       const blocks = uploadBlocks(tf, block, r, d, center, r, weights);
@@ -300,6 +330,7 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
         const out = emPass(tf, family, at, blocks, ctx, reference);
         stats = stats === undefined ? out.stats : family.merge(stats, out.stats);
         total.add([out.totalLogLikelihood]);
+        if (out.sumRespLogResp !== undefined) entropy.add([out.sumRespLogResp]);
       } finally {
         blocks.dispose();
       }
@@ -309,55 +340,36 @@ export async function fitStream(source: RowSource, options: StreamFitOptions = {
         `the source yielded ${rows} rows in pass ${pass} but ${n} in pass 1; blocks() must yield the same rows on every pass`,
       );
     }
-    return { stats: stats!, totalLogLikelihood: total.value };
+    return { stats: stats!, totalLogLikelihood: total.value, ...(at.entropy === true ? { sumRespLogResp: entropy.value } : {}) };
   };
 
-  // ---- EM, one pass per iteration: the engine's loop (and its M-step fallback:
-  // a singular M-step is retried once with second moments about the current means, one more pass).
-  const em = await runEmAsync(
-    family,
-    (at, reference) =>
-      reference === undefined ? statsPass(at, 'em') : statsPass(at, 'accurate-moments', reference),
-    weightSum,
-    params,
-    o,
-    ctx,
-  );
-  params = em.params;
-  const { lowerBound, lowerBoundHistory: history, converged, nIter } = em;
-  warnIfNotConverged(o, em);
-
-  const means: number[][] = [];
-  for (let j = 0; j < k; j++)
-    means.push(Array.from({ length: d }, (_, c) => params.means[j * d + c]! + center[c]!));
-  const json: GaussianMixtureJSON = {
-    format: MODEL_FORMAT,
-    version: MODEL_VERSION,
-    covarianceType: family.name,
-    k,
+  // ---- EM, one pass per iteration: the estimator's strategy in the engine's loop (and its M-step
+  // fallback: a singular M-step is retried once with second moments about the current means, one more pass).
+  // No rows are in memory: the priors take the data covariance of pass 1.
+  const fit: FitData = {
+    n,
     d,
-    weights: Array.from(params.weights),
-    means,
-    covariances: { shape: family.covarianceShape(k, d), values: Array.from(params.covariances) },
-    converged,
-    nIter,
-    lowerBound,
-    lowerBoundHistory: history,
-    nSamples: n,
-    options: {
-      tol,
-      regCovar,
-      maxIter,
-      nInit: o.nInit,
-      initParams: o.initParams,
-      seed,
-      ...(o.missing === 'error' ? {} : { missing: o.missing }),
-    },
+    k,
+    center,
+    centered: new Float64Array(0),
+    ctx,
+    presetCovariances,
+    // Not used: fitPasses does not apply the degeneracy rule (it needs the rows).
+    degeneracyContext: { ...ctx, n: weightSum, regCovar: o.regCovar, dataVariance: new Float64Array(d), dataCovariance: new Float64Array(d * d) },
+    sampleWeight: undefined,
+    totalWeight: weightSum,
+    ...(covariance === undefined ? {} : { dataCovariance: (what: string) => covariance.covariance(center, what, weighted === true) }),
   };
-  return GaussianMixture.fromJSON(json, {
-    container,
-    ...(config.backend === undefined ? {} : { backend: config.backend }),
-  });
+  try {
+    await model.fitPasses(
+      fit,
+      (at, reference) => (reference === undefined ? statsPass(at, 'em') : statsPass(at, 'accurate-moments', reference)),
+      start,
+    );
+  } finally {
+    start?.dispose();
+  }
+  return model;
 }
 
 /** A failure of the source itself, with where the fit was; gmmkit errors (data errors with locations) pass through. */

@@ -1,6 +1,14 @@
 import { AbortedError, InvalidArgumentError, InvalidDataError } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GaussianMixture, MIN_SAMPLE_INITS, fitStream, initBackend, tf, type RowSource } from '../src/index.js';
+import {
+  BayesianGaussianMixture,
+  GaussianMixture,
+  MIN_SAMPLE_INITS,
+  fitStream,
+  initBackend,
+  tf,
+  type RowSource,
+} from '../src/index.js';
 import { blobs, irisLike, maxAbsDiff, permutedAccuracy } from './helpers.js';
 
 const iris = irisLike();
@@ -48,19 +56,24 @@ function precisionsFor(type: string): number[] | number[][] | number[][][] {
 
 const families = ['full', 'tied', 'diag', 'spherical'] as const;
 
+/** Options that start EM from the same given parameters and run 12 iterations, for a family. */
+function presetStart(covarianceType: (typeof families)[number]) {
+  return {
+    nComponents: 3,
+    covarianceType,
+    weightsInit: [0.3, 0.3, 0.4],
+    meansInit: [iris.X[0]!, iris.X[60]!, iris.X[120]!],
+    precisionsInit: precisionsFor(covarianceType),
+    tol: 0, // a fixed number of iterations: the comparison does not hinge on when each run stops
+    maxIter: 12,
+  };
+}
+
 describe('fitStream', () => {
   it.each(families)(
     '%s: matches the in-memory fit from the same initial parameters (float32 tolerance)',
     async (covarianceType) => {
-      const options = {
-        nComponents: 3,
-        covarianceType,
-        weightsInit: [0.3, 0.3, 0.4],
-        meansInit: [iris.X[0]!, iris.X[60]!, iris.X[120]!],
-        precisionsInit: precisionsFor(covarianceType),
-        tol: 0, // a fixed number of iterations: the comparison does not hinge on when each run stops
-        maxIter: 12,
-      };
+      const options = presetStart(covarianceType);
       const memory = await new GaussianMixture(options).fit(iris.X);
       const before = tf.memory().numTensors;
       const source = arraySource(iris.X, 37); // blocks that do not divide n
@@ -296,5 +309,102 @@ describe('fitStream', () => {
       /unknown covariance family 'nope'|nope/,
     );
     await expect(fitStream({ d: 2, blocks: async function* () {} }, {})).rejects.toThrow(/no rows/);
+  });
+});
+
+describe('fitStream runs the estimator\'s strategy: MAP EM and variational inference', () => {
+  it.each(families)(
+    "%s with prior: 'default' matches MAP EM in memory from the same initial parameters (float32 tolerance)",
+    async (covarianceType) => {
+      const options = {
+        ...presetStart(covarianceType),
+        prior: 'default' as const,
+        convergenceWarning: false,
+      };
+      const memory = await new GaussianMixture(options).fit(iris.X);
+      const { prior: _map, ...ml } = options;
+      const plain = await new GaussianMixture(ml).fit(iris.X);
+      const before = tf.memory().numTensors;
+      const source = arraySource(iris.X, 37);
+      const streamed = await fitStream(source, options);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(source.passes).toBe(1 + 12);
+      const a = memory.state;
+      const b = streamed.state;
+      expect(maxAbsDiff(b.weights, a.weights)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.means, a.means)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.covariances, a.covariances)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.lowerBoundHistory, a.lowerBoundHistory)).toBeLessThan(1e-5);
+      // MAP EM, not maximum likelihood: the prior moves the fit by far more than the tolerance
+      expect(maxAbsDiff(a.covariances, plain.state.covariances)).toBeGreaterThan(1e-3);
+      expect(streamed.toJSON().options.prior).toBe('default');
+    },
+  );
+
+  it.each([
+    ['full', 'dirichlet-process'],
+    ['tied', 'dirichlet-distribution'],
+    ['diag', 'dirichlet-process'],
+    ['spherical', 'dirichlet-distribution'],
+  ] as const)(
+    '%s, %s: BayesianGaussianMixture streamed over blocks equals the in-memory fit from the same start (float32 tolerance)',
+    async (covarianceType, weightConcentrationPriorType) => {
+      const options = {
+        nComponents: 5,
+        covarianceType,
+        weightConcentrationPriorType,
+        tol: 0,
+        maxIter: 8,
+        seed: 1,
+        convergenceWarning: false,
+        workers: 0,
+      };
+      // n <= sampleSize: the stream's sample fit is the in-memory fit (8 iterations), then 8 passes from it;
+      // in memory, the same as a warm-started second fit.
+      const memory = new BayesianGaussianMixture({ ...options, warmStart: true });
+      await memory.fit(iris.X);
+      const first = memory.state.lowerBoundHistory;
+      await memory.fit(iris.X);
+      const before = tf.memory().numTensors;
+      const source = arraySource(iris.X, 37);
+      const streamed = await fitStream(source, options, BayesianGaussianMixture);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(streamed).toBeInstanceOf(BayesianGaussianMixture);
+      expect(source.passes).toBe(1 + 8);
+      const a = memory.state;
+      const b = streamed.state;
+      expect(b.nIter).toBe(8);
+      // The ELBO is a total over the rows (scikit-learn's lower_bound_): compared per row, as GaussianMixture's
+      // mean log-likelihood; the posterior counts relatively.
+      const rel = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+        let m = 0;
+        for (let i = 0; i < y.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!) / (1 + Math.abs(y[i]!)));
+        return m;
+      };
+      expect(maxAbsDiff(b.lowerBoundHistory, a.lowerBoundHistory) / iris.X.length).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.weights, a.weights)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.means, a.means)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.covariances, a.covariances)).toBeLessThan(1e-5);
+      expect(rel(b.weightConcentration, a.weightConcentration)).toBeLessThan(1e-5);
+      expect(rel(b.degreesOfFreedom, a.degreesOfFreedom)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(b.covariancePrior, a.covariancePrior)).toBeLessThan(1e-9);
+      // the passes moved the variational posterior (the ELBO changed after the first fit)
+      expect(Math.abs(a.lowerBoundHistory.at(-1)! - first.at(-1)!)).toBeGreaterThan(1e-6);
+      // the model round-trips as a Bayesian one
+      const back = await BayesianGaussianMixture.fromJSON(streamed.toJSON());
+      expect(back.predict(iris.X)).toEqual(streamed.predict(iris.X));
+    },
+  );
+
+  it('refuses what it cannot stream, in one line', async () => {
+    await expect(
+      fitStream(arraySource(iris.X, 50), { prior: 'default', missing: 'marginalize' }),
+    ).rejects.toThrow(/prior with missing: 'marginalize' is not supported/);
+    await expect(fitStream(arraySource(iris.X, 50), { weightsInit: [1] } as never, BayesianGaussianMixture)).rejects.toThrow(
+      /unknown fitStream option 'weightsInit'/,
+    );
+    await expect(
+      fitStream(arraySource(iris.X, 50), {}, GaussianMixture as unknown as typeof BayesianGaussianMixture),
+    ).rejects.toThrow(/the estimator must be BayesianGaussianMixture/);
   });
 });

@@ -1,5 +1,14 @@
 import { InvalidArgumentError } from '@gmmkit/core';
-import { fitStream, initBackend, type RowSource } from '@gmmkit/tfjs';
+import {
+  BayesianGaussianMixture,
+  fitStream,
+  type GaussianMixture,
+  type StreamFitOptions,
+  initBackend,
+  type BayesianGaussianMixtureOptions,
+  type PriorOption,
+  type RowSource,
+} from '@gmmkit/tfjs';
 import { UsageError } from '../errors.js';
 import { formatNumber } from '../io/format.js';
 import type { ReadTableOptions } from '../io/read-file.js';
@@ -68,7 +77,11 @@ export interface StreamedFit {
     /** Applies to the fit on the initialization sample (the passes run on the main thread). */
     workers: number | 'auto' | undefined;
     missing?: 'marginalize';
+    /** --prior: MAP EM in the passes. */
+    prior?: PriorOption;
   };
+  /** --bayesian: BayesianGaussianMixture's priors (the passes run variational inference). */
+  bayesian: BayesianGaussianMixtureOptions | undefined;
 }
 
 /**
@@ -122,8 +135,8 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
   const info = await initBackend(f.backend, f.plugins.container);
   const { workers, ...o } = f.options;
   // Ctrl-C stops the passes (checked before every block) before anything is written.
-  const gm = await abortOnSigint(io, 'fit', (signal) =>
-    fitStream(counted(rows), {
+  const gm = await abortOnSigint(io, 'fit', (signal): Promise<GaussianMixture | BayesianGaussianMixture> => {
+    const options: StreamFitOptions = {
       ...o,
       ...(workers === undefined ? {} : { workers }),
       ...(f.stream.sampleSize === undefined ? {} : { sampleSize: f.stream.sampleSize }),
@@ -139,10 +152,16 @@ export async function fitStreamed(args: Args, io: Io, f: StreamedFit): Promise<n
       onIteration: (it, lb) =>
         io.progress(`streaming: pass ${pass + 1}, after iteration ${it} lower bound ${formatNumber(lb)}`),
       signal,
-    }).catch((err: unknown) => {
+    };
+    const source = counted(rows);
+    return (
+      f.bayesian === undefined
+        ? fitStream(source, options)
+        : fitStream(source, { ...options, ...f.bayesian }, BayesianGaussianMixture)
+    ).catch((err: unknown) => {
       throw sizeError(err, o.nComponents, table.source);
-    }),
-  );
+    });
+  });
 
   try {
     // The log-likelihood of the final parameters, and the largest column

@@ -125,8 +125,6 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const bayesian = bayesianSettings(args);
   if (bayesian !== undefined && prior !== undefined)
     throw new UsageError('--bayesian and --prior are two different priors: give one (--bayesian has its own --weight-*/--mean-precision-prior/--degrees-of-freedom-prior)');
-  if (stream !== undefined && (bayesian !== undefined || prior !== undefined))
-    throw new UsageError(`--${bayesian !== undefined ? 'bayesian' : 'prior'} does not work with --stream yet: fit in memory`);
   if (stream === undefined && (args['chunk-rows'] !== undefined || args['sample-size'] !== undefined))
     throw new UsageError('--chunk-rows and --sample-size need --stream');
 
@@ -146,8 +144,9 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       ...em,
       workers,
       ...(missing ? { missing: 'marginalize' as const } : {}),
+      ...(prior === undefined ? {} : { prior }),
     };
-    return fitStreamed(args, io, { dataFile, targets, read, force, backend, plugins, stream, options });
+    return fitStreamed(args, io, { dataFile, targets, read, force, backend, plugins, stream, options, bayesian });
   }
 
   // From here Ctrl-C stops the command cleanly: EM (and its workers) stops at

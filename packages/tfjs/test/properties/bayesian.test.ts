@@ -3,16 +3,26 @@
 //  B1: the ELBO never decreases across iterations (+ teeth: a variational
 //      M-step on covariances inflated x3 must fail it);
 //  B2: the weights are >= 0 and sum to 1;
-//  B3: on well-separated data, surplus components are switched off: with an
-//      upper bound of clusters + 3 components, exactly `clusters` keep a weight > 1e-2.
+//  B3: on well-separated data, surplus components are switched off: from the
+//      ordinary initializers, with an upper bound of clusters + 3 components,
+//      exactly `clusters` keep a weight > 1e-2 (conditions below; + teeth: a
+//      weight update that ignores the counts must fail it).
 import { InvalidArgumentError, createContainer, createRng, pluginModule, PluginRegistry, type Container } from '@gmmkit/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BayesianGaussianMixture, builtinPlugins, createGmmContainer, initBackend, type WeightConcentrationPriorType } from '../../src/index.js';
+import {
+  BayesianGaussianMixture,
+  builtinPlugins,
+  createGmmContainer,
+  initBackend,
+  type EmStrategy,
+  type FitData,
+  type VariationalState,
+  type WeightConcentrationPriorType,
+} from '../../src/index.js';
 import { caseArb, type Dataset, type FitChoice } from './arbitraries.js';
 import { EPS32, MAX_ITER, check, conditioning, isSingular, regularizationLoss, runs } from './helpers.js';
 import { inflatedFamily } from './plugins.js';
-import { labelsContainer } from '../bayesian-helpers.js';
 
 const FAMILIES = ['full', 'tied', 'diag', 'spherical'] as const;
 const PRIORS: WeightConcentrationPriorType[] = ['dirichlet-process', 'dirichlet-distribution'];
@@ -110,39 +120,105 @@ describe('property B1 has teeth', () => {
 });
 
 describe('property B3: surplus components are switched off on well-separated data', () => {
-  // c = 1..3 round unit-sd clusters of 100 rows, centres 12 sd apart along a
-  // random direction, d = 1..3, fitted with c + 3 components. The variational
-  // objective switches the surplus off: started from the true clusters (the 3
-  // surplus components empty) the fit keeps exactly c weights > 1e-2, and its
-  // ELBO is at least that of a k-means start. A k-means start alone does not
-  // always get there: it splits clusters, and variational EM keeps some splits
-  // as local optima with lower ELBOs (so does scikit-learn 1.2: measured on one
-  // 100-row 2-D cluster, K = 4, 3 of 4 random states kept 3 or 4 components at
-  // ELBOs -126..-136 against -111 for the switched-off fit); the restarts
-  // (nInit, best ELBO kept) are how a user gets there.
-  const separatedArb = fc.record({ clusters: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 3 }), seed: fc.integer({ min: 0, max: 0x7fffffff }) });
+  // Conditions under which the claim holds from the ordinary initializers, as measured
+  // (12 cases per family x prior x initializer, 2026-12-02, see the report of issue 14):
+  // - c = 2..4 round unit-sd clusters of 100 rows, centres 12 sd apart along a random direction, d = 1..3;
+  // - an upper bound of K = c + 3 components, a small weightConcentrationPrior (1e-3: the prior
+  //   favours few components) for both weight priors, maxIter 1000 (the fits converge in tens of iterations);
+  // - nInit 4 restarts (best ELBO kept): a single start keeps a split cluster in some cases
+  //   (tied, from k-means: 2 of 12; scikit-learn 1.2 does the same on one 2-D cluster, K = 4:
+  //   3 of 4 random states kept 3 or 4 components at ELBOs -126..-136 against -111);
+  // - 'kmeans' (Lloyd's k-means) for c <= 4; the seeding-only initializers ('k-means++',
+  //   'random-from-data') for c <= 3: with 4 clusters on a line they can seed one component on two
+  //   clusters, and variational EM does not split it (2 of 12 kept 2 or 3 of 4). 'random'
+  //   (random responsibilities) starts every component at the data mean and is left out.
+  // A single cluster (c = 1) is not "separated" data: k-means then splits it and the splits often stay.
+  // 'tied' is left out: its shared covariance keeps a split cluster as a local optimum even with
+  // 4 restarts (from 'kmeans', 1 of 12 measured cases; fast-check found 2 clusters kept as 3 for
+  // both weight priors, d = 2 and 3, e.g. weights [0.50, 0.23, 0, 0.27, 0]).
+  const separatedArb = fc
+    .record({
+      init: fc.constantFrom('kmeans', 'k-means++', 'random-from-data'),
+      extra: fc.integer({ min: 0, max: 2 }),
+      d: fc.integer({ min: 1, max: 3 }),
+      seed: fc.integer({ min: 0, max: 0x7fffffff }),
+    })
+    .map(({ init, extra, d, seed }) => ({ init, clusters: 2 + (init === 'kmeans' ? extra : Math.min(extra, 1)), d, seed }));
+  const options = (family: string, prior: WeightConcentrationPriorType, clusters: number, init: string, seed: number) => ({
+    nComponents: clusters + 3,
+    covarianceType: family,
+    weightConcentrationPriorType: prior,
+    weightConcentrationPrior: 1e-3,
+    initParams: init,
+    nInit: 4,
+    maxIter: 1000,
+    seed,
+    workers: 0,
+    convergenceWarning: false,
+  });
+  const switchedOff = (make: (o: ReturnType<typeof options>) => BayesianGaussianMixture, family: string, prior: WeightConcentrationPriorType) =>
+    fc.asyncProperty(separatedArb, async ({ init, clusters, d, seed }) => {
+      const { rows } = separated(clusters, d, 100, seed);
+      const m = await make(options(family, prior, clusters, init, seed)).fit(rows);
+      const kept = m.effectiveComponents(1e-2);
+      if (kept !== clusters) throw new Error(`${kept} of ${clusters + 3} components kept a weight > 1e-2 on ${clusters} clusters (${init}, d = ${d}); weights [${Array.from(m.state.weights, (w) => w.toFixed(4)).join(', ')}]`);
+    });
   for (const prior of PRIORS) {
-    for (const family of FAMILIES) {
+    for (const family of FAMILIES.filter((f) => f !== 'tied')) {
       const name = `bayesian switch-off ${family} x ${prior}`;
       it(name, async () => {
-        await check(
-          name,
-          fc.asyncProperty(separatedArb, async ({ clusters, d, seed }) => {
-            const { rows, labels } = separated(clusters, d, 100, seed);
-            const k = clusters + 3;
-            const options = { nComponents: k, covarianceType: family, weightConcentrationPriorType: prior, maxIter: 500, seed, workers: 0 };
-            const fromTruth = await new BayesianGaussianMixture({ ...options, initParams: 'given-labels', container: labelsContainer(labels, k) }).fit(rows);
-            expect(fromTruth.effectiveComponents(1e-2)).toBe(clusters);
-            const fromKmeans = await new BayesianGaussianMixture({ ...options, container }).fit(rows);
-            const slack = elboSlack(fromKmeans, { n: rows.length, rows } as Dataset, 1e-6);
-            expect(fromTruth.state.lowerBound).toBeGreaterThanOrEqual(fromKmeans.state.lowerBound - slack);
-          }),
-          runs(6),
-        );
+        await check(name, switchedOff((o) => new BayesianGaussianMixture({ ...o, container }), family, prior), runs(6));
       });
     }
   }
+
+  it('has teeth: a weight update that ignores the counts n_k keeps the surplus components', async () => {
+    for (const prior of PRIORS) {
+      const name = `bayesian switch-off teeth ${prior}`;
+      const run = check(name, switchedOff((o) => new CountBlindWeights({ ...o, container }), 'full', prior), runs(6));
+      await expect(run).rejects.toThrow(/components kept a weight > 1e-2[\s\S]*Replay: FC_REPLAY=/);
+    }
+  });
 });
+
+/**
+ * BayesianGaussianMixture whose variational weight update is broken: the
+ * weight posterior is formed as if every component held n / K rows (the
+ * means and covariances are updated as usual).
+ */
+class CountBlindWeights extends BayesianGaussianMixture {
+  protected override strategy(fit: FitData): EmStrategy<VariationalState> {
+    const real = super.strategy(fit);
+    const { k } = fit;
+    const gamma = 1e-3;
+    return {
+      ...real,
+      mStep: (stats) => {
+        const s = real.mStep(stats);
+        const c = s.weightConcentration;
+        const dp = c.length === 2 * k;
+        let n = 0;
+        for (let j = 0; j < k; j++) n += dp ? c[j]! - 1 : c[j]! - gamma;
+        const share = n / k;
+        const weights = new Float64Array(k);
+        let rest = 1;
+        for (let j = 0; j < k; j++) {
+          if (dp) {
+            c[j] = 1 + share;
+            c[k + j] = gamma + (k - 1 - j) * share;
+            weights[j] = (rest * c[j]!) / (c[j]! + c[k + j]!);
+            rest -= weights[j]!;
+          } else {
+            c[j] = gamma + share;
+            weights[j] = 1 / k;
+          }
+        }
+        const total = weights.reduce((a, b) => a + b, 0);
+        return { ...s, params: { ...s.params, weights: weights.map((w) => w / total) } };
+      },
+    };
+  }
+}
 
 /** `clusters` unit-sd round Gaussian clusters of `perCluster` rows, centres 12 apart along a random unit direction, and their labels. */
 function separated(clusters: number, d: number, perCluster: number, seed: number): { rows: number[][]; labels: number[] } {
