@@ -8,7 +8,8 @@
 // Run: pnpm --filter @gmmkit/bench run bench:optima [-- --init emem --limit N]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GaussianMixture } from '@gmmkit/tfjs';
+import { pluginModule } from '@gmmkit/core';
+import { GaussianMixture, createGmmContainer, emEmInitializer } from '@gmmkit/tfjs';
 import { csvDataset, type Dataset } from './datasets.js';
 
 interface Case {
@@ -32,6 +33,12 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : args[i + 1];
 };
 const inits = ['kmeans', ...(flag('init') ?? 'emem').split(',')];
+// Variants named emem-CxI (C candidates, I short iterations) are registered here, to tune the built-in's constants.
+const variants = inits.flatMap((i) => {
+  const m = /^emem-(\d+)x(\d+)$/.exec(i);
+  return m === null ? [] : [emEmInitializer(Number(m[1]), Number(m[2]), i)];
+});
+const container = createGmmContainer(pluginModule({ initializers: variants }));
 const nInit = Number(flag('n-init') ?? 10);
 const fixture = JSON.parse(readFileSync(`${root}fixtures/sklearn/optima.json`, 'utf8')) as { starts: number; cases: Case[] };
 const cases = fixture.cases.slice(0, Number(flag('limit') ?? fixture.cases.length));
@@ -47,7 +54,7 @@ interface Outcome {
 async function fitOnce(c: Case, init: string): Promise<Outcome> {
   const ds = rows(c);
   const X = { data: ds.data, shape: [ds.n, ds.d] as const };
-  const gm = new GaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType, nInit, initParams: init, seed: 0, degenerate: 'allow', convergenceWarning: false });
+  const gm = new GaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType, nInit, initParams: init, seed: 0, degenerate: 'allow', convergenceWarning: false, container });
   const t0 = performance.now();
   await gm.fit(X);
   const seconds = (performance.now() - t0) / 1000;
