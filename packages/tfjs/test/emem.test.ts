@@ -27,9 +27,9 @@ beforeAll(async () => {
 
 describe("initializer 'emem'", () => {
   it('reaches a better optimum than plain k-means restarts where those fail (same seed, same nInit)', async () => {
-    // Seeds 1 and 2: the k-means start of plain restarts ends at a worse optimum.
+    // Seeds 2 and 3: the k-means start of plain restarts ends at a worse optimum (emem draws that start first).
     const best = Math.max(await score('kmeans', 0, 10), await score('emem', 0, 10));
-    for (const seed of [1, 2]) {
+    for (const seed of [2, 3]) {
       const plain = await score('kmeans', seed);
       const emem = await score('emem', seed);
       expect(plain).toBeLessThan(best - 0.05);

@@ -2,9 +2,9 @@ import type { InitialGuess, Initializer, InitializerInput } from '@gmmkit/core';
 import { kmeansInitializer } from './kmeans.js';
 
 /** Candidate k-means starts per restart (see docs/initialization.md for the measurement behind both numbers). */
-export const EMEM_CANDIDATES = 4;
+export const EMEM_CANDIDATES = 2;
 /** EM iterations of each candidate's short run. */
-export const EMEM_SHORT_ITERATIONS = 5;
+export const EMEM_SHORT_ITERATIONS = 20;
 
 /**
  * emEM (Biernacki, Celeux & Govaert 2003) over k-means starts. Each restart
