@@ -32,7 +32,7 @@ const flag = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
 };
-const inits = ['kmeans', ...(flag('init') ?? 'emem').split(',')];
+const inits = [...new Set(['kmeans', ...(flag('init') ?? 'emem').split(',')])];
 // Variants named emem-CxI (C candidates, I short iterations) are registered here, to tune the built-in's constants.
 const variants = inits.flatMap((i) => {
   const m = /^emem-(\d+)x(\d+)$/.exec(i);
@@ -49,16 +49,29 @@ const rows = (c: Case): Dataset => data.get(c.path) ?? data.set(c.path, csvDatas
 interface Outcome {
   score: number;
   seconds: number;
+  /** EM iterations of the fit, short runs included (onIteration calls): the cost, independent of the machine's load. */
+  iterations: number;
 }
 
 async function fitOnce(c: Case, init: string): Promise<Outcome> {
   const ds = rows(c);
   const X = { data: ds.data, shape: [ds.n, ds.d] as const };
-  const gm = new GaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType, nInit, initParams: init, seed: 0, degenerate: 'allow', convergenceWarning: false, container });
+  let iterations = 0;
+  const gm = new GaussianMixture({
+    nComponents: c.k,
+    covarianceType: c.covarianceType,
+    nInit,
+    initParams: init,
+    seed: 0,
+    degenerate: 'allow',
+    convergenceWarning: false,
+    container,
+    onIteration: () => iterations++,
+  });
   const t0 = performance.now();
   await gm.fit(X);
   const seconds = (performance.now() - t0) / 1000;
-  return { score: gm.score(X), seconds };
+  return { score: gm.score(X), seconds, iterations };
 }
 
 const results: { case: Case; outcomes: Record<string, Outcome> }[] = [];
@@ -67,7 +80,7 @@ for (const c of cases) {
   // Interleaved per case, so both strategies see the same machine load.
   for (const init of inits) outcomes[init] = await fitOnce(c, init);
   results.push({ case: c, outcomes });
-  const line = inits.map((i) => `${i} ${(outcomes[i]!.score - c.best).toExponential(2)} ${outcomes[i]!.seconds.toFixed(2)}s`).join('  ');
+  const line = inits.map((i) => `${i} ${(outcomes[i]!.score - c.best).toExponential(2)} ${outcomes[i]!.seconds.toFixed(2)}s ${outcomes[i]!.iterations} it`).join('  ');
   console.log(`${c.dataset} k=${c.k} ${c.covarianceType}: ${line}`);
 }
 
@@ -84,6 +97,7 @@ const summary = {
       {
         reached: Object.fromEntries(TOLERANCES.map((t) => [t, results.filter((r) => reached(r.outcomes[i]!.score, r.case, t)).length])),
         seconds: results.reduce((s, r) => s + r.outcomes[i]!.seconds, 0),
+        iterations: results.reduce((s, r) => s + r.outcomes[i]!.iterations, 0),
         missed: results.filter((r) => !reached(r.outcomes[i]!.score, r.case, TOLERANCE)).map((r) => `${r.case.dataset} k=${r.case.k} ${r.case.covarianceType}`),
       },
     ]),
