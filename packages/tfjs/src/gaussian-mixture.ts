@@ -16,6 +16,7 @@ import {
   type DegeneracyContext,
   type InitialGuess,
   type Initializer,
+  type InitializerInput,
   type MixtureParameters,
   type PluginContext,
   type SufficientStatistics,
@@ -512,13 +513,31 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     let best: EmResult<P> | undefined;
     const dropped: string[] = [];
     let lastError: SingularCovarianceError | undefined;
+    // InitializerInput.shortEm: a few iterations of this loop from a guess; a guess the initializer
+    // returns after its short run continues from where that run stopped.
+    const shortRuns = new Map<InitialGuess, EmResult<P>>();
+    const shortEm = async (guess: InitialGuess, maxIter: number): Promise<number> => {
+      try {
+        const init = await this.stateFromGuess(guess, rows.fit, strategy, respStats);
+        const run = await runStrategy(strategy, await pass(), init, { ...settings, maxIter: Math.min(maxIter, settings.maxIter) });
+        if (run.degeneracy !== undefined && this.o.degenerate === 'reject') return -Infinity;
+        shortRuns.set(guess, run);
+        return run.lowerBound;
+      } catch (error) {
+        if (!(error instanceof SingularCovarianceError)) throw error;
+        return -Infinity;
+      }
+    };
     for (let restart = 0; restart < nInit; restart++) {
       throwIfAborted(this.o.signal);
+      shortRuns.clear();
       let result: EmResult<P>;
       try {
-        const init = warm ? this.warmState(fit) : await this.initialParameters(rows.blocks, rows.fit, strategy, restart, respStats);
-        // A warm start measures its first change from the last fit's bound (scikit-learn's fit_predict).
-        result = await runStrategy(strategy, await pass(), init, settings, warm ? this._state!.lowerBound : -Infinity);
+        // A warm start measures its first change from the last fit's bound (scikit-learn's fit_predict), a continued short run from its own.
+        const { init, previousLowerBound } = warm
+          ? { init: this.warmState(fit), previousLowerBound: this._state!.lowerBound }
+          : await this.initialParameters(rows.blocks, rows.fit, strategy, restart, respStats, shortEm, shortRuns);
+        result = await runStrategy(strategy, await pass(), init, settings, previousLowerBound);
       } catch (error) {
         if (!(error instanceof SingularCovarianceError)) throw error;
         lastError = error;
@@ -590,26 +609,46 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return this.predict(validated);
   }
 
-  /** Initial state of one restart (centered coordinates): initializer, then the estimator's initialState (its M-step). */
+  /**
+   * Initial state of one restart (centered coordinates): the initializer's
+   * guess, then the estimator's initialState (its M-step), or the state a
+   * short EM run from that guess (InitializerInput.shortEm, kept in `shortRuns`) stopped at.
+   */
   private async initialParameters(
     blocks: RowBlocks,
     fit: FitData,
     strategy: EmStrategy<P>,
     restart: number,
     respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
-  ): Promise<P> {
+    shortEm: InitializerInput['shortEm'],
+    shortRuns: ReadonlyMap<InitialGuess, EmResult<P>>,
+  ): Promise<{ init: P; previousLowerBound: number }> {
     const { k, d, n, centered } = fit;
     const preset = this.presetState(fit);
-    if (preset !== undefined) return preset; // everything given: the initializer has nothing to add
+    if (preset !== undefined) return { init: preset, previousLowerBound: -Infinity }; // everything given: the initializer has nothing to add
     const rng = createRng(deriveSeed(this.o.seed, restart));
     // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
     const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
-    let guess: ReturnType<Initializer['initialize']>;
+    let guess: InitialGuess;
     try {
-      guess = this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight });
+      guess = await this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
     } finally {
       if (x !== blocks.tensors[0]) x.dispose();
     }
+    throwIfAborted(this.o.signal);
+    const continued = shortRuns.get(guess);
+    if (continued !== undefined) return { init: continued.params, previousLowerBound: continued.lowerBound };
+    return { init: await this.stateFromGuess(guess, fit, strategy, respStats), previousLowerBound: -Infinity };
+  }
+
+  /** The estimator's initial state from an initializer's guess: the M-step on its responsibilities (float64 fallback as in the EM loop). */
+  private async stateFromGuess(
+    guess: InitialGuess,
+    fit: FitData,
+    strategy: EmStrategy<P>,
+    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+  ): Promise<P> {
+    const { k, d, n, centered } = fit;
     let resp: Float64Array;
     if (guess.kind === 'responsibilities') {
       resp = guess.resp;
@@ -617,7 +656,6 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     } else {
       resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
     }
-    throwIfAborted(this.o.signal);
     try {
       return this.initialState(strategy, await respStats(resp), guess, fit);
     } catch (error) {

@@ -17,7 +17,7 @@ export type DataInput =
 /** Built-in covariance families; any registered family name is accepted too. */
 export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical' | (string & {});
 /** Built-in initializers; any registered initializer name is accepted too. */
-export type InitParams = 'kmeans' | 'k-means++' | 'random' | 'random-from-data' | (string & {});
+export type InitParams = 'kmeans' | 'k-means++' | 'random' | 'random-from-data' | 'emem' | (string & {});
 /** 'auto' tries tensorflow (tfjs-node), then wasm, then cpu. */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | (string & {});
 

@@ -16,9 +16,9 @@ export interface Dataset {
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** A CSV of the repository's data/ directory, keeping the numeric columns. */
-export function csvDataset(file: string, name = file.replace(/\.csv$/, '')): Dataset {
-  const lines = readFileSync(`${root}data/${file}`, 'utf8').trim().split(/\r?\n/);
+/** A CSV of the repository's data/ directory (or a path from the repository's root, with a '/'), keeping the numeric columns. */
+export function csvDataset(file: string, name = file.replace(/^.*\//, '').replace(/\.csv$/, '')): Dataset {
+  const lines = readFileSync(`${root}${file.includes('/') ? '' : 'data/'}${file}`, 'utf8').trim().split(/\r?\n/);
   const rows = lines.slice(1).map((l) => l.split(','));
   const numeric = rows[0]!.map((_, c) => rows.every((r) => r[c] !== undefined && r[c]!.trim() !== '' && Number.isFinite(Number(r[c]))));
   const cols = numeric.flatMap((ok, c) => (ok ? [c] : []));

@@ -20,6 +20,17 @@ export interface InitializerInput {
    * never seed a component on a row of weight 0.
    */
   weights?: Float64Array | undefined;
+  /**
+   * Runs up to `maxIter` iterations of this fit's own EM loop (all rows, the
+   * fit's options) from `guess` and resolves to the lower bound reached, or
+   * -Infinity when the run failed (a covariance singular even in float64, or
+   * a degenerate state under degenerate: 'reject'). For initializers that
+   * choose among several starts by a short EM run (emEM). When the
+   * initializer returns a guess it passed here, the engine continues EM from
+   * where that short run stopped instead of starting over. undefined where
+   * the driver offers no EM (an initializer must then choose without it).
+   */
+  shortEm?: ((guess: InitialGuess, maxIter: number) => Promise<number>) | undefined;
 }
 
 /**
@@ -37,5 +48,11 @@ export type InitialGuess =
 export interface Initializer {
   readonly name: string;
   readonly description: string;
+  /** May be async (an initializer awaiting `input.shortEm`). */
+  initialize(input: InitializerInput): InitialGuess | Promise<InitialGuess>;
+}
+
+/** An initializer that answers at once (the built-ins but emEM): callers may use its guess without awaiting. */
+export interface SyncInitializer extends Initializer {
   initialize(input: InitializerInput): InitialGuess;
 }

@@ -1,2 +1,3 @@
 export { kmeansInitializer, kmeansPlusPlusInitializer, kmeansPlusPlusIndices, lloyd, lloydTensor, oneHot, gatherRows } from './kmeans.js';
 export { randomInitializer, randomFromDataInitializer, sampleWithoutReplacement } from './random.js';
+export { ememInitializer, emEmInitializer, EMEM_CANDIDATES, EMEM_SHORT_ITERATIONS } from './emem.js';

@@ -1,4 +1,4 @@
-import type { Initializer, InitializerInput, Rng, Tensor2D, Tf } from '@gmmkit/core';
+import type { InitializerInput, Rng, SyncInitializer, Tensor2D, Tf } from '@gmmkit/core';
 
 /** Squared Euclidean distance between row i of a [*, d] and row j of b [*, d]. */
 function sqDist(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
@@ -349,7 +349,7 @@ export function gatherRows(data: Float64Array, d: number, indices: readonly numb
 }
 
 /** 'kmeans': k-means++ seeding then Lloyd iterations on the host; one-hot responsibilities (scikit-learn's default). Weighted by the sample weights. */
-export const kmeansInitializer: Initializer = {
+export const kmeansInitializer: SyncInitializer = {
   name: 'kmeans',
   description:
     "k-means (k-means++ seeding, Lloyd iterations) labels as one-hot responsibilities (scikit-learn's default)",
@@ -365,7 +365,7 @@ export const kmeansInitializer: Initializer = {
 };
 
 /** 'k-means++': as scikit-learn 1.2, responsibility 1 only on the k seeded rows (one per component), 0 elsewhere. */
-export const kmeansPlusPlusInitializer: Initializer = {
+export const kmeansPlusPlusInitializer: SyncInitializer = {
   name: 'k-means++',
   description: 'k-means++ seeding only: each component starts from one seeded row (scikit-learn 1.2)',
   initialize({ data, n, d, k, rng, weights }: InitializerInput) {

@@ -1,7 +1,7 @@
-import type { Initializer, InitializerInput } from '@gmmkit/core';
+import type { InitializerInput, SyncInitializer } from '@gmmkit/core';
 
 /** 'random': uniform random responsibilities, each row normalized to sum to 1 (scikit-learn's 'random'). */
-export const randomInitializer: Initializer = {
+export const randomInitializer: SyncInitializer = {
   name: 'random',
   description: 'uniform random responsibilities, rows normalized',
   initialize({ n, k, rng }: InitializerInput) {
@@ -45,7 +45,7 @@ export function sampleWithoutReplacement(n: number, k: number, next: () => numbe
  * are drawn among those of positive weight (uniformly: a seed row's weight
  * does not change where its component starts).
  */
-export const randomFromDataInitializer: Initializer = {
+export const randomFromDataInitializer: SyncInitializer = {
   name: 'random-from-data',
   description: 'each component starts from one distinct random row (scikit-learn 1.2)',
   initialize({ n, k, rng, weights }: InitializerInput) {

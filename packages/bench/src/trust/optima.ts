@@ -1,0 +1,108 @@
+// Optimum quality at the same nInit (issue 11): for every case of
+// fixtures/sklearn/optima.json (a dataset, k and covariance type with the best
+// mean log-likelihood 50 scikit-learn k-means starts reach), fits at nInit 10
+// with plain k-means restarts ('kmeans', scikit-learn's) and with each other
+// initializer named, and counts the cases whose score(X) reaches that best
+// within a tolerance, with the wall time of the fits. degenerate: 'allow', so
+// both sides maximize the same likelihood (scikit-learn has no guard).
+// Run: pnpm --filter @gmmkit/bench run bench:optima [-- --init emem --limit N]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pluginModule } from '@gmmkit/core';
+import { GaussianMixture, createGmmContainer, emEmInitializer } from '@gmmkit/tfjs';
+import { csvDataset, type Dataset } from './datasets.js';
+
+interface Case {
+  dataset: string;
+  path: string;
+  k: number;
+  covarianceType: string;
+  best: number;
+  bestOf10: number;
+}
+
+/** Reaching the best within TOLERANCE (mean log-likelihood per row): EM stops once an iteration gains less than tol = 1e-3, so runs at one optimum differ by about that. */
+export const TOLERANCE = 1e-3;
+/** Also reported, to show how the count depends on the tolerance. */
+const TOLERANCES = [1e-4, TOLERANCE, 1e-2];
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i < 0 ? undefined : args[i + 1];
+};
+const inits = [...new Set(['kmeans', ...(flag('init') ?? 'emem').split(',')])];
+// Variants named emem-CxI (C candidates, I short iterations) are registered here, to tune the built-in's constants.
+const variants = inits.flatMap((i) => {
+  const m = /^emem-(\d+)x(\d+)$/.exec(i);
+  return m === null ? [] : [emEmInitializer(Number(m[1]), Number(m[2]), i)];
+});
+const container = createGmmContainer(pluginModule({ initializers: variants }));
+const nInit = Number(flag('n-init') ?? 10);
+const fixture = JSON.parse(readFileSync(`${root}fixtures/sklearn/optima.json`, 'utf8')) as { starts: number; cases: Case[] };
+const cases = fixture.cases.slice(0, Number(flag('limit') ?? fixture.cases.length));
+
+const data = new Map<string, Dataset>();
+const rows = (c: Case): Dataset => data.get(c.path) ?? data.set(c.path, csvDataset(c.path)).get(c.path)!;
+
+interface Outcome {
+  score: number;
+  seconds: number;
+  /** EM iterations of the fit, short runs included (onIteration calls): the cost, independent of the machine's load. */
+  iterations: number;
+}
+
+async function fitOnce(c: Case, init: string): Promise<Outcome> {
+  const ds = rows(c);
+  const X = { data: ds.data, shape: [ds.n, ds.d] as const };
+  let iterations = 0;
+  const gm = new GaussianMixture({
+    nComponents: c.k,
+    covarianceType: c.covarianceType,
+    nInit,
+    initParams: init,
+    seed: 0,
+    degenerate: 'allow',
+    convergenceWarning: false,
+    container,
+    onIteration: () => iterations++,
+  });
+  const t0 = performance.now();
+  await gm.fit(X);
+  const seconds = (performance.now() - t0) / 1000;
+  return { score: gm.score(X), seconds, iterations };
+}
+
+const results: { case: Case; outcomes: Record<string, Outcome> }[] = [];
+for (const c of cases) {
+  const outcomes: Record<string, Outcome> = {};
+  // Interleaved per case, so both strategies see the same machine load.
+  for (const init of inits) outcomes[init] = await fitOnce(c, init);
+  results.push({ case: c, outcomes });
+  const line = inits.map((i) => `${i} ${(outcomes[i]!.score - c.best).toExponential(2)} ${outcomes[i]!.seconds.toFixed(2)}s ${outcomes[i]!.iterations} it`).join('  ');
+  console.log(`${c.dataset} k=${c.k} ${c.covarianceType}: ${line}`);
+}
+
+const reached = (score: number, c: Case, tol: number): boolean => score >= c.best - tol;
+const summary = {
+  cases: results.length,
+  nInit,
+  referenceStarts: fixture.starts,
+  tolerance: TOLERANCE,
+  sklearnBestOf10: Object.fromEntries(TOLERANCES.map((t) => [t, results.filter((r) => reached(r.case.bestOf10, r.case, t)).length])),
+  inits: Object.fromEntries(
+    inits.map((i) => [
+      i,
+      {
+        reached: Object.fromEntries(TOLERANCES.map((t) => [t, results.filter((r) => reached(r.outcomes[i]!.score, r.case, t)).length])),
+        seconds: results.reduce((s, r) => s + r.outcomes[i]!.seconds, 0),
+        iterations: results.reduce((s, r) => s + r.outcomes[i]!.iterations, 0),
+        missed: results.filter((r) => !reached(r.outcomes[i]!.score, r.case, TOLERANCE)).map((r) => `${r.case.dataset} k=${r.case.k} ${r.case.covarianceType}`),
+      },
+    ]),
+  ),
+};
+console.log(JSON.stringify(summary, null, 1));
+const out = flag('out');
+if (out !== undefined) writeFileSync(out, JSON.stringify({ summary, results }, null, 1) + '\n');
