@@ -245,6 +245,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       maxIter,
       tol,
       regCovar,
+      degenerate,
       seed,
       backend,
       {

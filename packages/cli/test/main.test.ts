@@ -500,3 +500,29 @@ describe('numerical warnings', () => {
     expect((JSON.parse(quiet.stdout) as { warnings: string[] }).warnings).toEqual([]);
   });
 });
+
+describe('gmm fit --degenerate', () => {
+  // thyroid diag k = 5, seed 4: the best restart puts 4 rows on one T3 value (docs/degenerate-solutions.md's figure)
+  const thyroid = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'data', 'thyroid.csv');
+  const fit = (mode: string) =>
+    run('fit', thyroid, '-c', 'RT3U,T4,T3,TSH,DTSH', '-k', '5', '--covariance', 'diag', '--n-init', '10', '--seed', '4', '--degenerate', mode, '--json');
+  const pinned = (r: Captured) => (JSON.parse(r.stdout) as { warnings: string[] }).warnings.filter((w) => w.includes('pinned'));
+
+  it('warn keeps the best restart and says it is degenerate; reject keeps a healthy one; allow does not check', async () => {
+    const [warn, reject, allow] = [await fit('warn'), await fit('reject'), await fit('allow')];
+    for (const r of [warn, reject, allow]) expect(r.code).toBe(0);
+    expect(pinned(warn)).toHaveLength(1);
+    expect(pinned(reject)).toHaveLength(0);
+    expect(pinned(allow)).toHaveLength(0);
+    // the degenerate solution has the higher likelihood: that is why 'reject' must not keep it
+    const ll = (r: Captured) => (JSON.parse(r.stdout) as { logLikelihood: number }).logLikelihood;
+    expect(ll(warn)).toBeGreaterThan(ll(reject));
+    expect(ll(allow)).toBe(ll(warn));
+  }, 120_000);
+
+  it('an unknown mode is a usage error naming the choices', async () => {
+    const r = await run('fit', thyroid, '-k', '2', '--degenerate', 'maybe');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/degenerate.*reject.*warn.*allow/s);
+  });
+});

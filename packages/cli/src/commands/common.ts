@@ -220,6 +220,11 @@ export interface EmSettings {
   regCovar?: number;
 }
 
+/** --degenerate (its choices are checked by yargs): what fit and sweep do with degenerate solutions. */
+export function degenerateFlag(args: Args): 'reject' | 'warn' | 'allow' {
+  return (str(args, 'degenerate') ?? 'reject') as 'reject' | 'warn' | 'allow';
+}
+
 export function emSettings(args: Args): EmSettings {
   const given: Record<keyof EmSettings, number | undefined> = {
     nInit: optionFlag(args, 'n-init', 'nInit'),

@@ -5,6 +5,7 @@ import { modelFile } from '../model-file.js';
 import {
   backendName,
   bool,
+  degenerateFlag,
   emSettings,
   fileOutput,
   optionFlag,
@@ -88,6 +89,7 @@ export async function fitDistributedCommand(args: Args, io: Io, cluster: Cluster
       covarianceType,
       initParams,
       ...em,
+      degenerate: degenerateFlag(args),
       plugins: plugins.specifiers,
       container: plugins.container,
       backend,

@@ -26,6 +26,7 @@ import {
   matrices,
   modelFileText,
   nested,
+  degenerateFlag,
   emSettings,
   optionFlag,
   priorSettings,
@@ -115,6 +116,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
   const covarianceType = str(args, 'covariance') ?? 'full';
   const initParams = str(args, 'init') ?? 'kmeans';
   const em = emSettings(args);
+  const degenerate = degenerateFlag(args);
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
@@ -142,6 +144,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
       covarianceType,
       initParams,
       ...em,
+      degenerate,
       workers,
       ...(missing ? { missing: 'marginalize' as const } : {}),
       ...(prior === undefined ? {} : { prior }),
@@ -182,6 +185,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         covarianceType,
         initParams,
         ...em,
+        degenerate,
         ...(workers === undefined ? {} : { workers }),
         ...(missing ? { missing: 'marginalize' as const } : {}),
         // Shard workers load the same plugin modules (paths against the working directory).

@@ -27,6 +27,7 @@ import {
   fileOutput,
   int,
   loadPlugins,
+  degenerateFlag,
   emSettings,
   priorSettings,
   missingFlag,
@@ -94,7 +95,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const workers = int(args, 'workers', 0);
   const patience = int(args, 'patience', 1);
   const initParams = str(args, 'init') ?? 'kmeans';
-  const degenerate = (str(args, 'degenerate') ?? 'reject') as 'reject' | 'warn' | 'allow';
+  const degenerate = degenerateFlag(args);
   const output = fileOutput(args, 'output');
   const plot = fileOutput(args, 'plot');
   const force = bool(args, 'force');
