@@ -3,10 +3,17 @@
 // from the pooled scatter's eigenvectors alone, the MM ends in a worse one on
 // some scatter problems; the several starts find a lower minimum there, and a
 // warm start from the previous covariances is never left for a worse one.
-import { createRng, symmetricEigen } from '@gmmkit/core';
-import { describe, expect, it } from 'vitest';
+import { createRng, pluginModule, symmetricEigen, type CovarianceFamily } from '@gmmkit/core';
+import { GaussianMixture, createGmmContainer, initBackend } from '@gmmkit/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mclustFamilies } from '../src/index.js';
 import { compose } from '../src/linalg.js';
 import { commonOrientation, orientationMM } from '../src/mstep.js';
+import { loadFixture } from './fixtures.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
 
 /**
  * A scatter problem: k components in d dimensions, each W_k = n_k R_k diag(l) R_kᵀ with its own
@@ -113,5 +120,39 @@ describe('commonOrientation', () => {
         const warm = objective(w, nk, commonOrientation(volume, w, nk, K, D, previous)!, K, D);
         expect(warm).toBeLessThanOrEqual(before + 1e-9 * Math.abs(before));
       }
+  });
+});
+
+describe("the engine's previous parameters", () => {
+  it('reach the M-step: each EM iteration gets the state the one before produced', async () => {
+    const eve = mclustFamilies.find((f) => f.name === 'EVE')!;
+    const seen: (Float64Array | undefined)[] = [];
+    const made: Float64Array[] = [];
+    const spy: CovarianceFamily = {
+      ...eve,
+      name: 'EVE-spy',
+      mStep(stats, regCovar, ctx, previous) {
+        seen.push(previous?.covariances);
+        const out = eve.mStep(stats, regCovar, ctx, previous);
+        made.push(out.covariances);
+        return out;
+      },
+    };
+    const fx = loadFixture('iris');
+    const gm = new GaussianMixture({
+      nComponents: 3,
+      covarianceType: 'EVE-spy',
+      maxIter: 5,
+      tol: 0,
+      seed: 1,
+      convergenceWarning: false,
+      container: createGmmContainer(pluginModule({ covarianceFamilies: [spy] })),
+    });
+    await gm.fit(fx.X);
+    gm.dispose();
+    // the first M-step is the initializer's (no state before it); EM's 5 follow it
+    expect(seen).toHaveLength(6);
+    expect(seen[0]).toBeUndefined();
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBe(made[i - 1]);
   });
 });
