@@ -203,7 +203,8 @@ export function commonOrientation(
 /**
  * MM steps each start of commonOrientation gets before the best CONVERGED_STARTS run to
  * convergence. Two converged starts cost 1.25x one's CPU on iris EVE+VVE k = 2..9 and broke
- * property 4 (scale equivariance, EVE x random) by a near-tie between starts; one keeps the
+ * property 4 (scale equivariance, EVE x random; cause not traced, a near-tie between starts
+ * suspected); one keeps the
  * warm start's guarantee.
  */
 export const SCREEN_STEPS = 20;
