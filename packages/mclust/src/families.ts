@@ -83,8 +83,12 @@ interface ModelSpec {
   layout: Layout;
   /** nMclustParams' covariance part. */
   parameters: (k: number, d: number) => number;
-  /** The M-step: covariances in `layout` from the scatter (regularized) and n_k; null when singular. */
-  solve: (scatter: Float64Array, nk: Float64Array, k: number, d: number) => Float64Array | null;
+  /**
+   * The M-step: covariances in `layout` from the scatter (regularized) and n_k, given the previous
+   * iteration's covariances when the engine passes them (the iterative orientation starts from them);
+   * null when singular.
+   */
+  solve: (scatter: Float64Array, nk: Float64Array, k: number, d: number, previous?: Float64Array) => Float64Array | null;
   /** Effective points the covariances need (degeneracy). */
   needs: Needs;
   /** Only for 1-D data (mclust's univariate E and V). */
@@ -156,7 +160,7 @@ const MODELS: ModelSpec[] = [
     scatter: 'full',
     layout: 'kdd',
     parameters: (k, d) => 1 + k * (d - 1) + half(d),
-    solve: (w, nk, k, d) => commonOrientation('E', w, nk, k, d),
+    solve: (w, nk, k, d, previous) => commonOrientation('E', w, nk, k, d, previous),
     needs: OWN_SHAPE,
   },
   {
@@ -165,7 +169,7 @@ const MODELS: ModelSpec[] = [
     scatter: 'full',
     layout: 'kdd',
     parameters: (k, d) => k * d + half(d),
-    solve: (w, nk, k, d) => commonOrientation('V', w, nk, k, d),
+    solve: (w, nk, k, d, previous) => commonOrientation('V', w, nk, k, d, previous),
     needs: OWN_SHAPE,
   },
   {
@@ -364,12 +368,12 @@ export function mclustFamily(spec: ModelSpec): CovarianceFamily {
     // Missing values (missing: 'marginalize'): the same statistics as the built-in family, so its projection of full second moments.
     secondFromFull: (full, k, d) => statistics.secondFromFull!(full, k, d),
 
-    mStep(stats, regCovar, { k, d }): MixtureParameters {
+    mStep(stats, regCovar, { k, d }, previous): MixtureParameters {
       if (spec.univariate === true && d !== 1)
         throw new InvalidArgumentError(`'${code}' is mclust's univariate model, for 1-D data; got ${d} columns (use ${code}II)`);
       const { nk, weights, means } = weightsAndMeans(stats, k, d);
       const scatter = scatterOf(spec.scatter, stats, nk, means, regCovar, k, d);
-      const covariances = spec.solve(spectraOf(spec.scatter, scatter, k, d), nk, k, d);
+      const covariances = spec.solve(spectraOf(spec.scatter, scatter, k, d), nk, k, d, previous?.covariances);
       if (covariances === null) throw singularCovarianceError(code, regCovar);
       if (axisAligned) {
         for (let i = 0; i < covariances.length; i++)

@@ -23,8 +23,13 @@ describe.each(['iris', 'faithful'])('%s: one fit per model from mclust\'s starti
       covarianceType: nameOf(model),
       initParams: 'fixture-partition',
       regCovar: 0,
-      tol: 1e-8,
+      // EM creeps along flat directions: iris EVE stops at tol 1e-8 1.3e-4 nats below mclust's
+      // optimum with a covariance entry 2.5 bounds from mclust's, at 1e-10 4e-6 nats and 0.06 of
+      // the bound (measured). Some models reach float32's floor before 1e-9 (their LL steps are
+      // rounding) and stop at maxIter, which is expected here: the checks are on the optimum.
+      tol: 1e-9,
       maxIter: 1000,
+      convergenceWarning: false,
       container,
     });
     await gm.fit(fx.X);

@@ -641,8 +641,11 @@ export interface EmResult<S = MixtureParameters> {
 export interface EmStrategy<S> {
   /** The E-step's view of a state: what the pass scores rows under. */
   eStep(state: S): EStepParameters;
-  /** The M-step from merged statistics; throws SingularCovarianceError when a covariance is not positive definite. */
-  mStep(stats: SufficientStatistics): S;
+  /**
+   * The M-step from merged statistics (`previous`: the state of the iteration before, when there is one);
+   * throws SingularCovarianceError when a covariance is not positive definite.
+   */
+  mStep(stats: SufficientStatistics, previous?: S): S;
   /**
    * The objective the loop reports and tests for convergence, after the
    * M-step: `pass` is the E-step under `previous`, `next` the state the
@@ -666,7 +669,7 @@ export function maximumLikelihood(
 ): EmStrategy<MixtureParameters> {
   return {
     eStep: (params) => params,
-    mStep: (stats) => family.mStep(stats, regCovar, ctx),
+    mStep: (stats, previous) => family.mStep(stats, regCovar, ctx, previous),
     lowerBound: (pass) => pass.totalLogLikelihood / n,
     degeneracy: (params) => (degeneracyContext === undefined ? undefined : family.degeneracy?.(params, degeneracyContext)),
   };
@@ -737,18 +740,18 @@ function* emLoop<S>(
     const pass = scored(yield { params, reference: undefined }, iter);
     let next: S;
     try {
-      next = strategy.mStep(pass.stats);
+      next = strategy.mStep(pass.stats, state);
     } catch (error) {
       if (!(error instanceof SingularCovarianceError) || pass.stats.reference !== undefined) throw error;
       const accurate = (yield { params, reference: params.means }).stats;
       try {
         if (accurate.reference === undefined) throw error; // the family ignores references
-        next = strategy.mStep(accurate);
+        next = strategy.mStep(accurate, state);
       } catch (again) {
         // Still singular about the means: float32 itself is the limit; recompute in float64 from the host rows.
         const exact = settings.exactPass?.(params);
         if (!(again instanceof SingularCovarianceError) || exact === undefined) throw again;
-        next = strategy.mStep(exact.stats);
+        next = strategy.mStep(exact.stats, state);
       }
     }
     lowerBound = strategy.lowerBound(pass, next, state);

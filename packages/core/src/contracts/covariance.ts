@@ -127,9 +127,12 @@ export interface CovarianceFamily {
   /**
    * M-step: parameters from merged statistics. `regCovar` is added to the
    * diagonal of every covariance. Throws SingularCovarianceError (naming regCovar)
-   * when a covariance is not positive definite.
+   * when a covariance is not positive definite. `previous`, when the engine
+   * passes it, holds the parameters of the iteration before (this family's
+   * layout): an iterative M-step may start from them, so that it never ends
+   * worse than they are (a generalized EM step); closed-form families ignore it.
    */
-  mStep(stats: SufficientStatistics, regCovar: number, ctx: PluginContext): MixtureParameters;
+  mStep(stats: SufficientStatistics, regCovar: number, ctx: PluginContext, previous?: MixtureParameters): MixtureParameters;
   /** Builds the E-step kernel for these parameters. */
   densityKernel(params: MixtureParameters, ctx: PluginContext): DensityKernel;
   /**

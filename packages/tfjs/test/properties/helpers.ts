@@ -24,6 +24,8 @@ export const EPS32 = 2 ** -23;
 /** The plugins every property test registers on top of the built-ins. */
 /** mclust's ten multivariate families (its univariate E and V need 1-D data, which the generators rarely make). */
 export const mclustGridFamilies = mclustFamilies.filter((f) => f.name.length === 3);
+/** mclust's univariate E and V (1-D data only). */
+export const mclustUnivariateFamilies = mclustFamilies.filter((f) => f.name.length === 1);
 
 export const testPlugins: PluginSet = {
   covarianceFamilies: [eeiFamily, ...mclustGridFamilies],
