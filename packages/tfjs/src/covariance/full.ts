@@ -162,14 +162,13 @@ export function matrixKernel(
 /**
  * One shared factor U (tied): with z = x U ([n, d], one small matMul),
  * ‖z - μ_k U‖² = ‖z‖² - 2 z·(μ_k U) + ‖μ_k U‖², so the block is scored by
- * z @ M ([d, k], M's columns μ_k U) less half the row sums of z², plus a
- * float64 bias: d times fewer flops than the [d, K*d] product, no [n, k, d]
- * broadcast and no concatenation (a copy in JavaScript on wasm). undefined when a component mean
+ * [z², z] @ W ([2d, k]) plus a float64 bias: d times fewer flops than the
+ * [d, K*d] product and no [n, k, d] broadcast. undefined when a component mean
  * is so far from the origin (Mahalanobis² > EXPANDED_KERNEL_LIMIT) that the
  * expansion would lose float32 precision.
  */
 function sharedExpandedKernel(tf: Tf, means: Float64Array, u: Float64Array, k: number, d: number): DensityKernel | undefined {
-  const w = new Float32Array(d * k);
+  const w = new Float32Array(2 * d * k);
   const bias = new Float32Array(k);
   let logDet = 0;
   for (let r = 0; r < d; r++) logDet += Math.log(u[r * d + r]!);
@@ -178,21 +177,21 @@ function sharedExpandedKernel(tf: Tf, means: Float64Array, u: Float64Array, k: n
     for (let col = 0; col < d; col++) {
       let m = 0; // (μ_k U)_col
       for (let r = 0; r < d; r++) m += means[j * d + r]! * u[r * d + col]!;
-      w[col * k + j] = m;
+      w[col * k + j] = -0.5;
+      w[(d + col) * k + j] = m;
       c += m * m;
     }
     if (c > EXPANDED_KERNEL_LIMIT) return undefined;
     bias[j] = logDet - 0.5 * d * LOG_2PI - 0.5 * c;
   }
   const uT = tf.tensor2d(Float32Array.from(u), [d, d]);
-  const wT = tf.tensor2d(w, [d, k]);
+  const wT = tf.tensor2d(w, [2 * d, k]);
   const biasT = tf.tensor2d(bias, [1, k]);
   return {
     logDensity(x: Tensor2D): Tensor2D {
       return tf.tidy(() => {
         const z = tf.matMul(x, uT);
-        const halfNormSq = tf.mul(tf.sum(tf.square(z), 1, true), -0.5); // [n, 1]
-        return tf.add(tf.add(tf.matMul(z, wT), halfNormSq), biasT) as Tensor2D;
+        return tf.add(tf.matMul(tf.concat([tf.square(z), z], 1), wT), biasT) as Tensor2D;
       });
     },
     dispose() {
