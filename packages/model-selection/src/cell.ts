@@ -18,6 +18,8 @@ export interface FitSettings {
   prior?: PriorOption;
   /** GaussianMixture's `degenerate` option (default 'reject'). */
   degenerate?: 'reject' | 'warn' | 'allow';
+  /** GaussianMixture's `reseeds` option: re-seeds of a degenerate component per restart under 'reject' (default 3). */
+  reseeds?: number;
   /** Missing values: 'marginalize' fits and scores rows with NaN cells (GaussianMixture's option). */
   missing?: 'error' | 'marginalize';
   /** Backend name; cells pass it explicitly so GMM_BACKEND cannot switch it under the sweep. */

@@ -110,6 +110,8 @@ export interface SweepOptions {
    * them like any other (scikit-learn); 'allow' does not check.
    */
   degenerate?: 'reject' | 'warn' | 'allow';
+  /** Under 'reject', how many times a restart re-seeds a degenerate component before it ends (GaussianMixture's `reseeds`, default 3). */
+  reseeds?: number;
   /**
    * Plugin container (default createSelectionContainer() plus `plugins`).
    * Workers cannot receive a container: if it binds families or an
@@ -283,6 +285,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${seed}`);
   checkInt(options.nInit, 'nInit', 1);
+  checkInt(options.reseeds, 'reseeds', 0);
   checkInt(options.maxIter, 'maxIter', 1);
   checkInt(options.workers, 'workers', 0);
   checkInt(options.patience, 'patience', 1);
@@ -328,6 +331,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   if (options.regCovar !== undefined) settings.regCovar = options.regCovar;
   if (options.maxIter !== undefined) settings.maxIter = options.maxIter;
   if (options.nInit !== undefined) settings.nInit = options.nInit;
+  if (options.reseeds !== undefined) settings.reseeds = options.reseeds;
   if (options.prior !== undefined) {
     for (const f of families) validatePrior(options.prior, f); // one clear error before any fit
     settings.prior = options.prior;

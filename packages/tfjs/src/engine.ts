@@ -764,7 +764,7 @@ function* emLoop<S>(
       break;
     }
     if (settings.degenerate === 'reject') {
-      // End this restart at its first degenerate M-step (the other restarts compete); re-seeding the component instead was not measured.
+      // Stop at the first degenerate M-step: the restart driver re-seeds the component or ends the restart (GaussianMixture.reseeded).
       const degeneracy = degeneracyOf(state);
       if (degeneracy !== undefined) return { params: state, lowerBound, lowerBoundHistory: history, nIter, converged, degeneracy };
     }

@@ -24,6 +24,7 @@ import {
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { degeneracyContextFor } from './covariance/degeneracy.js';
+import { reseedResponsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -65,6 +66,9 @@ export interface GaussianMixtureConfig extends GaussianMixtureOptions {
 /** Spacing of float32 numbers at 1 (2^-23). */
 const FLOAT32_EPSILON = 2 ** -23;
 
+/** GaussianMixtureOptions.reseeds: re-seeds per restart under degenerate: 'reject' (docs/degenerate-solutions.md: 3 was measured). */
+export const DEFAULT_RESEEDS = 3;
+
 export const MODEL_FORMAT = 'gmmkit.gaussian-mixture';
 export const MODEL_VERSION = 1;
 
@@ -94,6 +98,7 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined;
   prior: PriorOption | undefined;
   degenerate: DegenerateMode;
+  reseeds: number;
   missing: 'error' | 'marginalize';
 }
 
@@ -133,6 +138,7 @@ export const OPTION_KEYS = {
   backend: true,
   prior: true,
   degenerate: true,
+  reseeds: true,
   missing: true,
 } as const satisfies Record<keyof GaussianMixtureConfig, true>;
 
@@ -217,6 +223,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     signal: o.signal,
     prior: validatePrior(o.prior, covarianceType),
     degenerate,
+    reseeds: integerAtLeast('reseeds', o.reseeds, 0, DEFAULT_RESEEDS),
     missing,
   };
 }
@@ -538,6 +545,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
           ? { init: this.warmState(fit), previousLowerBound: this._state!.lowerBound }
           : await this.initialParameters(rows.blocks, rows.fit, strategy, restart, respStats, shortEm, shortRuns);
         result = await runStrategy(strategy, await pass(), init, settings, previousLowerBound);
+        result = await this.reseeded(result, strategy, rows, pass, respStats, settings);
       } catch (error) {
         if (!(error instanceof SingularCovarianceError)) throw error;
         lastError = error;
@@ -555,8 +563,51 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     this._state = this.fittedState(best, fit);
     if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
     if (dropped.length > 0) this._state.droppedRestarts = dropped;
-    warnIfNotConverged(this.o, best);
+    // A restart that 'reject' ended at a degenerate M-step did not fail to converge: its warning says why it stopped.
+    if (best.degeneracy === undefined || this.o.degenerate !== 'reject') warnIfNotConverged(this.o, best);
     return this;
+  }
+
+  /**
+   * Under degenerate: 'reject', a restart whose component degenerated goes on
+   * from re-seeded responsibilities (reseedResponsibilities: the heaviest
+   * component split in two along its main axis, one half taking the
+   * degenerate component's place), up to `reseeds` times and within the
+   * restart's maxIter; it ends degenerate, as before, when the budget is
+   * spent, the degeneracy is of a shared covariance (no component to
+   * re-seed) or the re-seeded start is singular.
+   */
+  private async reseeded(
+    result: EmResult<P>,
+    strategy: EmStrategy<P>,
+    rows: { blocks: RowBlocks; fit: FitData },
+    pass: () => PassFn | Promise<PassFn>,
+    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+    settings: EmSettings,
+  ): Promise<EmResult<P>> {
+    if (this.o.degenerate !== 'reject') return result;
+    const { blocks, fit } = rows;
+    let spent = result.nIter;
+    for (let left = this.o.reseeds; left > 0; left--) {
+      const component = result.degeneracy?.component;
+      const budget = settings.maxIter - spent;
+      if (component === undefined || budget <= 0) break;
+      const logProb = weightedLogProb(tf, this._family, strategy.eStep(result.params), blocks, fit.ctx);
+      const resp = reseedResponsibilities(logProb, fit.centered, fit.n, fit.d, fit.k, component, fit.sampleWeight);
+      if (resp === undefined) break;
+      let next: EmResult<P>;
+      try {
+        const init = await this.stateFromGuess({ kind: 'responsibilities', resp }, fit, strategy, respStats);
+        next = await runStrategy(strategy, await pass(), init, { ...settings, maxIter: budget });
+      } catch (error) {
+        if (!(error instanceof SingularCovarianceError)) throw error;
+        break;
+      }
+      // a new EM run from the re-seeded start: its nIter and history are the result's (as a restart's), the budget is shared
+      result = next;
+      spent += next.nIter;
+    }
+    return result;
   }
 
   /**

@@ -100,12 +100,21 @@ export interface GaussianMixtureOptions {
    * What to do with degenerate solutions, where a component sits on too few
    * points or has a variance pinned at regCovar (each family's rule:
    * CovarianceFamily.degeneracy, docs/degenerate-solutions.md). 'reject'
-   * (default): a restart ends at its first degenerate M-step and the best
-   * healthy restart wins; when none is healthy the best is kept and flagged.
+   * (default): at a degenerate M-step the restart re-seeds the component
+   * (see `reseeds`) or, when it cannot, ends, and the best healthy restart
+   * wins; when none is healthy the best is kept and flagged.
    * 'warn': restarts compete on likelihood alone (scikit-learn), a degenerate
    * result is flagged. 'allow': no checks. Flagged: `state.degeneracy` and `warnings()`.
    */
   degenerate?: 'reject' | 'warn' | 'allow';
+  /**
+   * Under degenerate: 'reject', how many times one restart re-seeds a
+   * degenerate component before it ends: the heaviest other component is
+   * split in two along its main axis and EM goes on, within the restart's
+   * maxIter. 0 ends the restart at its first degenerate M-step. Default 3
+   * (measured against ending: docs/degenerate-solutions.md).
+   */
+  reseeds?: number;
   /** Aborts the fit: checked between EM iterations and restarts; fit() then rejects with core's AbortedError and its workers are terminated. */
   signal?: AbortSignal;
   /**

@@ -62,3 +62,14 @@ export function syntheticDataset(opts: {
   for (let t = 0; t < extra; t++) rows.push([...rows[rng.int(rows.length)]!]);
   return { name: opts.name, n: rows.length, d, data: Float64Array.from(rows.flat()), trueK: k };
 }
+
+/** Seeded sets with ties (integer grids, answers on a 1..7 scale) and duplicated rows, with their generating k. */
+export function tiedDatasets(): Dataset[] {
+  return [
+    syntheticDataset({ name: 'counts', k: 3, d: 3, size: 120, spread: 4, seed: 1, grid: 1 }),
+    syntheticDataset({ name: 'counts-dup', k: 3, d: 3, size: 80, spread: 6, seed: 11, grid: 1, duplicate: 0.1 }),
+    syntheticDataset({ name: 'survey', k: 3, d: 5, size: 100, spread: 2, seed: 2, grid: 1, clamp: [1, 7] }),
+    syntheticDataset({ name: 'survey-dup', k: 2, d: 4, size: 120, spread: 2, seed: 12, grid: 1, clamp: [1, 7], duplicate: 0.05 }),
+    syntheticDataset({ name: 'continuous-dup', k: 3, d: 3, size: 100, spread: 4, seed: 3, duplicate: 0.1 }),
+  ];
+}

@@ -9,7 +9,7 @@
 import { invertLowerTriangular, matMul, symmetricEigenvalues, symmetrize, transpose, tryCholesky } from '@gmmkit/core';
 import { GaussianMixture, dataMoments, dataResolution } from '@gmmkit/tfjs';
 import { generateDataset } from '../data.js';
-import { csvDataset, syntheticDataset, type Dataset } from './datasets.js';
+import { csvDataset, tiedDatasets, type Dataset } from './datasets.js';
 
 /** generateDataset(20000, 8, 4, 12) written with 4 decimals: one true component is thin (sd ~1.6e-3) in one direction. */
 function thinDataset(): Dataset {
@@ -19,13 +19,7 @@ function thinDataset(): Dataset {
 
 const datasets: { ds: Dataset; families: string[]; kMax: number }[] = [
   ...['iris.csv', 'faithful.csv', 'thyroid.csv', 'diabetes.csv'].map((f) => ({ ds: csvDataset(f), families: ['full', 'tied', 'diag', 'spherical'], kMax: 9 })),
-  ...[
-    syntheticDataset({ name: 'counts', k: 3, d: 3, size: 120, spread: 4, seed: 1, grid: 1 }),
-    syntheticDataset({ name: 'counts-dup', k: 3, d: 3, size: 80, spread: 6, seed: 11, grid: 1, duplicate: 0.1 }),
-    syntheticDataset({ name: 'survey', k: 3, d: 5, size: 100, spread: 2, seed: 2, grid: 1, clamp: [1, 7] }),
-    syntheticDataset({ name: 'survey-dup', k: 2, d: 4, size: 120, spread: 2, seed: 12, grid: 1, clamp: [1, 7], duplicate: 0.05 }),
-    syntheticDataset({ name: 'continuous-dup', k: 3, d: 3, size: 100, spread: 4, seed: 3, duplicate: 0.1 }),
-  ].map((ds) => ({ ds, families: ['full', 'tied', 'diag', 'spherical'], kMax: 9 })),
+  ...tiedDatasets().map((ds) => ({ ds, families: ['full', 'tied', 'diag', 'spherical'], kMax: 9 })),
   { ds: thinDataset(), families: ['full'], kMax: 5 },
 ];
 
