@@ -127,6 +127,13 @@ const degenerate: OptionSpec = {
   description:
     'Degenerate solutions (a component on too few points or with a variance pinned at --reg-covar, see docs/degenerate-solutions.md): reject (never chosen), warn (flagged), allow (not checked).',
 };
+const reseeds: OptionSpec = {
+  name: 'reseeds',
+  type: 'number',
+  default: 3,
+  description:
+    'Under --degenerate reject: how many times one restart re-seeds a degenerate component (splitting the heaviest component along its main axis) before it ends; 0 ends it at once, as mclust does.',
+};
 const standardize: OptionSpec = {
   name: 'standardize',
   type: 'boolean',
@@ -246,6 +253,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       tol,
       regCovar,
       degenerate,
+      reseeds,
       seed,
       backend,
       {
@@ -484,6 +492,7 @@ export const commandSpecs: readonly CommandSpec[] = [
           'Stop increasing k for a family after this many consecutive k without improvement of the criterion.',
       },
       degenerate,
+      reseeds,
       backend,
       columns,
       ...textFlags,

@@ -520,6 +520,19 @@ describe('gmm fit --degenerate', () => {
     expect(ll(allow)).toBe(ll(warn));
   }, 120_000);
 
+  it('--reseeds 0 ends a collapsing restart where the default re-seeds its component and ends healthy', async () => {
+    // full k = 8: k-means starts leave components of 2 to 5 rows, fewer than the 6 a 5-D full covariance needs
+    const full8 = (...extra: string[]) => run('fit', thyroid, '-c', 'RT3U,T4,T3,TSH,DTSH', '-k', '8', '--n-init', '3', '--json', ...extra);
+    const [ended, reseeded] = [await full8('--reseeds', '0'), await full8()];
+    for (const r of [ended, reseeded]) expect(r.code, r.stderr).toBe(0);
+    const warnings = (r: Captured) => (JSON.parse(r.stdout) as { warnings: string[] }).warnings;
+    expect(warnings(ended).some((w) => /degenerate solution: .*effective points/.test(w))).toBe(true);
+    expect(warnings(reseeded)).toEqual([]);
+    const bad = await run('fit', thyroid, '-k', '2', '--reseeds', '-1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--reseeds must be an integer >= 0, got -1/);
+  }, 120_000);
+
   it('an unknown mode is a usage error naming the choices', async () => {
     const r = await run('fit', thyroid, '-k', '2', '--degenerate', 'maybe');
     expect(r.code).toBe(2);

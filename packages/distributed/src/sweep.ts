@@ -41,6 +41,8 @@ export interface DistributedSweepOptions extends ClusterOptions {
   initParams?: string;
   /** Degenerate cells (see the in-process sweep's option): 'reject' (default, never chosen), 'warn' (flagged), 'allow' (not checked). */
   degenerate?: 'reject' | 'warn' | 'allow';
+  /** Under 'reject', re-seeds of a degenerate component per restart (GaussianMixture's `reseeds`, default 3). */
+  reseeds?: number;
   /** Families, initializers and criteria for the coordinator (default the built-ins and criteria). */
   container?: Container;
   /** Backend of the coordinator's own small work (initializer on the sample, the returned model). */
@@ -110,6 +112,7 @@ export async function sweepDistributed(options: DistributedSweepOptions): Promis
           ...(options.tol === undefined ? {} : { tol: options.tol }),
           ...(options.regCovar === undefined ? {} : { regCovar: options.regCovar }),
           ...(options.maxIter === undefined ? {} : { maxIter: options.maxIter }),
+          ...(options.reseeds === undefined ? {} : { reseeds: options.reseeds }),
           ...(options.backend === undefined ? {} : { backend: options.backend }),
         });
         models[id] = model;

@@ -4,8 +4,8 @@
 // reports NA are the ones gmmkit's degeneracy rules reject (the exceptions are
 // asserted by kind and logged); and the best cell gmmkit does not reject is
 // mclust's top model and k (or a better one). As mclust: no regularization
-// (regCovar 0, so a collapsing component fails instead of scoring), a tight
-// tolerance, and its hc initialization; a second sweep from k-means starts
+// (regCovar 0, so a collapsing component fails instead of scoring, and no
+// re-seeding of a degenerate one), a tight tolerance, and its hc initialization; a second sweep from k-means starts
 // covers cells where hc's path ends in a worse local optimum (gmmkit's M-steps
 // are not mclust's at every step, so paths differ; VVE's differs on purpose).
 import { pluginModule } from '@gmmkit/core';
@@ -36,6 +36,8 @@ describe.each(DATASETS)('%s', (name) => {
         initParams,
         tol: 1e-5,
         regCovar: 0,
+        // mclust's EM does not re-seed a collapsing component: end such a fit, as mclust does
+        reseeds: 0,
         maxIter: 1000,
         workers: 0,
         container,

@@ -223,7 +223,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     signal: o.signal,
     prior: validatePrior(o.prior, covarianceType),
     degenerate,
-    reseeds: integerAtLeast('reseeds', o.reseeds, 0, DEFAULT_RESEEDS),
+    reseeds: numberOption('reseeds', o.reseeds, DEFAULT_RESEEDS),
     missing,
   };
 }

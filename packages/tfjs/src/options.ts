@@ -27,6 +27,7 @@ export const NUMBER_OPTIONS = {
   regCovar: { integer: false, min: 0 },
   maxIter: { integer: true, min: 0 },
   nInit: { integer: true, min: 1 },
+  reseeds: { integer: true, min: 0 },
   seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
   chunkSize: { integer: true, min: 1 },
   weightConcentrationPrior: { integer: false, min: 0, exclusiveMin: true },

@@ -218,6 +218,7 @@ export interface EmSettings {
   seed?: number;
   tol?: number;
   regCovar?: number;
+  reseeds?: number;
 }
 
 /** --degenerate (its choices are checked by yargs): what fit and sweep do with degenerate solutions. */
@@ -232,6 +233,7 @@ export function emSettings(args: Args): EmSettings {
     seed: optionFlag(args, 'seed', 'seed'),
     tol: optionFlag(args, 'tol', 'tol'),
     regCovar: optionFlag(args, 'reg-covar', 'regCovar'),
+    reseeds: optionFlag(args, 'reseeds', 'reseeds'),
   };
   const settings: EmSettings = {};
   for (const key of Object.keys(given) as (keyof EmSettings)[]) {
