@@ -73,8 +73,8 @@ export async function all<T>(tasks: (() => Promise<T>)[], limit = 2): Promise<T[
   return out;
 }
 
-/** Exit `code`, nothing on stdout, exactly one "gmm: error: ..." line matching `pattern` on stderr. */
-export function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+/** Exit `code` (of a process or of main() in-process), nothing on stdout, exactly one "gmm: error: ..." line matching `pattern` on stderr. */
+export function expectOneLineError(r: Pick<Run, 'code' | 'stdout' | 'stderr'>, code: number, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(code);
   expect(r.stdout).toBe('');
   const lines = r.stderr.trimEnd().split('\n');
