@@ -28,11 +28,16 @@ export interface RunOptions {
   onStdout?: (stdout: string, child: ChildProcess) => void;
   /** Leave stdin open (the default closes it after `input`). */
   keepStdin?: boolean;
+  /** Runs gmm under `ulimit -f <blocks>` (512-byte blocks): writes past that fail with EFBIG. */
+  fileSizeLimit?: number;
 }
 
 export function gmm(args: string[], opts: RunOptions): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
+    const node = [process.execPath, ...(opts.nodeArgs ?? []), BIN, ...args];
+    const command =
+      opts.fileSizeLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -f ${opts.fileSizeLimit} && exec "$0" "$@"`, ...node];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
