@@ -183,6 +183,8 @@ const force: OptionSpec = {
     'Overwrite existing output files (without it an existing file is never replaced; an input file never is).',
 };
 
+/** How fit and sweep read the data they are fitted to. */
+const trainingData: readonly OptionSpec[] = [columns, ...textFlags, weights, missing, standardize];
 /** MAP EM under mclust's conjugate prior (fit and sweep). */
 const priorOptions: readonly OptionSpec[] = [
   {
@@ -263,11 +265,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         description:
           'Data-parallel EM across worker threads: a count (0 = one thread) or auto (workers only when it pays: at least 50,000 rows, rows x columns x k >= 4e6 and 2 cores; one per core, at most 4). The result equals a single-thread fit up to float rounding. With --stream it applies to the fit on the initialization sample.',
       },
-      columns,
-      ...textFlags,
-      weights,
-      missing,
-      standardize,
+      ...trainingData,
       {
         name: 'output',
         alias: 'o',
@@ -494,11 +492,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       degenerate,
       reseeds,
       backend,
-      columns,
-      ...textFlags,
-      weights,
-      missing,
-      standardize,
+      ...trainingData,
       {
         name: 'output',
         alias: 'o',

@@ -3,78 +3,24 @@
  * against the output contract, files written, and the error cases. Each
  * run loads tfjs (~1 s), so checks are grouped and data kept tiny.
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { all, expectOneLineError, gmm as run, type Run, type RunOptions } from './helpers/gmm-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'gmm-cli-'));
 const f = (name: string) => path.join(dir, name);
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** The built binary in `dir`; `interrupt` sends `signal` once stderr matches `when` (GMM_PROGRESS=lines makes the progress lines appear on a pipe). */
 function gmm(
   args: string[],
-  opts: {
-    input?: string;
-    env?: Record<string, string>;
-    /**
-     * Sends `signal` once stderr matches `when`: the readiness event the
-     * Ctrl-C tests wait for instead of a delay (GMM_PROGRESS=lines makes the
-     * progress lines appear on a pipe).
-     */
-    interrupt?: { when: RegExp; signal: NodeJS.Signals };
-    /** Runs gmm under `ulimit -f <blocks>` (512-byte blocks): writes past that fail with EFBIG. */
-    fileSizeLimit?: number;
-  } = {},
+  { interrupt, ...opts }: Omit<RunOptions, 'cwd' | 'onStderr'> & { interrupt?: { when: RegExp; signal: NodeJS.Signals } } = {},
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const command =
-      opts.fileSizeLimit === undefined
-        ? [process.execPath, BIN, ...args]
-        : ['/bin/sh', '-c', `ulimit -f ${opts.fileSizeLimit} && exec "$0" "$@"`, process.execPath, BIN, ...args];
-    const child = spawn(command[0]!, command.slice(1), {
-      cwd: dir,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...opts.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    let signalled = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (opts.interrupt && !signalled && opts.interrupt.when.test(stderr)) {
-        signalled = true;
-        child.kill(opts.interrupt.signal);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-/** Runs subprocesses at most `limit` at a time (2 cores, ~100 MB each). */
-async function all<T>(tasks: (() => Promise<T>)[], limit = 3): Promise<T[]> {
-  const out: T[] = new Array<T>(tasks.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await tasks[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
-  return out;
+  const onStderr = interrupt && { pattern: interrupt.when, then: (child: ChildProcess) => child.kill(interrupt.signal) };
+  return run(args, { ...opts, cwd: dir, ...(onStderr && { onStderr }) });
 }
 
 /** Two well separated 2-D clusters of 20 rows each, deterministic. */
@@ -109,15 +55,6 @@ const FIT_KEYS = [
   'iterations',
   'backend',
 ];
-
-function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^gmm: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 beforeAll(() => {
   writeFileSync(f('data.csv'), csv);
@@ -406,6 +343,7 @@ describe('errors: one line, exit 2 for usage and data, no stack unless --debug',
           () =>
             gmm(args),
       ),
+      3,
     );
     runs.forEach((r, i) => expectOneLineError(r, 2, cases[i]![1]));
   });

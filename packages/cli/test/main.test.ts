@@ -3,61 +3,27 @@
  * as a subprocess), used here for the many error cases so each costs
  * milliseconds instead of a process start and a tfjs load.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BayesianGaussianMixture, GaussianMixture, type NUMBER_OPTIONS } from '@gmmkit/tfjs';
-import { emSettings, optionFlag, type Io } from '../src/commands/common.js';
+import { emSettings, optionFlag } from '../src/commands/common.js';
 import { bayesianSettings } from '../src/commands/fit.js';
-import { main } from '../src/main.js';
 import { commandSpecs, globalOptions } from '../src/spec.js';
+import { expectOneLineError } from './helpers/gmm-process.js';
+import { run, tempWorkingDir, type Captured } from './helpers/in-process.js';
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(...argv: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'),
-    err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'),
-    progress: () => undefined,
-    endProgress: () => undefined,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), 'gmm-main-'));
-const cwd = process.cwd();
+tempWorkingDir('gmm-main-');
 const rows = Array.from({ length: 12 }, (_, i) => [
   (i % 2) * 10 + Math.sin(i),
   (i % 2) * 5 + Math.cos(3 * i),
 ]);
 
 beforeAll(async () => {
-  process.chdir(dir);
   writeFileSync('data.csv', 'x,y\n' + rows.map((r) => r.join(',')).join('\n') + '\n');
   const fit = await run('fit', 'data.csv', '-k', '2', '-o', 'model.json');
   expect(fit.code, fit.stderr).toBe(0);
 });
-afterAll(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function expectError(r: Captured, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^gmm: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 describe('data errors: file, row, column, value; exit 2', () => {
   const files: Record<string, string> = {
@@ -102,7 +68,7 @@ describe('data errors: file, row, column, value; exit 2', () => {
     [['predict', 'model.json', 'nan.csv', '--columns', '1,2'], /nan\.csv: row 2 \(line 3\), column 'b'/],
   ];
   it.each(cases)('gmm %j', async (argv, pattern) => {
-    expectError(await run(...argv), 2, pattern);
+    expectOneLineError(await run(...argv), 2, pattern);
   });
 
   it('reads NDJSON objects', async () => {
@@ -193,7 +159,7 @@ describe('usage errors: exit 2', () => {
     [[], /name a command/],
   ];
   it.each(cases)('gmm %j', async (argv, pattern) => {
-    expectError(await run(...argv), 2, pattern);
+    expectOneLineError(await run(...argv), 2, pattern);
   });
 });
 
@@ -307,7 +273,7 @@ describe('model file errors: exit 2', () => {
     ],
   ];
   it.each(cases)('gmm %j', async (argv, pattern) => {
-    expectError(await run(...argv), 2, pattern);
+    expectOneLineError(await run(...argv), 2, pattern);
   });
 
   it('picks the model columns by name from wider data', async () => {
@@ -325,13 +291,13 @@ describe('outputs', () => {
   it('leaves no partial file when the command fails, and rejects clashing outputs', async () => {
     const { existsSync } = await import('node:fs');
     writeFileSync('nan2.csv', 'a,b\n1,2\n3,NaN\n');
-    expectError(
+    expectOneLineError(
       await run('fit', 'nan2.csv', '-k', '1', '-o', 'partial.json', '--plot', 'partial.svg'),
       2,
       /nan2\.csv/,
     );
     expect(existsSync('partial.json') || existsSync('partial.svg')).toBe(false);
-    expectError(
+    expectOneLineError(
       await run('fit', 'data.csv', '-k', '2', '-o', 'same.svg', '--plot', './same.svg'),
       2,
       /-o and --plot both name \.\/same\.svg/,
@@ -417,7 +383,7 @@ describe('--plugin', () => {
 
   it('registers an initializer usable by fit --init, recorded in the model file', async () => {
     const without = await run('fit', 'data.csv', '-k', '2', '--init', 'first-rows');
-    expectError(without, 2, /unknown initializer 'first-rows'/);
+    expectOneLineError(without, 2, /unknown initializer 'first-rows'/);
     const r = await run(
       'fit',
       'data.csv',

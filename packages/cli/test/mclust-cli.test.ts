@@ -3,29 +3,18 @@
  * sweep, --covariance mclust (14 models, E/V for 1-D data), --bic-sign mclust,
  * and saved models of mclust families read back without --plugin.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gmm as run } from './helpers/gmm-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/mclust/', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'gmm-mclust-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function gmm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const gmm = (args: string[]) => run(args, { cwd: dir });
 
 const iris = path.join(FIXTURES, 'iris.csv');
 

@@ -2,41 +2,19 @@
  * --missing marginalize on gmm fit, fit --stream, sweep, predict, score and
  * gmm impute, in-process through main().
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../src/commands/common.js';
-import { main } from '../src/main.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run, tempWorkingDir } from './helpers/in-process.js';
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'),
-    err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'),
-    progress: () => undefined,
-    endProgress: () => undefined,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), 'gmm-missing-'));
-const cwd = process.cwd();
+tempWorkingDir('gmm-missing-');
 // Two groups in 3 columns, with an id column of text; every spelling of a missing cell.
 const rows = Array.from({ length: 60 }, (_, i) => [(i % 2) * 8 + Math.sin(i), (i % 2) * 4 + Math.cos(2 * i), (i % 2) * -3 + Math.sin(3 * i)]);
 const SPELLINGS = ['', 'NA', 'NaN', 'nan', 'null'];
 const cell = (i: number, j: number): string => ((i * 3 + j) % 7 === 3 ? SPELLINGS[(i + j) % SPELLINGS.length]! : String(rows[i]![j]));
 
 beforeAll(() => {
-  process.chdir(dir);
   writeFileSync('holes.csv', 'id,a,b,c\n' + rows.map((r, i) => `r${i},${cell(i, 0)},${cell(i, 1)},${cell(i, 2)}`).join('\n') + '\n');
   writeFileSync('empty-row.csv', 'a,b,c\n1,2,3\n4,5,6\n,,\n7,8,9\n');
-});
-afterAll(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>;

@@ -4,25 +4,10 @@
  * and inspect; the numbers are checked against the scikit-learn and mclust
  * fixtures (fixtures/sklearn/bayesian.json, fixtures/mclust/prior.json).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../src/commands/common.js';
-import { main } from '../src/main.js';
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'),
-    err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'),
-    progress: () => undefined,
-    endProgress: () => undefined,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { describe, expect, it } from 'vitest';
+import { run, tempWorkingDir } from './helpers/in-process.js';
 
 const root = new URL('../../../', import.meta.url);
 const faithful = path.join(root.pathname, 'data', 'faithful.csv');
@@ -33,13 +18,7 @@ const mclust = JSON.parse(readFileSync(new URL('fixtures/mclust/prior.json', roo
   datasets: { dataset: string; n: number; models: { model: string; cases: { G: number; bicFromLoglik: number }[] }[]; best: { model: string; G: number } }[];
 };
 
-const dir = mkdtempSync(path.join(tmpdir(), 'gmm-priors-'));
-const cwd = process.cwd();
-beforeAll(() => process.chdir(dir));
-afterAll(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+tempWorkingDir('gmm-priors-');
 
 describe('gmm fit --bayesian', () => {
   it('reports the effective number of components and writes a model that predict, score, sample and inspect read', async () => {

@@ -3,35 +3,17 @@
  * main(): a column of frequency weights gives the figures of the rows
  * replicated that many times, and bad weights are one-line errors.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../src/commands/common.js';
-import { main } from '../src/main.js';
+import { writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run, tempWorkingDir } from './helpers/in-process.js';
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (t) => (stdout += t.endsWith('\n') ? t : t + '\n'),
-    err: (t) => (stderr += t.endsWith('\n') ? t : t + '\n'),
-    progress: () => undefined,
-    endProgress: () => undefined,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), 'gmm-weights-'));
-const cwd = process.cwd();
+tempWorkingDir('gmm-weights-');
 // Two separated groups; weights 1..3 (the weight column sits between the features).
 const rows = Array.from({ length: 40 }, (_, i) => [(i % 2) * 8 + Math.sin(i), (i % 2) * 4 + Math.cos(2 * i)]);
 const w = rows.map((_, i) => 1 + (i % 3));
 const replicated = rows.flatMap((r, i) => Array.from({ length: w[i]! }, () => r));
 
 beforeAll(() => {
-  process.chdir(dir);
   writeFileSync('weighted.csv', 'x,count,y\n' + rows.map((r, i) => `${r[0]},${w[i]},${r[1]}`).join('\n') + '\n');
   writeFileSync('replicated.csv', 'x,y\n' + replicated.map((r) => r.join(',')).join('\n') + '\n');
   const bad = (cell: (i: number) => string) =>
@@ -39,10 +21,6 @@ beforeAll(() => {
   writeFileSync('negative.csv', bad((i) => (i === 4 ? '-1' : '1')));
   writeFileSync('empty.csv', bad((i) => (i === 2 ? '' : '1')));
   writeFileSync('zeros.csv', bad(() => '0'));
-});
-afterAll(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>;

@@ -92,28 +92,55 @@ export function ellipsePoints(
   return out;
 }
 
+type Axis = { field: string; type: 'quantitative'; title: string | undefined; scale: { zero: boolean } };
+
+/**
+ * The line layer of each component's ellipses at the given radii (in standard
+ * deviations), one path per component and radius, dashed by radius; with
+ * `legend` false the dash legend is left to another panel.
+ */
+export function ellipseLayer(
+  means: FitPlotInput['means'],
+  covariances: FitPlotInput['covariances'],
+  sigmas: readonly number[],
+  encoding: { x: Axis; y: Axis; color: object },
+  legend = true,
+) {
+  const values: { x: number; y: number; component: string; contour: string; order: number; path: string }[] = [];
+  means.forEach((mean, j) => {
+    for (const s of sigmas) {
+      ellipsePoints(mean, covariances[j]!, s).forEach(([x, y], order) =>
+        values.push({ x, y, component: String(j), contour: `${s}σ`, order, path: `${j}:${s}` }),
+      );
+    }
+  });
+  return {
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      ...encoding,
+      detail: { field: 'path', type: 'nominal' },
+      order: { field: 'order', type: 'quantitative' },
+      strokeDash: { field: 'contour', type: 'nominal', title: 'contour', ...(legend ? {} : { legend: null }) },
+    },
+  };
+}
+
+/** The layer of the component means, black crosses. */
+export function meansLayer(means: FitPlotInput['means'], encoding: { x: Axis; y: Axis }) {
+  return {
+    data: { values: means.map(([x, y], j) => ({ x, y, component: String(j) })) },
+    mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' },
+    encoding,
+  };
+}
+
 /** Points coloured by component, with 1- and 2-sigma ellipses, the means and any uncertain points marked. */
 export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
   const sigmas = input.sigmas ?? [1, 2];
   // 0-based, as `gmm predict` labels them.
   const name = (j: number) => String(j);
   const points = input.points.map(([x, y], i) => ({ x, y, component: name(input.labels[i]!) }));
-  const ellipses: {
-    x: number;
-    y: number;
-    component: string;
-    contour: string;
-    order: number;
-    path: string;
-  }[] = [];
-  input.means.forEach((mean, j) => {
-    for (const s of sigmas) {
-      ellipsePoints(mean, input.covariances[j]!, s).forEach(([x, y], order) =>
-        ellipses.push({ x, y, component: name(j), contour: `${s}σ`, order, path: `${j}:${s}` }),
-      );
-    }
-  });
-  const means = input.means.map(([x, y], j) => ({ x, y, component: name(j) }));
   const uncertain = input.uncertain === undefined ? [] : points.filter((_, i) => input.uncertain![i]);
   const x = { field: 'x', type: 'quantitative' as const, title: input.xName, scale: { zero: false } };
   const y = { field: 'y', type: 'quantitative' as const, title: input.yName, scale: { zero: false } };
@@ -130,18 +157,7 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
         mark: { type: 'circle', size: 18, opacity: 0.6 },
         encoding: { x, y, color },
       },
-      {
-        data: { values: ellipses },
-        mark: { type: 'line', strokeWidth: 1.5 },
-        encoding: {
-          x,
-          y,
-          color,
-          detail: { field: 'path', type: 'nominal' },
-          order: { field: 'order', type: 'quantitative' },
-          strokeDash: { field: 'contour', type: 'nominal', title: 'contour' },
-        },
-      },
+      ellipseLayer(input.means, input.covariances, sigmas, { x, y, color }),
       ...(uncertain.length === 0
         ? []
         : [
@@ -151,11 +167,7 @@ export function fitPlotSpec(input: FitPlotInput): TopLevelSpec {
               encoding: { x, y, shape: { field: 'mark', type: 'nominal', title: null } },
             },
           ]),
-      {
-        data: { values: means },
-        mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' },
-        encoding: { x, y },
-      },
+      meansLayer(input.means, { x, y }),
     ],
   } as TopLevelSpec;
 }

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { ellipsePoints } from './fit-plot.js';
+import { ellipseLayer, meansLayer } from './fit-plot.js';
 
 /**
  * Plots of a fitted mixture over 1 to 6 of its columns, as mclust's
@@ -302,36 +302,16 @@ function scatterPanel(
       },
     });
   }
-  const ellipses: { x: number; y: number; component: string; order: number; path: string; contour: string }[] = [];
-  input.means.forEach((m, j) => {
-    const c = input.covariances[j]!;
-    const cov = [
-      [c[a]![a]!, c[a]![b]!],
-      [c[b]![a]!, c[b]![b]!],
-    ] as const;
-    for (const s of [1, 2]) {
-      ellipsePoints([m[a]!, m[b]!], cov, s).forEach(([ex, ey], order) =>
-        ellipses.push({ x: ex, y: ey, component: String(j), order, path: `${j}:${s}`, contour: `${s}σ` }),
-      );
-    }
-  });
-  layer.push({
-    data: { values: ellipses },
-    mark: { type: 'line', strokeWidth: 1.5 },
-    encoding: {
-      x,
-      y,
-      color: enc.color,
-      detail: { field: 'path', type: 'nominal' },
-      order: { field: 'order', type: 'quantitative' },
-      strokeDash: { field: 'contour', type: 'nominal', title: 'contour', ...(legend ? {} : { legend: null }) },
-    },
-  });
-  layer.push({
-    data: { values: input.means.map((m) => ({ x: m[a]!, y: m[b]! })) },
-    mark: { type: 'point', shape: 'cross', size: 120, filled: true, color: 'black' },
-    encoding: { x, y },
-  });
+  const means = input.means.map((m) => [m[a]!, m[b]!] as const);
+  const covariances = input.covariances.map(
+    (c) =>
+      [
+        [c[a]![a]!, c[a]![b]!],
+        [c[b]![a]!, c[b]![b]!],
+      ] as const,
+  );
+  layer.push(ellipseLayer(means, covariances, [1, 2], { x, y, color: enc.color }, legend));
+  layer.push(meansLayer(means, { x, y }));
   return { layer, width: size, height: size };
 }
 

@@ -28,11 +28,16 @@ export interface RunOptions {
   onStdout?: (stdout: string, child: ChildProcess) => void;
   /** Leave stdin open (the default closes it after `input`). */
   keepStdin?: boolean;
+  /** Runs gmm under `ulimit -f <blocks>` (512-byte blocks): writes past that fail with EFBIG. */
+  fileSizeLimit?: number;
 }
 
 export function gmm(args: string[], opts: RunOptions): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
+    const node = [process.execPath, ...(opts.nodeArgs ?? []), BIN, ...args];
+    const command =
+      opts.fileSizeLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -f ${opts.fileSizeLimit} && exec "$0" "$@"`, ...node];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
@@ -73,8 +78,8 @@ export async function all<T>(tasks: (() => Promise<T>)[], limit = 2): Promise<T[
   return out;
 }
 
-/** Exit `code`, nothing on stdout, exactly one "gmm: error: ..." line matching `pattern` on stderr. */
-export function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+/** Exit `code` (of a process or of main() in-process), nothing on stdout, exactly one "gmm: error: ..." line matching `pattern` on stderr. */
+export function expectOneLineError(r: Pick<Run, 'code' | 'stdout' | 'stderr'>, code: number, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(code);
   expect(r.stdout).toBe('');
   const lines = r.stderr.trimEnd().split('\n');

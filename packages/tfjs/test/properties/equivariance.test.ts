@@ -5,19 +5,19 @@
 // passed explicitly (weightsInit / meansInit / precisionsInit) to both fits.
 import { invertLowerTriangular, matMul, transpose, tryCholesky, type Container } from '@gmmkit/core';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { GaussianMixture, initBackend, type GaussianMixtureConfig } from '../../src/index.js';
 import { caseArb, permutation, type Dataset, type FitChoice } from './arbitraries.js';
 import {
   EPS32,
-  check,
   conditioning,
   fitOptions,
   fitOrDiscard,
-  grid,
+  itForEachCell,
   precisionsOf,
   rowsOf,
   runs,
+  seedArb,
   testContainer,
 } from './helpers.js';
 
@@ -44,20 +44,23 @@ async function startingPoint(
   c: Container,
 ): Promise<{
   base: GaussianMixtureConfig;
-  weights: number[];
+  /** `base` starting from the initial parameters below. */
+  options: GaussianMixtureConfig;
   means: number[][];
-  precisions: NonNullable<GaussianMixtureConfig['precisionsInit']>;
   /** The precisions times a factor (1/c² when the data are scaled by c). */
   scaledPrecisions: (factor: number) => NonNullable<GaussianMixtureConfig['precisionsInit']>;
   kappaStart: number;
 }> {
   const options = fitOptions(ds, fit, family, init, c);
   const gm0 = await fitOrDiscard(new GaussianMixture({ ...options, maxIter: 1, nInit: 1 }), ds.rows);
+  const base = { ...options, nInit: 1, tol: 0, maxIter: ITERATIONS };
+  const weights = Array.from(gm0.state.weights);
+  const means = rowsOf(gm0.state.means, ds.d);
+  const precisions = precisionsOf(gm0);
   return {
-    base: { ...options, nInit: 1, tol: 0, maxIter: ITERATIONS },
-    weights: Array.from(gm0.state.weights),
-    means: rowsOf(gm0.state.means, ds.d),
-    precisions: precisionsOf(gm0),
+    base,
+    options: { ...base, weightsInit: weights, meansInit: means, precisionsInit: precisions },
+    means,
     scaledPrecisions: (factor) => precisionsOf(gm0, factor),
     kappaStart: Math.max(...conditioning(gm0, ds.rows)),
   };
@@ -138,36 +141,23 @@ function expectSameModel(
 }
 
 describe('property 3: shuffling the rows does not change the fitted model', () => {
-  for (const { family, init } of grid(container)) {
-    const name = `shuffle ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(
-          caseArb(),
-          fc.integer({ min: 0, max: 0x7fffffff }),
-          async ({ ds, fit }, permSeed) => {
-            const start = await startingPoint(ds, fit, family, init, container);
-            const options = {
-              ...start.base,
-              weightsInit: start.weights,
-              meansInit: start.means,
-              precisionsInit: start.precisions,
-            };
-            const a = await fitOrDiscard(new GaussianMixture(options), ds.rows);
-            const shuffled = permutation(ds.n, permSeed).map((i) => ds.rows[i]!);
-            const b = await fitOrDiscard(new GaussianMixture(options), shuffled);
-            expectSameModel(a, ds.rows, b, {
-              shift: new Array<number>(ds.d).fill(0),
-              scale: 1,
-              kappaStart: start.kappaStart,
-            });
-          },
-        ),
-        runs(15),
-      );
-    });
-  }
+  itForEachCell(
+    container,
+    'shuffle',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), seedArb, async ({ ds, fit }, permSeed) => {
+        const start = await startingPoint(ds, fit, family, init, container);
+        const a = await fitOrDiscard(new GaussianMixture(start.options), ds.rows);
+        const shuffled = permutation(ds.n, permSeed).map((i) => ds.rows[i]!);
+        const b = await fitOrDiscard(new GaussianMixture(start.options), shuffled);
+        expectSameModel(a, ds.rows, b, {
+          shift: new Array<number>(ds.d).fill(0),
+          scale: 1,
+          kappaStart: start.kappaStart,
+        });
+      }),
+    runs(15),
+  );
 });
 
 // Affine maps: x -> c x + t, with t up to 1e4 data scales from the data and c in ±[1e-2, 1e2].
@@ -180,117 +170,83 @@ const scaleArb = fc
   .map(([e, neg]) => (neg ? -1 : 1) * 10 ** (e / 4));
 
 describe('property 4: translating / scaling the data maps the fitted model accordingly', () => {
-  for (const { family, init } of grid(container)) {
-    const tName = `translate ${family} x ${init}`;
-    it(tName, async () => {
-      await check(
-        tName,
-        fc.asyncProperty(caseArb(), translationArb, async ({ ds, fit }, tRel) => {
-          const start = await startingPoint(ds, fit, family, init, container);
-          const t = tRel.slice(0, ds.d).map((v) => v * ds.scale);
-          const a = await fitOrDiscard(
-            new GaussianMixture({
-              ...start.base,
-              weightsInit: start.weights,
-              meansInit: start.means,
-              precisionsInit: start.precisions,
-            }),
-            ds.rows,
-          );
-          const moved = ds.rows.map((row) => row.map((v, j) => v + t[j]!));
-          const b = await fitOrDiscard(
-            new GaussianMixture({
-              ...start.base,
-              weightsInit: start.weights,
-              meansInit: start.means.map((m) => m.map((v, j) => v + t[j]!)),
-              precisionsInit: start.precisions,
-            }),
-            moved,
-          );
-          const tol = expectSameModel(a, ds.rows, b, { shift: t, scale: 1, kappaStart: start.kappaStart });
-          // The log-likelihood is unchanged (mean per row, as the lower bound).
-          expect(Math.abs(b.score(moved) - a.score(ds.rows))).toBeLessThanOrEqual(tol);
-        }),
-        runs(12),
-      );
-    });
+  itForEachCell(
+    container,
+    'translate',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), translationArb, async ({ ds, fit }, tRel) => {
+        const start = await startingPoint(ds, fit, family, init, container);
+        const t = tRel.slice(0, ds.d).map((v) => v * ds.scale);
+        const a = await fitOrDiscard(new GaussianMixture(start.options), ds.rows);
+        const moved = ds.rows.map((row) => row.map((v, j) => v + t[j]!));
+        const b = await fitOrDiscard(
+          new GaussianMixture({
+            ...start.options,
+            meansInit: start.means.map((m) => m.map((v, j) => v + t[j]!)),
+          }),
+          moved,
+        );
+        const tol = expectSameModel(a, ds.rows, b, { shift: t, scale: 1, kappaStart: start.kappaStart });
+        // The log-likelihood is unchanged (mean per row, as the lower bound).
+        expect(Math.abs(b.score(moved) - a.score(ds.rows))).toBeLessThanOrEqual(tol);
+      }),
+    runs(12),
+  );
 
-    const sName = `scale ${family} x ${init}`;
-    it(sName, async () => {
-      await check(
-        sName,
-        fc.asyncProperty(caseArb(), scaleArb, async ({ ds, fit }, c) => {
-          const start = await startingPoint(ds, fit, family, init, container);
-          const a = await fitOrDiscard(
-            new GaussianMixture({
-              ...start.base,
-              weightsInit: start.weights,
-              meansInit: start.means,
-              precisionsInit: start.precisions,
-            }),
-            ds.rows,
-          );
-          const scaled = ds.rows.map((row) => row.map((v) => c * v));
-          // Everything in data units scales: means by c, covariances and regCovar by c², precisions by 1/c².
-          const b = await fitOrDiscard(
-            new GaussianMixture({
-              ...start.base,
-              regCovar: (start.base.regCovar ?? 0) * c * c,
-              weightsInit: start.weights,
-              meansInit: start.means.map((m) => m.map((v) => c * v)),
-              precisionsInit: start.scaledPrecisions(1 / (c * c)),
-            }),
-            scaled,
-          );
-          const tol = expectSameModel(a, ds.rows, b, {
-            shift: new Array<number>(ds.d).fill(0),
-            scale: c,
-            kappaStart: start.kappaStart,
-          });
-          // The total log-likelihood shifts by -n d ln|c| (tolerance: per row as the lower bound, times n).
-          const llA = a.score(ds.rows) * ds.n;
-          const llB = b.score(scaled) * ds.n;
-          expect(Math.abs(llB - (llA - ds.n * ds.d * Math.log(Math.abs(c))))).toBeLessThanOrEqual(ds.n * tol);
-        }),
-        runs(12),
-      );
-    });
-  }
+  itForEachCell(
+    container,
+    'scale',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), scaleArb, async ({ ds, fit }, c) => {
+        const start = await startingPoint(ds, fit, family, init, container);
+        const a = await fitOrDiscard(new GaussianMixture(start.options), ds.rows);
+        const scaled = ds.rows.map((row) => row.map((v) => c * v));
+        // Everything in data units scales: means by c, covariances and regCovar by c², precisions by 1/c².
+        const b = await fitOrDiscard(
+          new GaussianMixture({
+            ...start.options,
+            regCovar: (start.base.regCovar ?? 0) * c * c,
+            meansInit: start.means.map((m) => m.map((v) => c * v)),
+            precisionsInit: start.scaledPrecisions(1 / (c * c)),
+          }),
+          scaled,
+        );
+        const tol = expectSameModel(a, ds.rows, b, {
+          shift: new Array<number>(ds.d).fill(0),
+          scale: c,
+          kappaStart: start.kappaStart,
+        });
+        // The total log-likelihood shifts by -n d ln|c| (tolerance: per row as the lower bound, times n).
+        const llA = a.score(ds.rows) * ds.n;
+        const llB = b.score(scaled) * ds.n;
+        expect(Math.abs(llB - (llA - ds.n * ds.d * Math.log(Math.abs(c))))).toBeLessThanOrEqual(ds.n * tol);
+      }),
+    runs(12),
+  );
 });
 
 describe('property 9: integer sample weights fit as the rows replicated that many times', () => {
-  for (const { family, init } of grid(container)) {
-    const name = `weights ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(
-          caseArb(),
-          fc.integer({ min: 0, max: 0x7fffffff }),
-          async ({ ds, fit }, weightSeed) => {
-            // Weights 0..3 per row, at least one positive row per component.
-            const w = permutation(ds.n, weightSeed).map((p) => p % 4);
-            fc.pre(w.filter((v) => v > 0).length >= fit.nComponents);
-            const replicated = ds.rows.flatMap((row, i) => Array.from({ length: w[i]! }, () => row));
-            const start = await startingPoint(ds, fit, family, init, container);
-            const options = {
-              ...start.base,
-              weightsInit: start.weights,
-              meansInit: start.means,
-              precisionsInit: start.precisions,
-            };
-            const a = await fitOrDiscard(new GaussianMixture(options), replicated);
-            const b = await fitOrDiscard(new GaussianMixture(options), ds.rows, { sampleWeight: w });
-            const tol = expectSameModel(a, replicated, b, {
-              shift: new Array<number>(ds.d).fill(0),
-              scale: 1,
-              kappaStart: start.kappaStart,
-            });
-            expect(Math.abs(b.score(ds.rows, { sampleWeight: w }) - a.score(replicated))).toBeLessThanOrEqual(tol);
-          },
-        ),
-        runs(8),
-      );
-    });
-  }
+  itForEachCell(
+    container,
+    'weights',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), seedArb, async ({ ds, fit }, weightSeed) => {
+        // Weights 0..3 per row, at least one positive row per component.
+        const w = permutation(ds.n, weightSeed).map((p) => p % 4);
+        fc.pre(w.filter((v) => v > 0).length >= fit.nComponents);
+        const replicated = ds.rows.flatMap((row, i) => Array.from({ length: w[i]! }, () => row));
+        const start = await startingPoint(ds, fit, family, init, container);
+        const a = await fitOrDiscard(new GaussianMixture(start.options), replicated);
+        const b = await fitOrDiscard(new GaussianMixture(start.options), ds.rows, { sampleWeight: w });
+        const tol = expectSameModel(a, replicated, b, {
+          shift: new Array<number>(ds.d).fill(0),
+          scale: 1,
+          kappaStart: start.kappaStart,
+        });
+        expect(Math.abs(b.score(ds.rows, { sampleWeight: w }) - a.score(replicated))).toBeLessThanOrEqual(
+          tol,
+        );
+      }),
+    runs(8),
+  );
 });

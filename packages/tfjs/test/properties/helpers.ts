@@ -11,6 +11,7 @@ import {
   type PluginSet,
 } from '@gmmkit/core';
 import fc from 'fast-check';
+import { it } from 'vitest';
 import { createGmmContainer, type FittedState, type GaussianMixture, type GaussianMixtureConfig } from '../../src/index.js';
 import type { Dataset, FitChoice } from './arbitraries.js';
 import { eeiFamily, farthestPointInitializer } from './plugins.js';
@@ -358,4 +359,26 @@ export function stepSlack(gm: GaussianMixture, ds: Dataset): number {
   const weighted = kappa.reduce((s, v, c) => s + gm.state.weights[c]! * v, 0);
   const float32 = 4 * EPS32 * (Math.abs(gm.state.lowerBound) + gm.state.d + weighted);
   return float32 + regularizationLoss(gm, gm.toJSON().options.regCovar);
+}
+
+/** A fast-check seed for a property's own randomness (a permutation, weights, a sample). */
+export const seedArb = fc.integer({ min: 0, max: 0x7fffffff });
+
+/**
+ * One test per family x initializer of the container's grid, named
+ * `${prefix} ${family} x ${init}` (the name also seeds fast-check, see
+ * check), checking the property made for that cell in `numRuns` runs.
+ */
+export function itForEachCell<T>(
+  container: Container,
+  prefix: string,
+  property: (family: string, init: string) => fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>,
+  numRuns: number,
+): void {
+  for (const { family, init } of grid(container)) {
+    const name = `${prefix} ${family} x ${init}`;
+    it(name, async () => {
+      await check(name, property(family, init), numRuns);
+    });
+  }
 }
