@@ -52,7 +52,10 @@ export async function crossStarts(
       const [health, ll] = rank(candidate);
       const [bestHealth, bestLl] = rank(results.get(cell.id)!);
       if (health > bestHealth || (health === bestHealth && ll > bestLl)) {
-        results.set(cell.id, { ...candidate, startedFrom: source });
+        // The model file names the sweep's initializer: the one-off one exists only in `child`.
+        const model = candidate.model as GaussianMixtureJSON;
+        const options = { ...model.options, initParams: settings.initParams ?? 'kmeans' };
+        results.set(cell.id, { ...candidate, model: { ...model, options }, startedFrom: source });
       }
     }
   }
