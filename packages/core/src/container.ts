@@ -44,6 +44,17 @@ export function createContainer(...modules: ContainerModule[]): Container {
   return container;
 }
 
+/**
+ * A container that resolves what `parent` binds, except the tokens the
+ * modules bind, which it resolves from the modules alone (a one-off
+ * initializer over a user's container, say).
+ */
+export function childContainer(parent: Container, ...modules: ContainerModule[]): Container {
+  const container = new Container({ parent });
+  container.loadSync(...modules);
+  return container;
+}
+
 /** Registers plugins in one call: `registerPlugins(container, { covarianceFamilies: [eei] })`. */
 export function registerPlugins(container: Container, plugins: PluginSet): void {
   container.loadSync(pluginModule(plugins));

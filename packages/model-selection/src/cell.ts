@@ -52,6 +52,8 @@ export interface CellResult {
   error?: string;
   /** Why the kept solution is degenerate (GaussianMixture state.degeneracy): under 'reject' no restart was healthy. */
   degeneracy?: string;
+  /** The family whose converged partition started the kept fit (SweepOptions.startFrom); absent: the cell's own start. */
+  startedFrom?: string;
   /** The fitted model, for rebuilding the best one on the main thread. */
   model?: GaussianMixtureJSON;
 }

@@ -27,6 +27,7 @@ import {
 } from '@gmmkit/tfjs';
 import { fitCell, type CellResult, type CellSpec, type FitSettings, type MatrixData } from './cell.js';
 import { aic, bic, createSelectionContainer, icl } from './criteria.js';
+import { crossStarts } from './cross-starts.js';
 import { runPool } from './pool.js';
 
 /** The four covariance families gmmkit ships, in mclust's usual order of flexibility. */
@@ -96,6 +97,15 @@ export interface SweepOptions {
   /** Initializer name (default 'kmeans'). */
   initParams?: string;
   /**
+   * Cross starts: `{ VVE: ['EVE', 'VEE', 'VVV', 'VVI'] }` fits every VVE cell
+   * a second time from each listed family's converged partition at the same
+   * k, after the grid, and keeps the better fit (healthy first under
+   * 'reject', then the higher likelihood; SweepRow.startedFrom says which).
+   * Families must be in covarianceTypes; pairs a 1-D sweep maps away are skipped.
+   * One extra fit per pair and k, run in-process.
+   */
+  startFrom?: Readonly<Record<string, readonly string[]>>;
+  /**
    * MAP EM under mclust's conjugate prior in every cell (GaussianMixture's
    * prior option: 'default' is mclust's defaultPrior for that k and family);
    * the criteria are then at the MAP log-likelihood, as
@@ -156,6 +166,8 @@ export interface SweepRow {
   degenerate: boolean;
   /** Why, when degenerate. */
   degeneracy?: string;
+  /** The family whose converged partition started this fit (SweepOptions.startFrom). */
+  startedFrom?: string;
 }
 
 export interface SweepResult {
@@ -324,6 +336,16 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const families = x.cols === 1 ? univariateFamilies(requested, registry) : requested;
   const initParams = options.initParams ?? 'kmeans';
   registry.initializer(initParams);
+  const startFrom = options.startFrom;
+  if (startFrom !== undefined) {
+    for (const [target, sources] of Object.entries(startFrom)) {
+      if (!Array.isArray(sources)) throw new InvalidArgumentError(`startFrom.${target} must be a list of family names`);
+      for (const f of [target, ...sources]) {
+        if (!requested.includes(f))
+          throw new InvalidArgumentError(`startFrom names '${f}', which is not in covarianceTypes (${requested.join(', ')})`);
+      }
+    }
+  }
   const criterion = resolveCriterion(options.criterion ?? 'bic', container);
 
   const settings: FitSettings = { initParams, missing };
@@ -448,6 +470,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     }
   }
   if (signal?.aborted) throw new AbortedError('sweep aborted');
+  if (startFrom !== undefined) {
+    await crossStarts(x, cells.filter(inTable), results, startFrom, settings, container, backendName, signal);
+    for (const [id, r] of results) rowsById.set(id, toRow(r, criterion));
+  }
 
   // ---- table and best ----
   const rows: SweepRow[] = cells.filter(inTable).map((c) => rowsById.get(c.id)!);
@@ -514,6 +540,7 @@ export function toRow(r: CellResult, criterion: Criterion): SweepRow {
     degenerate: r.degeneracy !== undefined,
   };
   if (r.degeneracy !== undefined) row.degeneracy = r.degeneracy;
+  if (r.startedFrom !== undefined) row.startedFrom = r.startedFrom;
   if (r.error !== undefined) {
     row.error = r.error;
     return row;

@@ -126,6 +126,36 @@ describe('sweep mechanics', () => {
     }
   });
 
+  it('startFrom refits a family from other families\' converged partitions at the same k and keeps the better fit', async () => {
+    const opts = { data: iris(), k: '2..5', covarianceTypes: ['full', 'tied', 'diag', 'spherical'], seed: 3, tol: 1e-5 };
+    const plain = await sweep({ ...opts, workers: 0 });
+    const from = await sweep({ ...opts, workers: 0, startFrom: { spherical: ['full', 'tied', 'diag'] } });
+    const pooled = await sweep({ ...opts, workers: 2, startFrom: { spherical: ['full', 'tied', 'diag'] } });
+    try {
+      expect(pooled.workers).toBe(2);
+      expect(strip(pooled.rows)).toEqual(strip(from.rows)); // the cross starts do not depend on workers
+      const other = (r: SweepResult) => strip(r.rows.filter((x) => x.covarianceType !== 'spherical'));
+      expect(other(from)).toEqual(other(plain));
+      let taken = 0;
+      for (const row of from.rows.filter((x) => x.covarianceType === 'spherical')) {
+        const base = plain.rows.find((x) => x.covarianceType === 'spherical' && x.k === row.k)!;
+        expect(row.logLikelihood).toBeGreaterThanOrEqual(base.logLikelihood);
+        if (row.startedFrom === undefined) expect(strip([row])).toEqual(strip([base]));
+        else {
+          taken++;
+          expect(['full', 'tied', 'diag']).toContain(row.startedFrom);
+          expect(row.logLikelihood).toBeGreaterThan(base.logLikelihood);
+        }
+      }
+      expect(taken).toBeGreaterThan(0);
+      await expect(sweep({ ...opts, startFrom: { spherical: ['VVE'] } })).rejects.toThrow(/startFrom names 'VVE', which is not in covarianceTypes/);
+    } finally {
+      plain.model.dispose();
+      from.model.dispose();
+      pooled.model.dispose();
+    }
+  });
+
   it('reports progress cell by cell', async () => {
     const seen: [number, number][] = [];
     const r = await sweep({
