@@ -43,6 +43,8 @@ const variants = inits.flatMap((i) => {
 });
 const container = createGmmContainer(pluginModule({ initializers: variants }));
 const nInit = Number(flag('n-init') ?? 10);
+// --tol: EM's stopping tolerance (default scikit-learn's 1e-3, as the fixture), to tell an optimum missed from one not climbed to the end.
+const tol = Number(flag('tol') ?? 1e-3);
 const fixture = JSON.parse(readFileSync(`${root}fixtures/sklearn/optima.json`, 'utf8')) as { starts: number; cases: Case[] };
 // --cases a,b: only the cases whose "dataset k=K family" label contains one of the strings (development runs).
 const only = flag('cases')?.split(',');
@@ -69,6 +71,7 @@ async function fitOnce(c: Case, init: string): Promise<Outcome> {
     nComponents: c.k,
     covarianceType: c.covarianceType,
     nInit,
+    tol,
     initParams: init,
     seed: 0,
     degenerate: 'allow',
