@@ -72,9 +72,11 @@ describe("initializer 'smem'", () => {
   it(`tries at most ${SMEM_MOVES} moves, re-ranking after an accepted one, and returns the last accepted`, async () => {
     const n = X.shape[0];
     const k = 6;
-    const start: InitialGuess = { kind: 'responsibilities', resp: kmeansInitializer.initialize({ tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(1) }).resp as Float64Array };
+    const guess = kmeansInitializer.initialize({ tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(1) });
+    if (guess.kind !== 'responsibilities') throw new Error('kmeans returns responsibilities');
+    const start: InitialGuess = guess;
+    const resp = guess.resp;
     const logProb = new Float64Array(n * k);
-    const resp = (start as { resp: Float64Array }).resp;
     for (let i = 0; i < n * k; i++) logProb[i] = Math.log(Math.max(resp[i]!, 1e-300)) - 1;
     const tried: InitialGuess[] = [];
     const bounds = [-2, -0.5, -3, -3, -3, -3, -3, -3]; // the second move is accepted (start: -1), no later one
