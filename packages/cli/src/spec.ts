@@ -117,7 +117,7 @@ const init: OptionSpec = {
   name: 'init',
   type: 'string',
   default: 'kmeans',
-  description: "Initializer: kmeans, k-means++, random, random-from-data, emem (emEM: the best of several k-means starts after a short EM run, see docs/initialization.md), hc (mclust's hierarchical agglomeration), or one registered by --plugin.",
+  description: "Initializer: kmeans, k-means++, random, random-from-data, emem (emEM: the best of several k-means starts after a short EM run), smem (k-means restarts, then split-and-merge moves from the best; both in docs/initialization.md), hc (mclust's hierarchical agglomeration), or one registered by --plugin.",
 };
 const degenerate: OptionSpec = {
   name: 'degenerate',

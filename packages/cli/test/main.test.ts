@@ -106,7 +106,7 @@ describe('usage errors: exit 2', () => {
     [['sweep', 'data.csv', '--covariance', 'full,bogus'], /unknown covariance family 'bogus'/],
     [
       ['fit', 'data.csv', '-k', '2', '--init', 'bogus'],
-      /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data, emem, hc\)/,
+      /unknown initializer 'bogus' \(available: kmeans, k-means\+\+, random, random-from-data, emem, smem, hc\)/,
     ],
     [['sweep', 'data.csv', '--criterion', 'bogus'], /unknown criterion 'bogus' \(available: bic, aic, icl\)/],
     [

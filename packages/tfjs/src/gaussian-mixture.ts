@@ -22,6 +22,7 @@ import {
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
+import { responsibilities } from './init/smem.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { degeneracyContextFor } from './covariance/degeneracy.js';
 import { reseedResponsibilities } from './reseed.js';
@@ -560,6 +561,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       const message = nInit === 1 ? lastError!.message : `all ${nInit} restarts failed; the last: ${lastError!.message}`;
       throw new SingularCovarianceError(message, { cause: lastError });
     }
+    if (!warm && this.initializer.refine !== undefined && this.presetState(rows.fit) === undefined) {
+      best = await this.refineBest(best, rows, strategy, settings, pass, shortEm, shortRuns, nInit);
+    }
     this._state = this.fittedState(best, fit);
     if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
     if (dropped.length > 0) this._state.droppedRestarts = dropped;
@@ -575,7 +579,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    * degenerate component's place), up to `reseeds` times and within the
    * restart's maxIter; it ends degenerate, as before, when the budget is
    * spent, the degeneracy is of a shared covariance (no component to
-   * re-seed) or the re-seeded start is singular.
+   * re-seed) or the re-seeded start is singular. Each re-seed starts a new EM
+   * run (onIteration counts from 1 again); the result's nIter and history are
+   * the last run's.
    */
   private async reseeded(
     result: EmResult<P>,
@@ -608,6 +614,67 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       spent += next.nIter;
     }
     return result;
+  }
+
+  /**
+   * Initializer.refine's stage after the restarts: from the best restart's
+   * state (stood for by a guess of its responsibilities), the initializer's
+   * moves run through shortEm; EM continues from the guess it returns, and
+   * the result replaces `best` only when betterRestart says so.
+   */
+  private async refineBest(
+    best: EmResult<P>,
+    rows: { blocks: RowBlocks; fit: FitData },
+    strategy: EmStrategy<P>,
+    settings: EmSettings,
+    pass: () => PassFn | Promise<PassFn>,
+    shortEm: NonNullable<InitializerInput['shortEm']>,
+    shortRuns: Map<InitialGuess, EmResult<P>>,
+    nInit: number,
+  ): Promise<EmResult<P>> {
+    throwIfAborted(this.o.signal);
+    const { n, d, k, centered, ctx } = rows.fit;
+    shortRuns.clear();
+    const logProbOf = (run: EmResult<P>): Float64Array => weightedLogProb(tf, this._family, strategy.eStep(run.params), rows.blocks, ctx);
+    const startLogProb = logProbOf(best);
+    const start: InitialGuess = { kind: 'responsibilities', resp: responsibilities(startLogProb, n, k) };
+    shortRuns.set(start, best);
+    const cache = new Map<InitialGuess, Float64Array>([[start, startLogProb]]);
+    const weightedLogProbOf = (guess: InitialGuess): Float64Array | undefined => {
+      const run = shortRuns.get(guess);
+      if (run === undefined) return undefined;
+      const cached = cache.get(guess);
+      if (cached !== undefined) return cached;
+      const lp = logProbOf(run);
+      cache.set(guess, lp);
+      return lp;
+    };
+    // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
+    const x = rows.blocks.tensors.length === 1 ? rows.blocks.tensors[0]! : (tf.concat(rows.blocks.tensors, 0) as typeof rows.blocks.tensors[0]);
+    let chosen: InitialGuess;
+    try {
+      chosen = await this.initializer.refine!({
+        tf, x, data: centered, n, d, k,
+        rng: createRng(deriveSeed(this.o.seed, nInit)),
+        weights: rows.blocks.sampleWeight,
+        shortEm,
+        start,
+        lowerBound: best.lowerBound,
+        weightedLogProb: weightedLogProbOf,
+      });
+    } finally {
+      if (x !== rows.blocks.tensors[0]) x.dispose();
+    }
+    throwIfAborted(this.o.signal);
+    const continued = chosen === start ? undefined : shortRuns.get(chosen);
+    if (continued === undefined) return best;
+    try {
+      const result = await runStrategy(strategy, await pass(), continued.params, settings, continued.lowerBound);
+      return betterRestart(result, best, this.o.degenerate) ? result : best;
+    } catch (error) {
+      if (!(error instanceof SingularCovarianceError)) throw error;
+      return best;
+    }
   }
 
   /**

@@ -5,11 +5,11 @@
 // initializer named, and counts the cases whose score(X) reaches that best
 // within a tolerance, with the wall time of the fits. degenerate: 'allow', so
 // both sides maximize the same likelihood (scikit-learn has no guard).
-// Run: pnpm --filter @gmmkit/bench run bench:optima [-- --init emem --limit N]
+// Run: pnpm --filter @gmmkit/bench run bench:optima [-- --init emem,smem --limit N --cases iris,faithful]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pluginModule } from '@gmmkit/core';
-import { GaussianMixture, createGmmContainer, emEmInitializer } from '@gmmkit/tfjs';
+import { GaussianMixture, createGmmContainer, emEmInitializer, splitMergeInitializer } from '@gmmkit/tfjs';
 import { csvDataset, type Dataset } from './datasets.js';
 
 interface Case {
@@ -33,15 +33,25 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : args[i + 1];
 };
 const inits = [...new Set(['kmeans', ...(flag('init') ?? 'emem').split(',')])];
-// Variants named emem-CxI (C candidates, I short iterations) are registered here, to tune the built-in's constants.
+// Variants named emem-CxI (C candidates, I short iterations) and smem-M or smem-MxI (M split-and-merge
+// moves, each at most I EM iterations) are registered here, to tune the built-ins' constants.
 const variants = inits.flatMap((i) => {
   const m = /^emem-(\d+)x(\d+)$/.exec(i);
-  return m === null ? [] : [emEmInitializer(Number(m[1]), Number(m[2]), i)];
+  if (m !== null) return [emEmInitializer(Number(m[1]), Number(m[2]), i)];
+  const s = /^smem-(\d+)(?:x(\d+))?$/.exec(i);
+  return s === null ? [] : [splitMergeInitializer(Number(s[1]), s[2] === undefined ? Infinity : Number(s[2]), i)];
 });
 const container = createGmmContainer(pluginModule({ initializers: variants }));
 const nInit = Number(flag('n-init') ?? 10);
+// --tol: EM's stopping tolerance (default scikit-learn's 1e-3, as the fixture), to tell an optimum missed from one not climbed to the end.
+const tol = Number(flag('tol') ?? 1e-3);
 const fixture = JSON.parse(readFileSync(`${root}fixtures/sklearn/optima.json`, 'utf8')) as { starts: number; cases: Case[] };
-const cases = fixture.cases.slice(0, Number(flag('limit') ?? fixture.cases.length));
+// --cases a,b: only the cases whose "dataset k=K family" label contains one of the strings (development runs).
+const only = flag('cases')?.split(',');
+const label = (c: Case): string => `${c.dataset} k=${c.k} ${c.covarianceType}`;
+const cases = fixture.cases
+  .filter((c) => only === undefined || only.some((o) => label(c).includes(o)))
+  .slice(0, Number(flag('limit') ?? fixture.cases.length));
 
 const data = new Map<string, Dataset>();
 const rows = (c: Case): Dataset => data.get(c.path) ?? data.set(c.path, csvDataset(c.path)).get(c.path)!;
@@ -61,6 +71,7 @@ async function fitOnce(c: Case, init: string): Promise<Outcome> {
     nComponents: c.k,
     covarianceType: c.covarianceType,
     nInit,
+    tol,
     initParams: init,
     seed: 0,
     degenerate: 'allow',

@@ -50,6 +50,32 @@ export interface Initializer {
   readonly description: string;
   /** May be async (an initializer awaiting `input.shortEm`). */
   initialize(input: InitializerInput): InitialGuess | Promise<InitialGuess>;
+  /**
+   * Optional second stage: once the nInit restarts have run, the engine calls
+   * it once with the best restart's converged state (`input.start`); it may
+   * search for a better optimum from there (split-and-merge moves) with
+   * `input.shortEm`, and resolves to `input.start` (keep it) or to a guess it
+   * passed to shortEm, from which EM continues. The engine keeps the result
+   * only when its lower bound beats the best restart's, so the fit's bound
+   * never drops. Not called for warm starts or preset parameters.
+   */
+  refine?(input: RefineInput): Promise<InitialGuess>;
+}
+
+/** What Initializer.refine sees: the initializer's input (its own random stream) plus the best restart. */
+export interface RefineInput extends InitializerInput {
+  shortEm: NonNullable<InitializerInput['shortEm']>;
+  /** Stands for the best restart's converged state: pass it to `weightedLogProb`, or return it to keep that state. */
+  start: InitialGuess;
+  /** The best restart's lower bound. */
+  lowerBound: number;
+  /**
+   * log w_k + log N(x_i | θ_k) (the E-step's log-weights and log-densities),
+   * [n, k] float64 row-major, under the state `start` stands for or the state
+   * the last shortEm run from `guess` stopped at; undefined for a guess that
+   * has no such state (never passed to shortEm, or its run failed).
+   */
+  weightedLogProb(guess: InitialGuess): Float64Array | undefined;
 }
 
 /** An initializer that answers at once (the built-ins but emEM): callers may use its guess without awaiting. */

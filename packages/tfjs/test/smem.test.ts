@@ -1,0 +1,176 @@
+import { createRng, pluginModule, type InitialGuess, type Initializer } from '@gmmkit/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  GaussianMixture,
+  SMEM_MOVES,
+  applyMove,
+  createGmmContainer,
+  initBackend,
+  kmeansInitializer,
+  responsibilities,
+  smemInitializer,
+  splitMergeCandidates,
+  tf,
+} from '../src/index.js';
+
+/** A broad cluster with five tight ones around its edge: k-means splits the broad one, so EM from a k-means start often stays at a worse optimum. */
+function broadAndTight(seed: number): { data: Float64Array; shape: [number, number] } {
+  const rng = createRng(seed);
+  const rows: number[][] = [];
+  for (let i = 0; i < 300; i++) rows.push([3 * rng.normal(), 3 * rng.normal()]);
+  for (const [a, b] of [[6, 0], [-6, 0], [0, 6], [0, -6], [4.5, 4.5]] as const)
+    for (let i = 0; i < 30; i++) rows.push([a + 0.3 * rng.normal(), b + 0.3 * rng.normal()]);
+  return { data: Float64Array.from(rows.flat()), shape: [rows.length, 2] };
+}
+
+const X = broadAndTight(3);
+
+async function fitted(initParams: string, seed: number, nInit = 1, extra: object = {}): Promise<GaussianMixture> {
+  const gm = new GaussianMixture({ nComponents: 6, nInit, initParams, seed, convergenceWarning: false, ...extra });
+  await gm.fit(X);
+  return gm;
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe("initializer 'smem'", () => {
+  it("never ends below 'kmeans' at the same seed and nInit, and climbs out of k-means's worse optima", async () => {
+    const best = (await fitted('kmeans', 0, 10)).score(X);
+    let improved = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      for (const covarianceType of ['full', 'diag']) {
+        const plain = (await fitted('kmeans', seed, 1, { covarianceType })).state.lowerBound;
+        const smem = (await fitted('smem', seed, 1, { covarianceType })).state.lowerBound;
+        expect(smem).toBeGreaterThanOrEqual(plain);
+        if (smem > plain + 0.01) improved++;
+      }
+    }
+    expect(improved).toBeGreaterThan(0);
+    // Seeds 2 and 3 leave plain k-means at a worse optimum (emem.test.ts); split-and-merge reaches the best of 10 restarts.
+    for (const seed of [2, 3]) {
+      expect((await fitted('kmeans', seed)).score(X)).toBeLessThan(best - 0.05);
+      expect((await fitted('smem', seed)).score(X)).toBeGreaterThan(best - 1e-3);
+    }
+  });
+
+  it('is deterministic: the same seed gives the same fit', async () => {
+    const [a, b] = [(await fitted('smem', 7, 2)).state, (await fitted('smem', 7, 2)).state];
+    expect(b.means).toEqual(a.means);
+    expect(b.covariances).toEqual(a.covariances);
+    expect(b.lowerBound).toBe(a.lowerBound);
+  });
+
+  it('leaves no tensors behind', async () => {
+    await fitted('smem', 1); // backend warm-up
+    const before = tf.memory().numTensors;
+    await fitted('smem', 2, 2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it(`tries at most ${SMEM_MOVES} moves, re-ranking after an accepted one, and returns the last accepted`, async () => {
+    const n = X.shape[0];
+    const k = 6;
+    const guess = kmeansInitializer.initialize({ tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(1) });
+    if (guess.kind !== 'responsibilities') throw new Error('kmeans returns responsibilities');
+    const start: InitialGuess = guess;
+    const resp = guess.resp;
+    const logProb = new Float64Array(n * k);
+    for (let i = 0; i < n * k; i++) logProb[i] = Math.log(Math.max(resp[i]!, 1e-300)) - 1;
+    const tried: InitialGuess[] = [];
+    const bounds = [-2, -0.5, -3, -3, -3, -3, -3, -3]; // the second move is accepted (start: -1), no later one
+    const refined = await smemInitializer.refine!({
+      tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(0),
+      start,
+      lowerBound: -1,
+      shortEm: async (guess) => {
+        tried.push(guess);
+        return bounds[tried.length - 1]!;
+      },
+      weightedLogProb: () => logProb,
+    });
+    expect(tried.length).toBe(SMEM_MOVES);
+    expect(refined).toBe(tried[1]);
+  });
+
+  it('keeps the start when no move is possible (k < 3)', async () => {
+    const start: InitialGuess = { kind: 'responsibilities', resp: new Float64Array([1, 0, 0, 1]) };
+    const refined = await smemInitializer.refine!({
+      tf, x: undefined as never, data: new Float64Array([0, 1]), n: 2, d: 1, k: 2, rng: createRng(0),
+      start, lowerBound: -1,
+      shortEm: async () => { throw new Error('no move to try'); },
+      weightedLogProb: () => new Float64Array([0, -50, -50, 0]),
+    });
+    expect(refined).toBe(start);
+  });
+});
+
+describe('split-and-merge candidates', () => {
+  // 1-D rows: two tight groups at -5 and 5 both under component 0 (a poor fit), and component 1 and 2
+  // sharing the rows around 20 half and half (perfectly correlated columns).
+  const rows = [-5.1, -5, -4.9, 4.9, 5, 5.1, 19.9, 20, 20.1, 20.2];
+  const n = rows.length;
+  const k = 3;
+  const resp = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    if (i < 6) resp[i * k] = 1;
+    else resp[i * k + 1] = resp[i * k + 2] = 0.5;
+  }
+  const normal = (x: number, mean: number, sd: number) => -0.5 * Math.log(2 * Math.PI * sd * sd) - ((x - mean) ** 2) / (2 * sd * sd);
+  const logProb = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    logProb[i * k] = Math.log(0.6) + normal(rows[i]!, 0, 5);
+    logProb[i * k + 1] = Math.log(0.2) + normal(rows[i]!, 20.05, 0.13);
+    logProb[i * k + 2] = Math.log(0.2) + normal(rows[i]!, 20.05, 0.13);
+  }
+
+  it('merges the most correlated pair and splits the component left', () => {
+    const [first] = splitMergeCandidates(resp, logProb, n, k);
+    expect(first).toEqual({ merge: [1, 2], split: 0 });
+  });
+
+  it('a move merges the pair into one column and cuts the split component across its principal axis', () => {
+    const out = applyMove(resp, { merge: [1, 2], split: 0 }, Float64Array.from(rows), n, 1, k);
+    for (let i = 0; i < n; i++) expect(out[i * k]! + out[i * k + 1]! + out[i * k + 2]!).toBeCloseTo(1, 12);
+    for (let i = 6; i < n; i++) expect(out[i * k + 1]).toBe(1);
+    // The rows at -5 and at 5 end in different columns (0 and 2).
+    const side = (i: number) => (out[i * k] === 1 ? 0 : out[i * k + 2] === 1 ? 2 : -1);
+    expect(new Set([0, 1, 2].map(side)).size).toBe(1);
+    expect(new Set([3, 4, 5].map(side)).size).toBe(1);
+    expect(side(0)).not.toBe(side(3));
+    expect(side(0)).not.toBe(-1);
+  });
+
+  it('responsibilities are the row-wise softmax', () => {
+    const r = responsibilities(new Float64Array([0, Math.log(3), 1000, 1000]), 2, 2);
+    [0.25, 0.75, 0.5, 0.5].forEach((v, i) => expect(r[i]).toBeCloseTo(v, 14));
+  });
+});
+
+describe('Initializer.refine (engine side)', () => {
+  it('keeps the best restart when refine returns a worse state, and is skipped on warm starts', async () => {
+    let calls = 0;
+    const worse: Initializer = {
+      name: 'worse',
+      description: 'k-means restarts; refine returns a one-component-collapsed start',
+      initialize: (input) => kmeansInitializer.initialize(input),
+      async refine(input) {
+        calls++;
+        const resp = new Float64Array(input.n * input.k);
+        for (let i = 0; i < input.n; i++) resp[i * input.k + (i % 2)] = 1; // two components over all rows, alternating
+        const guess: InitialGuess = { kind: 'responsibilities', resp };
+        expect(await input.shortEm(guess, 1)).toBeLessThan(input.lowerBound);
+        expect(input.weightedLogProb(input.start)).toHaveLength(input.n * input.k);
+        return guess;
+      },
+    };
+    const container = createGmmContainer(pluginModule({ initializers: [worse] }));
+    const plain = await fitted('kmeans', 5, 2);
+    const refined = await fitted('worse', 5, 2, { container, warmStart: true });
+    expect(calls).toBe(1);
+    expect(refined.state.lowerBound).toBe(plain.state.lowerBound);
+    await refined.fit(X); // warm: one run from the fitted state, no refine
+    expect(calls).toBe(1);
+  });
+});
