@@ -6,6 +6,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import faithfulCsv from '../../../data/faithful.csv?raw';
 import irisCsv from '../../../data/iris.csv?raw';
 import { matrixOf, readDataset, settingsProblem, type Dataset } from './data.js';
+import { $ } from './dom.js';
 import type { FromSweepWorker, ToSweepWorker } from './protocol.js';
 
 const BUNDLED: Record<string, { text: string; file: string }> = {
@@ -13,11 +14,6 @@ const BUNDLED: Record<string, { text: string; file: string }> = {
   faithful: { text: faithfulCsv, file: 'faithful.csv' },
 };
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 const ui = {
   dataset: $<HTMLSelectElement>('dataset'),
   file: $<HTMLInputElement>('file'),

@@ -5,13 +5,9 @@
 // page kept drawing frames and answering clicks while the workers computed.
 import { createRng } from '@gmmkit/core';
 import { GaussianMixture, activeShardWorkerCount, initBackend } from '@gmmkit/tfjs';
+import { $ } from './dom.js';
 import './wasm.js';
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 const ui = {
   rows: $<HTMLInputElement>('rows'),
   cols: $<HTMLInputElement>('cols'),

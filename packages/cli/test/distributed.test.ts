@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, keysMatching, startRedisServer, type RedisServer } from '@gmmkit/distributed/testing';
+import { all } from './helpers/gmm-process.js';
 
 const BIN = fileURLToPath(new URL('../bin/gmm.js', import.meta.url));
 const HOLD = fileURLToPath(new URL('./fixtures/hold-full.mjs', import.meta.url));
@@ -20,20 +21,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'gmm-dist-'));
 const f = (name: string) => path.join(dir, name);
 /** Each test starts gmm processes (tfjs loads in each) on a shared 2-core machine. */
 const SLOW_TEST = 240_000;
-
-/** Runs the tasks at most `limit` at a time. */
-async function limited<T>(tasks: (() => Promise<T>)[], limit = 3): Promise<T[]> {
-  const out = new Array<T>(tasks.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await tasks[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
-  return out;
-}
 
 interface Run {
   code: number | null;
@@ -253,37 +240,40 @@ describe('gmm fit --distributed', () => {
     async () => {
       const port = await freePort();
       const host = secured.url.replace(/^redis:\/\/[^@]*@/, '');
-      const runs = await limited([
-        () =>
-          gmm([
-            'fit',
-            '--distributed',
-            redis.url,
-            '--shards',
-            f('part-1.csv'),
-            '--shards',
-            f('bad.csv'),
-            '-k',
-            '2',
-          ]),
-        () =>
-          gmm([
-            'fit',
-            '--distributed',
-            redis.url,
-            '--shards',
-            f('part-1.csv'),
-            '--shards',
-            f('missing.csv'),
-            '-k',
-            '2',
-          ]),
-        () => gmm(['fit', '--distributed', 'http://127.0.0.1:6379', ...shardsArg, '-k', '2']),
-        () => gmm(['fit', '--distributed', `redis://127.0.0.1:${port}`, ...shardsArg, '-k', '2']),
-        () => gmm(['fit', '--distributed', `redis://:wrong@${host}`, ...shardsArg, '-k', '2']),
-        () => gmm(['fit', '--distributed', `redis://${host}`, ...shardsArg, '-k', '2']),
-        () => gmm(['worker', '--redis', `redis://:wrong@${host}`]),
-      ]);
+      const runs = await all(
+        [
+          () =>
+            gmm([
+              'fit',
+              '--distributed',
+              redis.url,
+              '--shards',
+              f('part-1.csv'),
+              '--shards',
+              f('bad.csv'),
+              '-k',
+              '2',
+            ]),
+          () =>
+            gmm([
+              'fit',
+              '--distributed',
+              redis.url,
+              '--shards',
+              f('part-1.csv'),
+              '--shards',
+              f('missing.csv'),
+              '-k',
+              '2',
+            ]),
+          () => gmm(['fit', '--distributed', 'http://127.0.0.1:6379', ...shardsArg, '-k', '2']),
+          () => gmm(['fit', '--distributed', `redis://127.0.0.1:${port}`, ...shardsArg, '-k', '2']),
+          () => gmm(['fit', '--distributed', `redis://:wrong@${host}`, ...shardsArg, '-k', '2']),
+          () => gmm(['fit', '--distributed', `redis://${host}`, ...shardsArg, '-k', '2']),
+          () => gmm(['worker', '--redis', `redis://:wrong@${host}`]),
+        ],
+        3,
+      );
       const [badShard, missing, badUrl, refused, wrongPassword, noPassword, worker] = runs;
       for (const r of runs) {
         expect(r.code).not.toBe(0);

@@ -24,6 +24,7 @@ import {
   maxAbsDiff,
   runs,
   familyRuns,
+  itForEachCell,
   testContainer,
 } from './helpers.js';
 
@@ -40,69 +41,66 @@ function expectFinite(name: string, values: ArrayLike<number>): void {
 }
 
 describe('property 2: responsibilities, weights and covariances are valid; no NaN', () => {
-  for (const { family, init } of grid(container)) {
-    const name = `valid ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(caseArb(), async ({ ds, fit }) => {
-          const gm = await fitOrDiscard(
-            new GaussianMixture(fitOptions(ds, fit, family, init, container)),
-            ds.rows,
-          );
-          const { k, d, weights, means, covariances, precisionsCholesky, lowerBound, lowerBoundHistory } =
-            gm.state;
+  itForEachCell(
+    container,
+    'valid',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), async ({ ds, fit }) => {
+        const gm = await fitOrDiscard(
+          new GaussianMixture(fitOptions(ds, fit, family, init, container)),
+          ds.rows,
+        );
+        const { k, d, weights, means, covariances, precisionsCholesky, lowerBound, lowerBoundHistory } =
+          gm.state;
 
-          expectFinite('weights', weights);
-          expectFinite('means', means);
-          expectFinite('covariances', covariances);
-          expectFinite('precisionsCholesky', precisionsCholesky);
-          expectFinite('lowerBoundHistory', lowerBoundHistory);
-          expect(Number.isFinite(lowerBound)).toBe(true);
+        expectFinite('weights', weights);
+        expectFinite('means', means);
+        expectFinite('covariances', covariances);
+        expectFinite('precisionsCholesky', precisionsCholesky);
+        expectFinite('lowerBoundHistory', lowerBoundHistory);
+        expect(Number.isFinite(lowerBound)).toBe(true);
 
-          // Weights: positive, summing to 1 (float64 normalization).
-          for (const w of weights) expect(w).toBeGreaterThan(0);
-          expect(Math.abs(weights.reduce((s, w) => s + w, 0) - 1)).toBeLessThan(1e-12);
+        // Weights: positive, summing to 1 (float64 normalization).
+        for (const w of weights) expect(w).toBeGreaterThan(0);
+        expect(Math.abs(weights.reduce((s, w) => s + w, 0) - 1)).toBeLessThan(1e-12);
 
-          // Covariances: the family accepts them; every component's matrix is symmetric positive definite.
-          expect(() => gm.family.validate(covariances, k, d)).not.toThrow();
-          const full = gm.fullCovariances();
-          expect(full.length).toBe(k * d * d);
-          for (let c = 0; c < k; c++) {
-            const m = full.subarray(c * d * d, (c + 1) * d * d);
-            expect(isSymmetric(m, d, 1e-12)).toBe(true);
-            expect(tryCholesky(m, d)).not.toBeNull();
+        // Covariances: the family accepts them; every component's matrix is symmetric positive definite.
+        expect(() => gm.family.validate(covariances, k, d)).not.toThrow();
+        const full = gm.fullCovariances();
+        expect(full.length).toBe(k * d * d);
+        for (let c = 0; c < k; c++) {
+          const m = full.subarray(c * d * d, (c + 1) * d * d);
+          expect(isSymmetric(m, d, 1e-12)).toBe(true);
+          expect(tryCholesky(m, d)).not.toBeNull();
+        }
+        // The reported precision factors are those of the covariances: a float64 round trip
+        // (Cholesky, triangular inverse, product), accurate to ~eps64 x the condition number.
+        const back = gm.family.covariancesFromPrecisionsCholesky(precisionsCholesky, k, d);
+        const scale = Math.max(...covariances.map(Math.abs));
+        const kappa = Math.max(...conditioning(gm, ds.rows));
+        expect(maxAbsDiff(back, covariances)).toBeLessThanOrEqual(64 * Number.EPSILON * kappa * scale);
+
+        // Responsibilities on the training rows: in [0, 1], rows summing to 1.
+        const proba = gm.predictProba(ds.rows);
+        expect([proba.rows, proba.cols]).toEqual([ds.n, k]);
+        expectFinite('predictProba', proba.data);
+        for (let i = 0; i < ds.n; i++) {
+          let s = 0;
+          for (let j = 0; j < k; j++) {
+            const r = proba.data[i * k + j]!;
+            expect(r).toBeGreaterThanOrEqual(0);
+            expect(r).toBeLessThanOrEqual(1);
+            s += r;
           }
-          // The reported precision factors are those of the covariances: a float64 round trip
-          // (Cholesky, triangular inverse, product), accurate to ~eps64 x the condition number.
-          const back = gm.family.covariancesFromPrecisionsCholesky(precisionsCholesky, k, d);
-          const scale = Math.max(...covariances.map(Math.abs));
-          const kappa = Math.max(...conditioning(gm, ds.rows));
-          expect(maxAbsDiff(back, covariances)).toBeLessThanOrEqual(64 * Number.EPSILON * kappa * scale);
-
-          // Responsibilities on the training rows: in [0, 1], rows summing to 1.
-          const proba = gm.predictProba(ds.rows);
-          expect([proba.rows, proba.cols]).toEqual([ds.n, k]);
-          expectFinite('predictProba', proba.data);
-          for (let i = 0; i < ds.n; i++) {
-            let s = 0;
-            for (let j = 0; j < k; j++) {
-              const r = proba.data[i * k + j]!;
-              expect(r).toBeGreaterThanOrEqual(0);
-              expect(r).toBeLessThanOrEqual(1);
-              s += r;
-            }
-            expect(Math.abs(s - 1)).toBeLessThan(1e-12);
-          }
-          const samples = gm.scoreSamples(ds.rows);
-          expect(samples.length).toBe(ds.n);
-          expectFinite('scoreSamples', samples);
-          expectFinite('score, bic, aic', [gm.score(ds.rows), gm.bic(ds.rows), gm.aic(ds.rows)]);
-        }),
-        runs(20),
-      );
-    });
-  }
+          expect(Math.abs(s - 1)).toBeLessThan(1e-12);
+        }
+        const samples = gm.scoreSamples(ds.rows);
+        expect(samples.length).toBe(ds.n);
+        expectFinite('scoreSamples', samples);
+        expectFinite('score, bic, aic', [gm.score(ds.rows), gm.bic(ds.rows), gm.aic(ds.rows)]);
+      }),
+    runs(20),
+  );
 });
 
 /**
@@ -233,35 +231,32 @@ describe('property 5: nParameters, bic and aic', () => {
 });
 
 describe('property 8: same seed, same model; predict = argmax predictProba', () => {
-  for (const { family, init } of grid(container)) {
-    const name = `deterministic ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(caseArb(), async ({ ds, fit }) => {
-          const options = fitOptions(ds, fit, family, init, container);
-          const a = await fitOrDiscard(new GaussianMixture(options), ds.rows);
-          // A second model, same options and seed: bit-identical state.
-          const b = new GaussianMixture({ ...options });
-          await b.fit(ds.rows);
-          expect(b.state).toEqual(a.state);
-          expect(b.predict(ds.rows)).toEqual(a.predict(ds.rows));
+  itForEachCell(
+    container,
+    'deterministic',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), async ({ ds, fit }) => {
+        const options = fitOptions(ds, fit, family, init, container);
+        const a = await fitOrDiscard(new GaussianMixture(options), ds.rows);
+        // A second model, same options and seed: bit-identical state.
+        const b = new GaussianMixture({ ...options });
+        await b.fit(ds.rows);
+        expect(b.state).toEqual(a.state);
+        expect(b.predict(ds.rows)).toEqual(a.predict(ds.rows));
 
-          const labels = a.predict(ds.rows);
-          const proba = a.predictProba(ds.rows);
-          const k = proba.cols;
-          for (let i = 0; i < ds.n; i++) {
-            let best = 0;
-            for (let j = 1; j < k; j++) if (proba.data[i * k + j]! > proba.data[i * k + best]!) best = j;
-            if (labels[i] !== best) {
-              throw new Error(
-                `row ${i}: predict ${labels[i]} but argmax predictProba ${best} (${Array.from(proba.data.subarray(i * k, (i + 1) * k)).join(', ')})`,
-              );
-            }
+        const labels = a.predict(ds.rows);
+        const proba = a.predictProba(ds.rows);
+        const k = proba.cols;
+        for (let i = 0; i < ds.n; i++) {
+          let best = 0;
+          for (let j = 1; j < k; j++) if (proba.data[i * k + j]! > proba.data[i * k + best]!) best = j;
+          if (labels[i] !== best) {
+            throw new Error(
+              `row ${i}: predict ${labels[i]} but argmax predictProba ${best} (${Array.from(proba.data.subarray(i * k, (i + 1) * k)).join(', ')})`,
+            );
           }
-        }),
-        runs(12),
-      );
-    });
-  }
+        }
+      }),
+    runs(12),
+  );
 });

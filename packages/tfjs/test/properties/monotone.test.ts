@@ -14,7 +14,9 @@ import {
   grid,
   mclustGridFamilies,
   mclustUnivariateFamilies,
+  itForEachCell,
   runs,
+  seedArb,
   testContainer,
 } from './helpers.js';
 import { inflatedFamily } from './plugins.js';
@@ -77,16 +79,13 @@ describe('property 1: the lower bound never decreases', () => {
     expect(cells.some((c) => c.init === 'hc')).toBe(true);
   });
 
-  for (const { family, init } of grid(container)) {
-    const name = `monotone ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(caseArb(), (c) => lowerBoundNeverDecreases(container, family, init, c)),
-        runs(40),
-      );
-    });
-  }
+  itForEachCell(
+    container,
+    'monotone',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), (c) => lowerBoundNeverDecreases(container, family, init, c)),
+    runs(40),
+  );
 });
 
 /**
@@ -124,56 +123,50 @@ describe('property 1 for every mclust family x every initializer', () => {
 });
 
 describe('property 1 with sample weights: the weighted lower bound never decreases', () => {
-  for (const { family, init } of grid(container)) {
-    const name = `monotone weighted ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(
-          caseArb(),
-          // Non-integer weights in [0, 3), some exactly 0.
-          fc.integer({ min: 0, max: 0x7fffffff }),
-          async (c, seed) => {
-            const rng = createRng(seed);
-            const w = c.ds.rows.map(() => (rng.next() < 0.2 ? 0 : 3 * rng.next()));
-            fc.pre(w.filter((v) => v > 0).length >= c.fit.nComponents);
-            await lowerBoundNeverDecreases(container, family, init, c, w);
-          },
-        ),
-        runs(10),
-      );
-    });
-  }
+  itForEachCell(
+    container,
+    'monotone weighted',
+    (family, init) =>
+      fc.asyncProperty(
+        caseArb(),
+        // Non-integer weights in [0, 3), some exactly 0.
+        seedArb,
+        async (c, seed) => {
+          const rng = createRng(seed);
+          const w = c.ds.rows.map(() => (rng.next() < 0.2 ? 0 : 3 * rng.next()));
+          fc.pre(w.filter((v) => v > 0).length >= c.fit.nComponents);
+          await lowerBoundNeverDecreases(container, family, init, c, w);
+        },
+      ),
+    runs(10),
+  );
 });
 
 describe('property 1 with missing values: the observed-data log-likelihood never decreases', () => {
   // Cells removed at random (10-40%, one observed cell kept per row); the
   // slack is property 1's, from the complete rows' conditioning.
-  for (const { family, init } of grid(container)) {
-    const name = `monotone missing ${family} x ${init}`;
-    it(name, async () => {
-      await check(
-        name,
-        fc.asyncProperty(caseArb(), fc.integer({ min: 0, max: 0x7fffffff }), async (c, seed) => {
-          fc.pre(c.ds.d >= 2);
-          const rng = createRng(seed);
-          const rate = 0.1 + 0.3 * rng.next();
-          const holes = c.ds.rows.map((row) => {
-            const out: (number | null)[] = row.map((v) => (rng.next() < rate ? null : v));
-            if (!out.some((v) => v !== null)) {
-              const j = rng.int(row.length);
-              out[j] = row[j]!;
-            }
-            return out;
-          });
-          // every column keeps an observed cell
-          fc.pre(holes[0]!.every((_, j) => holes.some((r) => r[j] !== null)));
-          await lowerBoundNeverDecreases(container, family, init, c, undefined, holes);
-        }),
-        runs(10),
-      );
-    });
-  }
+  itForEachCell(
+    container,
+    'monotone missing',
+    (family, init) =>
+      fc.asyncProperty(caseArb(), seedArb, async (c, seed) => {
+        fc.pre(c.ds.d >= 2);
+        const rng = createRng(seed);
+        const rate = 0.1 + 0.3 * rng.next();
+        const holes = c.ds.rows.map((row) => {
+          const out: (number | null)[] = row.map((v) => (rng.next() < rate ? null : v));
+          if (!out.some((v) => v !== null)) {
+            const j = rng.int(row.length);
+            out[j] = row[j]!;
+          }
+          return out;
+        });
+        // every column keeps an observed cell
+        fc.pre(holes[0]!.every((_, j) => holes.some((r) => r[j] !== null)));
+        await lowerBoundNeverDecreases(container, family, init, c, undefined, holes);
+      }),
+    runs(10),
+  );
 });
 
 describe('property 1 has teeth', () => {
