@@ -71,7 +71,14 @@ export function grid(container: Container): { family: string; init: string }[] {
   // EEV, VEV and EVV come from float32 rounding and the equivariance properties cannot hold.
   // 'emem' and 'smem' are crossed with the other families but take no turn, so the sampled families keep the
   // pairings they had before it: with it among the turns, 'scale EEV x emem' and the shifted
-  // 'shuffle EVI x farthest-point' failed the equivariance properties (not yet understood).
+  // 'shuffle EVI x farthest-point' failed the equivariance properties. Not an emem defect: those
+  // properties compare two fits from the same explicit start (the initializer runs only once, to
+  // make it), and the counterexamples (FC_REPLAY '1609856291:7:0:4:3:3:5:1:2:2:32:33:2:1:1:2:3:3'
+  // and '789768276:9:38:3:3:3' with emem in the turns) are tiny data sets (12 rows in 3-D with
+  // duplicates, k = 2; 13 rows in 2-D, k = 4) whose start has components on a few rows with
+  // conditioning ~1e3: one covariance ends 2.5 (EEV) and 0.08 (EVI) apart in whitened units,
+  // beyond the float32-derived tolerance. Likely (not proven) the mclust M-steps' orientation on
+  // nearly tied eigenvalues, which rounding decides, as for the one-row starts above.
   const spread = inits.filter((i) => !ONE_ROW_STARTS.has(i) && !NO_TURN.has(i));
   for (const family of registry.covarianceFamilyNames()) {
     if (SAMPLED.has(family)) out.push({ family, init: spread[turn++ % spread.length]! });
