@@ -464,6 +464,13 @@ export const commandSpecs: readonly CommandSpec[] = [
         description: 'Selection criterion, lower is better: bic, aic, icl, or one registered by --plugin.',
       },
       {
+        name: 'start-from',
+        type: 'string',
+        array: true,
+        description:
+          "FAMILY=SOURCE,SOURCE (repeatable): also start FAMILY's cells from the converged partitions of the SOURCE families at the same k, and keep the better fit (every name must be in --covariance; runs after the grid, on this machine). mclust's VVE needs VVE=EVE,VEE,VVV,VVI to reach mclust's optima (docs/plugins.md).",
+      },
+      {
         name: 'bic-sign',
         type: 'string',
         default: 'gmmkit',

@@ -3,7 +3,7 @@
  * sweep, --covariance mclust (14 models, E/V for 1-D data), --bic-sign mclust,
  * and saved models of mclust families read back without --plugin.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,25 @@ describe('gmm with mclust models', () => {
     const out = JSON.parse(r.stdout) as { best: { covarianceType: string; k: number }; results: { covarianceType: string }[] };
     expect([...new Set(out.results.map((x) => x.covarianceType))]).toEqual(['E', 'V']);
     expect([out.best.covarianceType, out.best.k]).toEqual(['E', 2]); // mclust's choice on acidity
+  });
+
+  it("--start-from VVE=EVE,VEE,VVV,VVI reaches mclust's VVE optimum on banknote k = 5, which hc alone misses", { timeout: 300_000 }, async () => {
+    // mclust's settings (its hc start, no regularization or re-seeding, tol 1e-5); mclust's own VVE k = 5 BIC from the fixture
+    const banknote = path.join(FIXTURES, 'banknote.csv');
+    const fixture = JSON.parse(readFileSync(path.join(FIXTURES, 'banknote.json'), 'utf8')) as { bic: Record<string, (number | null)[]> };
+    const mclustBic = fixture.bic['VVE']![4]!;
+    const args = ['sweep', banknote, '-k', '5', '--covariance', 'VVE,EVE,VEE,VVV,VVI', '--init', 'hc', '--tol', '1e-5', '--reg-covar', '0', '--reseeds', '0', '--max-iter', '1000', '--workers', '0', '--bic-sign', 'mclust', '--json'];
+    const [plain, crossed] = await Promise.all([gmm(args), gmm([...args, '--start-from', 'VVE=EVE,VEE,VVV,VVI'])]);
+    for (const r of [plain, crossed]) expect(r.code, r.stderr).toBe(0);
+    type Row = { covarianceType: string; bic: number; startedFrom?: string };
+    const vve = (r: { stdout: string }) => (JSON.parse(r.stdout) as { results: Row[] }).results.find((row) => row.covarianceType === 'VVE')!;
+    // --json keeps gmmkit's sign (lower is better): mclust's BIC is its negative
+    expect(-vve(plain).bic).toBeLessThan(mclustBic);
+    expect(-vve(crossed).bic).toBeGreaterThanOrEqual(mclustBic - 0.05);
+    expect(['EVE', 'VEE', 'VVV', 'VVI']).toContain(vve(crossed).startedFrom);
+    const bad = await gmm(['sweep', banknote, '-k', '5', '--covariance', 'VVE,EVE', '--start-from', 'VVE']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--start-from 'VVE': expected FAMILY=SOURCE/);
   });
 
   it('rejects a bad --bic-sign and a multivariate E with one-line errors', async () => {

@@ -64,6 +64,8 @@ export interface SweepJson {
     /** The cell's solution is degenerate (--degenerate); under 'reject' it is never chosen. */
     degenerate: boolean;
     degeneracy?: string;
+    /** The family whose converged partition started the kept fit (--start-from). */
+    startedFrom?: string;
   }[];
   backend: string;
   /** Σ of the --weights column (the n of BIC), else the number of rows. */
@@ -109,7 +111,9 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const inputs = cluster?.shards ?? [dataFile!];
   const targets = checkOutputs({ output, plot }, force, inputs);
   const out = { targets, force, inputs, plugins, mclustSign };
+  const startFrom = startFromFlag(args, plugins);
   if (cluster !== undefined) {
+    if (startFrom !== undefined) throw new UsageError('--start-from runs on this machine after the grid; it does not combine with --distributed');
     const columns = str(args, 'columns');
     const { sweepDistributed } = await import('@gmmkit/distributed');
     const result = await abortOnSigint(io, 'sweep', (signal) =>
@@ -168,6 +172,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
       ...(prior === undefined ? {} : { prior }),
       ...(workers === undefined ? {} : { workers }),
       ...(patience === undefined ? {} : { patience }),
+      ...(startFrom === undefined ? {} : { startFrom: startFrom(familiesFor(table.d)) }),
       plugins: plugins.workerSpecifiers,
       pluginBaseDir: process.cwd(),
       backend,
@@ -241,6 +246,7 @@ async function reportSweep(
         ...(r.error === undefined ? {} : { error: libraryWords(r.error) }),
         degenerate: r.degenerate,
         ...(r.degeneracy === undefined ? {} : { degeneracy: libraryWords(r.degeneracy) }),
+        ...(r.startedFrom === undefined ? {} : { startedFrom: r.startedFrom }),
       })),
       backend: result.backend,
       n,
@@ -317,6 +323,30 @@ async function reportSweep(
   } finally {
     result.model.dispose();
   }
+}
+
+/**
+ * --start-from FAMILY=SOURCE,SOURCE (repeatable) as SweepOptions.startFrom
+ * for a --covariance list: each name becomes the list's entry for the same
+ * family (VVV and full are one family), so either spelling works.
+ */
+function startFromFlag(args: Args, plugins: Plugins): ((listed: string[]) => Record<string, string[]>) | undefined {
+  const given = args['start-from'];
+  if (given === undefined) return undefined;
+  const pairs: [string, string[]][] = [];
+  for (const entry of (Array.isArray(given) ? given : [given]).map(String)) {
+    const m = /^([^=,]+)=([^=]+)$/.exec(entry.trim());
+    if (m === null) throw new UsageError(`--start-from '${entry}': expected FAMILY=SOURCE[,SOURCE...], e.g. VVE=EVE,VEE,VVV,VVI`);
+    pairs.push([m[1]!.trim(), m[2]!.split(',').map((s) => s.trim())]);
+  }
+  const family = (s: string) => plugins.registry.covarianceFamily(s).name;
+  for (const [target, sources] of pairs) [target, ...sources].forEach(family); // unknown names fail before any work
+  return (listed) => {
+    const entry = (s: string) => listed.find((f) => family(f) === family(s)) ?? s;
+    const out: Record<string, string[]> = {};
+    for (const [target, sources] of pairs) out[entry(target)] = [...(out[entry(target)] ?? []), ...sources.map(entry)];
+    return out;
+  };
 }
 
 /**
