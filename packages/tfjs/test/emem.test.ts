@@ -1,17 +1,7 @@
 import { createRng, pluginModule, type Initializer } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blobs } from './helpers.js';
+import { blobs, broadAndTight } from './helpers.js';
 import { EMEM_CANDIDATES, GaussianMixture, createGmmContainer, ememInitializer, initBackend, kmeansInitializer, tf } from '../src/index.js';
-
-/** A broad cluster with five tight ones around its edge: k-means splits the broad one, so EM from a k-means start often stays at a worse optimum. */
-function broadAndTight(seed: number): { data: Float64Array; shape: [number, number] } {
-  const rng = createRng(seed);
-  const rows: number[][] = [];
-  for (let i = 0; i < 300; i++) rows.push([3 * rng.normal(), 3 * rng.normal()]);
-  for (const [a, b] of [[6, 0], [-6, 0], [0, 6], [0, -6], [4.5, 4.5]] as const)
-    for (let i = 0; i < 30; i++) rows.push([a + 0.3 * rng.normal(), b + 0.3 * rng.normal()]);
-  return { data: Float64Array.from(rows.flat()), shape: [rows.length, 2] };
-}
 
 const X = broadAndTight(3);
 

@@ -72,3 +72,13 @@ export async function convergenceWarnings(run: () => Promise<unknown>): Promise<
   }
   return seen;
 }
+
+/** A broad cluster with five tight ones around its edge: k-means splits the broad one, so EM from a k-means start often stays at a worse optimum. */
+export function broadAndTight(seed: number): { data: Float64Array; shape: [number, number] } {
+  const rng = createRng(seed);
+  const rows: number[][] = [];
+  for (let i = 0; i < 300; i++) rows.push([3 * rng.normal(), 3 * rng.normal()]);
+  for (const [a, b] of [[6, 0], [-6, 0], [0, 6], [0, -6], [4.5, 4.5]] as const)
+    for (let i = 0; i < 30; i++) rows.push([a + 0.3 * rng.normal(), b + 0.3 * rng.normal()]);
+  return { data: Float64Array.from(rows.flat()), shape: [rows.length, 2] };
+}

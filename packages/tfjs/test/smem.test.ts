@@ -12,16 +12,7 @@ import {
   splitMergeCandidates,
   tf,
 } from '../src/index.js';
-
-/** A broad cluster with five tight ones around its edge: k-means splits the broad one, so EM from a k-means start often stays at a worse optimum. */
-function broadAndTight(seed: number): { data: Float64Array; shape: [number, number] } {
-  const rng = createRng(seed);
-  const rows: number[][] = [];
-  for (let i = 0; i < 300; i++) rows.push([3 * rng.normal(), 3 * rng.normal()]);
-  for (const [a, b] of [[6, 0], [-6, 0], [0, 6], [0, -6], [4.5, 4.5]] as const)
-    for (let i = 0; i < 30; i++) rows.push([a + 0.3 * rng.normal(), b + 0.3 * rng.normal()]);
-  return { data: Float64Array.from(rows.flat()), shape: [rows.length, 2] };
-}
+import { broadAndTight } from './helpers.js';
 
 const X = broadAndTight(3);
 
