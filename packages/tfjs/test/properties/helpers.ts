@@ -41,7 +41,8 @@ export const testPlugins: PluginSet = {
 const SAMPLED = new Set<string>([...mclustGridFamilies.map((f) => f.name), hcInitializer.name]);
 
 const ONE_ROW_STARTS = new Set(['k-means++', 'random-from-data']);
-const NO_TURN = new Set(['emem', 'smem']);
+/** Initializers that run several EM fits per restart (short runs, split-and-merge moves). */
+export const NO_TURN: ReadonlySet<string> = new Set(['emem', 'smem']);
 
 /** Runs for a per-family property: `base`, or a third of it for a sampled family. */
 export function familyRuns(family: string, base: number): number {

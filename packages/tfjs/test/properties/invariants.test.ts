@@ -21,6 +21,7 @@ import {
   fitOptions,
   fitOrDiscard,
   grid,
+  NO_TURN,
   maxAbsDiff,
   runs,
   familyRuns,
@@ -192,7 +193,9 @@ describe('property 5: nParameters, bic and aic', () => {
         name,
         fc.asyncProperty(
           caseArb(),
-          fc.constantFrom(...grid(container).map((g) => g.init)),
+          // the criteria depend on the fitted model, not on its start: the one-fit initializers (smem's
+          // five split-and-merge fits of the slow EVE M-step took 20 s of this property's 60)
+          fc.constantFrom(...grid(container).map((g) => g.init).filter((i) => !NO_TURN.has(i))),
           async ({ ds, fit }, init) => {
             const gm = await fitOrDiscard(
               new GaussianMixture(fitOptions(ds, fit, family, init, container)),
