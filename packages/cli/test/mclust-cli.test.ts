@@ -72,6 +72,17 @@ describe('gmm with mclust models', () => {
     expect(bad.stderr).toMatch(/--start-from 'VVE': expected FAMILY=SOURCE/);
   });
 
+  it('--start-from names an unknown family or one not in --covariance: a one-line usage error', async () => {
+    const banknote = path.join(FIXTURES, 'banknote.csv');
+    const base = ['sweep', banknote, '-k', '2', '--covariance', 'VVE,EVE', '--workers', '0'];
+    const [unknown, unlisted] = await Promise.all([gmm([...base, '--start-from', 'VVE=XYZ']), gmm([...base, '--start-from', 'VVE=EVE,full'])]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown covariance family 'XYZ'/);
+    expect(unlisted.code).toBe(2);
+    expect(unlisted.stderr).toMatch(/--start-from names 'full', which is not in --covariance \(VVE, EVE\)/);
+    for (const r of [unknown, unlisted]) expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('rejects a bad --bic-sign and a multivariate E with one-line errors', async () => {
     const [sign, e] = await Promise.all([
       gmm(['sweep', iris, '--k', '1', '--bic-sign', 'sas']),

@@ -342,7 +342,11 @@ function startFromFlag(args: Args, plugins: Plugins): ((listed: string[]) => Rec
   const family = (s: string) => plugins.registry.covarianceFamily(s).name;
   for (const [target, sources] of pairs) [target, ...sources].forEach(family); // unknown names fail before any work
   return (listed) => {
-    const entry = (s: string) => listed.find((f) => family(f) === family(s)) ?? s;
+    const entry = (s: string) => {
+      const found = listed.find((f) => family(f) === family(s));
+      if (found === undefined) throw new UsageError(`--start-from names '${s}', which is not in --covariance (${listed.join(', ')})`);
+      return found;
+    };
     const out: Record<string, string[]> = {};
     for (const [target, sources] of pairs) out[entry(target)] = [...(out[entry(target)] ?? []), ...sources.map(entry)];
     return out;
