@@ -944,7 +944,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     }
     const { regCovar } = this.o;
     const { converged, nIter } = this.state;
-    if (!converged && nIter > 0) out.push(convergenceMessage(nIter, this.o.tol));
+    // Under 'reject' a degenerate run was ended by the guard, not by maxIter (fit() emits no ConvergenceWarning for it either).
+    const endedByGuard = degeneracy !== undefined && this.o.degenerate === 'reject';
+    if (!converged && nIter > 0 && !endedByGuard) out.push(convergenceMessage(nIter, this.o.tol));
     this.conditionNumbers().forEach((kappa, j) => {
       if (!(kappa * FLOAT32_EPSILON <= 0.01)) {
         out.push(

@@ -190,6 +190,18 @@ describe('degenerate option on fits', () => {
     expect(a.state.lowerBound).toBe(g.state.lowerBound);
   });
 
+  it("'reject' with no healthy restart: the degeneracy is the warning, not a convergence failure", async () => {
+    // 4 copies of one row cannot hold 2 components: every restart (and re-seed) ends degenerate
+    const g = await new GaussianMixture({ nComponents: 2, seed: 0, nInit: 2, convergenceWarning: false }).fit(
+      Array.from({ length: 4 }, () => [1, 1]),
+    );
+    expect(g.state.degeneracy).toBeDefined();
+    const warnings = g.warnings();
+    expect(warnings.some((w) => w.startsWith('degenerate solution:') && w.includes('no restart of 2 was free of it'))).toBe(true);
+    expect(warnings.some((w) => w.startsWith('EM did not converge'))).toBe(false);
+    g.dispose();
+  });
+
   it('rejects an invalid value with a clear error', () => {
     expect(() => new GaussianMixture({ degenerate: 'maybe' as 'warn', container: createGmmContainer() })).toThrow(
       /degenerate must be 'reject', 'warn' or 'allow'/,
