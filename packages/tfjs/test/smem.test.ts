@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   GaussianMixture,
   SMEM_MOVES,
+  SMEM_POLISH,
   applyMove,
   createGmmContainer,
   initBackend,
@@ -10,6 +11,7 @@ import {
   responsibilities,
   smemInitializer,
   splitMergeCandidates,
+  splitMergeInitializer,
   tf,
 } from '../src/index.js';
 import { broadAndTight } from './helpers.js';
@@ -60,7 +62,7 @@ describe("initializer 'smem'", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it(`tries at most ${SMEM_MOVES} moves, re-ranking after an accepted one, and returns the last accepted`, async () => {
+  it(`tries at most ${SMEM_MOVES} moves, re-ranking after an accepted one, then polishes the last accepted`, async () => {
     const n = X.shape[0];
     const k = 6;
     const guess = kmeansInitializer.initialize({ tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(1) });
@@ -69,31 +71,56 @@ describe("initializer 'smem'", () => {
     const resp = guess.resp;
     const logProb = new Float64Array(n * k);
     for (let i = 0; i < n * k; i++) logProb[i] = Math.log(Math.max(resp[i]!, 1e-300)) - 1;
-    const tried: InitialGuess[] = [];
-    const bounds = [-2, -0.5, -3, -3, -3, -3, -3, -3]; // the second move is accepted (start: -1), no later one
-    const refined = await smemInitializer.refine!({
-      tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(0),
-      start,
-      lowerBound: -1,
-      shortEm: async (guess) => {
-        tried.push(guess);
-        return bounds[tried.length - 1]!;
-      },
-      weightedLogProb: () => logProb,
-    });
+    const refine = async (initializer: Initializer, polishBound: number) => {
+      const tried: InitialGuess[] = [];
+      const polished: { guess: InitialGuess; tol: number | undefined }[] = [];
+      const bounds = [-2, -0.5, -3, -3, -3, -3, -3, -3]; // the second move is accepted (start: -1), no later one
+      const refined = await initializer.refine!({
+        tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(0),
+        start,
+        lowerBound: -1,
+        tol: 1e-3,
+        shortEm: async (guess, _maxIter, tol) => {
+          if (tol !== undefined) {
+            polished.push({ guess, tol });
+            return polishBound;
+          }
+          tried.push(guess);
+          return bounds[tried.length - 1]!;
+        },
+        weightedLogProb: () => logProb,
+      });
+      return { tried, polished, refined };
+    };
+    const { tried, polished, refined } = await refine(smemInitializer, -0.4);
     expect(tried.length).toBe(SMEM_MOVES);
-    expect(refined).toBe(tried[1]);
+    // the polish: EM from the accepted state's own responsibilities, at the tighter tolerance, kept when it does not end lower
+    expect(polished.map((p) => p.tol)).toEqual([1e-3 * SMEM_POLISH]);
+    expect(refined).toBe(polished[0]!.guess);
+    expect(polished[0]!.guess).toEqual({ kind: 'responsibilities', resp: responsibilities(logProb, n, k) });
+    const lower = await refine(smemInitializer, -0.6);
+    expect(lower.refined).toBe(lower.tried[1]);
+    const unpolished = await refine(splitMergeInitializer({ polish: 0 }), -0.4);
+    expect(unpolished.polished).toHaveLength(0);
+    expect(unpolished.refined).toBe(unpolished.tried[1]);
   });
 
-  it('keeps the start when no move is possible (k < 3)', async () => {
+  it('tries no move when k < 3, only the polish', async () => {
     const start: InitialGuess = { kind: 'responsibilities', resp: new Float64Array([1, 0, 0, 1]) };
-    const refined = await smemInitializer.refine!({
+    const tols: (number | undefined)[] = [];
+    const input = {
       tf, x: undefined as never, data: new Float64Array([0, 1]), n: 2, d: 1, k: 2, rng: createRng(0),
-      start, lowerBound: -1,
-      shortEm: async () => { throw new Error('no move to try'); },
+      start, lowerBound: -1, tol: 1e-3,
+      shortEm: async (_guess: InitialGuess, _maxIter: number, tol?: number) => {
+        tols.push(tol);
+        return -1;
+      },
       weightedLogProb: () => new Float64Array([0, -50, -50, 0]),
-    });
-    expect(refined).toBe(start);
+    };
+    expect(await splitMergeInitializer({ polish: 0 }).refine!(input)).toBe(start);
+    expect(tols).toEqual([]);
+    expect(await smemInitializer.refine!(input)).not.toBe(start);
+    expect(tols).toEqual([1e-3 * SMEM_POLISH]);
   });
 });
 
@@ -122,7 +149,7 @@ describe('split-and-merge candidates', () => {
   });
 
   it('a move merges the pair into one column and cuts the split component across its principal axis', () => {
-    const out = applyMove(resp, { merge: [1, 2], split: 0 }, Float64Array.from(rows), n, 1, k);
+    const out = applyMove(resp, { merge: [1, 2], split: 0 }, Float64Array.from(rows), n, 1, k)!;
     for (let i = 0; i < n; i++) expect(out[i * k]! + out[i * k + 1]! + out[i * k + 2]!).toBeCloseTo(1, 12);
     for (let i = 6; i < n; i++) expect(out[i * k + 1]).toBe(1);
     // The rows at -5 and at 5 end in different columns (0 and 2).
