@@ -16,8 +16,8 @@ export const SMEM_POLISH = 0.01;
 
 /** splitMergeInitializer's settings. */
 export interface SplitMergeOptions {
-  /** Moves tried in all (default SMEM_MOVES). */
-  moves?: number;
+  /** Moves tried in all (default SMEM_MOVES), or a function of k giving them. */
+  moves?: number | ((k: number) => number);
   /** At most this many EM iterations per move (default: the fit's maxIter). */
   iterations?: number;
   /**
@@ -25,6 +25,12 @@ export interface SplitMergeOptions {
    * (at most maxIter more iterations); 0 skips it. Default SMEM_POLISH.
    */
   polish?: number;
+  /**
+   * The polish first (the best restart's state), then every move whose EM at
+   * the fit's tol ends within screen * tol of the current bound is polished
+   * too before it is compared. undefined: the moves at tol, the polish last.
+   */
+  screen?: number;
   name?: string;
 }
 
@@ -46,30 +52,50 @@ export interface SplitMergeOptions {
  * iteration first gains less than tol.
  */
 export function splitMergeInitializer(options: SplitMergeOptions = {}): Initializer {
-  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, name = 'smem' } = options;
+  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, name = 'smem' } = options;
   return {
     name,
-    description: `k-means restarts, then up to ${moves} split-and-merge moves from the best (SMEM)${polish > 0 ? `, its EM polished to tol * ${polish}` : ''}`,
+    description: `k-means restarts, then up to ${typeof moves === 'number' ? moves : 'moves(k)'} split-and-merge moves from the best (SMEM)${polish > 0 ? `, its EM polished to tol * ${polish}` : ''}`,
     initialize: (input: InitializerInput): InitialGuess => kmeansInitializer.initialize(input),
     async refine(input: RefineInput): Promise<InitialGuess> {
       const { data, n, d, k, weights } = input;
+      const polishTol = input.tol * polish;
+      // EM from a state's own responsibilities (its next iteration) at the tighter tolerance
+      const polished = async (state: InitialGuess): Promise<{ guess: InitialGuess; bound: number } | undefined> => {
+        const logProb = input.weightedLogProb(state);
+        if (logProb === undefined) return undefined;
+        const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
+        return { guess, bound: await input.shortEm(guess, Infinity, polishTol) };
+      };
       let current = input.start;
       let bound = input.lowerBound;
+      const screened = screen !== undefined && polish > 0;
+      if (screened) {
+        const p = await polished(current);
+        if (p !== undefined && p.bound >= bound) ({ guess: current, bound } = p);
+      }
+      const limit = typeof moves === 'number' ? moves : moves(k);
       let tried = 0;
-      while (tried < moves) {
+      while (tried < limit) {
         const logProb = input.weightedLogProb(current);
         if (logProb === undefined) break;
         const resp = responsibilities(logProb, n, k);
         let accepted = false;
         for (const move of splitMergeCandidates(resp, logProb, n, k, weights)) {
-          if (tried >= moves) break;
+          if (tried >= limit) break;
           tried++;
           const moved = applyMove(resp, move, data, n, d, k, weights);
           if (moved === undefined) continue;
           const guess: InitialGuess = { kind: 'responsibilities', resp: moved };
-          const b = await input.shortEm(guess, iterations);
+          let b = await input.shortEm(guess, iterations);
+          let reached: InitialGuess = guess;
+          // a move ending within `screen` tol of the (polished) bound may pass it when polished too
+          if (screened && b > bound - screen * input.tol) {
+            const p = await polished(guess);
+            if (p !== undefined) ({ guess: reached, bound: b } = p);
+          }
           if (b > bound) {
-            current = guess;
+            current = reached;
             bound = b;
             accepted = true;
             break;
@@ -77,11 +103,9 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
         }
         if (!accepted) break;
       }
-      const logProb = polish > 0 ? input.weightedLogProb(current) : undefined;
-      if (logProb !== undefined) {
-        // EM from the chosen state's own responsibilities: its next iteration, at the tighter tolerance
-        const polished: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
-        if ((await input.shortEm(polished, Infinity, input.tol * polish)) >= bound) current = polished;
+      if (polish > 0 && !screened) {
+        const p = await polished(current);
+        if (p !== undefined && p.bound >= bound) current = p.guess;
       }
       return current;
     },
