@@ -86,7 +86,7 @@ describe("initializer 'smem'", () => {
             return polishBound;
           }
           tried.push(guess);
-          return bounds[tried.length - 1]!;
+          return bounds[tried.length - 1] ?? -3;
         },
         weightedLogProb: () => logProb,
       });
@@ -103,6 +103,10 @@ describe("initializer 'smem'", () => {
     const unpolished = await refine(splitMergeInitializer({ polish: 0 }), -0.4);
     expect(unpolished.polished).toHaveLength(0);
     expect(unpolished.refined).toBe(unpolished.tried[1]);
+    // moves as a function of k: 2k = 12 tried when none is accepted (the polish is not run below the bound)
+    const many = await refine(splitMergeInitializer({ moves: (k) => 2 * k }), -0.6);
+    expect(many.tried).toHaveLength(2 * k);
+    expect(many.refined).toBe(many.tried[1]);
   });
 
   it('tries no move when k < 3, only the polish', async () => {
@@ -167,6 +171,29 @@ describe('split-and-merge candidates', () => {
 });
 
 describe('Initializer.refine (engine side)', () => {
+  it("shortEm's tol runs EM on to a tighter tolerance (RefineInput.tol is the fit's)", async () => {
+    const seen: { tol: number; iterations: number; bound: number }[] = [];
+    let iterations = 0;
+    const probe: Initializer = {
+      name: 'probe',
+      description: 'k-means restarts; refine runs EM from the best at the fit tol, then at tol / 1000',
+      initialize: (input) => kmeansInitializer.initialize(input),
+      async refine(input) {
+        for (const tol of [input.tol, input.tol / 1000]) {
+          iterations = 0;
+          const bound = await input.shortEm(input.start, Infinity, tol);
+          seen.push({ tol, iterations, bound });
+        }
+        return input.start;
+      },
+    };
+    const container = createGmmContainer(pluginModule({ initializers: [probe] }));
+    await fitted('probe', 3, 1, { container, tol: 1e-2, onIteration: () => iterations++ });
+    expect(seen.map((r) => r.tol)).toEqual([1e-2, 1e-5]);
+    expect(seen[1]!.iterations).toBeGreaterThan(seen[0]!.iterations);
+    expect(seen[1]!.bound).toBeGreaterThan(seen[0]!.bound);
+  });
+
   it('keeps the best restart when refine returns a worse state, and is skipped on warm starts', async () => {
     let calls = 0;
     const worse: Initializer = {

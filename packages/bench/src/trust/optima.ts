@@ -39,12 +39,12 @@ const inits = [...new Set(['kmeans', ...(flag('init') ?? 'emem').split(',')])];
 const variants = inits.flatMap((i) => {
   const m = /^emem-(\d+)x(\d+)$/.exec(i);
   if (m !== null) return [emEmInitializer(Number(m[1]), Number(m[2]), i)];
-  const s = /^smem-(k?)([\d.]+)(?:x(\d+))?(?:-p([\d.e-]+))?(?:-s([\d.]+))?$/.exec(i);
+  const s = /^smem-(k?)([\d.]+)(?:x(\d+))?(?:-p([\d.e-]+))?$/.exec(i);
   if (s === null) return [];
   const count = Number(s[2]);
   const moves = s[1] === 'k' ? (k: number) => Math.max(SMEM_MOVES, Math.ceil(count * k)) : count;
   const iterations = s[3] === undefined ? Infinity : Number(s[3]);
-  return [splitMergeInitializer({ moves, iterations, ...(s[4] === undefined ? {} : { polish: Number(s[4]) }), ...(s[5] === undefined ? {} : { screen: Number(s[5]) }), name: i })];
+  return [splitMergeInitializer({ moves, iterations, ...(s[4] === undefined ? {} : { polish: Number(s[4]) }), name: i })];
 });
 const container = createGmmContainer(pluginModule({ initializers: variants }));
 const nInit = Number(flag('n-init') ?? 10);

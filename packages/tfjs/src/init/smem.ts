@@ -25,12 +25,6 @@ export interface SplitMergeOptions {
    * (at most maxIter more iterations); 0 skips it. Default SMEM_POLISH.
    */
   polish?: number;
-  /**
-   * The polish first (the best restart's state), then every move whose EM at
-   * the fit's tol ends within screen * tol of the current bound is polished
-   * too before it is compared. undefined: the moves at tol, the polish last.
-   */
-  screen?: number;
   name?: string;
 }
 
@@ -52,28 +46,15 @@ export interface SplitMergeOptions {
  * iteration first gains less than tol.
  */
 export function splitMergeInitializer(options: SplitMergeOptions = {}): Initializer {
-  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, name = 'smem' } = options;
+  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, name = 'smem' } = options;
   return {
     name,
     description: `k-means restarts, then up to ${typeof moves === 'number' ? moves : 'moves(k)'} split-and-merge moves from the best (SMEM)${polish > 0 ? `, its EM polished to tol * ${polish}` : ''}`,
     initialize: (input: InitializerInput): InitialGuess => kmeansInitializer.initialize(input),
     async refine(input: RefineInput): Promise<InitialGuess> {
       const { data, n, d, k, weights } = input;
-      const polishTol = input.tol * polish;
-      // EM from a state's own responsibilities (its next iteration) at the tighter tolerance
-      const polished = async (state: InitialGuess): Promise<{ guess: InitialGuess; bound: number } | undefined> => {
-        const logProb = input.weightedLogProb(state);
-        if (logProb === undefined) return undefined;
-        const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
-        return { guess, bound: await input.shortEm(guess, Infinity, polishTol) };
-      };
       let current = input.start;
       let bound = input.lowerBound;
-      const screened = screen !== undefined && polish > 0;
-      if (screened) {
-        const p = await polished(current);
-        if (p !== undefined && p.bound >= bound) ({ guess: current, bound } = p);
-      }
       const limit = typeof moves === 'number' ? moves : moves(k);
       let tried = 0;
       while (tried < limit) {
@@ -87,15 +68,9 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
           const moved = applyMove(resp, move, data, n, d, k, weights);
           if (moved === undefined) continue;
           const guess: InitialGuess = { kind: 'responsibilities', resp: moved };
-          let b = await input.shortEm(guess, iterations);
-          let reached: InitialGuess = guess;
-          // a move ending within `screen` tol of the (polished) bound may pass it when polished too
-          if (screened && b > bound - screen * input.tol) {
-            const p = await polished(guess);
-            if (p !== undefined) ({ guess: reached, bound: b } = p);
-          }
+          const b = await input.shortEm(guess, iterations);
           if (b > bound) {
-            current = reached;
+            current = guess;
             bound = b;
             accepted = true;
             break;
@@ -103,9 +78,11 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
         }
         if (!accepted) break;
       }
-      if (polish > 0 && !screened) {
-        const p = await polished(current);
-        if (p !== undefined && p.bound >= bound) current = p.guess;
+      const logProb = polish > 0 ? input.weightedLogProb(current) : undefined;
+      if (logProb !== undefined) {
+        // EM from the chosen state's own responsibilities (its next iteration), at the tighter tolerance
+        const polished: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
+        if ((await input.shortEm(polished, Infinity, input.tol * polish)) >= bound) current = polished;
       }
       return current;
     },
