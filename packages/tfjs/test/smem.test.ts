@@ -171,23 +171,22 @@ describe('split-and-merge candidates', () => {
 });
 
 describe('Initializer.refine (engine side)', () => {
+  /** A container with 'kmeans''s restarts and `refine` as the second stage, registered as `name`. */
+  const refining = (name: string, refine: NonNullable<Initializer['refine']>) =>
+    createGmmContainer(pluginModule({ initializers: [{ name, description: `k-means restarts, then ${name}'s refine`, initialize: (input) => kmeansInitializer.initialize(input), refine }] }));
+
   it("shortEm's tol runs EM on to a tighter tolerance (RefineInput.tol is the fit's)", async () => {
     const seen: { tol: number; iterations: number; bound: number }[] = [];
     let iterations = 0;
-    const probe: Initializer = {
-      name: 'probe',
-      description: 'k-means restarts; refine runs EM from the best at the fit tol, then at tol / 1000',
-      initialize: (input) => kmeansInitializer.initialize(input),
-      async refine(input) {
-        for (const tol of [input.tol, input.tol / 1000]) {
-          iterations = 0;
-          const bound = await input.shortEm(input.start, Infinity, tol);
-          seen.push({ tol, iterations, bound });
-        }
-        return input.start;
-      },
-    };
-    const container = createGmmContainer(pluginModule({ initializers: [probe] }));
+    // EM from the best restart at the fit's tol, then at tol / 1000
+    const container = refining('probe', async (input) => {
+      for (const tol of [input.tol, input.tol / 1000]) {
+        iterations = 0;
+        const bound = await input.shortEm(input.start, Infinity, tol);
+        seen.push({ tol, iterations, bound });
+      }
+      return input.start;
+    });
     await fitted('probe', 3, 1, { container, tol: 1e-2, onIteration: () => iterations++ });
     expect(seen.map((r) => r.tol)).toEqual([1e-2, 1e-5]);
     expect(seen[1]!.iterations).toBeGreaterThan(seen[0]!.iterations);
@@ -196,21 +195,16 @@ describe('Initializer.refine (engine side)', () => {
 
   it('keeps the best restart when refine returns a worse state, and is skipped on warm starts', async () => {
     let calls = 0;
-    const worse: Initializer = {
-      name: 'worse',
-      description: 'k-means restarts; refine returns a one-component-collapsed start',
-      initialize: (input) => kmeansInitializer.initialize(input),
-      async refine(input) {
-        calls++;
-        const resp = new Float64Array(input.n * input.k);
-        for (let i = 0; i < input.n; i++) resp[i * input.k + (i % 2)] = 1; // two components over all rows, alternating
-        const guess: InitialGuess = { kind: 'responsibilities', resp };
-        expect(await input.shortEm(guess, 1)).toBeLessThan(input.lowerBound);
-        expect(input.weightedLogProb(input.start)).toHaveLength(input.n * input.k);
-        return guess;
-      },
-    };
-    const container = createGmmContainer(pluginModule({ initializers: [worse] }));
+    // refine returns a worse start: two components over all rows, alternating
+    const container = refining('worse', async (input) => {
+      calls++;
+      const resp = new Float64Array(input.n * input.k);
+      for (let i = 0; i < input.n; i++) resp[i * input.k + (i % 2)] = 1;
+      const guess: InitialGuess = { kind: 'responsibilities', resp };
+      expect(await input.shortEm(guess, 1)).toBeLessThan(input.lowerBound);
+      expect(input.weightedLogProb(input.start)).toHaveLength(input.n * input.k);
+      return guess;
+    });
     const plain = await fitted('kmeans', 5, 2);
     const refined = await fitted('worse', 5, 2, { container, warmStart: true });
     expect(calls).toBe(1);
