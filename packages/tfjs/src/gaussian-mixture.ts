@@ -22,10 +22,9 @@ import {
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
-import { responsibilities } from './init/smem.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { degeneracyContextFor } from './covariance/degeneracy.js';
-import { reseedResponsibilities } from './reseed.js';
+import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -524,10 +523,11 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     // InitializerInput.shortEm: a few iterations of this loop from a guess; a guess the initializer
     // returns after its short run continues from where that run stopped.
     const shortRuns = new Map<InitialGuess, EmResult<P>>();
-    const shortEm = async (guess: InitialGuess, maxIter: number): Promise<number> => {
+    const shortEm = async (guess: InitialGuess, maxIter: number, tol = settings.tol): Promise<number> => {
       try {
         const init = await this.stateFromGuess(guess, rows.fit, strategy, respStats);
-        const run = await runStrategy(strategy, await pass(), init, { ...settings, maxIter: Math.min(maxIter, settings.maxIter) });
+        const short = { ...settings, maxIter: Math.min(maxIter, settings.maxIter), tol: Math.min(tol, settings.tol) };
+        const run = await runStrategy(strategy, await pass(), init, short);
         if (run.degeneracy !== undefined && this.o.degenerate === 'reject') return -Infinity;
         shortRuns.set(guess, run);
         return run.lowerBound;
@@ -660,6 +660,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         shortEm,
         start,
         lowerBound: best.lowerBound,
+        tol: settings.tol,
         weightedLogProb: weightedLogProbOf,
       });
     } finally {

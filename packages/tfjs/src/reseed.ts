@@ -29,61 +29,92 @@ export function reseedResponsibilities(
   weights?: ArrayLike<number>,
 ): Float64Array | undefined {
   if (k < 2) return undefined;
-  const resp = new Float64Array(n * k);
+  // the posterior without j: a softmax over the other components
+  const resp = responsibilities(logProb, n, k, j);
   const mass = new Float64Array(k);
   for (let i = 0; i < n; i++) {
-    const row = logProb.subarray(i * k, (i + 1) * k);
-    // the posterior without j: a softmax over the other components
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) if (c !== j && row[c]! > max) max = row[c]!;
-    let sum = 0;
-    for (let c = 0; c < k; c++) {
-      const r = c === j || max === -Infinity ? 0 : Math.exp(row[c]! - max);
-      resp[i * k + c] = r;
-      sum += r;
-    }
     const w = weights === undefined ? 1 : weights[i]!;
-    for (let c = 0; c < k; c++) {
-      const r = sum > 0 ? resp[i * k + c]! / sum : c === (j + 1) % k ? 1 : 0;
-      resp[i * k + c] = r;
-      mass[c] += w * r;
-    }
+    for (let c = 0; c < k; c++) mass[c] += w * resp[i * k + c]!;
   }
   // Ties are broken to the lowest index and decided with a relative margin, so that float rounding
   // (rows replicated or weighted, permuted, scaled) does not change the choice.
   let h = j === 0 ? 1 : 0;
   for (let c = 0; c < k; c++) if (c !== j && mass[c]! > mass[h]! * (1 + TIE_MARGIN)) h = c;
-  if (!(mass[h]! > 0)) return undefined;
+  return splitAlongMainAxis(resp, data, n, d, k, h, j, weights) ? resp : undefined;
+}
 
-  // h's weighted mean and scatter, then its principal axis by power iteration
-  const mean = new Float64Array(d);
+/**
+ * Responsibilities [n, k] from weighted log-probabilities [n, k]: the
+ * row-wise softmax, over every column but `exclude` (which gets 0) when it is
+ * given. A row with no finite entry goes wholly to column (exclude + 1) % k.
+ */
+export function responsibilities(logProb: Float64Array, n: number, k: number, exclude = -1): Float64Array {
+  const out = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
-    const r = (weights === undefined ? 1 : weights[i]!) * resp[i * k + h]!;
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) if (c !== exclude && logProb[i * k + c]! > max) max = logProb[i * k + c]!;
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      const r = c === exclude || max === -Infinity ? 0 : Math.exp(logProb[i * k + c]! - max);
+      out[i * k + c] = r;
+      sum += r;
+    }
+    if (sum > 0) for (let c = 0; c < k; c++) out[i * k + c]! /= sum;
+    else out[i * k + ((exclude + 1) % k)] = 1;
+  }
+  return out;
+}
+
+/**
+ * Splits component `from` of `resp` [n, k] (in place) in two along its main
+ * axis: its rows on the far side of its principal axis, through its
+ * (sample-weighted) mean, move their share of `from` to column `to`; rows on
+ * the mean (within rounding of its spread along the axis) stay. `to`'s own
+ * shares are left as they are (the caller empties it first). Re-seeding a
+ * degenerate component and split-and-merge's split both use it. False (resp
+ * untouched) when `from` has no mass or no spread to split along.
+ */
+export function splitAlongMainAxis(
+  resp: Float64Array,
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  from: number,
+  to: number,
+  weights?: ArrayLike<number>,
+): boolean {
+  // from's weighted mean and scatter, then its principal axis by power iteration
+  const mean = new Float64Array(d);
+  let mass = 0;
+  for (let i = 0; i < n; i++) {
+    const r = (weights === undefined ? 1 : weights[i]!) * resp[i * k + from]!;
+    mass += r;
     for (let a = 0; a < d; a++) mean[a] += r * data[i * d + a]!;
   }
-  for (let a = 0; a < d; a++) mean[a] /= mass[h]!;
+  if (!(mass > 0)) return false;
+  for (let a = 0; a < d; a++) mean[a] /= mass;
   const scatter = new Float64Array(d * d);
   const diff = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    const r = (weights === undefined ? 1 : weights[i]!) * resp[i * k + h]!;
+    const r = (weights === undefined ? 1 : weights[i]!) * resp[i * k + from]!;
     if (r === 0) continue;
     for (let a = 0; a < d; a++) diff[a] = data[i * d + a]! - mean[a]!;
     for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) scatter[a * d + b] += r * diff[a]! * diff[b]!;
   }
   const principal = principalAxis(scatter, d);
-  if (principal === undefined) return undefined;
+  if (principal === undefined) return false;
   const { axis, variance } = principal;
-  // rows on h's mean (within rounding of its spread along the axis) stay with h
-  const margin = TIE_MARGIN * Math.sqrt(variance / mass[h]!);
+  const margin = TIE_MARGIN * Math.sqrt(variance / mass);
   for (let i = 0; i < n; i++) {
     let side = 0;
     for (let a = 0; a < d; a++) side += (data[i * d + a]! - mean[a]!) * axis[a]!;
     if (side > margin) {
-      resp[i * k + j] = resp[i * k + h]!;
-      resp[i * k + h] = 0;
+      resp[i * k + to] += resp[i * k + from]!;
+      resp[i * k + from] = 0;
     }
   }
-  return resp;
+  return true;
 }
 
 /** Relative margin of the choices above. */

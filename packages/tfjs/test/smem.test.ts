@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   GaussianMixture,
   SMEM_MOVES,
+  SMEM_POLISH,
   applyMove,
   createGmmContainer,
   initBackend,
@@ -10,6 +11,7 @@ import {
   responsibilities,
   smemInitializer,
   splitMergeCandidates,
+  splitMergeInitializer,
   tf,
 } from '../src/index.js';
 import { broadAndTight } from './helpers.js';
@@ -60,7 +62,7 @@ describe("initializer 'smem'", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it(`tries at most ${SMEM_MOVES} moves, re-ranking after an accepted one, and returns the last accepted`, async () => {
+  it(`tries at most ${SMEM_MOVES} moves, re-ranking after an accepted one, then polishes the last accepted`, async () => {
     const n = X.shape[0];
     const k = 6;
     const guess = kmeansInitializer.initialize({ tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(1) });
@@ -69,31 +71,60 @@ describe("initializer 'smem'", () => {
     const resp = guess.resp;
     const logProb = new Float64Array(n * k);
     for (let i = 0; i < n * k; i++) logProb[i] = Math.log(Math.max(resp[i]!, 1e-300)) - 1;
-    const tried: InitialGuess[] = [];
-    const bounds = [-2, -0.5, -3, -3, -3, -3, -3, -3]; // the second move is accepted (start: -1), no later one
-    const refined = await smemInitializer.refine!({
-      tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(0),
-      start,
-      lowerBound: -1,
-      shortEm: async (guess) => {
-        tried.push(guess);
-        return bounds[tried.length - 1]!;
-      },
-      weightedLogProb: () => logProb,
-    });
+    const refine = async (initializer: Initializer, polishBound: number) => {
+      const tried: InitialGuess[] = [];
+      const polished: { guess: InitialGuess; tol: number | undefined }[] = [];
+      const bounds = [-2, -0.5, -3, -3, -3, -3, -3, -3]; // the second move is accepted (start: -1), no later one
+      const refined = await initializer.refine!({
+        tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(0),
+        start,
+        lowerBound: -1,
+        tol: 1e-3,
+        shortEm: async (guess, _maxIter, tol) => {
+          if (tol !== undefined) {
+            polished.push({ guess, tol });
+            return polishBound;
+          }
+          tried.push(guess);
+          return bounds[tried.length - 1] ?? -3;
+        },
+        weightedLogProb: () => logProb,
+      });
+      return { tried, polished, refined };
+    };
+    const { tried, polished, refined } = await refine(smemInitializer, -0.4);
     expect(tried.length).toBe(SMEM_MOVES);
-    expect(refined).toBe(tried[1]);
+    // the polish: EM from the accepted state's own responsibilities, at the tighter tolerance, kept when it does not end lower
+    expect(polished.map((p) => p.tol)).toEqual([1e-3 * SMEM_POLISH]);
+    expect(refined).toBe(polished[0]!.guess);
+    expect(polished[0]!.guess).toEqual({ kind: 'responsibilities', resp: responsibilities(logProb, n, k) });
+    const lower = await refine(smemInitializer, -0.6);
+    expect(lower.refined).toBe(lower.tried[1]);
+    const unpolished = await refine(splitMergeInitializer({ polish: 0 }), -0.4);
+    expect(unpolished.polished).toHaveLength(0);
+    expect(unpolished.refined).toBe(unpolished.tried[1]);
+    // moves as a function of k: 2k = 12 tried when none is accepted (the polish is not run below the bound)
+    const many = await refine(splitMergeInitializer({ moves: (k) => 2 * k }), -0.6);
+    expect(many.tried).toHaveLength(2 * k);
+    expect(many.refined).toBe(many.tried[1]);
   });
 
-  it('keeps the start when no move is possible (k < 3)', async () => {
+  it('tries no move when k < 3, only the polish', async () => {
     const start: InitialGuess = { kind: 'responsibilities', resp: new Float64Array([1, 0, 0, 1]) };
-    const refined = await smemInitializer.refine!({
+    const tols: (number | undefined)[] = [];
+    const input = {
       tf, x: undefined as never, data: new Float64Array([0, 1]), n: 2, d: 1, k: 2, rng: createRng(0),
-      start, lowerBound: -1,
-      shortEm: async () => { throw new Error('no move to try'); },
+      start, lowerBound: -1, tol: 1e-3,
+      shortEm: async (_guess: InitialGuess, _maxIter: number, tol?: number) => {
+        tols.push(tol);
+        return -1;
+      },
       weightedLogProb: () => new Float64Array([0, -50, -50, 0]),
-    });
-    expect(refined).toBe(start);
+    };
+    expect(await splitMergeInitializer({ polish: 0 }).refine!(input)).toBe(start);
+    expect(tols).toEqual([]);
+    expect(await smemInitializer.refine!(input)).not.toBe(start);
+    expect(tols).toEqual([1e-3 * SMEM_POLISH]);
   });
 });
 
@@ -122,7 +153,7 @@ describe('split-and-merge candidates', () => {
   });
 
   it('a move merges the pair into one column and cuts the split component across its principal axis', () => {
-    const out = applyMove(resp, { merge: [1, 2], split: 0 }, Float64Array.from(rows), n, 1, k);
+    const out = applyMove(resp, { merge: [1, 2], split: 0 }, Float64Array.from(rows), n, 1, k)!;
     for (let i = 0; i < n; i++) expect(out[i * k]! + out[i * k + 1]! + out[i * k + 2]!).toBeCloseTo(1, 12);
     for (let i = 6; i < n; i++) expect(out[i * k + 1]).toBe(1);
     // The rows at -5 and at 5 end in different columns (0 and 2).
@@ -140,23 +171,40 @@ describe('split-and-merge candidates', () => {
 });
 
 describe('Initializer.refine (engine side)', () => {
+  /** A container with 'kmeans''s restarts and `refine` as the second stage, registered as `name`. */
+  const refining = (name: string, refine: NonNullable<Initializer['refine']>) =>
+    createGmmContainer(pluginModule({ initializers: [{ name, description: `k-means restarts, then ${name}'s refine`, initialize: (input) => kmeansInitializer.initialize(input), refine }] }));
+
+  it("shortEm's tol runs EM on to a tighter tolerance (RefineInput.tol is the fit's)", async () => {
+    const seen: { tol: number; iterations: number; bound: number }[] = [];
+    let iterations = 0;
+    // EM from the best restart at the fit's tol, then at tol / 1000
+    const container = refining('probe', async (input) => {
+      for (const tol of [input.tol, input.tol / 1000]) {
+        iterations = 0;
+        const bound = await input.shortEm(input.start, Infinity, tol);
+        seen.push({ tol, iterations, bound });
+      }
+      return input.start;
+    });
+    await fitted('probe', 3, 1, { container, tol: 1e-2, onIteration: () => iterations++ });
+    expect(seen.map((r) => r.tol)).toEqual([1e-2, 1e-5]);
+    expect(seen[1]!.iterations).toBeGreaterThan(seen[0]!.iterations);
+    expect(seen[1]!.bound).toBeGreaterThan(seen[0]!.bound);
+  });
+
   it('keeps the best restart when refine returns a worse state, and is skipped on warm starts', async () => {
     let calls = 0;
-    const worse: Initializer = {
-      name: 'worse',
-      description: 'k-means restarts; refine returns a one-component-collapsed start',
-      initialize: (input) => kmeansInitializer.initialize(input),
-      async refine(input) {
-        calls++;
-        const resp = new Float64Array(input.n * input.k);
-        for (let i = 0; i < input.n; i++) resp[i * input.k + (i % 2)] = 1; // two components over all rows, alternating
-        const guess: InitialGuess = { kind: 'responsibilities', resp };
-        expect(await input.shortEm(guess, 1)).toBeLessThan(input.lowerBound);
-        expect(input.weightedLogProb(input.start)).toHaveLength(input.n * input.k);
-        return guess;
-      },
-    };
-    const container = createGmmContainer(pluginModule({ initializers: [worse] }));
+    // refine returns a worse start: two components over all rows, alternating
+    const container = refining('worse', async (input) => {
+      calls++;
+      const resp = new Float64Array(input.n * input.k);
+      for (let i = 0; i < input.n; i++) resp[i * input.k + (i % 2)] = 1;
+      const guess: InitialGuess = { kind: 'responsibilities', resp };
+      expect(await input.shortEm(guess, 1)).toBeLessThan(input.lowerBound);
+      expect(input.weightedLogProb(input.start)).toHaveLength(input.n * input.k);
+      return guess;
+    });
     const plain = await fitted('kmeans', 5, 2);
     const refined = await fitted('worse', 5, 2, { container, warmStart: true });
     expect(calls).toBe(1);

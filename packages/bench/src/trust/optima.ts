@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pluginModule } from '@gmmkit/core';
-import { GaussianMixture, createGmmContainer, emEmInitializer, splitMergeInitializer } from '@gmmkit/tfjs';
+import { GaussianMixture, SMEM_MOVES, createGmmContainer, emEmInitializer, splitMergeInitializer } from '@gmmkit/tfjs';
 import { csvDataset, type Dataset } from './datasets.js';
 
 interface Case {
@@ -33,13 +33,18 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : args[i + 1];
 };
 const inits = [...new Set(['kmeans', ...(flag('init') ?? 'emem').split(',')])];
-// Variants named emem-CxI (C candidates, I short iterations) and smem-M or smem-MxI (M split-and-merge
-// moves, each at most I EM iterations) are registered here, to tune the built-ins' constants.
+// Variants named emem-CxI (C candidates, I short iterations) and smem-M, smem-MxI or smem-MxI-pF (M
+// split-and-merge moves, each at most I EM iterations, the polish at tol * F; p0: none; smem-kF...: moves
+// max(SMEM_MOVES, ceil(F k))) are registered here, to tune the built-ins' constants.
 const variants = inits.flatMap((i) => {
   const m = /^emem-(\d+)x(\d+)$/.exec(i);
   if (m !== null) return [emEmInitializer(Number(m[1]), Number(m[2]), i)];
-  const s = /^smem-(\d+)(?:x(\d+))?$/.exec(i);
-  return s === null ? [] : [splitMergeInitializer(Number(s[1]), s[2] === undefined ? Infinity : Number(s[2]), i)];
+  const s = /^smem-(k?)([\d.]+)(?:x(\d+))?(?:-p([\d.e-]+))?$/.exec(i);
+  if (s === null) return [];
+  const count = Number(s[2]);
+  const moves = s[1] === 'k' ? (k: number) => Math.max(SMEM_MOVES, Math.ceil(count * k)) : count;
+  const iterations = s[3] === undefined ? Infinity : Number(s[3]);
+  return [splitMergeInitializer({ moves, iterations, ...(s[4] === undefined ? {} : { polish: Number(s[4]) }), name: i })];
 });
 const container = createGmmContainer(pluginModule({ initializers: variants }));
 const nInit = Number(flag('n-init') ?? 10);

@@ -29,8 +29,10 @@ export interface InitializerInput {
    * initializer returns a guess it passed here, the engine continues EM from
    * where that short run stopped instead of starting over. undefined where
    * the driver offers no EM (an initializer must then choose without it).
+   * `tol`, when given and tighter than the fit's, is the run's stopping
+   * tolerance instead (a final polish of the chosen state, as 'smem''s).
    */
-  shortEm?: ((guess: InitialGuess, maxIter: number) => Promise<number>) | undefined;
+  shortEm?: ((guess: InitialGuess, maxIter: number, tol?: number) => Promise<number>) | undefined;
 }
 
 /**
@@ -69,6 +71,8 @@ export interface RefineInput extends InitializerInput {
   start: InitialGuess;
   /** The best restart's lower bound. */
   lowerBound: number;
+  /** The fit's stopping tolerance (EM stops once an iteration changes the lower bound by less). */
+  tol: number;
   /**
    * log w_k + log N(x_i | θ_k) (the E-step's log-weights and log-densities),
    * [n, k] float64 row-major, under the state `start` stands for or the state

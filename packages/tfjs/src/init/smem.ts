@@ -1,4 +1,5 @@
 import type { InitialGuess, Initializer, InitializerInput, RefineInput } from '@gmmkit/core';
+import { responsibilities, splitAlongMainAxis } from '../reseed.js';
 import { kmeansInitializer } from './kmeans.js';
 
 /** Split-and-merge moves tried after the restarts (see docs/initialization.md for the measurement behind it). */
@@ -8,6 +9,23 @@ export const SMEM_MOVES = 5;
 export interface SplitMergeMove {
   merge: [number, number];
   split: number;
+}
+
+/** The polish's tolerance, as a fraction of the fit's: the chosen state's EM goes on until an iteration gains less than tol * SMEM_POLISH. */
+export const SMEM_POLISH = 0.01;
+
+/** splitMergeInitializer's settings. */
+export interface SplitMergeOptions {
+  /** Moves tried in all (default SMEM_MOVES), or a function of k giving them. */
+  moves?: number | ((k: number) => number);
+  /** At most this many EM iterations per move (default: the fit's maxIter). */
+  iterations?: number;
+  /**
+   * After the moves, the chosen state's EM continues to tolerance tol * polish
+   * (at most maxIter more iterations); 0 skips it. Default SMEM_POLISH.
+   */
+  polish?: number;
+  name?: string;
 }
 
 /**
@@ -22,26 +40,34 @@ export interface SplitMergeMove {
  * whose lower bound beats the current one is accepted and the candidates are
  * ranked again from its state. Ueda et al.'s partial EM on the three changed
  * components is not done: EM runs on all of them from the start of the move.
+ * Last, the polish: EM from the chosen state (the best restart's, or the
+ * last accepted move's) goes on at the tighter tolerance tol * `polish`, so
+ * the one fit kept climbs to its optimum instead of stopping where an
+ * iteration first gains less than tol.
  */
-export function splitMergeInitializer(moves: number, iterations = Infinity, name = 'smem'): Initializer {
+export function splitMergeInitializer(options: SplitMergeOptions = {}): Initializer {
+  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, name = 'smem' } = options;
   return {
     name,
-    description: `k-means restarts, then up to ${moves} split-and-merge moves from the best (SMEM)`,
+    description: `k-means restarts, then up to ${typeof moves === 'number' ? moves : 'moves(k)'} split-and-merge moves from the best (SMEM)${polish > 0 ? `, its EM polished to tol * ${polish}` : ''}`,
     initialize: (input: InitializerInput): InitialGuess => kmeansInitializer.initialize(input),
     async refine(input: RefineInput): Promise<InitialGuess> {
       const { data, n, d, k, weights } = input;
       let current = input.start;
       let bound = input.lowerBound;
+      const limit = typeof moves === 'number' ? moves : moves(k);
       let tried = 0;
-      while (tried < moves) {
+      while (tried < limit) {
         const logProb = input.weightedLogProb(current);
         if (logProb === undefined) break;
         const resp = responsibilities(logProb, n, k);
         let accepted = false;
         for (const move of splitMergeCandidates(resp, logProb, n, k, weights)) {
-          if (tried >= moves) break;
+          if (tried >= limit) break;
           tried++;
-          const guess: InitialGuess = { kind: 'responsibilities', resp: applyMove(resp, move, data, n, d, k, weights) };
+          const moved = applyMove(resp, move, data, n, d, k, weights);
+          if (moved === undefined) continue;
+          const guess: InitialGuess = { kind: 'responsibilities', resp: moved };
           const b = await input.shortEm(guess, iterations);
           if (b > bound) {
             current = guess;
@@ -52,22 +78,15 @@ export function splitMergeInitializer(moves: number, iterations = Infinity, name
         }
         if (!accepted) break;
       }
+      const logProb = polish > 0 ? input.weightedLogProb(current) : undefined;
+      if (logProb !== undefined) {
+        // EM from the chosen state's own responsibilities (its next iteration), at the tighter tolerance
+        const polished: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
+        if ((await input.shortEm(polished, Infinity, input.tol * polish)) >= bound) current = polished;
+      }
       return current;
     },
   };
-}
-
-/** Responsibilities [n, k] from weighted log-probabilities [n, k] (row-wise softmax). */
-export function responsibilities(logProb: Float64Array, n: number, k: number): Float64Array {
-  const out = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, logProb[i * k + j]!);
-    let total = 0;
-    for (let j = 0; j < k; j++) total += out[i * k + j] = Math.exp(logProb[i * k + j]! - max);
-    for (let j = 0; j < k; j++) out[i * k + j]! /= total;
-  }
-  return out;
 }
 
 /**
@@ -131,7 +150,9 @@ export function splitMergeCandidates(
 /**
  * The responsibilities after `move`: column i gets r_i + r_j; the split
  * component's rows go to column `split` or column j by the side of its
- * principal axis (through its weighted mean) they fall on.
+ * principal axis (through its weighted mean) they fall on
+ * (splitAlongMainAxis, re-seeding's split). Undefined when the split
+ * component has no spread to cut.
  */
 export function applyMove(
   resp: Float64Array,
@@ -141,61 +162,15 @@ export function applyMove(
   d: number,
   k: number,
   weights?: Float64Array,
-): Float64Array {
+): Float64Array | undefined {
   const [i, j] = move.merge;
-  const l = move.split;
   const out = Float64Array.from(resp);
-  const w = (r: number): number => (weights === undefined ? 1 : weights[r]!);
-  // The split component's weighted mean and covariance.
-  const mean = new Float64Array(d);
-  let mass = 0;
-  for (let r = 0; r < n; r++) {
-    const m = w(r) * resp[r * k + l]!;
-    mass += m;
-    for (let c = 0; c < d; c++) mean[c] += m * data[r * d + c]!;
-  }
-  for (let c = 0; c < d; c++) mean[c]! /= mass > 0 ? mass : 1;
-  const cov = new Float64Array(d * d);
-  for (let r = 0; r < n; r++) {
-    const m = w(r) * resp[r * k + l]!;
-    if (m === 0) continue;
-    for (let a = 0; a < d; a++) {
-      const da = data[r * d + a]! - mean[a]!;
-      for (let b = a; b < d; b++) cov[a * d + b] += m * da * (data[r * d + b]! - mean[b]!);
-    }
-  }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[a * d + b] = cov[b * d + a]!;
-  const axis = principalAxis(cov, d);
   for (let r = 0; r < n; r++) {
     out[r * k + i] = resp[r * k + i]! + resp[r * k + j]!;
-    let side = 0;
-    for (let c = 0; c < d; c++) side += (data[r * d + c]! - mean[c]!) * axis[c]!;
-    const rl = resp[r * k + l]!;
-    out[r * k + j] = side > 0 ? rl : 0;
-    out[r * k + l] = side > 0 ? 0 : rl;
+    out[r * k + j] = 0;
   }
-  return out;
+  return splitAlongMainAxis(out, data, n, d, k, move.split, j, weights) ? out : undefined;
 }
 
-/** The leading eigenvector of a symmetric positive semi-definite d x d matrix, by power iteration from its largest diagonal's axis. */
-function principalAxis(cov: Float64Array, d: number): Float64Array {
-  let v = new Float64Array(d);
-  let top = 0;
-  for (let c = 1; c < d; c++) if (cov[c * d + c]! > cov[top * d + top]!) top = c;
-  // A start with weight on every axis (the largest diagonal's most), so no eigenvector is missed by symmetry.
-  for (let c = 0; c < d; c++) v[c] = c === top ? 1 : 0.5;
-  for (let iter = 0; iter < 100; iter++) {
-    const next = new Float64Array(d);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) next[a] += cov[a * d + b]! * v[b]!;
-    let norm = 0;
-    for (let a = 0; a < d; a++) norm += next[a]! * next[a]!;
-    norm = Math.sqrt(norm);
-    if (!(norm > 0)) break;
-    for (let a = 0; a < d; a++) next[a]! /= norm;
-    v = next;
-  }
-  return v;
-}
-
-/** 'smem': splitMergeInitializer(SMEM_MOVES). */
-export const smemInitializer: Initializer = splitMergeInitializer(SMEM_MOVES);
+/** 'smem': splitMergeInitializer() (SMEM_MOVES moves, polish SMEM_POLISH). */
+export const smemInitializer: Initializer = splitMergeInitializer();
