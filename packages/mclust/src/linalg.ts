@@ -16,6 +16,18 @@ export function mul(a: Float64Array, b: Float64Array, n: number): Float64Array {
   return c;
 }
 
+/** AᵀA of an n x n matrix (mul(transposed(a), a) without the transposed copy; the same sums in the same order). */
+export function gram(a: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const aki = a[k * n + i]!;
+      if (aki === 0) continue;
+      for (let j = 0; j < n; j++) c[i * n + j] += aki * a[k * n + j]!;
+    }
+  return c;
+}
+
 /** Aᵀ of an n x n matrix. */
 export function transposed(a: Float64Array, n: number): Float64Array {
   const t = new Float64Array(n * n);
@@ -57,7 +69,7 @@ export function rotatedDiagonal(m: Float64Array, vectors: Float64Array, n: numbe
  * eigen-decomposition FᵀF = V S² Vᵀ. null when F is (numerically) singular.
  */
 export function polarFactor(f: Float64Array, n: number): Float64Array | null {
-  const { values, vectors } = symmetricEigen(mul(transposed(f, n), f, n), n);
+  const { values, vectors } = symmetricEigen(gram(f, n), n);
   const top = values[0]!;
   if (!(top > 0)) return null;
   const inv = new Float64Array(n);
@@ -69,7 +81,7 @@ export function polarFactor(f: Float64Array, n: number): Float64Array | null {
   // X ← X (3I − XᵀX) / 2 restore it to rounding (they converge quadratically from near-orthogonal X)
   let x = mul(f, compose(vectors, inv, n), n);
   for (let step = 0; step < 4; step++) {
-    const xtx = mul(transposed(x, n), x, n);
+    const xtx = gram(x, n);
     let err = 0;
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(xtx[i * n + j]! - (i === j ? 1 : 0)));
     if (err < 1e-15) break;

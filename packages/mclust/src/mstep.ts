@@ -9,7 +9,7 @@
 // dimensions" (the MM updates of a common orientation); mclust's Fortran
 // (msvei, msvev, msvee, mseve, msvve) for the iterations and their controls.
 import { symmetricEigen } from '@gmmkit/core';
-import { compose, geometricMean, mul, polarFactor, rotatedDiagonal } from './linalg.js';
+import { compose, geometricMean, polarFactor, rotatedDiagonal } from './linalg.js';
 
 /** Equal across components, Variable, or the Identity. */
 export type Letter = 'E' | 'V' | 'I';
@@ -185,13 +185,14 @@ export function commonOrientation(
   previous?: Float64Array,
 ): Float64Array | null {
   const dd = d * d;
+  const omega = majorizerConstants(w, k, d);
   const screened = orientationStarts(w, k, d, previous)
-    .map((start) => orientationMM(volume, w, nk, k, d, start, SCREEN_STEPS))
+    .map((start) => orientationMM(volume, w, nk, k, d, start, SCREEN_STEPS, omega))
     .filter((fit) => fit !== null)
     .sort((a, b) => a.target - b.target);
   let best: OrientationFit | null = null;
   for (const fit of screened.slice(0, CONVERGED_STARTS)) {
-    const end = fit.converged ? fit : (orientationMM(volume, w, nk, k, d, fit.orientation) ?? fit);
+    const end = fit.converged ? fit : (orientationMM(volume, w, nk, k, d, fit.orientation, INNER_CONTROL.maxIter, omega) ?? fit);
     if (best === null || end.target < best.target) best = end;
   }
   if (best === null) return null;
@@ -244,10 +245,19 @@ interface OrientationFit {
   converged: boolean;
 }
 
+/** ω_k: the largest eigenvalue of each W_k [k, d, d] (the constants of orientationMM's first majorizer). */
+function majorizerConstants(w: Float64Array, k: number, d: number): Float64Array {
+  const dd = d * d;
+  const omega = new Float64Array(k);
+  for (let j = 0; j < k; j++) omega[j] = symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d, false).values[0]!;
+  return omega;
+}
+
 /**
  * The MM of commonOrientation from the orientation `start`, at most maxIter
  * steps: D, the variances v [k, d] = λ_k a_kj given D, the objective, and
- * whether it converged.
+ * whether it converged. `omega`: majorizerConstants(w), when the caller
+ * runs several starts on the same W.
  */
 export function orientationMM(
   volume: 'E' | 'V',
@@ -257,11 +267,9 @@ export function orientationMM(
   d: number,
   start: Float64Array,
   maxIter = INNER_CONTROL.maxIter,
+  omega = majorizerConstants(w, k, d),
 ): OrientationFit | null {
   const dd = d * d;
-  // ω_k: the largest eigenvalue of W_k (the MM 1 majorizer's constant)
-  const omega = new Float64Array(k);
-  for (let j = 0; j < k; j++) omega[j] = symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d, false).values[0]!;
   let orientation = start;
   const fit = (): { v: Float64Array; target: number } => {
     const t = new Float64Array(k * d);
@@ -279,21 +287,22 @@ export function orientationMM(
   for (; it < maxIter; it++) {
     // MM 1: D ← polar(Σ_k (W_k - ω_k I) D B_k), B_k = diag(1 / v_k)
     const f1 = new Float64Array(dd);
-    for (let j = 0; j < k; j++) {
-      const wd = mul(w.subarray(j * dd, (j + 1) * dd), orientation, d);
+    for (let j = 0; j < k; j++)
       for (let r = 0; r < d; r++)
-        for (let c = 0; c < d; c++) f1[r * d + c] += (wd[r * d + c]! - omega[j]! * orientation[r * d + c]!) / v[j * d + c]!;
-    }
+        for (let c = 0; c < d; c++) {
+          const wd = productEntry(w, j * dd, orientation, r, c, d);
+          f1[r * d + c] += (wd - omega[j]! * orientation[r * d + c]!) / v[j * d + c]!;
+        }
     // A singular MM matrix (k = 1, where D is already W's eigenvectors and one column of
     // (W - ωI)D is 0; or components that are all spherical) leaves D where it is.
     const d1 = polarFactor(f1, d) ?? orientation;
     // MM 2: D ← polar(Σ_k W_k D (B_k - max(B_k) I))
     const f2 = new Float64Array(dd);
     for (let j = 0; j < k; j++) {
-      const wd = mul(w.subarray(j * dd, (j + 1) * dd), d1, d);
       let bmax = 0;
       for (let c = 0; c < d; c++) bmax = Math.max(bmax, 1 / v[j * d + c]!);
-      for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) f2[r * d + c] += wd[r * d + c]! * (1 / v[j * d + c]! - bmax);
+      for (let r = 0; r < d; r++)
+        for (let c = 0; c < d; c++) f2[r * d + c] += productEntry(w, j * dd, d1, r, c, d) * (1 / v[j * d + c]! - bmax);
     }
     const d2 = polarFactor(f2, d);
     orientation = d2 ?? d1;
@@ -310,4 +319,11 @@ export function orientationMM(
   }
   innerStats.lastIterations = it + 1;
   return { orientation, v, target: previous, iterations: it + 1, converged };
+}
+
+/** (W D)[r, c] for the d x d matrix W at w[offset..] and D (row-major), summed in the order linalg's mul sums it. */
+function productEntry(w: Float64Array, offset: number, dm: Float64Array, r: number, c: number, d: number): number {
+  let s = 0;
+  for (let m = 0; m < d; m++) s += w[offset + r * d + m]! * dm[m * d + c]!;
+  return s;
 }
