@@ -284,10 +284,10 @@ function expandedAxisAlignedKernel(
   d: number,
   cache: BlockCache | undefined,
 ): DensityKernel {
-  // -½ Σ_j s²(x - μ)² = x² @ W₂ + x @ W₁ + c with W₂ = -½ s², W₁ = μ s² ([d, k]) and
-  // c = -½ Σ_j μ² s² folded into the bias in float64.
-  const w = new Float32Array(2 * d * k);
-  const bias = new Float32Array(k);
+  // -½ Σ_j s²(x - μ)² + log det - ½ d ln 2π = [1, x, x²] @ W: one matMul of the block's
+  // design (axisAlignedDesign) with W [2d + 1, k] = [c; μ s²; -½ s²], where the constant
+  // c = log det - ½ d ln 2π - ½ Σ_j μ² s² is formed in float64.
+  const w = new Float32Array((2 * d + 1) * k);
   for (let j = 0; j < k; j++) {
     let logDet = 0;
     let c = 0;
@@ -296,24 +296,19 @@ function expandedAxisAlignedKernel(
       const s2 = p * p;
       const mu = means[j * d + f]!;
       logDet += Math.log(p);
-      w[f * k + j] = -0.5 * s2;
-      w[(d + f) * k + j] = mu * s2;
+      w[(1 + f) * k + j] = mu * s2;
+      w[(1 + d + f) * k + j] = -0.5 * s2;
       c += mu * mu * s2;
     }
-    bias[j] = logDet - 0.5 * d * LOG_2PI - 0.5 * c;
+    w[j] = logDet - 0.5 * d * LOG_2PI - 0.5 * c;
   }
-  const w2 = tf.tensor2d(w.subarray(0, d * k), [d, k]);
-  const w1 = tf.tensor2d(w.subarray(d * k), [d, k]);
-  const biasT = tf.tensor2d(bias, [1, k]);
+  const weights = tf.tensor2d(w, [2 * d + 1, k]);
   return {
     logDensity(x: Tensor2D): Tensor2D {
-      const x2 = squaredRows(tf, x, cache);
-      return tf.tidy(() => tf.add(tf.add(tf.matMul(x2 ?? tf.square(x), w2), tf.matMul(x, w1)), biasT) as Tensor2D);
+      return tf.tidy(() => tf.matMul(axisAlignedDesign(tf, x, cache), weights));
     },
     dispose() {
-      w2.dispose();
-      w1.dispose();
-      biasT.dispose();
+      weights.dispose();
     },
   };
 }
@@ -343,6 +338,52 @@ function directAxisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Flo
       bias.dispose();
     },
   };
+}
+
+/**
+ * The design [1, x, x²] of a block x [n, d], [n, 2d + 1]: one matMul with it gives the
+ * axis-aligned families' log-densities (expanded kernel) and, against the transposed
+ * responsibilities, all their statistics (Σ r, Σ r x, Σ r x², see axisAlignedMoments).
+ * From the cache (made once per block), else made now. Call inside tf.tidy.
+ */
+export function axisAlignedDesign(tf: Tf, x: Tensor2D, cache: BlockCache | undefined): Tensor2D {
+  const [n, d] = x.shape;
+  const make = (): Tensor2D => tf.concat([tf.ones([n, 1]), x, tf.square(x)], 1);
+  return (cache?.get('axis-aligned.design', x, n * (2 * d + 1) * 4, make) as Tensor2D | undefined) ?? make();
+}
+
+/**
+ * `accumulate` of an axis-aligned family (diag, spherical, mclust's EEI, ...).
+ * Without ctx.reference: n, Σ r, Σ r x and Σ r x² ([k, d], passed through
+ * `second` into the family's layout) from one matMul of the transposed
+ * responsibilities with the block's design [1, x, x²] and one download.
+ * With ctx.reference: accumulateMoments with `about` (deviations, accurate).
+ */
+export function axisAlignedMoments(
+  tf: Tf,
+  x: Tensor2D,
+  resp: Tensor2D,
+  ctx: EngineContext,
+  second: (diagonal: Float64Array) => Float64Array,
+  about: (b: BlockTensors & { dev: Tensor3D }) => Tensor,
+): SufficientStatistics {
+  if (ctx.reference !== undefined) {
+    return accumulateMoments(tf, x, resp, ctx, () => {
+      throw new Error('unreachable: moments about ctx.reference use `about`');
+    }, about);
+  }
+  const { k, d } = ctx;
+  const m = download(tf, () => tf.matMul(tf.transpose(resp), axisAlignedDesign(tf, x, ctx.blockCache))); // [k, 2d + 1]
+  const w = 2 * d + 1;
+  const nk = new Float64Array(k);
+  const sumX = new Float64Array(k * d);
+  const diagonal = new Float64Array(k * d);
+  for (let j = 0; j < k; j++) {
+    nk[j] = m[j * w]!;
+    sumX.set(m.subarray(j * w + 1, j * w + 1 + d), j * d);
+    diagonal.set(m.subarray(j * w + 1 + d, (j + 1) * w), j * d);
+  }
+  return { n: x.shape[0], nk, sumX, second: second(diagonal) };
 }
 
 /** x² of a block ([n, d]) from the cache (made once per block), or undefined without one. */

@@ -5,9 +5,8 @@ import {
   checkPositive,
   diagonalCovariances,
   checkValues,
-  accumulateMoments,
+  axisAlignedMoments,
   hostDiagonalMoments,
-  diagonalSecondMomentsOf,
   diagonalSecondMomentsAbout,
   meanOffsets,
   singularCovarianceError,
@@ -42,8 +41,7 @@ export const diagCovariance: CovarianceFamily = {
 
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf } = ctx;
-    const cache = (ctx as EngineContext).blockCache;
-    return accumulateMoments(tf, x, resp, ctx, (b) => diagonalSecondMomentsOf(tf, b, cache), (b) => diagonalSecondMomentsAbout(tf, b));
+    return axisAlignedMoments(tf, x, resp, ctx, (diagonal) => diagonal, (b) => diagonalSecondMomentsAbout(tf, b));
   },
   accumulateHost: hostDiagonalMoments,
   merge: addStatistics,

@@ -1,6 +1,6 @@
 import type { CovarianceFamily, MixtureParameters, SufficientStatistics } from '@gmmkit/core';
 import {
-  accumulateMoments,
+  axisAlignedMoments,
   hostMoments,
   addStatistics,
   axisAlignedKernel,
@@ -10,7 +10,6 @@ import {
   diagonalSecondMomentsAbout,
   meanOffsets,
   singularCovarianceError,
-  squaredRows,
   weightsAndMeans,
   type EngineContext,
 } from './common.js';
@@ -26,15 +25,18 @@ export const sphericalCovariance: CovarianceFamily = {
   nCovarianceParameters: (k) => k,
 
   accumulate(x, resp, ctx): SufficientStatistics {
-    const { tf } = ctx;
-    const cache = (ctx as EngineContext).blockCache;
-    return accumulateMoments(
+    const { tf, k, d } = ctx;
+    return axisAlignedMoments(
       tf,
       x,
       resp,
       ctx,
-      // Σ_i r_ik ‖x_i‖², [k]
-      ({ x, respT }) => tf.reshape(tf.matMul(respT, tf.sum(squaredRows(tf, x, cache) ?? tf.square(x), 1, true)), [-1]),
+      // Σ_i r_ik ‖x_i‖² = Σ_j Σ_i r_ik x_ij², [k]
+      (diagonal) => {
+        const s = new Float64Array(k);
+        for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) s[j] += diagonal[j * d + c]!;
+        return s;
+      },
       // Σ_i r_ik ‖x_i - m_k‖², [k]
       (b) => tf.sum(diagonalSecondMomentsAbout(tf, b), 1),
     );
