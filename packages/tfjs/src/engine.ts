@@ -67,6 +67,8 @@ export interface RowBlocks {
   weightTensors?: Tensor2D[] | undefined;
   /** Rows with missing cells grouped by pattern (missing: 'marginalize'); undefined when none. */
   patterns?: MissingPattern[] | undefined;
+  /** false while the tensors of deferred blocks (deferredUpload) are not made yet; undefined: uploaded. */
+  readonly uploaded?: boolean;
   dispose(): void;
 }
 
@@ -153,6 +155,70 @@ export function uploadCentered(
       if (patterns !== undefined) disposePatterns(patterns.splice(0));
     },
   };
+}
+
+/**
+ * uploadCentered deferred: the host fields now, the tensors (and the block
+ * cache) on first use of `tensors`, `weightTensors` or `cache`. For a fit
+ * whose passes run in shard workers, where this thread may never need them
+ * (rowsTensor uploads the initializer's rows without them). Rows with
+ * missing cells upload at once (their patterns are tensors).
+ */
+export function deferredUpload(
+  tf: Tf,
+  hostData: Float64Array,
+  n: number,
+  d: number,
+  chunkSize: number,
+  cacheBytes = 0,
+  sampleWeight?: Float64Array,
+): RowBlocks {
+  if (hasMissing(hostData)) return uploadCentered(tf, hostData, n, d, chunkSize, cacheBytes, sampleWeight);
+  let blocks: RowBlocks | undefined;
+  const upload = (): RowBlocks => (blocks ??= uploadCentered(tf, hostData, n, d, chunkSize, cacheBytes, sampleWeight));
+  const starts: number[] = [];
+  for (let start = 0; start < n; start += chunkSize) starts.push(start);
+  return {
+    get tensors() {
+      return upload().tensors;
+    },
+    get weightTensors() {
+      return upload().weightTensors;
+    },
+    get cache() {
+      return upload().cache;
+    },
+    get uploaded() {
+      return blocks !== undefined;
+    },
+    starts,
+    hostData,
+    n,
+    d,
+    sampleWeight,
+    totalWeight: sampleWeight === undefined ? n : sumWeights(sampleWeight),
+    passWeight: sampleWeight,
+    patterns: undefined,
+    dispose() {
+      blocks?.dispose();
+    },
+  };
+}
+
+/**
+ * All rows of `blocks` as one tensor [n, d] (what InitializerInput.x hands
+ * initializers), the same float32 values either way: the one block, their
+ * concatenation, or, for deferred blocks not uploaded yet, straight from the
+ * host rows. `dispose` frees it unless it is a block.
+ */
+export function rowsTensor(tf: Tf, blocks: RowBlocks): { x: Tensor2D; dispose(): void } {
+  if (blocks.uploaded === false) {
+    const x = tf.tensor2d(Float32Array.from(blocks.hostData), [blocks.n, blocks.d]);
+    return { x, dispose: () => x.dispose() };
+  }
+  if (blocks.tensors.length === 1) return { x: blocks.tensors[0]!, dispose: () => undefined };
+  const x = tf.concat(blocks.tensors, 0) as Tensor2D;
+  return { x, dispose: () => x.dispose() };
 }
 
 /** Σ_i w_i, compensated (float64). */
@@ -270,6 +336,32 @@ export function emPass(
   ctx: PluginContext,
   reference?: Float64Array,
 ): PassResult {
+  return passOver(tf, family, params, blocks, ctx, true, reference) as PassResult;
+}
+
+/** What scorePass returns: the pass's sums without statistics. */
+export type ScoreResult = Omit<PassResult, 'stats'> & { sumRespLogResp: number };
+
+/**
+ * The E-step of emPass alone (no statistics): Σ_i w_i log p(x_i) and
+ * Σ_i w_i Σ_k r_ik ln r_ik under `params` (float32 per row, float64 sums),
+ * what a fit's final scoring needs from the rows it already holds.
+ */
+export function scorePass(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): ScoreResult {
+  const { totalLogLikelihood, sumRespLogResp } = passOver(tf, family, { ...params, entropy: true }, blocks, ctx, false);
+  return { totalLogLikelihood, sumRespLogResp: sumRespLogResp! };
+}
+
+/** emPass, or with `statistics` false its E-step sums alone (stats undefined). */
+function passOver(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: EStepParameters,
+  blocks: RowBlocks,
+  ctx: PluginContext,
+  statistics: boolean,
+  reference?: Float64Array,
+): Omit<PassResult, 'stats'> & { stats: SufficientStatistics | undefined } {
   const kernelCtx: EngineContext = { ...ctx, blockCache: blocks.cache };
   const kernel = family.densityKernel(params, kernelCtx);
   const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
@@ -284,8 +376,10 @@ export function emPass(
         posterior(tf, tf.add(kernel.logDensity(x), logW) as Tensor2D, rowWeight, entropy !== undefined),
       );
       try {
-        const s = family.accumulate(x, resp!, accCtx);
-        stats = stats === undefined ? s : family.merge(stats, s);
+        if (statistics) {
+          const s = family.accumulate(x, resp!, accCtx);
+          stats = stats === undefined ? s : family.merge(stats, s);
+        }
         // passWeight: the sample weights, 0 for rows with missing cells (scored by their patterns below).
         if (blocks.passWeight === undefined) {
           total.add(lse!.dataSync());
@@ -302,14 +396,14 @@ export function emPass(
     }
     if (blocks.patterns !== undefined && blocks.patterns.length > 0) {
       // Second moments about the same points as the blocks' (none when the family ignores references).
-      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, stats!.reference);
-      stats = family.merge(stats!, missing);
+      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, statistics, stats?.reference);
+      if (stats !== undefined) stats = family.merge(stats, missing!);
     }
   } finally {
     kernel.dispose();
     logW.dispose();
   }
-  const result: PassResult = { stats: stats!, totalLogLikelihood: total.value };
+  const result: Omit<PassResult, 'stats'> & { stats: SufficientStatistics | undefined } = { stats, totalLogLikelihood: total.value };
   if (entropy !== undefined) result.sumRespLogResp = entropy.value;
   return result;
 }
@@ -330,8 +424,9 @@ function missingPass(
   total: CompensatedSum,
   entropy: CompensatedSum | undefined,
   ctx: PluginContext,
+  statistics: boolean,
   reference: Float64Array | undefined,
-): SufficientStatistics {
+): SufficientStatistics | undefined {
   const { k, d } = ctx;
   const full = family.fullCovariances(params.covariances, k, d);
   const acc = emptyMoments(k, d);
@@ -343,7 +438,7 @@ function missingPass(
           posterior(tf, tf.add(model.kernel.logDensity(chunk.x), logW) as Tensor2D, chunk.weightTensor, entropy !== undefined),
         );
         try {
-          accumulateChunk(tf, acc, model, pattern, chunk.x, resp!, k, d, reference);
+          if (statistics) accumulateChunk(tf, acc, model, pattern, chunk.x, resp!, k, d, reference);
           total.addWeighted(lse!.dataSync(), chunk.weights, 0);
           if (entropy !== undefined) entropy.addWeighted(rlr!.dataSync(), chunk.weights, 0);
         } finally {
@@ -356,6 +451,7 @@ function missingPass(
       model.dispose();
     }
   }
+  if (!statistics) return undefined;
   // n: 0, these rows are already counted by the blocks (with weight 0 there).
   const stats: SufficientStatistics = { n: 0, nk: acc.nk, sumX: acc.sumX, second: familySecond(family, acc.second, k, d) };
   if (reference !== undefined) stats.reference = Float64Array.from(reference);

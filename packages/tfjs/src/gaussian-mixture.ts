@@ -24,7 +24,7 @@ import {
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { responsibilities } from './init/smem.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { degeneracyContextFor } from './covariance/degeneracy.js';
+import { degeneracyContextFor, prepareDegeneracyContext } from './covariance/degeneracy.js';
 import { reseedResponsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
@@ -41,6 +41,9 @@ import {
   throwIfAborted,
   uploadBlocks,
   uploadCentered,
+  deferredUpload,
+  rowsTensor,
+  scorePass,
   weightedLogProb,
   type DegenerateMode,
   type EStepParameters,
@@ -54,7 +57,7 @@ import { arrayShape, numberOption, rejectUnknownOptions, shapedArray } from './o
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
-import type { BackendName, DataInput, FitOptions, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
+import type { BackendName, DataInput, FitOptions, FittedState, TrainingScore, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
 
@@ -345,6 +348,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   protected readonly _family: CovarianceFamily;
   protected readonly initializer: Initializer;
   protected _state: S | undefined;
+  private _trainingScore: TrainingScore | undefined;
 
   /** The estimator's E-step, M-step and lower bound for one fit. */
   protected abstract strategy(fit: FitData): EmStrategy<P>;
@@ -382,6 +386,11 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return this._family;
   }
 
+  /** The last fit's training rows scored under the fitted model, when it was called with `score: true` (else undefined). */
+  get trainingScore(): TrainingScore | undefined {
+    return this._trainingScore;
+  }
+
   /**
    * Fits the model to X [n, d]: nInit EM runs, keeping the best lower bound.
    * `sampleWeight` [n] (finite, >= 0, not all zero) are frequency weights: a
@@ -389,7 +398,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    * M-step and the lower bound (Σ_i w_i log p(x_i) / Σ_i w_i).
    */
   async fit(X: DataInput, fitOptions: FitOptions = {}): Promise<this> {
-    const m = this.matrix(X);
+    this._trainingScore = undefined;
+    // Borrowed, not copied: fit only reads the rows (to center them).
+    const m = this.matrix(X, true);
     if (this.o.missing === 'marginalize') {
       checkObserved(m, true);
       if (this._family.secondFromFull === undefined && m.data.some(Number.isNaN))
@@ -426,7 +437,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
     const centered = centerRows(m.data, n, d, center, nWorkers > 0);
     const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : sharedCopy(sampleWeight);
-    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
+    // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
+    const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
     const starting =
       nWorkers === 0
@@ -478,16 +490,27 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         }
         return pool;
       };
+      // This thread waits while the workers run a request: it makes the degeneracy context's data moments meanwhile.
+      const meanwhile = <T>(reply: Promise<T>): Promise<T> => {
+        prepareDegeneracyContext(degeneracyContext);
+        return reply;
+      };
       const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
         const shards = await ready();
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
-        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights));
+        return meanwhile(shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights)));
       };
       const pass = async (): Promise<PassFn> => {
         const shards = await ready();
-        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
+        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => meanwhile(shards.pass(p, r));
       };
       await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
+      if (fitOptions.score === true) {
+        const params = this.scoringParameters(center);
+        const shards = await ready();
+        const s = shards === undefined ? scorePass(tf, this._family, params, blocks, ctx) : await shards.score(params);
+        this._trainingScore = { logLikelihood: s.totalLogLikelihood, entropy: -s.sumRespLogResp };
+      }
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
@@ -650,7 +673,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       return lp;
     };
     // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-    const x = rows.blocks.tensors.length === 1 ? rows.blocks.tensors[0]! : (tf.concat(rows.blocks.tensors, 0) as typeof rows.blocks.tensors[0]);
+    const { x, dispose } = rowsTensor(tf, rows.blocks);
     let chosen: InitialGuess;
     try {
       chosen = await this.initializer.refine!({
@@ -663,7 +686,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         weightedLogProb: weightedLogProbOf,
       });
     } finally {
-      if (x !== rows.blocks.tensors[0]) x.dispose();
+      dispose();
     }
     throwIfAborted(this.o.signal);
     const continued = chosen === start ? undefined : shortRuns.get(chosen);
@@ -715,8 +738,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   }
 
   /** X as a validated Matrix: missing cells (NaN) allowed under missing: 'marginalize'. */
-  private matrix(X: DataInput): Matrix {
-    return toMatrix(X, { missing: this.o.missing === 'marginalize' });
+  private matrix(X: DataInput, borrow = false): Matrix {
+    return toMatrix(X, { missing: this.o.missing === 'marginalize', borrow });
   }
 
   /** fit(X) then predict(X). */
@@ -746,12 +769,12 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     if (preset !== undefined) return { init: preset, previousLowerBound: -Infinity }; // everything given: the initializer has nothing to add
     const rng = createRng(deriveSeed(this.o.seed, restart));
     // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-    const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
+    const { x, dispose } = rowsTensor(tf, blocks);
     let guess: InitialGuess;
     try {
       guess = await this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
     } finally {
-      if (x !== blocks.tensors[0]) x.dispose();
+      dispose();
     }
     throwIfAborted(this.o.signal);
     const continued = shortRuns.get(guess);

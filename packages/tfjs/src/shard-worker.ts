@@ -15,7 +15,7 @@ import {
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { accumulateResponsibilities, emPass, uploadCentered, type RowBlocks } from './engine.js';
+import { accumulateResponsibilities, emPass, scorePass, uploadCentered, type RowBlocks } from './engine.js';
 import { initBackend, setWasmPaths, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
 
@@ -58,6 +58,10 @@ async function main(): Promise<void> {
       if (msg.type === 'resp') {
         const stats = accumulateResponsibilities(tf, family, blocks, msg.resp, msg.reference, ctx);
         post({ type: 'result', stats, totalLogLikelihood: 0 });
+        return;
+      }
+      if (msg.type === 'score') {
+        post({ type: 'score', ...scorePass(tf, family, msg.params, blocks, ctx) });
         return;
       }
       post({ type: 'result', ...emPass(tf, family, msg.params, blocks, ctx, msg.reference) });
