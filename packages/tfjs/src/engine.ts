@@ -221,6 +221,42 @@ export function rowsTensor(tf: Tf, blocks: RowBlocks): { x: Tensor2D; dispose():
   return { x, dispose: () => x.dispose() };
 }
 
+/**
+ * Fills the blocks' cache (what family.accumulate keeps across passes, e.g.
+ * the full family's outer products) ahead of the first pass, one block per
+ * event-loop turn: for a thread that would otherwise wait, as a shard worker
+ * while the main thread runs the initializer. The cached tensors are what the
+ * first pass would make (the same function of the same rows), so results do
+ * not change. Stops at the first block the family caches nothing for (or the
+ * budget is spent), and when `stop()` says a request has come (its pass fills
+ * the rest).
+ */
+export async function warmBlockCache(tf: Tf, family: CovarianceFamily, blocks: RowBlocks, ctx: PluginContext, stop: () => boolean): Promise<void> {
+  const cache = blocks.cache;
+  if (cache === undefined) return;
+  let made = false;
+  const probe: BlockCache = {
+    get(key, x, bytes, make) {
+      const t = cache.get(key, x, bytes, make);
+      if (t !== undefined) made = true;
+      return t;
+    },
+    dispose: () => undefined,
+  };
+  for (const x of blocks.tensors) {
+    if (stop()) return;
+    made = false;
+    const resp = tf.fill([x.shape[0], ctx.k], 1 / ctx.k) as Tensor2D;
+    try {
+      family.accumulate(x, resp, { ...ctx, blockCache: probe } as EngineContext);
+    } finally {
+      resp.dispose();
+    }
+    if (!made) return;
+    await yieldToEventLoop();
+  }
+}
+
 /** Σ_i w_i, compensated (float64). */
 export function sumWeights(weights: ArrayLike<number>): number {
   const s = new CompensatedSum();
@@ -336,32 +372,6 @@ export function emPass(
   ctx: PluginContext,
   reference?: Float64Array,
 ): PassResult {
-  return passOver(tf, family, params, blocks, ctx, true, reference) as PassResult;
-}
-
-/** What scorePass returns: the pass's sums without statistics. */
-export type ScoreResult = Omit<PassResult, 'stats'> & { sumRespLogResp: number };
-
-/**
- * The E-step of emPass alone (no statistics): Σ_i w_i log p(x_i) and
- * Σ_i w_i Σ_k r_ik ln r_ik under `params` (float32 per row, float64 sums),
- * what a fit's final scoring needs from the rows it already holds.
- */
-export function scorePass(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): ScoreResult {
-  const { totalLogLikelihood, sumRespLogResp } = passOver(tf, family, { ...params, entropy: true }, blocks, ctx, false);
-  return { totalLogLikelihood, sumRespLogResp: sumRespLogResp! };
-}
-
-/** emPass, or with `statistics` false its E-step sums alone (stats undefined). */
-function passOver(
-  tf: Tf,
-  family: CovarianceFamily,
-  params: EStepParameters,
-  blocks: RowBlocks,
-  ctx: PluginContext,
-  statistics: boolean,
-  reference?: Float64Array,
-): Omit<PassResult, 'stats'> & { stats: SufficientStatistics | undefined } {
   const kernelCtx: EngineContext = { ...ctx, blockCache: blocks.cache };
   const kernel = family.densityKernel(params, kernelCtx);
   const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
@@ -376,10 +386,8 @@ function passOver(
         posterior(tf, tf.add(kernel.logDensity(x), logW) as Tensor2D, rowWeight, entropy !== undefined),
       );
       try {
-        if (statistics) {
-          const s = family.accumulate(x, resp!, accCtx);
-          stats = stats === undefined ? s : family.merge(stats, s);
-        }
+        const s = family.accumulate(x, resp!, accCtx);
+        stats = stats === undefined ? s : family.merge(stats, s);
         // passWeight: the sample weights, 0 for rows with missing cells (scored by their patterns below).
         if (blocks.passWeight === undefined) {
           total.add(lse!.dataSync());
@@ -396,16 +404,83 @@ function passOver(
     }
     if (blocks.patterns !== undefined && blocks.patterns.length > 0) {
       // Second moments about the same points as the blocks' (none when the family ignores references).
-      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, statistics, stats?.reference);
-      if (stats !== undefined) stats = family.merge(stats, missing!);
+      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, stats!.reference);
+      stats = family.merge(stats!, missing);
     }
   } finally {
     kernel.dispose();
     logW.dispose();
   }
-  const result: Omit<PassResult, 'stats'> & { stats: SufficientStatistics | undefined } = { stats, totalLogLikelihood: total.value };
+  const result: PassResult = { stats: stats!, totalLogLikelihood: total.value };
   if (entropy !== undefined) result.sumRespLogResp = entropy.value;
   return result;
+}
+
+/** What scorePass returns: the pass's sums without statistics. */
+export type ScoreResult = Omit<PassResult, 'stats'> & { sumRespLogResp: number };
+
+/** log Σ_k exp(v[i, k]) of row i of v [n, k], float64. */
+export function rowLogSumExp(v: Float64Array, i: number, k: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
+  if (max === -Infinity) return -Infinity;
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
+  return max + Math.log(s);
+}
+
+/**
+ * Rows [n, d] (centered at the fit's center; NaN: missing cells) scored under
+ * `params` as scoreSamples scores them, in coordinates moved by `shift` [d]
+ * (the fit's center minus the scoring center, so the float32 rows are
+ * scoreSamples' own): block by block, weightedLogProb, then the log-sum-exp
+ * and the responsibilities in float64 on the host. Σ_i w_i log p(x_i) and
+ * Σ_i w_i Σ_k r_ik ln r_ik (w: the sample weights, 1 without); no statistics.
+ * What a fit's final scoring needs from the rows it already holds.
+ */
+export function scoreRows(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: EStepParameters,
+  rows: Float64Array,
+  shift: Float64Array,
+  chunkSize: number,
+  ctx: PluginContext,
+  sampleWeight?: Float64Array,
+): ScoreResult {
+  const { k, d } = ctx;
+  const n = rows.length / d;
+  const total = new CompensatedSum();
+  const entropy = new CompensatedSum();
+  for (let start = 0; start < n; start += chunkSize) {
+    const m = Math.min(chunkSize, n - start);
+    const part = new Float64Array(m * d);
+    for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) part[i * d + j] = rows[(start + i) * d + j]! + shift[j]!;
+    const w = sampleWeight?.subarray(start, start + m);
+    const blocks = uploadCentered(tf, part, m, d, chunkSize, 0, w);
+    let logProb: Float64Array;
+    try {
+      logProb = weightedLogProb(tf, family, params, blocks, ctx);
+    } finally {
+      blocks.dispose();
+    }
+    const lse = new Float64Array(m);
+    const rlr = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      if (w !== undefined && w[i] === 0) continue;
+      const l = rowLogSumExp(logProb, i, k);
+      let e = 0;
+      for (let j = 0; j < k; j++) {
+        const r = Math.exp(logProb[i * k + j]! - l);
+        if (r > 0) e += r * Math.log(r);
+      }
+      lse[i] = w === undefined ? l : w[i]! * l;
+      rlr[i] = w === undefined ? e : w[i]! * e;
+    }
+    total.add(lse);
+    entropy.add(rlr);
+  }
+  return { totalLogLikelihood: total.value, sumRespLogResp: entropy.value };
 }
 
 /**
@@ -424,9 +499,8 @@ function missingPass(
   total: CompensatedSum,
   entropy: CompensatedSum | undefined,
   ctx: PluginContext,
-  statistics: boolean,
   reference: Float64Array | undefined,
-): SufficientStatistics | undefined {
+): SufficientStatistics {
   const { k, d } = ctx;
   const full = family.fullCovariances(params.covariances, k, d);
   const acc = emptyMoments(k, d);
@@ -438,7 +512,7 @@ function missingPass(
           posterior(tf, tf.add(model.kernel.logDensity(chunk.x), logW) as Tensor2D, chunk.weightTensor, entropy !== undefined),
         );
         try {
-          if (statistics) accumulateChunk(tf, acc, model, pattern, chunk.x, resp!, k, d, reference);
+          accumulateChunk(tf, acc, model, pattern, chunk.x, resp!, k, d, reference);
           total.addWeighted(lse!.dataSync(), chunk.weights, 0);
           if (entropy !== undefined) entropy.addWeighted(rlr!.dataSync(), chunk.weights, 0);
         } finally {
@@ -451,7 +525,6 @@ function missingPass(
       model.dispose();
     }
   }
-  if (!statistics) return undefined;
   // n: 0, these rows are already counted by the blocks (with weight 0 there).
   const stats: SufficientStatistics = { n: 0, nk: acc.nk, sumX: acc.sumX, second: familySecond(family, acc.second, k, d) };
   if (reference !== undefined) stats.reference = Float64Array.from(reference);

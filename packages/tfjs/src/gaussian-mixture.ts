@@ -43,7 +43,8 @@ import {
   uploadCentered,
   deferredUpload,
   rowsTensor,
-  scorePass,
+  scoreRows,
+  rowLogSumExp,
   weightedLogProb,
   type DegenerateMode,
   type EStepParameters,
@@ -280,15 +281,6 @@ function argmaxRow(v: Float64Array, i: number, k: number): number {
   return best;
 }
 
-function rowLogSumExp(v: Float64Array, i: number, k: number): number {
-  let max = -Infinity;
-  for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
-  if (max === -Infinity) return -Infinity;
-  let s = 0;
-  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
-  return max + Math.log(s);
-}
-
 /** What one fit hands the estimator's hooks (engine coordinates: the rows minus their column means). */
 export interface FitData {
   n: number;
@@ -506,9 +498,12 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       };
       await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
       if (fitOptions.score === true) {
-        const params = this.scoringParameters(center);
+        // scoreSamples' coordinates (centered at the mixture's mean), so the scores are its own.
+        const scoring = this.scoringCenter();
+        const params = this.scoringParameters(scoring);
+        const shift = center.map((c, j) => c - scoring[j]!);
         const shards = await ready();
-        const s = shards === undefined ? scorePass(tf, this._family, params, blocks, ctx) : await shards.score(params);
+        const s = shards === undefined ? scoreRows(tf, this._family, params, centered, shift, this.o.chunkSize, ctx, weights) : await shards.score(params, shift);
         this._trainingScore = { logLikelihood: s.totalLogLikelihood, entropy: -s.sumRespLogResp };
       }
     } finally {
@@ -827,6 +822,14 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     }));
   }
 
+  /** Σ_k w_k μ_k, the mixture's mean: where rows are centered for scoring (a function of the state alone). */
+  private scoringCenter(): Float64Array {
+    const s = this.state;
+    const center = new Float64Array(s.d);
+    for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) center[c] += s.weights[j]! * s.means[j * s.d + c]!;
+    return center;
+  }
+
   /** Runs `f` on X uploaded in coordinates centered at the mixture's mean, with the scoring parameters in those coordinates. */
   private onBlocks<T>(
     X: DataInput,
@@ -837,8 +840,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     if (s === undefined) throw new NotFittedError(method);
     const m = this.matrix(X);
     if (m.cols !== s.d) throw new InvalidDataError(`the model has ${s.d} features but the data has ${m.cols}`, { column: m.cols });
-    const center = new Float64Array(s.d);
-    for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) center[c] += s.weights[j]! * s.means[j * s.d + c]!;
+    const center = this.scoringCenter();
     const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
     try {
       return f(blocks, this.scoringParameters(center), { tf, k: s.k, d: s.d }, center);
