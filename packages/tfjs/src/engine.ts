@@ -164,18 +164,11 @@ export function uploadCentered(
  * (rowsTensor uploads the initializer's rows without them). Rows with
  * missing cells upload at once (their patterns are tensors).
  */
-export function deferredUpload(
-  tf: Tf,
-  hostData: Float64Array,
-  n: number,
-  d: number,
-  chunkSize: number,
-  cacheBytes = 0,
-  sampleWeight?: Float64Array,
-): RowBlocks {
-  if (hasMissing(hostData)) return uploadCentered(tf, hostData, n, d, chunkSize, cacheBytes, sampleWeight);
+export function deferredUpload(...args: Parameters<typeof uploadCentered>): RowBlocks {
+  const [, hostData, n, d, chunkSize, , sampleWeight] = args;
+  if (hasMissing(hostData)) return uploadCentered(...args);
   let blocks: RowBlocks | undefined;
-  const upload = (): RowBlocks => (blocks ??= uploadCentered(tf, hostData, n, d, chunkSize, cacheBytes, sampleWeight));
+  const upload = (): RowBlocks => (blocks ??= uploadCentered(...args));
   const starts: number[] = [];
   for (let start = 0; start < n; start += chunkSize) starts.push(start);
   return {

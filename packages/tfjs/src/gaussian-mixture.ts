@@ -391,7 +391,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    */
   async fit(X: DataInput, fitOptions: FitOptions = {}): Promise<this> {
     this._trainingScore = undefined;
-    // Borrowed, not copied: fit only reads the rows (to center them).
+    // Borrowed, not copied: fit only reads the rows (to center them); so do predict and score (onBlocks).
     const m = this.matrix(X, true);
     if (this.o.missing === 'marginalize') {
       checkObserved(m, true);
@@ -838,7 +838,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   ): T {
     const s = this._state;
     if (s === undefined) throw new NotFittedError(method);
-    const m = this.matrix(X);
+    // Borrowed: only read, to center it into the blocks.
+    const m = this.matrix(X, true);
     if (m.cols !== s.d) throw new InvalidDataError(`the model has ${s.d} features but the data has ${m.cols}`, { column: m.cols });
     const center = this.scoringCenter();
     const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
