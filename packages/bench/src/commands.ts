@@ -4,8 +4,8 @@
  * resident memory, against the same job done by pandas.read_csv +
  * scikit-learn (and mclust for the sweep) in the same run.
  *
- * `pnpm --filter @gmmkit/bench run bench:commands [--quick] [--repeats N]`
- * writes results/commands.json and results/commands.md, the section of
+ * `pnpm --filter @gmmkit/bench run bench:commands [--quick] [--repeats N] [--no-mclust]`
+ * (--no-mclust: the sweep's mclust column is left out, the slowest cell) writes results/commands.json and results/commands.md, the section of
  * docs/benchmarks.md it also updates.
  */
 import { spawnSync } from 'node:child_process';
@@ -85,7 +85,7 @@ export interface CommandSizes {
 export const COMMAND_SIZES: CommandSizes = { fit: { n: 1_000_000, d: 8, k: 5 }, sweep: { n: 200_000, d: 8, kMax: 8 } };
 export const QUICK_COMMAND_SIZES: CommandSizes = { fit: { n: 100_000, d: 8, k: 5 }, sweep: { n: 20_000, d: 8, kMax: 4 } };
 
-export function runCommands(sizes: CommandSizes, repeats: number, log: (m: string) => void): CommandResult[] {
+export function runCommands(sizes: CommandSizes, repeats: number, log: (m: string) => void, withMclust = true): CommandResult[] {
   const tmp = createTempDir('gmmkit-bench-commands-');
   try {
     const sklearn = probeSklearn();
@@ -131,7 +131,9 @@ export function runCommands(sizes: CommandSizes, repeats: number, log: (m: strin
         gmm(['sweep', sweepCsv, '-k', `1..${sweep.kMax}`, '--covariance', families, '-o', out('gs.json'), '--force']),
       ),
       sklearn: repeated(repeats, () => py(['sweep', sweepCsv, String(sweep.kMax), families, out('ss.json')])),
-      mclust: mclust.available
+      mclust: !withMclust
+        ? { error: 'skipped (--no-mclust)' }
+        : mclust.available
         ? repeated(repeats, () => measure([RSCRIPT, MCLUST_E2E, sweepCsv, String(sweep.kMax), 'VVV,EEE,VVI,VII']))
         : { error: 'R/mclust not installed' },
     });
@@ -186,7 +188,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const repeats = ri >= 0 ? Number(argv[ri + 1]) : 1;
   const load0 = os.loadavg()[0]!;
   const log = (m: string) => process.stderr.write(`[bench:commands] ${m}\n`);
-  const results = runCommands(quick ? QUICK_COMMAND_SIZES : COMMAND_SIZES, repeats, log);
+  const results = runCommands(quick ? QUICK_COMMAND_SIZES : COMMAND_SIZES, repeats, log, !argv.includes('--no-mclust'));
   const cpus = os.cpus();
   const header = [
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus[0]?.model.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version};`,

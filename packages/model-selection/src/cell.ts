@@ -1,6 +1,5 @@
 import { AbortedError, compensatedSum, type Container } from '@gmmkit/core';
 import { GaussianMixture, type GaussianMixtureJSON, type PriorOption } from '@gmmkit/tfjs';
-import { responsibilityEntropy } from './criteria.js';
 
 /**
  * One cell of a sweep: a (k, covariance family) fit. The same function runs
@@ -90,12 +89,10 @@ export async function fitCell(
       convergenceWarning: false,
     });
     const input = { data: x.data, shape: [x.rows, x.cols] as const };
-    await gm.fit(input, w === undefined ? {} : { sampleWeight: w });
-    // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_;
-    // one pass gives both the per-row log-likelihoods and the responsibilities.
-    const { scores, proba } = gm.scoreSamplesAndProba(input);
-    const logLikelihood = compensatedSum(w === undefined ? scores : scores.map((s, i) => (w[i] === 0 ? 0 : w[i]! * s)));
-    const entropy = responsibilityEntropy(proba.data, w);
+    // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_: the fit's
+    // own final E-step (score: true) on the rows it uploaded gives Σ w ln p and the entropy.
+    await gm.fit(input, { score: true, ...(w === undefined ? {} : { sampleWeight: w }) });
+    const { logLikelihood, entropy } = gm.trainingScore!;
     const state = gm.state;
     return {
       ...base,

@@ -17,10 +17,14 @@ function isTensor(x: unknown): x is Tensor2D {
  * rectangular, every value finite. Errors are InvalidDataError naming the
  * 1-based row and column and the offending value. A tensor input is read,
  * not disposed. With `missing: true`, NaN (and null in nested arrays) are
- * missing cells, kept as NaN; infinities are still errors.
+ * missing cells, kept as NaN; infinities are still errors. With `borrow:
+ * true` a Float64Array `data` (flat input or Matrix) is used as it is, not
+ * copied: for callers that only read it (fit).
  */
-export function toMatrix(X: DataInput, options: { missing?: boolean } = {}): Matrix {
+export function toMatrix(X: DataInput, options: { missing?: boolean; borrow?: boolean } = {}): Matrix {
   const missing = options.missing === true;
+  const values = (data: ArrayLike<number>): Float64Array =>
+    options.borrow === true && data instanceof Float64Array ? data : Float64Array.from(data);
   const checked = (m: Matrix): Matrix => checkValues(m, missing);
   if (isTensor(X)) {
     if (X.rank !== 2) throw new InvalidDataError(`expected a 2-D tensor [n, d], got rank ${X.rank}`);
@@ -61,7 +65,7 @@ export function toMatrix(X: DataInput, options: { missing?: boolean } = {}): Mat
     if (X.data.length !== rows * cols) {
       throw new InvalidDataError(`data has ${X.data.length} values but shape [${rows}, ${cols}] needs ${rows * cols}`);
     }
-    return checked({ rows, cols, data: Float64Array.from(X.data as ArrayLike<number>) });
+    return checked({ rows, cols, data: values(X.data as ArrayLike<number>) });
   }
   if (typeof X === 'object' && X !== null && 'rows' in X && 'cols' in X && 'data' in X) {
     // A Matrix, e.g. sample(n).X or predictProba's result: copied, so the caller's stays untouched.
@@ -77,7 +81,7 @@ export function toMatrix(X: DataInput, options: { missing?: boolean } = {}): Mat
         `matrix data has ${data.length} values but rows x cols = ${rows} x ${cols} needs ${rows * cols}`,
       );
     }
-    return checked({ rows, cols, data: Float64Array.from(data as ArrayLike<number>) });
+    return checked({ rows, cols, data: values(data as ArrayLike<number>) });
   }
   throw new InvalidDataError(
     'unsupported data: expected number[][], { data, shape }, a Matrix { rows, cols, data } or a 2-D tensor',

@@ -67,6 +67,8 @@ export interface RowBlocks {
   weightTensors?: Tensor2D[] | undefined;
   /** Rows with missing cells grouped by pattern (missing: 'marginalize'); undefined when none. */
   patterns?: MissingPattern[] | undefined;
+  /** false while the tensors of deferred blocks (deferredUpload) are not made yet; undefined: uploaded. */
+  readonly uploaded?: boolean;
   dispose(): void;
 }
 
@@ -153,6 +155,99 @@ export function uploadCentered(
       if (patterns !== undefined) disposePatterns(patterns.splice(0));
     },
   };
+}
+
+/**
+ * uploadCentered deferred: the host fields now, the tensors (and the block
+ * cache) on first use of `tensors`, `weightTensors` or `cache`. For a fit
+ * whose passes run in shard workers, where this thread may never need them
+ * (rowsTensor uploads the initializer's rows without them). Rows with
+ * missing cells upload at once (their patterns are tensors).
+ */
+export function deferredUpload(...args: Parameters<typeof uploadCentered>): RowBlocks {
+  const [, hostData, n, d, chunkSize, , sampleWeight] = args;
+  if (hasMissing(hostData)) return uploadCentered(...args);
+  let blocks: RowBlocks | undefined;
+  const upload = (): RowBlocks => (blocks ??= uploadCentered(...args));
+  const starts: number[] = [];
+  for (let start = 0; start < n; start += chunkSize) starts.push(start);
+  return {
+    get tensors() {
+      return upload().tensors;
+    },
+    get weightTensors() {
+      return upload().weightTensors;
+    },
+    get cache() {
+      return upload().cache;
+    },
+    get uploaded() {
+      return blocks !== undefined;
+    },
+    starts,
+    hostData,
+    n,
+    d,
+    sampleWeight,
+    totalWeight: sampleWeight === undefined ? n : sumWeights(sampleWeight),
+    passWeight: sampleWeight,
+    patterns: undefined,
+    dispose() {
+      blocks?.dispose();
+    },
+  };
+}
+
+/**
+ * All rows of `blocks` as one tensor [n, d] (what InitializerInput.x hands
+ * initializers), the same float32 values either way: the one block, their
+ * concatenation, or, for deferred blocks not uploaded yet, straight from the
+ * host rows. `dispose` frees it unless it is a block.
+ */
+export function rowsTensor(tf: Tf, blocks: RowBlocks): { x: Tensor2D; dispose(): void } {
+  if (blocks.uploaded === false) {
+    const x = tf.tensor2d(Float32Array.from(blocks.hostData), [blocks.n, blocks.d]);
+    return { x, dispose: () => x.dispose() };
+  }
+  if (blocks.tensors.length === 1) return { x: blocks.tensors[0]!, dispose: () => undefined };
+  const x = tf.concat(blocks.tensors, 0) as Tensor2D;
+  return { x, dispose: () => x.dispose() };
+}
+
+/**
+ * Fills the blocks' cache (what family.accumulate keeps across passes, e.g.
+ * the full family's outer products) ahead of the first pass, one block per
+ * event-loop turn: for a thread that would otherwise wait, as a shard worker
+ * while the main thread runs the initializer. The cached tensors are what the
+ * first pass would make (the same function of the same rows), so results do
+ * not change. Stops at the first block the family caches nothing for (or the
+ * budget is spent), and when `stop()` says a request has come (its pass fills
+ * the rest).
+ */
+export async function warmBlockCache(tf: Tf, family: CovarianceFamily, blocks: RowBlocks, ctx: PluginContext, stop: () => boolean): Promise<void> {
+  const cache = blocks.cache;
+  if (cache === undefined) return;
+  let made = false;
+  const probe: BlockCache = {
+    get(key, x, bytes, make) {
+      const t = cache.get(key, x, bytes, make);
+      if (t !== undefined) made = true;
+      return t;
+    },
+    dispose: () => undefined,
+  };
+  for (const x of blocks.tensors) {
+    if (stop()) return;
+    made = false;
+    const resp = tf.fill([x.shape[0], ctx.k], 1 / ctx.k) as Tensor2D;
+    try {
+      family.accumulate(x, resp, { ...ctx, blockCache: probe } as EngineContext);
+    } finally {
+      resp.dispose();
+    }
+    if (!made) return;
+    await yieldToEventLoop();
+  }
 }
 
 /** Σ_i w_i, compensated (float64). */
@@ -312,6 +407,73 @@ export function emPass(
   const result: PassResult = { stats: stats!, totalLogLikelihood: total.value };
   if (entropy !== undefined) result.sumRespLogResp = entropy.value;
   return result;
+}
+
+/** What scorePass returns: the pass's sums without statistics. */
+export type ScoreResult = Omit<PassResult, 'stats'> & { sumRespLogResp: number };
+
+/** log Σ_k exp(v[i, k]) of row i of v [n, k], float64. */
+export function rowLogSumExp(v: Float64Array, i: number, k: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
+  if (max === -Infinity) return -Infinity;
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
+  return max + Math.log(s);
+}
+
+/**
+ * Rows [n, d] (centered at the fit's center; NaN: missing cells) scored under
+ * `params` as scoreSamples scores them, in coordinates moved by `shift` [d]
+ * (the fit's center minus the scoring center, so the float32 rows are
+ * scoreSamples' own): block by block, weightedLogProb, then the log-sum-exp
+ * and the responsibilities in float64 on the host. Σ_i w_i log p(x_i) and
+ * Σ_i w_i Σ_k r_ik ln r_ik (w: the sample weights, 1 without); no statistics.
+ * What a fit's final scoring needs from the rows it already holds.
+ */
+export function scoreRows(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: EStepParameters,
+  rows: Float64Array,
+  shift: Float64Array,
+  chunkSize: number,
+  ctx: PluginContext,
+  sampleWeight?: Float64Array,
+): ScoreResult {
+  const { k, d } = ctx;
+  const n = rows.length / d;
+  const total = new CompensatedSum();
+  const entropy = new CompensatedSum();
+  for (let start = 0; start < n; start += chunkSize) {
+    const m = Math.min(chunkSize, n - start);
+    const part = new Float64Array(m * d);
+    for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) part[i * d + j] = rows[(start + i) * d + j]! + shift[j]!;
+    const w = sampleWeight?.subarray(start, start + m);
+    const blocks = uploadCentered(tf, part, m, d, chunkSize, 0, w);
+    let logProb: Float64Array;
+    try {
+      logProb = weightedLogProb(tf, family, params, blocks, ctx);
+    } finally {
+      blocks.dispose();
+    }
+    const lse = new Float64Array(m);
+    const rlr = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      if (w !== undefined && w[i] === 0) continue;
+      const l = rowLogSumExp(logProb, i, k);
+      let e = 0;
+      for (let j = 0; j < k; j++) {
+        const r = Math.exp(logProb[i * k + j]! - l);
+        if (r > 0) e += r * Math.log(r);
+      }
+      lse[i] = w === undefined ? l : w[i]! * l;
+      rlr[i] = w === undefined ? e : w[i]! * e;
+    }
+    total.add(lse);
+    entropy.add(rlr);
+  }
+  return { totalLogLikelihood: total.value, sumRespLogResp: entropy.value };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { degeneracyContextFor } from './covariance/degeneracy.js';
+import { degeneracyContextFor, prepareDegeneracyContext } from './covariance/degeneracy.js';
 import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
@@ -40,6 +40,10 @@ import {
   throwIfAborted,
   uploadBlocks,
   uploadCentered,
+  deferredUpload,
+  rowsTensor,
+  scoreRows,
+  rowLogSumExp,
   weightedLogProb,
   type DegenerateMode,
   type EStepParameters,
@@ -53,7 +57,7 @@ import { arrayShape, numberOption, rejectUnknownOptions, shapedArray } from './o
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
-import type { BackendName, DataInput, FitOptions, FittedState, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
+import type { BackendName, DataInput, FitOptions, FittedState, TrainingScore, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
 
@@ -276,15 +280,6 @@ function argmaxRow(v: Float64Array, i: number, k: number): number {
   return best;
 }
 
-function rowLogSumExp(v: Float64Array, i: number, k: number): number {
-  let max = -Infinity;
-  for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
-  if (max === -Infinity) return -Infinity;
-  let s = 0;
-  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
-  return max + Math.log(s);
-}
-
 /** What one fit hands the estimator's hooks (engine coordinates: the rows minus their column means). */
 export interface FitData {
   n: number;
@@ -344,6 +339,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   protected readonly _family: CovarianceFamily;
   protected readonly initializer: Initializer;
   protected _state: S | undefined;
+  private _trainingScore: TrainingScore | undefined;
 
   /** The estimator's E-step, M-step and lower bound for one fit. */
   protected abstract strategy(fit: FitData): EmStrategy<P>;
@@ -381,6 +377,11 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     return this._family;
   }
 
+  /** The last fit's training rows scored under the fitted model, when it was called with `score: true` (else undefined). */
+  get trainingScore(): TrainingScore | undefined {
+    return this._trainingScore;
+  }
+
   /**
    * Fits the model to X [n, d]: nInit EM runs, keeping the best lower bound.
    * `sampleWeight` [n] (finite, >= 0, not all zero) are frequency weights: a
@@ -388,7 +389,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    * M-step and the lower bound (Σ_i w_i log p(x_i) / Σ_i w_i).
    */
   async fit(X: DataInput, fitOptions: FitOptions = {}): Promise<this> {
-    const m = this.matrix(X);
+    this._trainingScore = undefined;
+    // Borrowed, not copied: fit only reads the rows (to center them); so do predict and score (onBlocks).
+    const m = this.matrix(X, true);
     if (this.o.missing === 'marginalize') {
       checkObserved(m, true);
       if (this._family.secondFromFull === undefined && m.data.some(Number.isNaN))
@@ -425,7 +428,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
     const centered = centerRows(m.data, n, d, center, nWorkers > 0);
     const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : sharedCopy(sampleWeight);
-    const blocks = uploadCentered(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
+    // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
+    const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
     const starting =
       nWorkers === 0
@@ -477,16 +481,30 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         }
         return pool;
       };
+      // This thread waits while the workers run a request: it makes the degeneracy context's data moments meanwhile.
+      const meanwhile = <T>(reply: Promise<T>): Promise<T> => {
+        prepareDegeneracyContext(degeneracyContext);
+        return reply;
+      };
       const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
         const shards = await ready();
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
-        return shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights));
+        return meanwhile(shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights)));
       };
       const pass = async (): Promise<PassFn> => {
         const shards = await ready();
-        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
+        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => meanwhile(shards.pass(p, r));
       };
       await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
+      if (fitOptions.score === true) {
+        // scoreSamples' coordinates (centered at the mixture's mean), so the scores are its own.
+        const scoring = this.scoringCenter();
+        const params = this.scoringParameters(scoring);
+        const shift = center.map((c, j) => c - scoring[j]!);
+        const shards = await ready();
+        const s = shards === undefined ? scoreRows(tf, this._family, params, centered, shift, this.o.chunkSize, ctx, weights) : await shards.score(params, shift);
+        this._trainingScore = { logLikelihood: s.totalLogLikelihood, entropy: -s.sumRespLogResp };
+      }
     } finally {
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
@@ -650,7 +668,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       return lp;
     };
     // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-    const x = rows.blocks.tensors.length === 1 ? rows.blocks.tensors[0]! : (tf.concat(rows.blocks.tensors, 0) as typeof rows.blocks.tensors[0]);
+    const { x, dispose } = rowsTensor(tf, rows.blocks);
     let chosen: InitialGuess;
     try {
       chosen = await this.initializer.refine!({
@@ -664,7 +682,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         weightedLogProb: weightedLogProbOf,
       });
     } finally {
-      if (x !== rows.blocks.tensors[0]) x.dispose();
+      dispose();
     }
     throwIfAborted(this.o.signal);
     const continued = chosen === start ? undefined : shortRuns.get(chosen);
@@ -716,8 +734,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   }
 
   /** X as a validated Matrix: missing cells (NaN) allowed under missing: 'marginalize'. */
-  private matrix(X: DataInput): Matrix {
-    return toMatrix(X, { missing: this.o.missing === 'marginalize' });
+  private matrix(X: DataInput, borrow = false): Matrix {
+    return toMatrix(X, { missing: this.o.missing === 'marginalize', borrow });
   }
 
   /** fit(X) then predict(X). */
@@ -747,12 +765,12 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     if (preset !== undefined) return { init: preset, previousLowerBound: -Infinity }; // everything given: the initializer has nothing to add
     const rng = createRng(deriveSeed(this.o.seed, restart));
     // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-    const x = blocks.tensors.length === 1 ? blocks.tensors[0]! : (tf.concat(blocks.tensors, 0) as typeof blocks.tensors[0]);
+    const { x, dispose } = rowsTensor(tf, blocks);
     let guess: InitialGuess;
     try {
       guess = await this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
     } finally {
-      if (x !== blocks.tensors[0]) x.dispose();
+      dispose();
     }
     throwIfAborted(this.o.signal);
     const continued = shortRuns.get(guess);
@@ -805,6 +823,14 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     }));
   }
 
+  /** Σ_k w_k μ_k, the mixture's mean: where rows are centered for scoring (a function of the state alone). */
+  private scoringCenter(): Float64Array {
+    const s = this.state;
+    const center = new Float64Array(s.d);
+    for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) center[c] += s.weights[j]! * s.means[j * s.d + c]!;
+    return center;
+  }
+
   /** Runs `f` on X uploaded in coordinates centered at the mixture's mean, with the scoring parameters in those coordinates. */
   private onBlocks<T>(
     X: DataInput,
@@ -813,10 +839,10 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
   ): T {
     const s = this._state;
     if (s === undefined) throw new NotFittedError(method);
-    const m = this.matrix(X);
+    // Borrowed: only read, to center it into the blocks.
+    const m = this.matrix(X, true);
     if (m.cols !== s.d) throw new InvalidDataError(`the model has ${s.d} features but the data has ${m.cols}`, { column: m.cols });
-    const center = new Float64Array(s.d);
-    for (let j = 0; j < s.k; j++) for (let c = 0; c < s.d; c++) center[c] += s.weights[j]! * s.means[j * s.d + c]!;
+    const center = this.scoringCenter();
     const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
     try {
       return f(blocks, this.scoringParameters(center), { tf, k: s.k, d: s.d }, center);

@@ -15,7 +15,7 @@ import {
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { accumulateResponsibilities, emPass, uploadCentered, type RowBlocks } from './engine.js';
+import { accumulateResponsibilities, emPass, scoreRows, uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
 import { initBackend, setWasmPaths, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
 
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   let family: CovarianceFamily;
   let blocks: RowBlocks;
   let ctx: PluginContext;
+  let rows: Float64Array;
+  let weights: Float64Array | undefined;
   try {
     if (init.wasmPaths !== undefined) setWasmPaths(init.wasmPaths);
     const sets = await loadPluginModules(init.plugins, init.baseDir);
@@ -44,20 +46,26 @@ async function main(): Promise<void> {
     // Plugins may bring the backend, so the container comes first.
     await initBackend(init.backend, container);
     family = new PluginRegistry(container).covarianceFamily(init.family);
-    const rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
-    const weights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, init.weightStart * 8, init.rows);
+    rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
+    weights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, init.weightStart * 8, init.rows);
     blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize, BLOCK_CACHE_BYTES, weights);
     ctx = { tf, k: init.k, d: init.d };
   } catch (err) {
     post(errorMessage(err));
     return;
   }
+  let asked = false;
   port.onMessage((message) => {
+    asked = true;
     const msg = message as ToShard;
     try {
       if (msg.type === 'resp') {
         const stats = accumulateResponsibilities(tf, family, blocks, msg.resp, msg.reference, ctx);
         post({ type: 'result', stats, totalLogLikelihood: 0 });
+        return;
+      }
+      if (msg.type === 'score') {
+        post({ type: 'score', ...scoreRows(tf, family, msg.params, rows, msg.shift, init.chunkSize, ctx, weights) });
         return;
       }
       post({ type: 'result', ...emPass(tf, family, msg.params, blocks, ctx, msg.reference) });
@@ -66,6 +74,12 @@ async function main(): Promise<void> {
     }
   });
   post({ type: 'ready' });
+  // Idle until the main thread's initializer is done: fill the block cache meanwhile.
+  try {
+    await warmBlockCache(tf, family, blocks, ctx, () => asked);
+  } catch {
+    // a pass makes the cache as it goes: nothing lost
+  }
 }
 
 void main();

@@ -15,7 +15,7 @@ import {
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { shardWorkerAvailable, spawnShardWorker } from '#tfjs-platform';
-import type { EStepParameters, PassResult } from './engine.js';
+import type { EStepParameters, PassResult, ScoreResult } from './engine.js';
 import { getWasmPaths, type WasmPaths } from './runtime/backends.js';
 
 /** workerData of a shard worker. */
@@ -46,11 +46,14 @@ export interface ShardInit {
 export type ToShard =
   | { type: 'pass'; params: EStepParameters; reference?: Float64Array }
   /** Statistics of given responsibilities (this shard's rows, [rows, k]) about `reference` (the initial M-step). */
-  | { type: 'resp'; resp: Float64Array; reference: Float64Array };
+  | { type: 'resp'; resp: Float64Array; reference: Float64Array }
+  /** This shard's rows scored (scoreRows) under `params`, moved by `shift`. */
+  | { type: 'score'; params: EStepParameters; shift: Float64Array };
 
 export type FromShard =
   | { type: 'ready' }
   | { type: 'result'; stats: SufficientStatistics; totalLogLikelihood: number; sumRespLogResp?: number }
+  | ({ type: 'score' } & ScoreResult)
   | { type: 'error'; code: string | undefined; name: string; message: string };
 
 /** Shard workers alive right now (diagnostics: tests check an abort leaves none behind). */
@@ -247,15 +250,33 @@ export class ShardPool {
     return result.stats;
   }
 
-  private async request(message: (shard: number) => ToShard): Promise<PassResult> {
-    if (this.failure) throw this.failure;
+  /** scoreRows over all shards, the sums added in shard order. */
+  async score(params: EStepParameters, shift: Float64Array): Promise<ScoreResult> {
+    const results = await this.send(() => ({ type: 'score', params, shift }));
+    let totalLogLikelihood = 0;
+    let sumRespLogResp = 0;
+    for (const r of results) {
+      if (r.type !== 'score') throw new GmmError('INVALID_ARGUMENT', `shard worker answered '${r.type}' to a score`);
+      totalLogLikelihood += r.totalLogLikelihood;
+      sumRespLogResp += r.sumRespLogResp;
+    }
+    return { totalLogLikelihood, sumRespLogResp };
+  }
+
+  /** Posts one message to every shard; their replies in shard order. */
+  private send(message: (shard: number) => ToShard): Promise<FromShard[]> {
+    if (this.failure) return Promise.reject(this.failure);
     const replies = this.workers.map((w, i) => {
       const reply = this.await(w);
       const msg = message(i);
       w.post(msg, msg.type === 'resp' ? [msg.resp.buffer as ArrayBuffer] : []);
       return reply;
     });
-    const results = await Promise.all(replies);
+    return Promise.all(replies);
+  }
+
+  private async request(message: (shard: number) => ToShard): Promise<PassResult> {
+    const results = await this.send(message);
     let stats: SufficientStatistics | undefined;
     let total = 0;
     let entropy: number | undefined;

@@ -138,6 +138,22 @@ export interface FitOptions {
    * the replicated rows). n in the lower bound and in BIC is Σ_i w_i.
    */
   sampleWeight?: ArrayLike<number>;
+  /**
+   * fit only: after fitting, one more E-step over the training rows under the
+   * fitted model (as scikit-learn's final E-step), on the rows the fit already
+   * holds (its blocks or its shard workers), kept as `trainingScore`: what
+   * score/bic/scoreSamples on the same rows would give, without uploading
+   * them again. Default false.
+   */
+  score?: boolean;
+}
+
+/** A fit's training rows scored under the fitted model (FitOptions.score). */
+export interface TrainingScore {
+  /** Σ_i w_i ln p(x_i) (w_i = 1 without sample weights); per-row values in float32, summed in float64. */
+  logLikelihood: number;
+  /** Σ_i w_i Σ_k -r_ik ln r_ik of the responsibilities (ICL's entropy term). */
+  entropy: number;
 }
 
 /** The fitted state, in original units, float64, as scikit-learn's attributes. */

@@ -212,3 +212,39 @@ describe('abort', () => {
 afterAll(() => {
   expect(activeShardWorkerCount()).toBe(0);
 });
+
+describe('fit with score: true', () => {
+  it.each([0, 2])(
+    'workers %i: trainingScore is Σ w ln p(x) and Σ w H(r) of the fitted model on the training rows, without leaking tensors',
+    async (workers) => {
+      const before = tf.memory().numTensors;
+      const w = Float64Array.from({ length: X.length }, (_, i) => (i % 5 === 0 ? 0 : 1 + (i % 3)));
+      let during = 0;
+      const onIteration = () => (during = Math.max(during, tf.memory().numTensors - before));
+      const gm = await new GaussianMixture({ ...base, covarianceType: 'full', workers, onIteration }).fit(X, { sampleWeight: w, score: true });
+      expect(tf.memory().numTensors).toBe(before);
+      // With shard workers doing the passes, this thread holds no blocks while EM runs (deferredUpload).
+      if (workers === 0) expect(during).toBeGreaterThan(0);
+      else expect(during).toBe(0);
+      const { scores, proba } = gm.scoreSamplesAndProba(X);
+      let ll = 0;
+      let h = 0;
+      for (let i = 0; i < X.length; i++) {
+        ll += w[i]! * scores[i]!;
+        for (let j = 0; j < 3; j++) {
+          const r = proba.data[i * 3 + j]!;
+          if (r > 0) h -= w[i]! * r * Math.log(r);
+        }
+      }
+      const scored = gm.trainingScore!;
+      // The same float32 rows and kernel as scoreSamples; only the order of the float64 sums differs.
+      expect(Math.abs(scored.logLikelihood - ll)).toBeLessThan(1e-12 * Math.abs(ll));
+      expect(h).toBeGreaterThan(1);
+      expect(Math.abs(scored.entropy - h)).toBeLessThan(1e-11 * h);
+      // A fit without score: true forgets it.
+      await gm.fit(X);
+      expect(gm.trainingScore).toBeUndefined();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+});

@@ -201,13 +201,14 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
         bayesian === undefined
           ? new GaussianMixture({ ...options, ...(prior === undefined ? {} : { prior }) })
           : new BayesianGaussianMixture({ ...options, ...bayesian });
-      const fitted = await model.fit(x, table.sampleWeight === undefined ? {} : { sampleWeight: table.sampleWeight });
+      // score: the log-likelihood reported is the fit's own final E-step (on its blocks or shard workers), no second upload.
+      const fitted = await model.fit(x, { score: true, ...(table.sampleWeight === undefined ? {} : { sampleWeight: table.sampleWeight }) });
       return { table, plotDims, kind, standardize, x, gm: fitted, backendUsed: info.name };
     },
   );
 
   try {
-    const result = summarize(gm, x, table, standardize, backendUsed);
+    const result = summarize(gm, table, standardize, backendUsed);
     checkFiniteFit(result);
     reportFitWarnings(io, result, em, fitContext(table.n, x));
 
@@ -241,36 +242,41 @@ export interface FitContext {
 
 function fitContext(n: number, x: { data: Float64Array; shape: [number, number] }): FitContext {
   const d = x.shape[1];
+  const { data } = x;
   let maxVariance = 0;
   let maxAbs = 0;
-  for (const v of x.data) maxAbs = Math.max(maxAbs, Math.abs(v));
   // Two passes over the rows (not one per column: row-major data), dividing once per column.
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x.data[i * d + j]!;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      const v = data[i * d + j]!;
+      mean[j] += v;
+      if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
+    }
   for (let j = 0; j < d; j++) mean[j]! /= n;
   const sq = new Float64Array(d);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < d; j++) {
-      const t = x.data[i * d + j]! - mean[j]!;
+      const t = data[i * d + j]! - mean[j]!;
       sq[j] += t * t;
     }
   for (let j = 0; j < d; j++) maxVariance = Math.max(maxVariance, sq[j]! / n);
   return { n, maxVariance, maxAbs };
 }
 
+/** The --json document of a model fitted with `score: true` (its trainingScore is the log-likelihood). */
 function summarize(
   gm: GaussianMixture | BayesianGaussianMixture,
-  x: { data: Float64Array; shape: [number, number] },
   table: NumericTable,
   s: Standardization | null,
   backend: string,
 ): FitJson {
   // With --weights (frequency weights): Σ w ln p(x) and n = Σ w, the figures of the replicated rows.
   const w = table.sampleWeight;
-  const scores = gm.scoreSamples(x);
+  const scored = gm.trainingScore;
+  if (scored === undefined) throw new Error('summarize: the model was fitted without score: true');
   const n = w === undefined ? table.n : sum(w);
-  const logLikelihood =
-    sum(w === undefined ? scores : scores.map((v, i) => (w[i] === 0 ? 0 : w[i]! * v))) + totalLogJacobian(table.data, table.d, s, w);
+  const logLikelihood = scored.logLikelihood + totalLogJacobian(table.data, table.d, s, w);
   return fitResult(gm, logLikelihood, n, table.columns, s, backend, { rows: table.n, weightColumn: table.weightColumn });
 }
 

@@ -78,14 +78,14 @@ function featureFloor(ctx: DegeneracyContext, resolution: Float64Array | undefin
 function withResolution(
   ctx: DegeneracyContext,
   test: (resolution: Float64Array | undefined) => Degeneracy | undefined,
-  bound = RESOLUTION_BOUNDS.get(ctx),
+  bound = RESOLUTION_BOUNDS.get(ctx)?.(),
 ): Degeneracy | undefined {
   if (bound !== undefined && test(bound) === undefined) return undefined;
   return test(ctx.dataResolution);
 }
 
-/** Upper bounds of contexts' dataResolution (degeneracyContextFor), by context object. */
-const RESOLUTION_BOUNDS = new WeakMap<DegeneracyContext, Float64Array>();
+/** Upper bounds of contexts' dataResolution (degeneracyContextFor, made on first call), by context object. */
+const RESOLUTION_BOUNDS = new WeakMap<DegeneracyContext, () => Float64Array>();
 
 /** Effective points of component j (at least 1), or all n rows for a shared covariance / without weights. */
 function pointsOf(ctx: DegeneracyContext, weights: Float64Array | undefined, j: number): number {
@@ -162,7 +162,7 @@ export function pinnedMatrixDegeneracy(
   const noise = sub(dataCovariance, 0, 0).map((v) => PINNED_VARIANCE_RATIO * v);
   // The bound decides only when the noise term alone is positive definite: then every
   // floor is, and the exact test whitens with the full floor as the bound's test does.
-  const bound = tryCholesky(noise, m) === null ? undefined : RESOLUTION_BOUNDS.get(ctx);
+  const bound = tryCholesky(noise, m) === null ? undefined : RESOLUTION_BOUNDS.get(ctx)?.();
   return withResolution(ctx, (resolution) => {
     for (let j = 0; j < count; j++) {
       const points = pointsOf(ctx, count === 1 ? undefined : weights, j);
@@ -297,11 +297,13 @@ const RESOLUTION_SAMPLE_ROWS = 4096;
 
 /**
  * A DegeneracyContext over centered rows [n, d]: `base` (the plugin context,
- * n and regCovar), dataMoments, and dataResolution computed on first use (it
- * sorts every column). Most fits never use it: the rules test with a cheap
- * upper bound first (withResolution), each feature's smallest gap over a
- * strided sample of the rows capped by its range over all rows (both at least
- * the smallest gap over all rows).
+ * n and regCovar), with dataMoments and dataResolution computed on first use
+ * (the moments are two passes over the rows; the resolution sorts every
+ * column), so a caller may make them while it waits (prepareDegeneracyContext).
+ * Most fits never use the resolution: the rules test with a cheap upper bound
+ * first (withResolution), each feature's smallest gap over a strided sample of
+ * the rows capped by its range over all rows (both at least the smallest gap
+ * over all rows), also made on first use.
  */
 export function degeneracyContextFor(
   base: Omit<DegeneracyContext, 'dataVariance' | 'dataCovariance' | 'dataResolution'>,
@@ -310,13 +312,26 @@ export function degeneracyContextFor(
   d: number,
   sampleWeight?: Float64Array,
 ): DegeneracyContext {
+  let moments: ReturnType<typeof dataMoments> | undefined;
   let resolution: Float64Array | undefined;
-  const ctx: DegeneracyContext = Object.defineProperty({ ...base, ...dataMoments(centered, n, d, sampleWeight) }, 'dataResolution', {
-    get: () => (resolution ??= dataResolution(centered, n, d, sampleWeight)),
-    enumerable: true,
-  });
-  RESOLUTION_BOUNDS.set(ctx, resolutionBound(centered, n, d, sampleWeight));
+  let bound: Float64Array | undefined;
+  const lazy = (get: () => Float64Array): PropertyDescriptor => ({ get, enumerable: true });
+  const ctx = Object.defineProperties(
+    { ...base },
+    {
+      dataVariance: lazy(() => (moments ??= dataMoments(centered, n, d, sampleWeight)).dataVariance),
+      dataCovariance: lazy(() => (moments ??= dataMoments(centered, n, d, sampleWeight)).dataCovariance),
+      dataResolution: lazy(() => (resolution ??= dataResolution(centered, n, d, sampleWeight))),
+    },
+  ) as DegeneracyContext;
+  RESOLUTION_BOUNDS.set(ctx, () => (bound ??= resolutionBound(centered, n, d, sampleWeight)));
   return ctx;
+}
+
+/** Makes what every degeneracy check of `ctx` reads (the data moments and the resolution bound), if lazy and not made yet. */
+export function prepareDegeneracyContext(ctx: DegeneracyContext): void {
+  void ctx.dataVariance;
+  RESOLUTION_BOUNDS.get(ctx)?.();
 }
 
 /** An upper bound of dataResolution: see degeneracyContextFor. */
