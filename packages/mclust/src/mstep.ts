@@ -168,8 +168,9 @@ export function vee(w: Float64Array, nk: Float64Array, k: number, d: number): Fl
  *
  * The objective has local minima in D, so the MM runs from several starts:
  * the previous M-step's orientation when `previous` covariances [k, d, d] are
- * given (mclust's warm start), the pooled scatter's eigenvectors and each
- * W_k's. Each start gets SCREEN_STEPS steps; the best one then runs to
+ * given (mclust's warm start) and the pooled scatter's eigenvectors; without
+ * `previous` (EM's first M-step), the pooled scatter's and each W_k's
+ * eigenvectors. Each start gets SCREEN_STEPS steps; the best one then runs to
  * convergence. With `previous` among the starts the result's objective is at
  * most the previous parameters' (the MM never raises it and the best start is
  * kept), which is what makes EM's likelihood non-decreasing (a generalized
@@ -214,8 +215,9 @@ export const CONVERGED_STARTS = 1;
 /**
  * The starting orientations of commonOrientation: the previous covariances'
  * common eigenvectors (of Σ_j c_j Σ_j / tr Σ_j with distinct c_j, so that
- * eigenvalues one Σ_j repeats are split by the others), the pooled scatter's
- * and each W_k's eigenvectors.
+ * eigenvalues one Σ_j repeats are split by the others) and the pooled
+ * scatter's when `previous` gives them; else the pooled scatter's and each
+ * W_k's eigenvectors.
  */
 export function orientationStarts(w: Float64Array, k: number, d: number, previous?: Float64Array): Float64Array[] {
   const dd = d * d;
@@ -230,10 +232,13 @@ export function orientationStarts(w: Float64Array, k: number, d: number, previou
     }
     if (m.every(Number.isFinite)) starts.push(symmetricEigen(m, d).vectors);
   }
+  const warm = starts.length > 0;
   const pooled = new Float64Array(dd);
   for (let j = 0; j < k; j++) for (let i = 0; i < dd; i++) pooled[i] += w[j * dd + i]!;
   starts.push(symmetricEigen(pooled, d).vectors);
-  if (k > 1) for (let j = 0; j < k; j++) starts.push(symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d).vectors);
+  // Each W_k's eigenvectors only without a warm start: from the second M-step on, the warm start and the pooled
+  // scatter's end within 0.07 of the full screen's BIC on iris, banknote, diabetes and thyroid, in 1.4-4x less time.
+  if (k > 1 && !warm) for (let j = 0; j < k; j++) starts.push(symmetricEigen(w.subarray(j * dd, (j + 1) * dd), d).vectors);
   return starts;
 }
 
