@@ -175,6 +175,21 @@ describe('no silent garbage, messages in CLI words, short errors', () => {
     expectOneLineError(inf, 2, /inf\.json: row 2, column '1' \(1\): value overflows to \+Infinity/);
   });
 
+  it('warns of a constant column in fit and sweep (missing cells aside), and not of a varying one', async () => {
+    writeFileSync(f('const-col.csv'), 'a,id,b\n' + rows.map(([x, y], i) => `${x},${i === 3 ? '' : 7},${y}`).join('\n') + '\n');
+    const [fit, sweep] = await all([
+      () => gmm(['fit', 'const-col.csv', '-k', '2', '--missing', 'marginalize']),
+      () => gmm(['sweep', 'const-col.csv', '--k', '1..2', '--missing', 'marginalize']),
+    ]);
+    for (const r of [fit, sweep]) {
+      expect(r.code, r.stderr).toBe(0);
+      const warned = stderrLines(r).filter((l) => /has the same value .* in every row/.test(l));
+      expect(warned).toEqual([
+        expect.stringMatching(/^warning: column 'id' has the same value \(7\) in every row: .*leave it out with --columns$/),
+      ]);
+    }
+  });
+
   it('cuts long lists: --k 1..100000 on 24 rows is one short line', async () => {
     const r = await gmm(['sweep', 'data.csv', '--k', '1..100000']);
     expectOneLineError(r, 2, /k = 25\.\.100000 \(99976 values\) exceed the number of rows \(24\)/);

@@ -190,6 +190,33 @@ export function reportReadWarnings(io: Io, warnings: readonly string[]): void {
   for (const w of warnings) io.err(`warning: ${w}`);
 }
 
+/**
+ * The warnings of data a model is trained on (fit, sweep): a column with one
+ * value in every row (missing cells aside) has no spread to model. Every
+ * component's variance along it is then the regularization floor, adding the same
+ * large term to every model's log-likelihood (and the column's parameters to
+ * every model's count) while telling nothing about the clusters.
+ */
+export function trainingDataWarnings(table: NumericTable): string[] {
+  const { n, d, data, columns } = table;
+  const out: string[] = [];
+  for (let c = 0; c < d; c++) {
+    let first = NaN;
+    let constant = true;
+    for (let i = 0; i < n && constant; i++) {
+      const v = data[i * d + c]!;
+      if (Number.isNaN(v)) continue;
+      if (Number.isNaN(first)) first = v;
+      else if (v !== first) constant = false;
+    }
+    if (constant && n > 1 && !Number.isNaN(first))
+      out.push(
+        `column '${columns[c]}' has the same value (${first}) in every row: every component's variance along it is the regularization floor alone, which adds the same large term to every model's log-likelihood; leave it out with --columns`,
+      );
+  }
+  return out;
+}
+
 export function nonNegative(args: Args, name: string): number | undefined {
   const v = last(args[name]);
   if (v === undefined) return undefined;

@@ -32,6 +32,7 @@ import {
   priorSettings,
   readOptions,
   reportReadWarnings,
+  trainingDataWarnings,
   resultIo,
   str,
   sum,
@@ -160,7 +161,7 @@ export async function fitCommand(args: Args, io: Io): Promise<number> {
     async (signal) => {
       const table = await readTable(dataFile, { ...read, signal, weights: str(args, 'weights'), missing });
       io.endProgress();
-      reportReadWarnings(io, table.warnings);
+      reportReadWarnings(io, [...table.warnings, ...trainingDataWarnings(table)]);
       if (k > table.n)
         throw new UsageError(
           `-k ${k} exceeds the number of rows (${table.n}) in ${table.source}: each component needs a row`,

@@ -35,6 +35,7 @@ import {
   NonFiniteError,
   readOptions,
   reportReadWarnings,
+  trainingDataWarnings,
   resultIo,
   str,
   sum,
@@ -143,7 +144,7 @@ export async function sweepCommand(args: Args, io: Io): Promise<number> {
   const table = await abortOnSigint(io, 'sweep', (signal) =>
     readTable(dataFile!, readOptions(args, io, { signal, weights: str(args, 'weights'), missing })),
   );
-  reportReadWarnings(io, table.warnings);
+  reportReadWarnings(io, [...table.warnings, ...trainingDataWarnings(table)]);
   // With --weights, n (of BIC and of the log-likelihood shift below) is Σ w.
   const weights = table.sampleWeight;
   const n = weights === undefined ? table.n : sum(weights);
