@@ -213,18 +213,24 @@ export function lloyd(
 
 /** tol · (mean feature variance): scikit-learn's k-means tolerance, relative to the data's scale (weighted variance with weights). */
 function shiftTolerance(data: Float64Array, n: number, d: number, tol: number, weights?: Float64Array): number {
-  const w = (i: number): number => (weights === undefined ? 1 : weights[i]!);
+  // Row-major passes (each column still summed in row order, as a column-at-a-time loop would).
   let total = 0;
-  for (let i = 0; i < n; i++) total += w(i);
-  let varSum = 0;
-  for (let c = 0; c < d; c++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += w(i) * data[i * d + c]!;
-    m /= total;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += w(i) * (data[i * d + c]! - m) ** 2;
-    varSum += v / total;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const wi = weights === undefined ? 1 : weights[i]!;
+    total += wi;
+    const xi = i * d;
+    for (let c = 0; c < d; c++) mean[c] += wi * data[xi + c]!;
   }
+  for (let c = 0; c < d; c++) mean[c] /= total;
+  const v = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const wi = weights === undefined ? 1 : weights[i]!;
+    const xi = i * d;
+    for (let c = 0; c < d; c++) v[c] += wi * (data[xi + c]! - mean[c]!) ** 2;
+  }
+  let varSum = 0;
+  for (let c = 0; c < d; c++) varSum += v[c]! / total;
   return tol * (varSum / d);
 }
 
