@@ -1,4 +1,5 @@
 import type { InitializerInput, Rng, SyncInitializer, Tensor2D, Tf } from '@gmmkit/core';
+import { columnMeans } from '../data.js';
 
 /** Squared Euclidean distance between row i of a [*, d] and row j of b [*, d]. */
 function sqDist(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
@@ -213,19 +214,13 @@ export function lloyd(
 
 /** tol · (mean feature variance): scikit-learn's k-means tolerance, relative to the data's scale (weighted variance with weights). */
 function shiftTolerance(data: Float64Array, n: number, d: number, tol: number, weights?: Float64Array): number {
-  // Row-major passes (each column still summed in row order, as a column-at-a-time loop would).
+  // Row-major passes (each column summed in row order, as a column-at-a-time loop would).
+  const mean = columnMeans({ rows: n, cols: d, data }, weights);
   let total = 0;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const wi = weights === undefined ? 1 : weights[i]!;
-    total += wi;
-    const xi = i * d;
-    for (let c = 0; c < d; c++) mean[c] += wi * data[xi + c]!;
-  }
-  for (let c = 0; c < d; c++) mean[c] /= total;
   const v = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const wi = weights === undefined ? 1 : weights[i]!;
+    total += wi;
     const xi = i * d;
     for (let c = 0; c < d; c++) v[c] += wi * (data[xi + c]! - mean[c]!) ** 2;
   }
