@@ -103,7 +103,7 @@ export async function sweepDistributed(options: DistributedSweepOptions): Promis
           nComponents: k,
           covarianceType,
           initParams,
-          seed: cellSeed(seed, k, covarianceType),
+          seed: cellSeed(seed, k),
           degenerate,
           container,
           // Non-convergence is a column of the sweep's table, not a warning per cell.

@@ -1,5 +1,5 @@
 import { AbortedError, compensatedSum, type Container } from '@gmmkit/core';
-import { GaussianMixture, type GaussianMixtureJSON, type PriorOption } from '@gmmkit/tfjs';
+import { GaussianMixture, type FitCache, type GaussianMixtureJSON, type PriorOption } from '@gmmkit/tfjs';
 
 /**
  * One cell of a sweep: a (k, covariance family) fit. The same function runs
@@ -30,7 +30,7 @@ export interface CellSpec {
   id: number;
   k: number;
   covarianceType: string;
-  /** deriveSeed(master, k, hash(family)): independent of scheduling. */
+  /** cellSeed(master, k): independent of scheduling and of the family. */
   seed: number;
 }
 
@@ -63,6 +63,8 @@ export interface MatrixData {
   cols: number;
   data: Float64Array;
   sampleWeight?: Float64Array | undefined;
+  /** Work kept across the fits of these rows (GaussianMixture's FitOptions.cache): one per sweep, or per sweep worker. */
+  cache?: FitCache | undefined;
 }
 
 export async function fitCell(
@@ -91,7 +93,7 @@ export async function fitCell(
     const input = { data: x.data, shape: [x.rows, x.cols] as const };
     // sklearn's bic/aic use score(X) after the final E-step, not lower_bound_: the fit's
     // own final E-step (score: true) on the rows it uploaded gives Σ w ln p and the entropy.
-    await gm.fit(input, { score: true, ...(w === undefined ? {} : { sampleWeight: w }) });
+    await gm.fit(input, { score: true, ...(w === undefined ? {} : { sampleWeight: w }), ...(x.cache === undefined ? {} : { cache: x.cache }) });
     const { logLikelihood, entropy } = gm.trainingScore!;
     const state = gm.state;
     return {

@@ -19,8 +19,12 @@ export function busyWorkerCount(): number {
 export interface PoolOptions {
   size: number;
   init: WorkerInit;
-  /** The next cell to fit, or undefined when nothing is left. Called on the main thread. */
-  next(): CellSpec | undefined;
+  /**
+   * The next cell to fit, or undefined when nothing is left. Called on the
+   * main thread, with the cell this worker fitted last (undefined for a new
+   * worker): a worker's FitCache serves best the cells of the k it holds.
+   */
+  next(previous: CellSpec | undefined): CellSpec | undefined;
   onResult(result: CellResult): void;
   signal?: AbortSignal;
 }
@@ -36,6 +40,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const workers = new Set<WorkerHandle>();
     const running = new Map<WorkerHandle, CellSpec>();
+    const fitted = new Map<WorkerHandle, CellSpec>(); // each worker's last cell
     let settled = false;
     let respawns = 0;
     const exiting: Promise<void>[] = [];
@@ -65,7 +70,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
       if (settled) return;
       let cell: CellSpec | undefined;
       try {
-        cell = opts.next();
+        cell = opts.next(fitted.get(w));
       } catch (err) {
         finish(err);
         return;
@@ -98,6 +103,8 @@ export function runPool(opts: PoolOptions): Promise<void> {
         if (settled) return;
         if (msg.type === 'ready') dispatch(w);
         else if (msg.type === 'result') {
+          const cell = running.get(w);
+          if (cell !== undefined) fitted.set(w, cell);
           running.delete(w);
           busy.delete(w);
           try {

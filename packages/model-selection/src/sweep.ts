@@ -13,6 +13,7 @@ import {
   type PluginSet,
 } from '@gmmkit/core';
 import {
+  FitCache,
   GaussianMixture,
   createGmmContainer,
   currentBackend,
@@ -72,7 +73,7 @@ export interface SweepOptions {
   criterion?: string | Criterion;
   /** EM initializations per cell; the best lower bound is kept (default 1). */
   nInit?: number;
-  /** Master seed (default 0). Cell (k, family) fits with deriveSeed(seed, k, hash(family)). */
+  /** Master seed (default 0). The cells of k fit with deriveSeed(seed, k), whatever their family (cellSeed). */
   seed?: number;
   /**
    * Worker threads (default: the machine's cores, at most one per cell, or
@@ -247,16 +248,6 @@ export function univariateFamilies(families: readonly string[], registry: Plugin
   return out;
 }
 
-/** FNV-1a of a family name: part of its cells' seed path, so seeds do not depend on list order. */
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /**
  * Below this many row-features x cells x restarts, a sweep runs in-process by
  * default: each worker thread spends 0.3-0.8 s loading tfjs and its backend,
@@ -266,9 +257,13 @@ function hashName(name: string): number {
  */
 export const SMALL_SWEEP_WORK = 1e6;
 
-/** The seed of cell (k, family) under a master seed. */
-export function cellSeed(master: number, k: number, covarianceType: string): number {
-  return deriveSeed(master, k, hashName(covarianceType));
+/**
+ * The seed of the cells of k under a master seed. Every family at one k gets
+ * the same one, as a scikit-learn BIC loop with one random_state: the same
+ * k-means starts, computed once (FitCache) and shared across the families.
+ */
+export function cellSeed(master: number, k: number): number {
+  return deriveSeed(master, k);
 }
 
 function checkInt(value: number | undefined, name: string, min: number): void {
@@ -308,7 +303,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   if (missing !== 'error' && missing !== 'marginalize')
     throw new InvalidArgumentError(`missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
   const matrix = toMatrix(options.data, { missing: missing === 'marginalize' });
-  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: Float64Array.from(matrix.data) };
+  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: Float64Array.from(matrix.data), cache: new FitCache() };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
   if (options.sampleWeight !== undefined) x.sampleWeight = checkSampleWeight(options.sampleWeight, x.rows);
   // Each component needs a row of positive weight.
@@ -373,7 +368,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const cells: CellSpec[] = [];
   for (const k of ks)
     for (const f of families)
-      cells.push({ id: cells.length, k, covarianceType: f, seed: cellSeed(seed, k, f) });
+      cells.push({ id: cells.length, k, covarianceType: f, seed: cellSeed(seed, k) });
   const patience = options.patience;
   // Without patience, biggest cells first balances the workers' load; with
   // it, k must grow in order so a family can stop.
@@ -388,14 +383,22 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     const stop = stopAt.get(c.covarianceType);
     return stop === undefined || c.k <= stop;
   };
-  const next = (): CellSpec | undefined => {
-    while (queue.length > 0) {
-      const c = queue.shift()!;
-      if (inTable(c)) return c;
-    }
-    return undefined;
+  const fitting = new Map<number, number>(); // k -> its cells being fitted now
+  // A worker keeps to the k it fitted last (its FitCache holds that k's k-means starts),
+  // else takes a k no other worker is on, else the head of the queue.
+  const next = (previous?: CellSpec): CellSpec | undefined => {
+    for (let i = queue.length - 1; i >= 0; i--) if (!inTable(queue[i]!)) queue.splice(i, 1);
+    if (queue.length === 0) return undefined;
+    let at = previous === undefined ? -1 : queue.findIndex((c) => c.k === previous.k);
+    if (at === -1) at = queue.findIndex((c) => !fitting.has(c.k));
+    const [c] = queue.splice(Math.max(at, 0), 1);
+    fitting.set(c!.k, (fitting.get(c!.k) ?? 0) + 1);
+    return c;
   };
   const onResult = (r: CellResult): void => {
+    const left = (fitting.get(r.k) ?? 1) - 1;
+    if (left > 0) fitting.set(r.k, left);
+    else fitting.delete(r.k);
     const row = toRow(r, criterion);
     results.set(r.id, r);
     rowsById.set(r.id, row);

@@ -5,7 +5,7 @@
  * the cells it is sent, one at a time.
  */
 import { loadPluginModules, platform, pluginModule } from '@gmmkit/core';
-import { initBackend, setWasmPaths } from '@gmmkit/tfjs';
+import { FitCache, initBackend, setWasmPaths } from '@gmmkit/tfjs';
 import { fitCell } from './cell.js';
 import { createSelectionContainer } from './criteria.js';
 import type { ToWorker, WorkerInit, FromWorker } from './protocol.js';
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     cols: init.cols,
     data: new Float64Array(init.data),
     sampleWeight: init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight),
+    // This worker's cells share the data's moments and, at one k, the k-means starts.
+    cache: new FitCache(),
   };
   port.onMessage((message) => {
     const msg = message as ToWorker;

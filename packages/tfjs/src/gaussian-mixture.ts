@@ -57,6 +57,7 @@ import { arrayShape, numberOption, rejectUnknownOptions, shapedArray } from './o
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
+import type { FitCache } from './fit-cache.js';
 import type { BackendName, DataInput, FitOptions, FittedState, TrainingScore, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
 export type { Matrix } from './data.js';
@@ -304,6 +305,8 @@ export interface FitData {
    * `what` needs it, when there are too few rows.
    */
   dataCovariance?: (what: string) => Float64Array;
+  /** FitOptions.cache: guesses of reusable initializers kept across fits of these rows. */
+  cache?: FitCache | undefined;
 }
 
 /** The warning of an EM run that hit maxIter (none for maxIter 0: nothing was iterated). */
@@ -402,6 +405,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     // Argument checks before any tensor work.
     const sampleWeight = fitOptions.sampleWeight === undefined ? undefined : checkSampleWeight(fitOptions.sampleWeight, n);
     if (k > n) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of samples (${n})`);
+    fitOptions.cache?.bind(m.data, n, d, sampleWeight);
     if (sampleWeight !== undefined) {
       const positive = sampleWeight.reduce((c, w) => c + (w > 0 ? 1 : 0), 0);
       if (k > positive) throw new InvalidArgumentError(`nComponents=${k} must be <= the number of rows with a positive sampleWeight (${positive})`);
@@ -453,7 +457,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       // initializer and the first M-step see); the same array as `centered` when nothing is missing.
       // The degeneracy rules count Σ w rows and take the data's scale from the observed cells (weighted).
       const totalWeight = blocks.totalWeight;
-      const degeneracyContext = degeneracyContextFor({ ...ctx, n: totalWeight, regCovar: this.o.regCovar }, centered, n, d, weights);
+      const degeneracyContext = degeneracyContextFor({ ...ctx, n: totalWeight, regCovar: this.o.regCovar }, centered, n, d, weights, fitOptions.cache?.summaries);
       const fit: FitData = {
         n,
         d,
@@ -465,6 +469,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         degeneracyContext,
         sampleWeight: weights,
         totalWeight,
+        cache: fitOptions.cache,
       };
       // The pool, once started (undefined: this thread).
       let pool: ShardPool | undefined;
@@ -763,15 +768,20 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const { k, d, n, centered } = fit;
     const preset = this.presetState(fit);
     if (preset !== undefined) return { init: preset, previousLowerBound: -Infinity }; // everything given: the initializer has nothing to add
-    const rng = createRng(deriveSeed(this.o.seed, restart));
-    // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-    const { x, dispose } = rowsTensor(tf, blocks);
-    let guess: InitialGuess;
-    try {
-      guess = await this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
-    } finally {
-      dispose();
-    }
+    const seed = deriveSeed(this.o.seed, restart);
+    const initialize = async (): Promise<InitialGuess> => {
+      // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
+      const { x, dispose } = rowsTensor(tf, blocks);
+      try {
+        const rng = createRng(seed);
+        return await this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
+      } finally {
+        dispose();
+      }
+    };
+    const { cache } = fit;
+    const reusable = cache !== undefined && this.initializer.reusable === true && this.initializer.refine === undefined;
+    const guess = reusable ? await cache.guess(this.initializer.name, k, seed, n, initialize) : await initialize();
     throwIfAborted(this.o.signal);
     const continued = shortRuns.get(guess);
     if (continued !== undefined) return { init: continued.params, previousLowerBound: continued.lowerBound };

@@ -1,6 +1,7 @@
 export { BaseMixture, GaussianMixture, MODEL_FORMAT, MODEL_VERSION, OPTION_NAMES, covariancesFromPrecisions, nearestMeanResponsibilities, resolveOptions, type FitData, type GaussianMixtureConfig, type ResolvedOptions } from './gaussian-mixture.js';
 export { NUMBER_OPTIONS, meetsRule, ruleText, type NumberOption, type NumberRule } from './options.js';
 export { toMatrix, columnMeans, type Matrix } from './data.js';
+export { FitCache } from './fit-cache.js';
 export type * from './types.js';
 export { builtinPlugins, createGmmContainer } from './container.js';
 export * from './covariance/index.js';

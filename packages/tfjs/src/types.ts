@@ -1,3 +1,4 @@
+import type { FitCache } from './fit-cache.js';
 import type { Container, Tensor2D } from '@gmmkit/core';
 import type { Matrix } from './data.js';
 import type { PriorOption } from './prior.js';
@@ -146,6 +147,12 @@ export interface FitOptions {
    * them again. Default false.
    */
   score?: boolean;
+  /**
+   * fit only: work kept for other fits of the same rows and weights (the data
+   * moments, reusable initializers' guesses; see FitCache). A sweep passes one
+   * to all its cells; a cache given rows other than its first fit's throws.
+   */
+  cache?: FitCache;
 }
 
 /** A fit's training rows scored under the fitted model (FitOptions.score). */

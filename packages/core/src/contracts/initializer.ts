@@ -53,6 +53,13 @@ export interface Initializer {
   /** May be async (an initializer awaiting `input.shortEm`). */
   initialize(input: InitializerInput): InitialGuess | Promise<InitialGuess>;
   /**
+   * True when the guess depends only on the rows, k, the random stream and
+   * the weights (not on `shortEm`, the covariance family or any state), so
+   * fits of the same rows may reuse it (the sweep's FitCache shares one
+   * k-means per k and restart across the families). Default false.
+   */
+  readonly reusable?: boolean;
+  /**
    * Optional second stage: once the nInit restarts have run, the engine calls
    * it once with the best restart's converged state (`input.start`); it may
    * search for a better optimum from there (split-and-merge moves) with

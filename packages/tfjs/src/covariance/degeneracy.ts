@@ -311,21 +311,30 @@ export function degeneracyContextFor(
   n: number,
   d: number,
   sampleWeight?: Float64Array,
+  summaries: DataSummaries = {},
 ): DegeneracyContext {
-  let moments: ReturnType<typeof dataMoments> | undefined;
-  let resolution: Float64Array | undefined;
-  let bound: Float64Array | undefined;
+  const s = summaries;
   const lazy = (get: () => Float64Array): PropertyDescriptor => ({ get, enumerable: true });
   const ctx = Object.defineProperties(
     { ...base },
     {
-      dataVariance: lazy(() => (moments ??= dataMoments(centered, n, d, sampleWeight)).dataVariance),
-      dataCovariance: lazy(() => (moments ??= dataMoments(centered, n, d, sampleWeight)).dataCovariance),
-      dataResolution: lazy(() => (resolution ??= dataResolution(centered, n, d, sampleWeight))),
+      dataVariance: lazy(() => (s.moments ??= dataMoments(centered, n, d, sampleWeight)).dataVariance),
+      dataCovariance: lazy(() => (s.moments ??= dataMoments(centered, n, d, sampleWeight)).dataCovariance),
+      dataResolution: lazy(() => (s.resolution ??= dataResolution(centered, n, d, sampleWeight))),
     },
   ) as DegeneracyContext;
-  RESOLUTION_BOUNDS.set(ctx, () => (bound ??= resolutionBound(centered, n, d, sampleWeight)));
+  RESOLUTION_BOUNDS.set(ctx, () => (s.resolutionBound ??= resolutionBound(centered, n, d, sampleWeight)));
   return ctx;
+}
+
+/**
+ * What degeneracyContextFor computes from the rows alone, made on first use
+ * and kept here: one holder serves every fit of the same rows (FitCache).
+ */
+export interface DataSummaries {
+  moments?: ReturnType<typeof dataMoments>;
+  resolution?: Float64Array;
+  resolutionBound?: Float64Array;
 }
 
 /** Makes what every degeneracy check of `ctx` reads (the data moments and the resolution bound), if lazy and not made yet. */

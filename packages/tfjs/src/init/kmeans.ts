@@ -354,6 +354,8 @@ export const kmeansInitializer: SyncInitializer = {
   name: 'kmeans',
   description:
     "k-means (k-means++ seeding, Lloyd iterations) labels as one-hot responsibilities (scikit-learn's default)",
+  // The costly start, and a function of the rows, k and the random stream alone: a sweep shares it across families.
+  reusable: true,
   initialize({ tf, x, data, n, d, k, rng, weights }: InitializerInput) {
     const centers = gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng, weights));
     // The tensor path (one matMul per iteration) is the fast one; the host path serves callers without a tensor.
