@@ -461,10 +461,12 @@ export function scoreRows(
     for (let i = 0; i < m; i++) {
       if (w !== undefined && w[i] === 0) continue;
       const l = rowLogSumExp(logProb, i, k);
+      // ln r = log p - l: one exp per cell, no log.
       let e = 0;
       for (let j = 0; j < k; j++) {
-        const r = Math.exp(logProb[i * k + j]! - l);
-        if (r > 0) e += r * Math.log(r);
+        const lr = logProb[i * k + j]! - l;
+        const r = Math.exp(lr);
+        if (r > 0) e += r * lr;
       }
       lse[i] = w === undefined ? l : w[i]! * l;
       rlr[i] = w === undefined ? e : w[i]! * e;

@@ -348,8 +348,18 @@ function directAxisAlignedKernel(tf: Tf, means: Float64Array, precisionChol: Flo
  */
 export function axisAlignedDesign(tf: Tf, x: Tensor2D, cache: BlockCache | undefined): Tensor2D {
   const [n, d] = x.shape;
-  const make = (): Tensor2D => tf.concat([tf.ones([n, 1]), x, tf.square(x)], 1);
+  const make = (): Tensor2D => concatColumns(tf, [tf.ones([n, 1]), x, tf.square(x)]);
   return (cache?.get('axis-aligned.design', x, n * (2 * d + 1) * 4, make) as Tensor2D | undefined) ?? make();
+}
+
+/**
+ * Matrices [n, a], [n, b], ... side by side, [n, a + b + ...]; the same
+ * numbers as tf.concat(parts, 1), which on wasm copies row by row: stacking
+ * the transposes (one copy per part) and transposing back is 4x faster
+ * (8192 x [1, 8, 8]: 0.56 against 2.35 ms). Call inside tf.tidy.
+ */
+export function concatColumns(tf: Tf, parts: Tensor2D[]): Tensor2D {
+  return tf.transpose(tf.concat(parts.map((p) => tf.transpose(p)), 0));
 }
 
 /**
