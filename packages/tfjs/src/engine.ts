@@ -458,15 +458,19 @@ export function scoreRows(
     }
     const lse = new Float64Array(m);
     const rlr = new Float64Array(m);
+    const ex = new Float64Array(k);
     for (let i = 0; i < m; i++) {
       if (w !== undefined && w[i] === 0) continue;
-      const l = rowLogSumExp(logProb, i, k);
-      // ln r = log p - l: one exp per cell, no log.
+      // rowLogSumExp's l, keeping its exps: r = exp(v - max) / Σ, ln r = v - l (one exp per cell, no log).
+      let max = -Infinity;
+      for (let j = 0; j < k; j++) if (logProb[i * k + j]! > max) max = logProb[i * k + j]!;
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += ex[j] = Math.exp(logProb[i * k + j]! - max);
+      const l = max === -Infinity ? -Infinity : max + Math.log(sum);
       let e = 0;
       for (let j = 0; j < k; j++) {
-        const lr = logProb[i * k + j]! - l;
-        const r = Math.exp(lr);
-        if (r > 0) e += r * lr;
+        const r = ex[j]! / sum;
+        if (r > 0) e += r * (logProb[i * k + j]! - l);
       }
       lse[i] = w === undefined ? l : w[i]! * l;
       rlr[i] = w === undefined ? e : w[i]! * e;
