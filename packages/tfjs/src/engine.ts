@@ -411,13 +411,20 @@ export function emPass(
 /** What scorePass returns: the pass's sums without statistics. */
 export type ScoreResult = Omit<PassResult, 'stats'> & { sumRespLogResp: number };
 
-/** log Σ_k exp(v[i, k]) of row i of v [n, k], float64. */
-export function rowLogSumExp(v: Float64Array, i: number, k: number): number {
+/**
+ * log Σ_k exp(v[i, k]) of row i of v [n, k], float64. With `exps` [k], its
+ * terms exp(v[i, k] - max) are written there (untouched when the row is all -Infinity).
+ */
+export function rowLogSumExp(v: Float64Array, i: number, k: number, exps?: Float64Array): number {
   let max = -Infinity;
   for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
   if (max === -Infinity) return -Infinity;
   let s = 0;
-  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
+  for (let j = 0; j < k; j++) {
+    const e = Math.exp(v[i * k + j]! - max);
+    if (exps !== undefined) exps[j] = e;
+    s += e;
+  }
   return max + Math.log(s);
 }
 
@@ -461,16 +468,16 @@ export function scoreRows(
     const ex = new Float64Array(k);
     for (let i = 0; i < m; i++) {
       if (w !== undefined && w[i] === 0) continue;
-      // rowLogSumExp's l, keeping its exps: r = exp(v - max) / Σ, ln r = v - l (one exp per cell, no log).
-      let max = -Infinity;
-      for (let j = 0; j < k; j++) if (logProb[i * k + j]! > max) max = logProb[i * k + j]!;
-      let sum = 0;
-      for (let j = 0; j < k; j++) sum += ex[j] = Math.exp(logProb[i * k + j]! - max);
-      const l = max === -Infinity ? -Infinity : max + Math.log(sum);
+      // r = exp(v - max) / Σ from rowLogSumExp's own exps, ln r = v - l: one exp per cell, no log.
+      const l = rowLogSumExp(logProb, i, k, ex);
       let e = 0;
-      for (let j = 0; j < k; j++) {
-        const r = ex[j]! / sum;
-        if (r > 0) e += r * (logProb[i * k + j]! - l);
+      if (l !== -Infinity) {
+        let sum = 0;
+        for (let j = 0; j < k; j++) sum += ex[j]!;
+        for (let j = 0; j < k; j++) {
+          const r = ex[j]! / sum;
+          if (r > 0) e += r * (logProb[i * k + j]! - l);
+        }
       }
       lse[i] = w === undefined ? l : w[i]! * l;
       rlr[i] = w === undefined ? e : w[i]! * e;

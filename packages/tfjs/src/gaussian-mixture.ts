@@ -780,8 +780,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       }
     };
     const { cache } = fit;
-    const reusable = cache !== undefined && this.initializer.reusable === true && this.initializer.refine === undefined;
-    const guess = reusable ? await cache.guess(this.initializer.name, k, seed, n, initialize) : await initialize();
+    const guess = cache !== undefined && this.initializer.reusable === true ? await cache.guess(this.initializer.name, k, seed, n, initialize) : await initialize();
     throwIfAborted(this.o.signal);
     const continued = shortRuns.get(guess);
     if (continued !== undefined) return { init: continued.params, previousLowerBound: continued.lowerBound };
