@@ -5,6 +5,7 @@ import {
   kmeansInitializer,
   kmeansPlusPlusIndices,
   kmeansPlusPlusInitializer,
+  kmeansStartingCenters,
   gatherRows,
   lloyd,
   lloydTensor,
@@ -137,6 +138,27 @@ describe('initializers', () => {
     expect(Array.from(lloyd(m, nn, 3, 4, gatherRows(m, 3, seeds)))).toEqual(
       plainLloyd(m, nn, 3, 4, gatherRows(m, 3, seeds)),
     );
+  });
+
+  it('kmeansStartingCenters: above sampleRows, k-means on a sample gives centers Lloyd on all rows finishes from', () => {
+    // n = 300 rows, sampled 60: the sample's centers sit near the clusters', and Lloyd on all rows recovers them.
+    const sampled = kmeansStartingCenters(data, n, d, k, createRng(3), undefined, 60);
+    const again = kmeansStartingCenters(data, n, d, k, createRng(3), undefined, 60);
+    expect(Array.from(again)).toEqual(Array.from(sampled));
+    const nearest = (c: Float64Array, j: number) =>
+      Math.min(...centers.map(([a, b]) => Math.hypot(c[j * d]! - a!, c[j * d + 1]! - b!)));
+    for (let j = 0; j < k; j++) expect(nearest(sampled, j)).toBeLessThan(0.3);
+    const labelsOfAll = lloyd(data, n, d, k, sampled);
+    expect(permutedAccuracy(Array.from(labelsOfAll), labels, k)).toBe(1);
+    // Below sampleRows it is the plain k-means++ seeding: k of the rows.
+    const seeded = kmeansStartingCenters(data, n, d, k, createRng(3));
+    expect(Array.from(seeded)).toEqual(Array.from(gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, createRng(3)))));
+    // Weights: a sample without k rows of positive weight seeds from all rows (of positive weight).
+    const weights = new Float64Array(n);
+    weights[5] = weights[100] = weights[200] = 1;
+    const weighted = kmeansStartingCenters(data, n, d, k, createRng(3), weights, 60);
+    const picked = [5, 100, 200].map((r) => `${data[r * d]},${data[r * d + 1]}`).sort();
+    expect(Array.from({ length: k }, (_, j) => `${weighted[j * d]},${weighted[j * d + 1]}`).sort()).toEqual(picked);
   });
 
   it('lloydTensor (assignment by tfjs matMul) agrees with the host lloyd and leaks no tensors', () => {

@@ -1,5 +1,6 @@
 import type { InitializerInput, Rng, SyncInitializer, Tensor2D, Tf } from '@gmmkit/core';
 import { columnMeans } from '../data.js';
+import { sampleWithoutReplacement } from './random.js';
 
 /** Squared Euclidean distance between row i of a [*, d] and row j of b [*, d]. */
 function sqDist(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
@@ -279,17 +280,16 @@ function centerUpdater(
 
 /** Nearest center of every row by tfjs: argmin_j ‖c_j‖² - 2 x·c_j (‖x‖² is common to a row), in float32. */
 function nearestCenters(tf: Tf, x: Tensor2D, centers: Float64Array, k: number, d: number): Int32Array {
-  const cT = new Float32Array(d * k); // [d, k]: a plain matMul (transposed operands are slow on wasm)
+  const cT = new Float32Array(d * k); // [d, k] of -2 c: a plain matMul (transposed operands are slow on wasm)
   const norms = new Float32Array(k);
   for (let j = 0; j < k; j++)
     for (let c = 0; c < d; c++) {
       const v = centers[j * d + c]!;
-      cT[c * k + j] = v;
+      cT[c * k + j] = -2 * v;
       norms[j]! += v * v;
     }
-  const t = tf.tidy(() =>
-    tf.argMin(tf.add(tf.mul(tf.matMul(x, tf.tensor2d(cT, [d, k])), -2), tf.tensor2d(norms, [1, k])), 1),
-  );
+  // One fused kernel for x (-2 c)ᵀ + ‖c‖² (no [n, k] intermediates for the scaling and the bias).
+  const t = tf.tidy(() => tf.argMin(tf.fused.matMul({ a: x, b: tf.tensor2d(cT, [d, k]), bias: tf.tensor1d(norms) }), 1));
   try {
     return Int32Array.from(t.dataSync());
   } finally {
@@ -349,6 +349,44 @@ export function gatherRows(data: Float64Array, d: number, indices: readonly numb
   return out;
 }
 
+/**
+ * Above this many rows (of positive weight) k-means++ and Lloyd first run on
+ * a uniform sample of this many rows, and Lloyd on all rows then continues
+ * from the sample's centers (usually one or two passes): the seeding's k · (2 + ln k)
+ * passes and most of Lloyd's iterations cost the sample's size, not n.
+ * mclust likewise starts large data from a subset; the sample's centers
+ * are within about σ / sqrt(rows per component) of the full data's, and the
+ * full passes end at a fixed point of Lloyd on all rows, as scikit-learn's do.
+ */
+export const KMEANS_SAMPLE_ROWS = 100_000;
+
+/**
+ * k-means' starting centers [k, d]: k-means++ seeds. Above `sampleRows` rows,
+ * k-means++ and Lloyd run on a uniform sample of `sampleRows` of them (sample
+ * weights kept) and their centers are returned, for Lloyd on all rows to
+ * finish from.
+ */
+export function kmeansStartingCenters(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  rng: Rng,
+  weights?: Float64Array,
+  sampleRows = KMEANS_SAMPLE_ROWS,
+): Float64Array {
+  const seedAll = (): Float64Array => gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng, weights));
+  if (n <= sampleRows) return seedAll();
+  const rows = sampleWithoutReplacement(n, sampleRows, () => rng.next()).sort((a, b) => a - b);
+  const sampleWeights = weights === undefined ? undefined : Float64Array.from(rows, (r) => weights[r]!);
+  // Seeding needs k rows of positive weight among the sampled ones; else it seeds from all rows.
+  if (sampleWeights !== undefined && sampleWeights.filter((w) => w > 0).length < k) return seedAll();
+  const sample = gatherRows(data, d, rows);
+  const centers = gatherRows(sample, d, kmeansPlusPlusIndices(sample, rows.length, d, k, rng, sampleWeights));
+  lloyd(sample, rows.length, d, k, centers, 300, 1e-4, sampleWeights);
+  return centers;
+}
+
 /** 'kmeans': k-means++ seeding then Lloyd iterations on the host; one-hot responsibilities (scikit-learn's default). Weighted by the sample weights. */
 export const kmeansInitializer: SyncInitializer = {
   name: 'kmeans',
@@ -357,7 +395,7 @@ export const kmeansInitializer: SyncInitializer = {
   // The costly start, and a function of the rows, k and the random stream alone: a sweep shares it across families.
   reusable: true,
   initialize({ tf, x, data, n, d, k, rng, weights }: InitializerInput) {
-    const centers = gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng, weights));
+    const centers = kmeansStartingCenters(data, n, d, k, rng, weights);
     // The tensor path (one matMul per iteration) is the fast one; the host path serves callers without a tensor.
     const labels =
       x === undefined
