@@ -109,6 +109,19 @@ describe("initializer 'smem'", () => {
     expect(many.refined).toBe(many.tried[1]);
   });
 
+  it('screened (the screen option): never below kmeans at the same seed, deterministic', async () => {
+    const screened = splitMergeInitializer({ screen: { candidates: 6, iterations: 3, keep: 2, splits: 2, tight: true }, name: 'smem-screened' });
+    const container = createGmmContainer(pluginModule({ initializers: [screened] }));
+    for (const seed of [2, 3]) {
+      const plain = (await fitted('kmeans', seed)).state.lowerBound;
+      const a = (await fitted('smem-screened', seed, 1, { container })).state;
+      const b = (await fitted('smem-screened', seed, 1, { container })).state;
+      expect(a.lowerBound).toBeGreaterThanOrEqual(plain);
+      expect(b.lowerBound).toBe(a.lowerBound);
+      expect(b.means).toEqual(a.means);
+    }
+  });
+
   it('tries no move when k < 3, only the polish', async () => {
     const start: InitialGuess = { kind: 'responsibilities', resp: new Float64Array([1, 0, 0, 1]) };
     const tols: (number | undefined)[] = [];

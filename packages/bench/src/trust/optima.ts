@@ -39,6 +39,15 @@ const inits = [...new Set(['kmeans', ...(flag('init') ?? 'emem').split(',')])];
 const variants = inits.flatMap((i) => {
   const m = /^emem-(\d+)x(\d+)$/.exec(i);
   if (m !== null) return [emEmInitializer(Number(m[1]), Number(m[2]), i)];
+  // scr-CxS-kK[-sP][-mM|-mkF][-t]: screened smem, C candidate moves (P split choices per merge pair) x S EM
+  // iterations each, the best K run on to convergence, M rounds (default SMEM_MOVES), -t: at the polish tolerance.
+  const r = /^scr-(\d+)x(\d+)-k(\d+)(?:-s(\d+))?(?:-m(k?)([\d.]+))?(-t)?$/.exec(i);
+  if (r !== null) {
+    const f = Number(r[6] ?? SMEM_MOVES);
+    const moves = r[5] === 'k' ? (k: number) => Math.max(SMEM_MOVES, Math.ceil(f * k)) : f;
+    const screen = { candidates: Number(r[1]), iterations: Number(r[2]), keep: Number(r[3]), splits: Number(r[4] ?? 1), tight: r[7] !== undefined };
+    return [splitMergeInitializer({ moves, screen, name: i })];
+  }
   const s = /^smem-(k?)([\d.]+)(?:x(\d+))?(?:-p([\d.e-]+))?$/.exec(i);
   if (s === null) return [];
   const count = Number(s[2]);

@@ -25,6 +25,16 @@ export interface SplitMergeOptions {
    * (at most maxIter more iterations); 0 skips it. Default SMEM_POLISH.
    */
   polish?: number;
+  /**
+   * Screening (measured in docs/initialization.md, not the default): from each
+   * state, the first `candidates` moves (each merge pair with its best
+   * `splits` split components) run `iterations` EM iterations each; the best
+   * `keep` of them by that bound go on to convergence (at the polish
+   * tolerance when `tight`, the best restart then polished first), and the
+   * best of those is accepted when it beats the current bound. `moves` then
+   * counts rounds of screening.
+   */
+  screen?: { candidates: number; iterations: number; keep: number; splits?: number; tight?: boolean };
   name?: string;
 }
 
@@ -46,7 +56,8 @@ export interface SplitMergeOptions {
  * iteration first gains less than tol.
  */
 export function splitMergeInitializer(options: SplitMergeOptions = {}): Initializer {
-  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, name = 'smem' } = options;
+  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, name = 'smem' } = options;
+  if (screen !== undefined) return screenedInitializer(moves, polish, screen, name);
   return {
     name,
     description: `k-means restarts, then up to ${typeof moves === 'number' ? moves : 'moves(k)'} split-and-merge moves from the best (SMEM)${polish > 0 ? `, its EM polished to tol * ${polish}` : ''}`,
@@ -89,6 +100,67 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
   };
 }
 
+/** splitMergeInitializer with `screen` set: screened rounds of candidate moves. */
+function screenedInitializer(
+  moves: number | ((k: number) => number),
+  polish: number,
+  screen: NonNullable<SplitMergeOptions['screen']>,
+  name: string,
+): Initializer {
+  const { candidates, iterations, keep, splits = 1, tight = false } = screen;
+  return {
+    name,
+    description: `k-means restarts, then screened split-and-merge rounds (${candidates} moves x ${iterations} EM iterations, best ${keep} run on)`,
+    initialize: (input: InitializerInput): InitialGuess => kmeansInitializer.initialize(input),
+    async refine(input: RefineInput): Promise<InitialGuess> {
+      const { data, n, d, k, weights } = input;
+      const polishTol = input.tol * polish;
+      // EM from a state's own responsibilities (its next iteration), to tolerance `tol`
+      const continued = async (state: InitialGuess, tol: number): Promise<{ guess: InitialGuess; bound: number } | undefined> => {
+        const logProb = input.weightedLogProb(state);
+        if (logProb === undefined) return undefined;
+        const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
+        return { guess, bound: await input.shortEm(guess, Infinity, tol) };
+      };
+      let current = input.start;
+      let bound = input.lowerBound;
+      if (tight && polish > 0) {
+        const p = await continued(current, polishTol);
+        if (p !== undefined && p.bound >= bound) ({ guess: current, bound } = p);
+      }
+      const runTol = tight && polish > 0 ? polishTol : input.tol;
+      const rounds = typeof moves === 'number' ? moves : moves(k);
+      for (let round = 0; round < rounds; round++) {
+        const logProb = input.weightedLogProb(current);
+        if (logProb === undefined) break;
+        const resp = responsibilities(logProb, n, k);
+        const screened: { guess: InitialGuess; bound: number; order: number }[] = [];
+        const list = splitMergeCandidates(resp, logProb, n, k, weights, splits);
+        for (let c = 0; c < list.length && c < candidates; c++) {
+          const moved = applyMove(resp, list[c]!, data, n, d, k, weights);
+          if (moved === undefined) continue;
+          const guess: InitialGuess = { kind: 'responsibilities', resp: moved };
+          const b = await input.shortEm(guess, iterations);
+          if (b > -Infinity) screened.push({ guess, bound: b, order: c });
+        }
+        screened.sort((p, q) => q.bound - p.bound || p.order - q.order);
+        let next: { guess: InitialGuess; bound: number } | undefined;
+        for (const s of screened.slice(0, keep)) {
+          const p = await continued(s.guess, runTol);
+          if (p !== undefined && p.bound > bound && (next === undefined || p.bound > next.bound)) next = p;
+        }
+        if (next === undefined) break;
+        ({ guess: current, bound } = next);
+      }
+      if (polish > 0 && !tight) {
+        const p = await continued(current, polishTol);
+        if (p !== undefined && p.bound >= bound) current = p.guess;
+      }
+      return current;
+    },
+  };
+}
+
 /**
  * The candidate moves, best first: merge pairs by decreasing correlation of
  * their responsibility columns (J_merge), each with the component outside the
@@ -101,6 +173,7 @@ export function splitMergeCandidates(
   n: number,
   k: number,
   weights?: Float64Array,
+  splits = 1,
 ): SplitMergeMove[] {
   if (k < 3) return [];
   const w = (i: number): number => (weights === undefined ? 1 : weights[i]!);
@@ -140,11 +213,14 @@ export function splitMergeCandidates(
     }
   }
   pairs.sort((p, q) => q.score - p.score || p.merge[0] - q.merge[0] || p.merge[1] - q.merge[1]);
-  return pairs.map(({ merge }) => {
-    let best = -1;
-    for (let l = 0; l < k; l++) if (l !== merge[0] && l !== merge[1] && (best < 0 || split[l]! > split[best]!)) best = l;
-    return { merge, split: best };
-  });
+  // components by decreasing J_split (ties by index)
+  const bySplit = Array.from({ length: k }, (_, l) => l).sort((a, b) => (split[b]! > split[a]! ? 1 : split[b]! < split[a]! ? -1 : a - b));
+  return pairs.flatMap(({ merge }) =>
+    bySplit
+      .filter((l) => l !== merge[0] && l !== merge[1])
+      .slice(0, splits)
+      .map((l) => ({ merge, split: l })),
+  );
 }
 
 /**
