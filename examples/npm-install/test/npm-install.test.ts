@@ -230,7 +230,8 @@ describe('packages anyone can install', () => {
     // core, tfjs, model-selection, mclust and cli/portable need no Node types (browser projects have none).
     const r = await sh(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    // @gmmkit/distributed is Node-only: its declarations (through ioredis) need @types/node, as any Node project has.
+    // @gmmkit/distributed is Node-only: its declarations (through ioredis) need @types/node, as any Node project has
+    // (and, since ioredis 6.1, the types of redis-errors, which @gmmkit/distributed depends on for its users).
     const types = readJson<{ devDependencies: Record<string, string> }>(path.join(repo, 'package.json'))
       .devDependencies['@types/node']!;
     const i = await npm(
