@@ -350,7 +350,7 @@ export function gatherRows(data: Float64Array, d: number, indices: readonly numb
 }
 
 /**
- * Above this many rows (of positive weight) k-means++ and Lloyd first run on
+ * Above this many rows k-means++ and Lloyd first run on
  * a uniform sample of this many rows, and Lloyd on all rows then continues
  * from the sample's centers (usually one or two passes): the seeding's k · (2 + ln k)
  * passes and most of Lloyd's iterations cost the sample's size, not n.

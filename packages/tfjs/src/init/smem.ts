@@ -89,15 +89,25 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
         }
         if (!accepted) break;
       }
-      const logProb = polish > 0 ? input.weightedLogProb(current) : undefined;
-      if (logProb !== undefined) {
-        // EM from the chosen state's own responsibilities (its next iteration), at the tighter tolerance
-        const polished: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
-        if ((await input.shortEm(polished, Infinity, input.tol * polish)) >= bound) current = polished;
+      if (polish > 0) {
+        const polished = await continueEm(input, current, input.tol * polish);
+        if (polished !== undefined && polished.bound >= bound) current = polished.guess;
       }
       return current;
     },
   };
+}
+
+/**
+ * EM from a state's own responsibilities (its next iteration) on to tolerance
+ * `tol`: the guess it ran from and the bound it reached; undefined when the
+ * state has none (never run, or its run failed).
+ */
+async function continueEm(input: RefineInput, state: InitialGuess, tol: number): Promise<{ guess: InitialGuess; bound: number } | undefined> {
+  const logProb = input.weightedLogProb(state);
+  if (logProb === undefined) return undefined;
+  const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, input.n, input.k) };
+  return { guess, bound: await input.shortEm(guess, Infinity, tol) };
 }
 
 /** splitMergeInitializer with `screen` set: screened rounds of candidate moves. */
@@ -115,13 +125,7 @@ function screenedInitializer(
     async refine(input: RefineInput): Promise<InitialGuess> {
       const { data, n, d, k, weights } = input;
       const polishTol = input.tol * polish;
-      // EM from a state's own responsibilities (its next iteration), to tolerance `tol`
-      const continued = async (state: InitialGuess, tol: number): Promise<{ guess: InitialGuess; bound: number } | undefined> => {
-        const logProb = input.weightedLogProb(state);
-        if (logProb === undefined) return undefined;
-        const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, n, k) };
-        return { guess, bound: await input.shortEm(guess, Infinity, tol) };
-      };
+      const continued = (state: InitialGuess, tol: number) => continueEm(input, state, tol);
       let current = input.start;
       let bound = input.lowerBound;
       if (tight && polish > 0) {
