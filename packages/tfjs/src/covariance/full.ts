@@ -44,51 +44,6 @@ export function fullSecondMoments(tf: Tf, k: number, d: number): (b: BlockTensor
   };
 }
 
-/** Feature pairs (a, b), a <= b, in row-major order of the upper triangle, and each [d, d] entry's pair. */
-function upperTriangle(d: number): { first: number[]; second: number[]; ofEntry: number[] } {
-  const first: number[] = [];
-  const second: number[] = [];
-  const index = new Map<number, number>();
-  for (let a = 0; a < d; a++)
-    for (let b = a; b < d; b++) {
-      index.set(a * d + b, first.length);
-      first.push(a);
-      second.push(b);
-    }
-  const ofEntry = Array.from({ length: d * d }, (_, e) => index.get(Math.min(e % d, Math.floor(e / d)) * d + Math.max(e % d, Math.floor(e / d)))!);
-  return { first, second, ofEntry };
-}
-
-/** Backends whose tensors live in host memory, where `outerProducts` is a host loop (GPU backends gather on the device). */
-const HOST_GATHER_BACKENDS = new Set(['wasm', 'cpu']);
-
-/**
- * Row-wise products x_ia x_ib over the upper triangle a <= b, [n, d(d+1)/2]:
- * the distinct half of the outer products x_i x_iᵀ (what the block cache
- * keeps: 56% of the full [n, d*d] at d = 8). Call inside tf.tidy.
- */
-export function outerProducts(tf: Tf, x: Tensor2D): Tensor2D {
-  // On the host (wasm, cpu): tfjs-wasm's column gather costs ~12 µs a row at d = 8 (a 1M-row fit spent seconds
-  // here), the loop well under 1 µs. Each float32 product is exact in float64 and rounded once to
-  // float32 on store, so the values are bit for bit tf.mul's.
-  const [n, d] = x.shape;
-  const { first, second } = upperTriangle(d);
-  if (!HOST_GATHER_BACKENDS.has(tf.getBackend())) return tf.mul(tf.gather(x, first, 1), tf.gather(x, second, 1));
-  const m = first.length;
-  const xs = x.dataSync() as Float32Array;
-  const out = new Float32Array(n * m);
-  for (let i = 0, o = 0; i < n; i++) {
-    const xi = i * d;
-    for (let p = 0; p < m; p++, o++) out[o] = xs[xi + first[p]!]! * xs[xi + second[p]!]!;
-  }
-  return tf.tensor2d(out, [n, m]);
-}
-
-/** Σ_i r_ik x_i x_iᵀ, [k, d*d], from the rows' outerProducts [n, d(d+1)/2]: one matMul, then each entry from its pair. */
-function secondMomentsFromOuter(tf: Tf, respT: Tensor2D, outer: Tensor, d: number): Tensor {
-  return tf.gather(tf.matMul(respT, outer), upperTriangle(d).ofEntry, 1);
-}
-
 /** Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [k, d, d], from deviations dev [k, n, d] (batched matMul). */
 export function fullSecondMomentsAbout(tf: Tf): (b: BlockTensors & { dev: Tensor3D }) => Tensor {
   return ({ respT, dev }) => tf.matMul(tf.mul(dev, tf.expandDims(respT, 2)), dev, true, false);
@@ -256,11 +211,9 @@ export const fullCovariance: CovarianceFamily = {
 
   accumulate(x, resp, ctx): SufficientStatistics {
     const { tf, k, d } = ctx;
-    // With the engine's block cache: x_i x_iᵀ per row (its upper triangle) made once per block, so
-    // each iteration is one plain matMul respᵀ @ XX (~3x faster on wasm than building (respᵀ ⊗ xᵀ)).
-    const outer = (ctx as EngineContext).blockCache?.get('full.outer', x, (x.shape[0] * d * (d + 1) * 4) / 2, () => outerProducts(tf, x));
-    const raw = outer === undefined ? fullSecondMoments(tf, k, d) : ({ respT }: BlockTensors) => secondMomentsFromOuter(tf, respT, outer, d);
-    return accumulateMoments(tf, x, resp, ctx, raw, fullSecondMomentsAbout(tf));
+    // No block cache of the rows' outer products: on wasm it made the iteration no faster at d = 8,
+    // k = 5 (~10% faster at d = 16, k = 8) for d(d+1)/2 floats a row held per thread.
+    return accumulateMoments(tf, x, resp, ctx, fullSecondMoments(tf, k, d), fullSecondMomentsAbout(tf));
   },
   // Σ r (x - m)(x - m)ᵀ per component, [k, d, d], in float64
   accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.k * ctx.d * ctx.d, (s, j, dev, r) => addOuter(s, j * ctx.d * ctx.d, dev, r)),
