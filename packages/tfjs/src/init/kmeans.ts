@@ -58,8 +58,8 @@ export function kmeansPlusPlusIndices(
   const closest = new Float64Array(n);
   for (let i = 0; i < n; i++) closest[i] = sqDist(data, i, data, indices[0]!, d);
   const cumulative = new Float64Array(n);
-  const candidateDist = new Float64Array(n);
-  const bestDist = new Float64Array(n);
+  let candidateDist = new Float64Array(n);
+  let bestDist = new Float64Array(n);
   const chosen = new Set(indices);
   for (let c = 1; c < k; c++) {
     let total = 0;
@@ -72,11 +72,18 @@ export function kmeansPlusPlusIndices(
         cand = Math.min(searchSorted(cumulative, rng.next() * total), n - 1);
         while (w(cand) === 0) cand--; // the upper edge of a zero-width interval
       } else cand = weights === undefined ? rng.int(n) : weightedRow(weights, rng); // all points coincide with centers
+      // sqDist and w inlined: this loop is the seeding's cost (k · trials passes over the rows).
       let potential = 0;
-      for (let i = 0; i < n; i++) {
-        const v = Math.min(closest[i]!, sqDist(data, i, data, cand, d));
+      const at = cand * d;
+      for (let i = 0, row = 0; i < n; i++, row += d) {
+        let sq = 0;
+        for (let c = 0; c < d; c++) {
+          const t = data[row + c]! - data[at + c]!;
+          sq += t * t;
+        }
+        const v = Math.min(closest[i]!, sq);
         candidateDist[i] = v;
-        potential += w(i) * v;
+        potential += weights === undefined ? v : weights[i]! * v;
       }
       // Prefer a row not already chosen so the k indices stay distinct (duplicate rows).
       const better =
@@ -85,7 +92,7 @@ export function kmeansPlusPlusIndices(
       if (bestIndex === -1 || better) {
         bestIndex = cand;
         bestPotential = potential;
-        bestDist.set(candidateDist);
+        [bestDist, candidateDist] = [candidateDist, bestDist];
       }
     }
     if (chosen.has(bestIndex)) {
@@ -343,9 +350,12 @@ export function oneHot(labels: ArrayLike<number>, n: number, k: number): Float64
 }
 
 /** Rows `indices` of data [n, d] as a [indices.length, d] matrix. */
-export function gatherRows(data: Float64Array, d: number, indices: readonly number[]): Float64Array {
+export function gatherRows(data: Float64Array, d: number, indices: ArrayLike<number>): Float64Array {
   const out = new Float64Array(indices.length * d);
-  indices.forEach((r, j) => out.set(data.subarray(r * d, (r + 1) * d), j * d));
+  for (let j = 0; j < indices.length; j++) {
+    const from = indices[j]! * d;
+    for (let c = 0; c < d; c++) out[j * d + c] = data[from + c]!;
+  }
   return out;
 }
 
@@ -377,7 +387,7 @@ export function kmeansStartingCenters(
 ): Float64Array {
   const seedAll = (): Float64Array => gatherRows(data, d, kmeansPlusPlusIndices(data, n, d, k, rng, weights));
   if (n <= sampleRows) return seedAll();
-  const rows = sampleWithoutReplacement(n, sampleRows, () => rng.next()).sort((a, b) => a - b);
+  const rows = Int32Array.from(sampleWithoutReplacement(n, sampleRows, () => rng.next())).sort();
   const sampleWeights = weights === undefined ? undefined : Float64Array.from(rows, (r) => weights[r]!);
   // Seeding needs k rows of positive weight among the sampled ones; else it seeds from all rows.
   if (sampleWeights !== undefined && sampleWeights.filter((w) => w > 0).length < k) return seedAll();

@@ -20,23 +20,27 @@ export const randomInitializer: SyncInitializer = {
 /** k distinct indices from [0, n), uniformly (rejection for small k, shuffle otherwise). */
 export function sampleWithoutReplacement(n: number, k: number, next: () => number): number[] {
   if (k * 4 < n) {
-    const picked = new Set<number>();
+    // A byte per index, not a Set: 100k draws of 1M rows took ~100 ms with a Set.
+    const picked = new Uint8Array(n);
     const out: number[] = [];
     while (out.length < k) {
       const i = Math.floor(next() * n);
-      if (!picked.has(i)) {
-        picked.add(i);
+      if (picked[i] === 0) {
+        picked[i] = 1;
         out.push(i);
       }
     }
     return out;
   }
-  const idx = Array.from({ length: n }, (_, i) => i);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(next() * (n - i));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    const t = idx[i]!;
+    idx[i] = idx[j]!;
+    idx[j] = t;
   }
-  return idx.slice(0, k);
+  return Array.from(idx.subarray(0, k));
 }
 
 /**
