@@ -15,7 +15,7 @@ function generalReader(text: string): Float64Array | undefined {
 
 /** The fast path on a header-less CSV body: its matrix when every column is plain. */
 function fast(text: string, width: number) {
-  const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width }, (c) => parseNumber(c));
+  const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width });
   return out?.plain.every((p) => p) === true ? out.data : undefined;
 }
 
@@ -55,7 +55,7 @@ describe('scanPlainNumbers (the delimited reader fast path)', () => {
 
   it('marks a column with text or gaps as not plain and reads the others', () => {
     const text = '1.5,setosa,2,\n3,versicolor,4.25,7\n';
-    const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width: 4 }, (c) => parseNumber(c))!;
+    const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width: 4 })!;
     expect(out.plain).toEqual([true, false, true, false]);
     expect([out.data[0], out.data[2], out.data[4], out.data[6], out.data[7]]).toEqual([1.5, 2, 3, 4.25, 7]);
   });
@@ -63,18 +63,18 @@ describe('scanPlainNumbers (the delimited reader fast path)', () => {
   it('skips blank lines and comment lines like the general reader', () => {
     const text = '1,2\n\n   \n3,4\r\n\r\n5,6';
     expect([...fast(text, 2)!]).toEqual([1, 2, 3, 4, 5, 6]);
-    const commented = scanPlainNumbers('# note\n1,2\n#x,y\n3,4\n', 0, { delimiter: ',', decimal: '.', width: 2, comment: '#' }, (c) => parseNumber(c));
+    const commented = scanPlainNumbers('# note\n1,2\n#x,y\n3,4\n', 0, { delimiter: ',', decimal: '.', width: 2, comment: '#' });
     expect([...commented!.data]).toEqual([1, 2, 3, 4]);
   });
 
   it('reads decimal commas with a semicolon delimiter', () => {
-    const out = scanPlainNumbers('1,5;-2,25\n3;4,0\n', 0, { delimiter: ';', decimal: ',', width: 2 }, () => undefined);
+    const out = scanPlainNumbers('1,5;-2,25\n3;4,0\n', 0, { delimiter: ';', decimal: ',', width: 2 });
     expect([...out!.data]).toEqual([1.5, -2.25, 3, 4]);
   });
 
   it('gives up (undefined) on quotes and ragged records, and marks a column with any non-number cell not plain', () => {
     for (const text of ['1,2\n3\n', '1,2\n3,4,5\n', '1,"2"\n', '"1",2\n']) {
-      const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width: 2 }, (c) => parseNumber(c));
+      const out = scanPlainNumbers(text, 0, { delimiter: ',', decimal: '.', width: 2 });
       expect(out, JSON.stringify(text)).toBeUndefined();
     }
     for (const text of [
@@ -90,14 +90,14 @@ describe('scanPlainNumbers (the delimited reader fast path)', () => {
     ]) {
       const delimiter = text === '\t\t\n' ? '\t' : ',';
       const width = delimiter === '\t' ? 3 : 2;
-      const out = scanPlainNumbers(text, 0, { delimiter, decimal: '.', width }, (c) => parseNumber(c));
+      const out = scanPlainNumbers(text, 0, { delimiter, decimal: '.', width });
       expect(out?.plain[1], JSON.stringify(text)).toBe(false);
     }
   });
 
   it('starts at the given offset (after a header) and sizes the matrix to the rows read', () => {
     const text = 'a,b\r\n1,2\r\n3,4\r\n';
-    const out = scanPlainNumbers(text, text.indexOf('\n') + 1, { delimiter: ',', decimal: '.', width: 2 }, (c) => parseNumber(c));
+    const out = scanPlainNumbers(text, text.indexOf('\n') + 1, { delimiter: ',', decimal: '.', width: 2 });
     expect(out!.rows).toBe(2);
     expect(out!.data.length).toBe(4);
   });
@@ -139,5 +139,52 @@ describe('parseTable: the fast path gives the record parser\'s table', () => {
   it('leaves quoted bodies and bare-CR line ends to the record parser', () => {
     expect(parseTable('x,y\n"1",2\n', { source: 't.csv', format: 'csv' }).numeric).toBeUndefined();
     expect(parseTable('x,y\r1,2\r3,4\r', { source: 't.csv', format: 'csv' }).numeric).toBeUndefined();
+  });
+});
+
+describe('scanPlainNumbersInParallel (the fast path in parts on worker threads)', () => {
+  // The built module, so its parts run on the built worker (the sources have no .js worker to start).
+  const built = import('../dist/io/plain-numbers-parallel.js');
+  const lines = fc.array(
+    fc.oneof(
+      { weight: 8, arbitrary: fc.array(padded, { minLength: 3, maxLength: 3 }).map((cells) => cells.join(',')) },
+      { weight: 1, arbitrary: fc.constantFrom('', '   ', '# a comment', '1,x,3', 'NA,2,3') },
+    ),
+    { minLength: 1, maxLength: 60 },
+  );
+
+  it('gives the one-thread scan, value for value, for any split into parts', async () => {
+    const { scanPlainNumbersInParallel } = await built;
+    await fc.assert(
+      fc.asyncProperty(lines, fc.constantFrom('\n', '\r\n'), fc.integer({ min: 1, max: 4 }), async (rows, eol, parts) => {
+        const text = rows.join(eol) + eol;
+        const opts = { delimiter: ',', decimal: '.' as const, width: 3, comment: '#' };
+        const one = scanPlainNumbers(text, 0, opts);
+        const split = await scanPlainNumbersInParallel(text, 0, opts, parts);
+        expect(split === undefined).toBe(one === undefined);
+        if (one === undefined || split === undefined) return;
+        expect(split.rows).toBe(one.rows);
+        expect(split.plain).toEqual(one.plain);
+        expect([...split.data].map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual([...one.data.subarray(0, one.rows * 3)].map((v) => Object.is(v, -0) ? '-0' : String(v)));
+      }),
+      { seed: 19, numRuns: 25 },
+    );
+  });
+
+  it('gives up (undefined) on a record of the wrong width in any part, as the one-thread scan', async () => {
+    const { scanPlainNumbersInParallel } = await built;
+    const good = Array.from({ length: 400 }, (_, i) => `${i},${i / 2},${-i}`);
+    for (const at of [0, 200, 399]) {
+      const text = good.map((l, i) => (i === at ? '1,2' : l)).join('\n') + '\n';
+      expect(await scanPlainNumbersInParallel(text, 0, { delimiter: ',', decimal: '.', width: 3 }, 3)).toBeUndefined();
+    }
+  });
+
+  it('scans a part here when its worker cannot start (the sources have no built worker)', async () => {
+    const { scanPlainNumbersInParallel } = await import('../src/io/plain-numbers-parallel.js');
+    const text = Array.from({ length: 100 }, (_, i) => `${i},${i + 0.5}`).join('\n');
+    const out = await scanPlainNumbersInParallel(text, 0, { delimiter: ',', decimal: '.', width: 2 }, 3);
+    expect(out?.rows).toBe(100);
+    expect(out?.data[199]).toBe(99.5);
   });
 });

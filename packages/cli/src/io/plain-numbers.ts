@@ -47,16 +47,16 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const MAX_DIGITS = 15;
 
 /**
- * Parses the records of `text` from index `start` (the first data record).
- * Blank lines are skipped, as by the general reader; CRLF, LF or CR end a
- * record. Returns undefined when the text is not plain (see the module doc).
+ * Parses the records of `text` from index `start` (the first data record) up
+ * to `end` (the text's end, or just after a line break). Blank lines are
+ * skipped, as by the general reader; CRLF, LF or CR end a record. Returns
+ * undefined when the text is not plain (see the module doc).
  */
 export function scanPlainNumbers(
   text: string,
   start: number,
   opts: PlainNumbersOptions,
-  /** The general reader's cell parser, for the cells the exact fast parse leaves (long mantissas, large exponents). */
-  parseCell: (cell: string) => number | undefined,
+  end = text.length,
 ): PlainNumbers | undefined {
   const { width } = opts;
   const delimiter = opts.delimiter.charCodeAt(0);
@@ -67,9 +67,9 @@ export function scanPlainNumbers(
   // Spaces and tabs around a line make it blank, unless they are the delimiter (then they hold empty fields).
   const blank = (c: number) => (c === SPACE || c === TAB) && c !== delimiter;
   // Every record ends in at most one line break, so they bound the row count.
-  const capacity = countChar(text, '\n', start) + countChar(text, '\r', start) + 1;
+  const capacity = countChar(text, '\n', start, end) + countChar(text, '\r', start, end) + 1;
   const data = new Float64Array(capacity * d);
-  const n = text.length;
+  const n = end;
   let rows = 0;
   let i = start;
   while (i < n) {
@@ -87,7 +87,7 @@ export function scanPlainNumbers(
     let a = i;
     for (;;) {
       if (field >= width) return undefined;
-      // Parse while scanning; a cell the exact parse does not end cleanly goes to parseCell.
+      // Parse while scanning; a cell the exact parse does not end cleanly goes to parseNumber.
       let value: number | undefined = parseNumberAt(text, a, n, decimal, delimiter);
       let b = stoppedAt;
       let c = b < n ? text.charCodeAt(b) : NL;
@@ -98,7 +98,8 @@ export function scanPlainNumbers(
           if (c === QUOTE) return undefined;
         }
         if (b >= n) c = NL;
-        value = parseCell(text.slice(a, b));
+        // The cells the exact fast parse leaves (long mantissas, large exponents): the general reader's parse.
+        value = parseNumber(text.slice(a, b), opts.decimal);
         if (value === undefined) plain[field] = false;
       }
       data[base + field] = value ?? NaN;
@@ -185,9 +186,24 @@ function parseNumberAt(text: string, i: number, n: number, decimal: number, deli
   return negative ? -value : value;
 }
 
-function countChar(text: string, ch: string, from: number): number {
+/** The general reader's cell parser: a finite decimal number, or undefined (no hex, no 'Infinity', no empty string); with decimal ',' "1,5" is 1.5. */
+export function parseNumber(text: string, decimal: '.' | ',' = '.'): number | undefined {
+  let t = text.trim();
+  if (decimal === ',') {
+    if (t.includes('.')) return undefined;
+    t = t.replace(',', '.');
+  }
+  if (!NUMBER_RE.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** The text of a decimal number as the general reader accepts it (no hex, no Infinity). */
+export const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function countChar(text: string, ch: string, from: number, end: number): number {
   let count = 0;
-  for (let i = text.indexOf(ch, from); i >= 0; i = text.indexOf(ch, i + 1)) count++;
+  for (let i = text.indexOf(ch, from); i >= 0 && i < end; i = text.indexOf(ch, i + 1)) count++;
   return count;
 }
 

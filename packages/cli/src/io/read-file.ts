@@ -1,11 +1,13 @@
 // Reading tables and model files from disk, FIFOs or stdin (Node only):
 // input.ts opens the bytes (gzip, UTF-16, FIFOs), binary-table.ts reads
-// Parquet and Arrow. The text parsing lives in read-table.ts and
+// Parquet and Arrow, plain-numbers-parallel.ts scans large CSV bodies on
+// worker threads. The text parsing lives in read-table.ts and
 // model-file.ts, which run in browsers too.
 import { ModelFormatError } from '@gmmkit/core';
 import { parseModelFile, type LoadedModelFile } from '../model-file.js';
 import { readBinaryTable } from './binary-table.js';
 import { openInput, type InputOptions } from './input.js';
+import { scanPlainNumbersInParallel } from './plain-numbers-parallel.js';
 import {
   featuresAndWeight,
   formatFromName,
@@ -54,7 +56,7 @@ export async function readRawTable(file: string, options: ReadTableOptions = {})
     return readBinaryTable(await input.bytes(), input.kind, source);
   }
   const named = options.format ?? formatFromName(isStdin ? '' : file);
-  return parseTextChunks(input.chunks, { ...options, source, format: named });
+  return parseTextChunks(input.chunks, { ...options, source, format: named, scan: scanPlainNumbersInParallel });
 }
 
 export function inputOptions(options: ReadTableOptions): InputOptions {

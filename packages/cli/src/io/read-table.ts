@@ -1,6 +1,8 @@
 import { InvalidDataError } from '@gmmkit/core';
 import { UsageError } from '../errors.js';
-import { scanPlainNumbers, type PlainNumbers } from './plain-numbers.js';
+import { NUMBER_RE, parseNumber, scanPlainNumbers, type PlainNumbers, type PlainNumbersOptions } from './plain-numbers.js';
+
+export { parseNumber };
 
 /**
  * Parsing numeric tables: CSV and TSV (RFC 4180 quoting, header detection,
@@ -216,7 +218,12 @@ export function parseTable(
 /** Parses text as it arrives: CSV/TSV record by record, NDJSON line by line, JSON whole (bounded). */
 export async function parseTextChunks(
   chunks: AsyncIterable<string>,
-  opts: TextOptions & { source: string; format?: TableFormat | undefined },
+  opts: TextOptions & {
+    source: string;
+    format?: TableFormat | undefined;
+    /** The fast path's scan of a whole body (Node's reader passes scanPlainNumbersInParallel); default scanPlainNumbers. */
+    scan?: PlainScan | undefined;
+  },
 ): Promise<RawTable> {
   const source = opts.source;
   let format = opts.format;
@@ -259,7 +266,8 @@ export async function parseTextChunks(
   if (format === 'csv' || format === 'tsv') {
     if (parser === undefined) {
       const whole = parts.splice(0).join('');
-      return checked(delimitedTable(whole, delimiter ?? sniffDelimiter(whole, format, opts), format, source, opts));
+      const sep = delimiter ?? sniffDelimiter(whole, format, opts);
+      return checked(opts.scan === undefined ? delimitedTable(whole, sep, format, source, opts) : await delimitedTableScanned(whole, sep, format, source, opts, opts.scan));
     }
     for (const r of parser.end()) records.push(r);
     return checked(tableFromRecords(records, format, source, opts));
@@ -496,28 +504,51 @@ export class DelimitedParser {
   }
 }
 
+/** A scan of a whole body from `start`: scanPlainNumbers, or one in parts on worker threads. */
+export type PlainScan = (text: string, start: number, opts: PlainNumbersOptions) => Promise<PlainNumbers | undefined>;
+
 /** A whole CSV/TSV text as a table: by the fast path when its body is unquoted, else record by record. */
 function delimitedTable(text: string, delimiter: string, format: 'csv' | 'tsv', source: string, opts: TextOptions): RawTable {
-  return (
-    fastDelimitedTable(text, delimiter, format, source, opts) ??
-    tableFromRecords(splitDelimited(text, delimiter, source, opts.comment), format, source, opts)
-  );
+  const plain = plainBody(text, delimiter, source, opts);
+  return plainOrRecords(text, delimiter, format, source, opts, plain, plain && scanPlainNumbers(text, plain.start, plain.scan));
 }
 
-/**
- * The fast path (plain-numbers.ts) for a text whose lines end in LF or
- * CRLF and with no quote after its first line: the header is decided on the
- * first records exactly as the general reader decides it, the body is
- * scanned into numbers, and the records are parsed only if something asks
- * for `rows`. Undefined when the text is not such a text.
- */
-function fastDelimitedTable(
+/** delimitedTable with the fast path's body scanned by `scan` (in parts on worker threads): the same table. */
+async function delimitedTableScanned(text: string, delimiter: string, format: 'csv' | 'tsv', source: string, opts: TextOptions, scan: PlainScan): Promise<RawTable> {
+  const plain = plainBody(text, delimiter, source, opts);
+  return plainOrRecords(text, delimiter, format, source, opts, plain, plain && (await scan(text, plain.start, plain.scan)));
+}
+
+/** The fast path's table when the body scanned plain, else the record parser's. */
+function plainOrRecords(
   text: string,
   delimiter: string,
   format: 'csv' | 'tsv',
   source: string,
   opts: TextOptions,
-): RawTable | undefined {
+  plain: { head: DelimitedHead } | undefined,
+  numeric: PlainNumbers | undefined,
+): RawTable {
+  return (
+    (plain && plainTable(text, delimiter, format, source, opts, plain.head, numeric)) ??
+    tableFromRecords(splitDelimited(text, delimiter, source, opts.comment), format, source, opts)
+  );
+}
+
+type DelimitedHead = ReturnType<typeof delimitedHeader>;
+
+/**
+ * Where the fast path (plain-numbers.ts) applies: a text whose lines end in
+ * LF or CRLF and with no quote after its first line. The header is decided
+ * on the first records exactly as the general reader decides it; returns it,
+ * where the body starts and the scan's options, or undefined for another text.
+ */
+function plainBody(
+  text: string,
+  delimiter: string,
+  source: string,
+  opts: TextOptions,
+): { head: DelimitedHead; start: number; scan: PlainNumbersOptions } | undefined {
   const firstBreak = text.indexOf('\n');
   if (firstBreak < 0 || text.indexOf('"', firstBreak) >= 0) return undefined;
   // Enough leading records for delimitedHeader (it looks at HEADER_SAMPLE + 1).
@@ -532,11 +563,23 @@ function fastDelimitedTable(
   if (records.length === 0) return undefined;
   const head = delimitedHeader(records, source, opts);
   // The header record is its whole line: no quote (so no quoted line break) follows the first line.
-  const bodyStart = head.hasHeader ? afterLine(text, records[0]!.line) : 0;
-  const decimal = head.decimal;
-  const numeric = scanPlainNumbers(text, bodyStart, { delimiter, decimal, width: head.width, comment: opts.comment }, (cell) =>
-    parseNumber(cell, decimal),
-  );
+  const start = head.hasHeader ? afterLine(text, records[0]!.line) : 0;
+  return { head, start, scan: { delimiter, decimal: head.decimal, width: head.width, comment: opts.comment } };
+}
+
+/**
+ * The fast path's table from its scanned body; the records are parsed only
+ * if something asks for `rows`. Undefined when the body is not plain numbers.
+ */
+function plainTable(
+  text: string,
+  delimiter: string,
+  format: 'csv' | 'tsv',
+  source: string,
+  opts: TextOptions,
+  head: DelimitedHead,
+  numeric: PlainNumbers | undefined,
+): RawTable | undefined {
   if (numeric === undefined || !numeric.plain.some((p) => p)) return undefined;
   let general: RawTable | undefined;
   const generalTable = () => (general ??= tableFromRecords(splitDelimited(text, delimiter, source, opts.comment), format, source, opts));
@@ -871,23 +914,11 @@ export function splitColumnList(spec: string): string[] {
 
 // ---------------------------------------------------------------- numbers
 
-const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NOT_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 const MISSING = new Set(['', 'NA', 'N/A', 'null', 'NULL', 'None']);
 /** What --missing marginalize reads as a missing cell: empty, NA, NaN (any case), and JSON null. */
 const MISSING_CELL = /^(?:|NA|N\/A|nan|NaN|NAN|null|NULL|None)$/;
 
-/** A finite decimal number, or undefined (no hex, no 'Infinity', no empty string); with decimal ',' "1,5" is 1.5. */
-export function parseNumber(text: string, decimal: Decimal = '.'): number | undefined {
-  let t = text.trim();
-  if (decimal === ',') {
-    if (t.includes('.')) return undefined;
-    t = t.replace(',', '.');
-  }
-  if (!NUMBER_RE.test(t)) return undefined;
-  const v = Number(t);
-  return Number.isFinite(v) ? v : undefined;
-}
 
 /**
  * Converts the selected columns to a float64 matrix, naming the first bad
