@@ -48,6 +48,13 @@ const variants = inits.flatMap((i) => {
     const screen = { candidates: Number(r[1]), iterations: Number(r[2]), keep: Number(r[3]), splits: Number(r[4] ?? 1), tight: r[7] !== undefined };
     return [splitMergeInitializer({ moves, screen, name: i })];
   }
+  // oth-M-cC[-a]: smem (5 moves, the polish), then up to C other restarts within M times the polish's gain
+  // of the best restart's bound polished too (M: a number or inf), best first or, -a, least like the best first.
+  const o = /^oth-(inf|[\d.]+)-c(\d+)(-a)?$/.exec(i);
+  if (o !== null) {
+    const others = { margin: o[1] === 'inf' ? Infinity : Number(o[1]), count: Number(o[2]), order: o[3] === undefined ? ('bound' as const) : ('apart' as const) };
+    return [splitMergeInitializer({ others, name: i })];
+  }
   const s = /^smem-(k?)([\d.]+)(?:x(\d+))?(?:-p([\d.e-]+))?$/.exec(i);
   if (s === null) return [];
   const count = Number(s[2]);
