@@ -48,13 +48,16 @@ const variants = inits.flatMap((i) => {
     const screen = { candidates: Number(r[1]), iterations: Number(r[2]), keep: Number(r[3]), splits: Number(r[4] ?? 1), tight: r[7] !== undefined };
     return [splitMergeInitializer({ moves, screen, name: i })];
   }
-  // oth-M-cC[-a]: smem (5 moves, the polish), then up to C other restarts within M times the polish's gain
-  // of the best restart's bound polished too (M: a number or inf), best first or, -a, least like the best first.
-  const o = /^oth-(inf|[\d.]+)-c(\d+)(-a)?$/.exec(i);
+  // oth-M-cC[-a][-nN]: smem (5 moves, the polish), then up to C other restarts within M times the polish's gain
+  // of the best restart's bound polished too (M: a number or inf), best first or, -a, least like the best first;
+  // -nN: the polish first and moves ending within N tol of the bound polished too (near). near-N: that alone.
+  const o = /^oth-(inf|[\d.]+)-c(\d+)(-a)?(?:-n([\d.]+))?$/.exec(i);
   if (o !== null) {
     const others = { margin: o[1] === 'inf' ? Infinity : Number(o[1]), count: Number(o[2]), order: o[3] === undefined ? ('bound' as const) : ('apart' as const) };
-    return [splitMergeInitializer({ others, name: i })];
+    return [splitMergeInitializer({ others, ...(o[4] === undefined ? {} : { near: Number(o[4]) }), name: i })];
   }
+  const nr = /^near-([\d.]+)$/.exec(i);
+  if (nr !== null) return [splitMergeInitializer({ near: Number(nr[1]), name: i })];
   const s = /^smem-(k?)([\d.]+)(?:x(\d+))?(?:-p([\d.e-]+))?$/.exec(i);
   if (s === null) return [];
   const count = Number(s[2]);

@@ -46,6 +46,12 @@ export interface SplitMergeOptions {
    * likely a different optimum). The highest polished bound is chosen.
    */
   others?: { margin: number; count: number; order?: 'bound' | 'apart' };
+  /**
+   * Measured, not the default: the polish first (the best restart's state),
+   * then every move whose EM at tol ends within `near` tol of the current
+   * (polished) bound is polished too before it is compared.
+   */
+  near?: number;
   name?: string;
 }
 
@@ -67,7 +73,7 @@ export interface SplitMergeOptions {
  * iteration first gains less than tol.
  */
 export function splitMergeInitializer(options: SplitMergeOptions = {}): Initializer {
-  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, others, name = 'smem' } = options;
+  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, others, near, name = 'smem' } = options;
   if (screen !== undefined) return screenedInitializer(moves, polish, screen, name);
   return {
     name,
@@ -75,8 +81,19 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
     initialize: (input: InitializerInput): InitialGuess => kmeansInitializer.initialize(input),
     async refine(input: RefineInput): Promise<InitialGuess> {
       const { data, n, d, k, weights } = input;
+      const polishTol = input.tol * polish;
       let current = input.start;
       let bound = input.lowerBound;
+      // the polish's gain: how far short of its optimum EM at tol stopped (the others' margin is measured in it)
+      let gain = 0;
+      const polishCurrent = async (): Promise<void> => {
+        const p = await continueEm(input, current, polishTol);
+        if (p === undefined || p.bound < bound) return;
+        gain = p.bound - bound;
+        ({ guess: current, bound } = p);
+      };
+      const early = near !== undefined && polish > 0;
+      if (early) await polishCurrent();
       const limit = typeof moves === 'number' ? moves : moves(k);
       let tried = 0;
       while (tried < limit) {
@@ -89,10 +106,15 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
           tried++;
           const moved = applyMove(resp, move, data, n, d, k, weights);
           if (moved === undefined) continue;
-          const guess: InitialGuess = { kind: 'responsibilities', resp: moved };
-          const b = await input.shortEm(guess, iterations);
+          let reached: InitialGuess = { kind: 'responsibilities', resp: moved };
+          let b = await input.shortEm(reached, iterations);
+          // a move ending within `near` tol of the polished bound may pass it when polished too
+          if (early && b > bound - near * input.tol) {
+            const p = await continueEm(input, reached, polishTol);
+            if (p !== undefined) ({ guess: reached, bound: b } = p);
+          }
           if (b > bound) {
-            current = guess;
+            current = reached;
             bound = b;
             accepted = true;
             break;
@@ -100,14 +122,8 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
         }
         if (!accepted) break;
       }
-      if (polish > 0) {
-        const polished = await continueEm(input, current, input.tol * polish);
-        if (polished !== undefined && polished.bound >= bound) {
-          if (others !== undefined) return polishOthers(input, polished, polished.bound - bound, others, input.tol * polish);
-          current = polished.guess;
-        }
-      }
-      return current;
+      if (polish > 0 && !early) await polishCurrent();
+      return others !== undefined && polish > 0 ? polishOthers(input, { guess: current, bound }, gain, others, polishTol) : current;
     },
   };
 }
