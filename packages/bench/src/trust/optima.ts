@@ -51,13 +51,15 @@ const variants = inits.flatMap((i) => {
   // oth-M-cC[-a][-nN]: smem (5 moves, the polish), then up to C other restarts within M times the polish's gain
   // of the best restart's bound polished too (M: a number or inf), best first or, -a, least like the best first;
   // -nN: the polish first and moves ending within N tol of the bound polished too (near); xI: moves of at most I
-  // iterations; -pF: the polish at tol * F. near-N: near alone.
-  const o = /^oth-(inf|[\d.]+)-c(\d+)(-a)?(?:-n([\d.]+))?(?:x(\d+))?(?:-p([\d.e-]+))?$/.exec(i);
+  // iterations; -pF: the polish at tol * F; -mM|-mkF: M or max(5, ceil(F k)) moves. near-N: near alone.
+  const o = /^oth-(inf|[\d.]+)-c(\d+)(-a)?(?:-n([\d.]+))?(?:x(\d+))?(?:-p([\d.e-]+))?(?:-m(k?)([\d.]+))?$/.exec(i);
   if (o !== null) {
     const others = { margin: o[1] === 'inf' ? Infinity : Number(o[1]), count: Number(o[2]), order: o[3] === undefined ? ('bound' as const) : ('apart' as const) };
     const near = o[4] === undefined ? {} : { near: Number(o[4]) };
     const iterations = o[5] === undefined ? {} : { iterations: Number(o[5]) };
-    return [splitMergeInitializer({ others, ...near, ...iterations, ...(o[6] === undefined ? {} : { polish: Number(o[6]) }), name: i })];
+    const f = Number(o[8] ?? SMEM_MOVES);
+    const moves = o[7] === 'k' ? (k: number) => Math.max(SMEM_MOVES, Math.ceil(f * k)) : f;
+    return [splitMergeInitializer({ others, ...near, ...iterations, ...(o[6] === undefined ? {} : { polish: Number(o[6]) }), moves, name: i })];
   }
   const nr = /^near-([\d.]+)$/.exec(i);
   if (nr !== null) return [splitMergeInitializer({ near: Number(nr[1]), name: i })];
