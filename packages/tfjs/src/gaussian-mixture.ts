@@ -677,7 +677,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const start = standFor(best);
     const others = distinctOthers(best, restarts, settings.tol, this.o.degenerate).map((run) => {
       let guess: InitialGuess | undefined;
-      return { lowerBound: run.lowerBound, lowerBoundHistory: run.lowerBoundHistory, start: () => (guess ??= standFor(run)) };
+      return { lowerBound: run.lowerBound, start: () => (guess ??= standFor(run)) };
     });
     const weightedLogProbOf = (guess: InitialGuess): Float64Array | undefined => {
       const run = shortRuns.get(guess);

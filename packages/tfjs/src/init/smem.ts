@@ -43,13 +43,15 @@ export interface SplitMergeOptions {
    * where EM stops that far from its optimum), taken by `order`: 'bound'
    * best first, 'apart' the least like the best restart first (its
    * responsibilities matched to the best's, a different partition more
-   * likely a different optimum). The highest polished bound is chosen.
+   * likely a different optimum; this builds every close restart's state).
+   * The highest polished bound is chosen. Not used with `screen`.
    */
   others?: { margin: number; count: number; order?: 'bound' | 'apart' };
   /**
    * Measured, not the default: the polish first (the best restart's state),
    * then every move whose EM at tol ends within `near` tol of the current
-   * (polished) bound is polished too before it is compared.
+   * (polished) bound is polished too before it is compared. Not used with
+   * `screen`.
    */
   near?: number;
   name?: string;
