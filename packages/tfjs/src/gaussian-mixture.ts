@@ -541,6 +541,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const nInit = warm ? 1 : this.o.nInit;
     const settings: EmSettings = { ...this.o, exactPass: exact };
     let best: EmResult<P> | undefined;
+    // every restart's result, for Initializer.refine's `others`
+    const restarts: EmResult<P>[] = [];
     const dropped: string[] = [];
     let lastError: SingularCovarianceError | undefined;
     // InitializerInput.shortEm: a few iterations of this loop from a guess; a guess the initializer
@@ -578,6 +580,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       }
       // As scikit-learn, the first restart always counts; `converged` is the kept restart's own flag
       // (scikit-learn reports the last restart's). Under 'reject' a healthy restart beats any degenerate one.
+      restarts.push(result);
       if (best === undefined || betterRestart(result, best, this.o.degenerate)) best = result;
     }
     if (best === undefined) {
@@ -585,7 +588,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       throw new SingularCovarianceError(message, { cause: lastError });
     }
     if (!warm && this.initializer.refine !== undefined && this.presetState(rows.fit) === undefined) {
-      best = await this.refineBest(best, rows, strategy, settings, pass, shortEm, shortRuns, nInit);
+      best = await this.refineBest(best, restarts, rows, strategy, settings, pass, shortEm, shortRuns, nInit);
     }
     this._state = this.fittedState(best, fit);
     if (best.degeneracy !== undefined) this._state.degeneracy = best.degeneracy.reason;
@@ -643,10 +646,13 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    * Initializer.refine's stage after the restarts: from the best restart's
    * state (stood for by a guess of its responsibilities), the initializer's
    * moves run through shortEm; EM continues from the guess it returns, and
-   * the result replaces `best` only when betterRestart says so.
+   * the result replaces `best` only when betterRestart says so. The other
+   * `restarts` are offered as RefineInput.others, their guesses built on
+   * demand.
    */
   private async refineBest(
     best: EmResult<P>,
+    restarts: EmResult<P>[],
     rows: { blocks: RowBlocks; fit: FitData },
     strategy: EmStrategy<P>,
     settings: EmSettings,
@@ -659,10 +665,20 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const { n, d, k, centered, ctx } = rows.fit;
     shortRuns.clear();
     const logProbOf = (run: EmResult<P>): Float64Array => weightedLogProb(tf, this._family, strategy.eStep(run.params), rows.blocks, ctx);
-    const startLogProb = logProbOf(best);
-    const start: InitialGuess = { kind: 'responsibilities', resp: responsibilities(startLogProb, n, k) };
-    shortRuns.set(start, best);
-    const cache = new Map<InitialGuess, Float64Array>([[start, startLogProb]]);
+    const cache = new Map<InitialGuess, Float64Array>();
+    // A guess standing for a converged run: its responsibilities, the run and its E-step registered for shortEm's continuation and weightedLogProb.
+    const standFor = (run: EmResult<P>): InitialGuess => {
+      const lp = logProbOf(run);
+      const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(lp, n, k) };
+      shortRuns.set(guess, run);
+      cache.set(guess, lp);
+      return guess;
+    };
+    const start = standFor(best);
+    const others = distinctOthers(best, restarts, settings.tol, this.o.degenerate).map((run) => {
+      let guess: InitialGuess | undefined;
+      return { lowerBound: run.lowerBound, start: () => (guess ??= standFor(run)) };
+    });
     const weightedLogProbOf = (guess: InitialGuess): Float64Array | undefined => {
       const run = shortRuns.get(guess);
       if (run === undefined) return undefined;
@@ -685,6 +701,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         lowerBound: best.lowerBound,
         tol: settings.tol,
         weightedLogProb: weightedLogProbOf,
+        others,
       });
     } finally {
       dispose();
@@ -1238,6 +1255,24 @@ export class GaussianMixture extends BaseMixture<MixtureParameters> {
     return model;
   }
 
+}
+
+/**
+ * RefineInput.others: the restarts other than `best`, best first, leaving out
+ * those 'reject' would not keep over it and those whose lower bound is within
+ * `tol` of the best's or of the last one listed (most likely the same optimum).
+ */
+function distinctOthers<P>(best: EmResult<P>, restarts: EmResult<P>[], tol: number, mode: DegenerateMode): EmResult<P>[] {
+  const sorted = restarts.filter((r) => r !== best && !(mode === 'reject' && r.degeneracy !== undefined && best.degeneracy === undefined));
+  sorted.sort((a, b) => b.lowerBound - a.lowerBound);
+  const kept: EmResult<P>[] = [];
+  let last = best.lowerBound;
+  for (const r of sorted) {
+    if (Math.abs(last - r.lowerBound) <= tol) continue;
+    kept.push(r);
+    last = r.lowerBound;
+  }
+  return kept;
 }
 
 /** Whether restart `a` should replace the best so far `b`: higher lower bound, healthy first under 'reject'. */

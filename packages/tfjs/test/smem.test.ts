@@ -139,6 +139,60 @@ describe("initializer 'smem'", () => {
     expect(await smemInitializer.refine!(input)).not.toBe(start);
     expect(tols).toEqual([1e-3 * SMEM_POLISH]);
   });
+
+  it('others: polishes the other restarts within margin x the polish gain, up to count, best first or least like the best first', async () => {
+    // k = 2: no moves, only the polish; the polished bound of a state is looked up by the state last passed to weightedLogProb
+    const state = (resp: number[]): InitialGuess => ({ kind: 'responsibilities', resp: new Float64Array(resp) });
+    const start = state([1, 0, 0, 1]);
+    const like = state([1, 0, 0, 1]); // the best restart's partition
+    const apart = state([1, 0, 1, 0]); // a different one
+    const far = state([0, 1, 1, 0]);
+    const polished = new Map([[start, -0.99], [like, -0.995], [apart, -0.98], [far, -0.9]]);
+    const others = [
+      { lowerBound: -1.002, start: () => like },
+      { lowerBound: -1.02, start: () => apart },
+      { lowerBound: -1.05, start: () => far }, // beyond 3 x the polish's gain (0.01) below the best
+    ];
+    const run = async (options: { margin: number; count: number; order?: 'bound' | 'apart' }) => {
+      let last: InitialGuess = start;
+      const sources: InitialGuess[] = [];
+      const guesses: InitialGuess[] = [];
+      const refined = await splitMergeInitializer({ others: options }).refine!({
+        tf, x: undefined as never, data: new Float64Array([0, 1]), n: 2, d: 1, k: 2, rng: createRng(0),
+        start, lowerBound: -1, tol: 1e-3, others,
+        shortEm: async (guess) => {
+          sources.push(last);
+          guesses.push(guess);
+          return polished.get(last)!;
+        },
+        weightedLogProb: (guess) => {
+          last = guesses.includes(guess) ? sources[guesses.indexOf(guess)]! : guess;
+          return new Float64Array([0, -50, -50, 0]);
+        },
+      });
+      return { polishedFrom: sources, refinedFrom: sources[guesses.indexOf(refined)] };
+    };
+    expect(await run({ margin: 3, count: 1 })).toEqual({ polishedFrom: [start, like], refinedFrom: start });
+    expect(await run({ margin: 3, count: 5 })).toEqual({ polishedFrom: [start, like, apart], refinedFrom: apart });
+    expect(await run({ margin: 3, count: 1, order: 'apart' })).toEqual({ polishedFrom: [start, apart], refinedFrom: apart });
+    expect(await run({ margin: Infinity, count: 5 })).toEqual({ polishedFrom: [start, like, apart, far], refinedFrom: far });
+  });
+
+  it('others and near: never below kmeans at the same seed, deterministic, no tensors left', async () => {
+    const variant = splitMergeInitializer({ others: { margin: 3, count: 1, order: 'apart' }, near: 10, iterations: 5, name: 'smem-others' });
+    const container = createGmmContainer(pluginModule({ initializers: [variant] }));
+    await fitted('smem-others', 1, 3, { container }); // backend warm-up
+    const before = tf.memory().numTensors;
+    for (const seed of [2, 3]) {
+      const plain = (await fitted('kmeans', seed, 3)).state.lowerBound;
+      const a = (await fitted('smem-others', seed, 3, { container })).state;
+      const b = (await fitted('smem-others', seed, 3, { container })).state;
+      expect(a.lowerBound).toBeGreaterThanOrEqual(plain);
+      expect(b.lowerBound).toBe(a.lowerBound);
+      expect(b.means).toEqual(a.means);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('split-and-merge candidates', () => {
@@ -204,6 +258,44 @@ describe('Initializer.refine (engine side)', () => {
     expect(seen.map((r) => r.tol)).toEqual([1e-2, 1e-5]);
     expect(seen[1]!.iterations).toBeGreaterThan(seen[0]!.iterations);
     expect(seen[1]!.bound).toBeGreaterThan(seen[0]!.bound);
+  });
+
+  it("offers the other restarts' converged states: distinct, best first; the fit's bound never drops; deterministic", async () => {
+    const probe = async () => {
+      // every run's last bound (onIteration counts from 1 at each run), up to refine: the restarts'
+      const finals: number[] = [];
+      let seen: { best: number; tol: number; bounds: number[]; restarts: number[] } | undefined;
+      const container = refining('others', async (input) => {
+        const others = input.others ?? [];
+        seen = { best: input.lowerBound, tol: input.tol, bounds: others.map((o) => o.lowerBound), restarts: [...finals] };
+        // the runner-up's state, built once, stands for a converged state as `start` does
+        const runnerUp = others[0]!.start();
+        expect(others[0]!.start()).toBe(runnerUp);
+        expect(input.weightedLogProb(runnerUp)).toHaveLength(input.n * input.k);
+        return runnerUp; // EM continues from it; kept only if it beats the best restart
+      });
+      const onIteration = (iteration: number, bound: number) => {
+        if (iteration === 1) finals.push(bound);
+        else finals[finals.length - 1] = bound;
+      };
+      const gm = await fitted('others', 3, 10, { container, onIteration, degenerate: 'allow' });
+      return { state: gm.state, ...seen! };
+    };
+    const { state, best, tol, bounds, restarts } = await probe();
+    expect(restarts).toHaveLength(10);
+    expect(Math.max(...restarts)).toBeCloseTo(best, 12);
+    expect(bounds.length).toBeGreaterThan(0);
+    expect(bounds.length).toBeLessThan(restarts.length);
+    // best first, each more than tol below the one before (the best's first), each one of the restarts
+    [best, ...bounds].slice(1).forEach((b, i) => expect([best, ...bounds][i]! - b).toBeGreaterThan(tol));
+    for (const b of bounds) expect(restarts.some((r) => Math.abs(r - b) < 1e-12)).toBe(true);
+    // a restart left out is within tol of the best or of one listed (the same optimum, most likely)
+    for (const r of restarts) expect([best, ...bounds].some((b) => Math.abs(b - r) <= tol)).toBe(true);
+    const plain = await fitted('kmeans', 3, 10, { degenerate: 'allow' });
+    expect(state.lowerBound).toBeGreaterThanOrEqual(plain.state.lowerBound);
+    const again = await probe();
+    expect(again.bounds).toEqual(bounds);
+    expect(again.state.means).toEqual(state.means);
   });
 
   it('keeps the best restart when refine returns a worse state, and is skipped on warm starts', async () => {

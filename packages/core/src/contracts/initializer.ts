@@ -66,7 +66,10 @@ export interface Initializer {
    * `input.shortEm`, and resolves to `input.start` (keep it) or to a guess it
    * passed to shortEm, from which EM continues. The engine keeps the result
    * only when its lower bound beats the best restart's, so the fit's bound
-   * never drops. Not called for warm starts or preset parameters.
+   * never drops. `input.others` offers the other restarts' converged states
+   * (distinct ones, best first) for a search that starts from them too; a
+   * guess it resolves to may also be one of theirs or one passed to shortEm
+   * from theirs. Not called for warm starts or preset parameters.
    */
   refine?(input: RefineInput): Promise<InitialGuess>;
 }
@@ -87,6 +90,26 @@ export interface RefineInput extends InitializerInput {
    * has no such state (never passed to shortEm, or its run failed).
    */
   weightedLogProb(guess: InitialGuess): Float64Array | undefined;
+  /**
+   * The other restarts' converged states, best first, distinct solutions
+   * only: a restart whose lower bound is within `tol` of the best's or of a
+   * restart already listed is left out (it most likely ended at the same
+   * optimum), as are restarts 'reject' would not keep. Each `start()` stands
+   * for that state as `start` does for the best (pass it to
+   * `weightedLogProb` or shortEm, or return it); it is built on its first
+   * call, which costs an E-step over all rows, so an initializer pays only
+   * for the ones it looks at. [] when no other restart is distinct (one
+   * restart); undefined where the driver offers none (an older engine).
+   */
+  others?: readonly OtherRestart[] | undefined;
+}
+
+/** Another restart's converged state, as RefineInput.others lists it. */
+export interface OtherRestart {
+  /** Its lower bound (below the best restart's). */
+  lowerBound: number;
+  /** Stands for its converged state (built, and then the same guess returned, on the first call). */
+  start(): InitialGuess;
 }
 
 /** An initializer that answers at once (the built-ins but emEM): callers may use its guess without awaiting. */

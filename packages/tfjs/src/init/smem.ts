@@ -35,6 +35,25 @@ export interface SplitMergeOptions {
    * counts rounds of screening.
    */
   screen?: { candidates: number; iterations: number; keep: number; splits?: number; tight?: boolean };
+  /**
+   * Other restarts (RefineInput.others, measured in docs/initialization.md,
+   * not the default): after the polish, up to `count` other restarts whose
+   * bound is within `margin` times the polish's gain of the best restart's
+   * are polished too (a restart that close may climb past the best on data
+   * where EM stops that far from its optimum), taken by `order`: 'bound'
+   * best first, 'apart' the least like the best restart first (its
+   * responsibilities matched to the best's, a different partition more
+   * likely a different optimum; this builds every close restart's state).
+   * The highest polished bound is chosen. Not used with `screen`.
+   */
+  others?: { margin: number; count: number; order?: 'bound' | 'apart' };
+  /**
+   * Measured, not the default: the polish first (the best restart's state),
+   * then every move whose EM at tol ends within `near` tol of the current
+   * (polished) bound is polished too before it is compared. Not used with
+   * `screen`.
+   */
+  near?: number;
   name?: string;
 }
 
@@ -56,7 +75,7 @@ export interface SplitMergeOptions {
  * iteration first gains less than tol.
  */
 export function splitMergeInitializer(options: SplitMergeOptions = {}): Initializer {
-  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, name = 'smem' } = options;
+  const { moves = SMEM_MOVES, iterations = Infinity, polish = SMEM_POLISH, screen, others, near, name = 'smem' } = options;
   if (screen !== undefined) return screenedInitializer(moves, polish, screen, name);
   return {
     name,
@@ -64,8 +83,19 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
     initialize: (input: InitializerInput): InitialGuess => kmeansInitializer.initialize(input),
     async refine(input: RefineInput): Promise<InitialGuess> {
       const { data, n, d, k, weights } = input;
+      const polishTol = input.tol * polish;
       let current = input.start;
       let bound = input.lowerBound;
+      // the polish's gain: how far short of its optimum EM at tol stopped (the others' margin is measured in it)
+      let gain = 0;
+      const polishCurrent = async (): Promise<void> => {
+        const p = await continueEm(input, current, polishTol);
+        if (p === undefined || p.bound < bound) return;
+        gain = p.bound - bound;
+        ({ guess: current, bound } = p);
+      };
+      const early = near !== undefined && polish > 0;
+      if (early) await polishCurrent();
       const limit = typeof moves === 'number' ? moves : moves(k);
       let tried = 0;
       while (tried < limit) {
@@ -78,10 +108,15 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
           tried++;
           const moved = applyMove(resp, move, data, n, d, k, weights);
           if (moved === undefined) continue;
-          const guess: InitialGuess = { kind: 'responsibilities', resp: moved };
-          const b = await input.shortEm(guess, iterations);
+          let reached: InitialGuess = { kind: 'responsibilities', resp: moved };
+          let b = await input.shortEm(reached, iterations);
+          // a move ending within `near` tol of the polished bound may pass it when polished too
+          if (early && b > bound - near * input.tol) {
+            const p = await continueEm(input, reached, polishTol);
+            if (p !== undefined) ({ guess: reached, bound: b } = p);
+          }
           if (b > bound) {
-            current = guess;
+            current = reached;
             bound = b;
             accepted = true;
             break;
@@ -89,11 +124,8 @@ export function splitMergeInitializer(options: SplitMergeOptions = {}): Initiali
         }
         if (!accepted) break;
       }
-      if (polish > 0) {
-        const polished = await continueEm(input, current, input.tol * polish);
-        if (polished !== undefined && polished.bound >= bound) current = polished.guess;
-      }
-      return current;
+      if (polish > 0 && !early) await polishCurrent();
+      return others !== undefined && polish > 0 ? polishOthers(input, { guess: current, bound }, gain, others, polishTol) : current;
     },
   };
 }
@@ -108,6 +140,65 @@ async function continueEm(input: RefineInput, state: InitialGuess, tol: number):
   if (logProb === undefined) return undefined;
   const guess: InitialGuess = { kind: 'responsibilities', resp: responsibilities(logProb, input.n, input.k) };
   return { guess, bound: await input.shortEm(guess, Infinity, tol) };
+}
+
+/**
+ * SplitMergeOptions.others: the other restarts within `margin` * `gain` of the
+ * best restart's bound, up to `count` of them in `order`, polished at `tol`;
+ * the highest of them and `chosen` (the polished state).
+ */
+async function polishOthers(
+  input: RefineInput,
+  chosen: { guess: InitialGuess; bound: number },
+  gain: number,
+  { margin, count, order = 'bound' }: NonNullable<SplitMergeOptions['others']>,
+  tol: number,
+): Promise<InitialGuess> {
+  let close = (input.others ?? []).filter((o) => margin === Infinity || input.lowerBound - o.lowerBound <= margin * gain);
+  if (order === 'apart' && close.length > count) {
+    const best = input.start.kind === 'responsibilities' ? input.start.resp : undefined;
+    const like = new Map(close.map((o) => [o, best === undefined ? 0 : agreement(best, o.start(), input.n, input.k, input.weights)]));
+    close = [...close].sort((a, b) => like.get(a)! - like.get(b)!);
+  }
+  let top = chosen;
+  for (const other of close.slice(0, count)) {
+    const p = await continueEm(input, other.start(), tol);
+    if (p !== undefined && p.bound > top.bound) top = p;
+  }
+  return top.guess;
+}
+
+/**
+ * How alike two states' responsibilities are: the share of the (weighted) rows
+ * on matched components, the components paired greedily by their shared
+ * responsibility mass. 1: the same partition.
+ */
+function agreement(a: Float64Array, guess: InitialGuess, n: number, k: number, weights?: Float64Array): number {
+  if (guess.kind !== 'responsibilities') return 0;
+  const b = guess.resp;
+  const shared = new Float64Array(k * k);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights === undefined ? 1 : weights[i]!;
+    total += w;
+    for (let x = 0; x < k; x++) {
+      const ax = w * a[i * k + x]!;
+      if (ax !== 0) for (let y = 0; y < k; y++) shared[x * k + y] += ax * b[i * k + y]!;
+    }
+  }
+  const rowUsed = new Uint8Array(k);
+  const colUsed = new Uint8Array(k);
+  let matched = 0;
+  for (let t = 0; t < k; t++) {
+    let top = -1;
+    for (let c = 0; c < k * k; c++) {
+      if (!rowUsed[Math.floor(c / k)] && !colUsed[c % k] && (top < 0 || shared[c]! > shared[top]!)) top = c;
+    }
+    rowUsed[Math.floor(top / k)] = 1;
+    colUsed[top % k] = 1;
+    matched += shared[top]!;
+  }
+  return total > 0 ? matched / total : 0;
 }
 
 /** splitMergeInitializer with `screen` set: screened rounds of candidate moves. */
