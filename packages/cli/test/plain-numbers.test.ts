@@ -153,37 +153,39 @@ describe('scanPlainNumbersInParallel (the fast path in parts on worker threads)'
     { minLength: 1, maxLength: 60 },
   );
 
-  it('gives the one-thread scan, value for value, for any split into parts', async () => {
+  it('gives the one-thread scan, value for value, for any cut into pieces, on the workers or shared with this thread', async () => {
     const { scanPlainNumbersInParallel } = await built;
     await fc.assert(
-      fc.asyncProperty(lines, fc.constantFrom('\n', '\r\n'), fc.integer({ min: 1, max: 4 }), async (rows, eol, parts) => {
+      fc.asyncProperty(lines, fc.constantFrom('\n', '\r\n'), fc.integer({ min: 2, max: 3 }), fc.integer({ min: 8, max: 400 }), fc.boolean(), async (rows, eol, threads, pieceChars, scanHere) => {
         const text = rows.join(eol) + eol;
         const opts = { delimiter: ',', decimal: '.' as const, width: 3, comment: '#' };
         const one = scanPlainNumbers(text, 0, opts);
-        const split = await scanPlainNumbersInParallel(text, 0, opts, parts);
+        const split = await scanPlainNumbersInParallel(text, 0, opts, threads, pieceChars, scanHere);
         expect(split === undefined).toBe(one === undefined);
         if (one === undefined || split === undefined) return;
         expect(split.rows).toBe(one.rows);
         expect(split.plain).toEqual(one.plain);
-        expect([...split.data].map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual([...one.data.subarray(0, one.rows * 3)].map((v) => Object.is(v, -0) ? '-0' : String(v)));
+        const cells = (data: Float64Array) => [...data.subarray(0, one.rows * 3)].map((v) => (Object.is(v, -0) ? '-0' : String(v)));
+        expect(cells(split.data)).toEqual(cells(one.data));
       }),
       { seed: 19, numRuns: 25 },
     );
   });
 
-  it('gives up (undefined) on a record of the wrong width in any part, as the one-thread scan', async () => {
+  it('gives up (undefined) on a record of the wrong width in any piece, as the one-thread scan', async () => {
     const { scanPlainNumbersInParallel } = await built;
     const good = Array.from({ length: 400 }, (_, i) => `${i},${i / 2},${-i}`);
     for (const at of [0, 200, 399]) {
       const text = good.map((l, i) => (i === at ? '1,2' : l)).join('\n') + '\n';
-      expect(await scanPlainNumbersInParallel(text, 0, { delimiter: ',', decimal: '.', width: 3 }, 3)).toBeUndefined();
+      for (const scanHere of [true, false])
+        expect(await scanPlainNumbersInParallel(text, 0, { delimiter: ',', decimal: '.', width: 3 }, 3, 500, scanHere)).toBeUndefined();
     }
   });
 
-  it('scans a part here when its worker cannot start (the sources have no built worker)', async () => {
+  it('scans a piece here when its worker cannot start (the sources have no built worker)', async () => {
     const { scanPlainNumbersInParallel } = await import('../src/io/plain-numbers-parallel.js');
     const text = Array.from({ length: 100 }, (_, i) => `${i},${i + 0.5}`).join('\n');
-    const out = await scanPlainNumbersInParallel(text, 0, { delimiter: ',', decimal: '.', width: 2 }, 3);
+    const out = await scanPlainNumbersInParallel(text, 0, { delimiter: ',', decimal: '.', width: 2 }, 2, 64, false);
     expect(out?.rows).toBe(100);
     expect(out?.data[199]).toBe(99.5);
   });

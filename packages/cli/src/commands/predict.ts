@@ -48,22 +48,25 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
     const table = await readDataForModel(dataFile, model, { ...read, missing }, idColumn);
     reportReadWarnings(io, table.warnings);
     const x = modelInput(table, model);
-    // Labels are the argmax of the responsibilities: one E-step gives both.
-    const p = model.gm.predictProba(x);
-    const k = p.cols;
-    const labels = new Int32Array(p.rows);
-    for (let i = 0; i < p.rows; i++) {
-      let label = 0;
-      for (let j = 1; j < k; j++) if (p.data[i * k + j]! > p.data[i * k + label]!) label = j;
-      labels[i] = label;
-    }
-    const uncertainty = (i: number) => Math.max(0, 1 - p.data[i * k + labels[i]!]!);
+    // Labels alone are the argmax of the weighted log-densities (predict: no normalizing pass);
+    // with probabilities they are the argmax of the responsibilities, from the same E-step.
+    const p = withProba || withUncertainty ? model.gm.predictProba(x) : undefined;
+    const k = model.gm.state.k;
+    const labels = p === undefined ? model.gm.predict(x) : new Int32Array(p.rows);
+    if (p !== undefined)
+      for (let i = 0; i < p.rows; i++) {
+        let label = 0;
+        for (let j = 1; j < k; j++) if (p.data[i * k + j]! > p.data[i * k + label]!) label = j;
+        labels[i] = label;
+      }
+    const probability = (i: number, j: number): number => p!.data[i * k + j]!;
+    const uncertainty = (i: number) => Math.max(0, 1 - probability(i, labels[i]!));
     let text: string;
     if (bool(args, 'json')) {
       const rows: PredictJsonRow[] = Array.from(labels, (label, i) => ({
         ...(table.ids === undefined ? {} : { id: table.ids[i]! }),
         label,
-        ...(withProba ? { proba: Array.from(p.data.subarray(i * k, (i + 1) * k)) } : {}),
+        ...(withProba ? { proba: Array.from(p!.data.subarray(i * k, (i + 1) * k)) } : {}),
         ...(withUncertainty ? { uncertainty: uncertainty(i) } : {}),
       }));
       text = JSON.stringify(rows) + '\n';
@@ -76,9 +79,9 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
       ];
       // Line by line, no row objects: a million rows are a million short strings, not ten million values.
       const lines: string[] = [header.map(csvField).join(',')];
-      for (let i = 0; i < p.rows; i++) {
+      for (let i = 0; i < labels.length; i++) {
         let line = table.ids === undefined ? String(labels[i]) : `${csvField(table.ids[i]!)},${labels[i]}`;
-        if (withProba) for (let j = 0; j < k; j++) line += `,${p.data[i * k + j]}`;
+        if (withProba) for (let j = 0; j < k; j++) line += `,${probability(i, j)}`;
         if (withUncertainty) line += `,${uncertainty(i)}`;
         lines.push(line);
       }

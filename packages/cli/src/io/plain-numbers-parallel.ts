@@ -3,78 +3,120 @@ import { Worker } from 'node:worker_threads';
 import { scanPlainNumbers, type PlainNumbers, type PlainNumbersOptions } from './plain-numbers.js';
 
 /**
- * The fast path's scan of a large body in parts, one per core: the parts
- * are whole lines, this thread scans the first while worker threads scan
- * the others, and the parts' rows are joined in order. The result is the
- * one-thread scan's, value for value (each cell is parsed on its own); a
- * part whose worker cannot run is scanned here.
+ * The fast path's scan of a large body on several threads: the body is cut
+ * into pieces of whole lines, this thread and worker threads take the next
+ * piece as each becomes free (so a worker still starting up takes fewer),
+ * and the pieces' rows are joined in order. The result is the one-thread
+ * scan's, value for value (each cell is parsed on its own); a piece whose
+ * worker fails is scanned here.
  */
 
-/** Bodies from this many characters up are scanned in parts (below, a worker's start-up, ~30 ms, does not pay back). */
+/** Bodies from this many characters up are scanned on several threads (below, a worker's start-up, ~30 ms, does not pay back). */
 export const PARALLEL_SCAN_CHARS = 4 * 2 ** 20;
-/** At most this many parts (threads). */
-const MAX_PARTS = 4;
+/** Characters per piece: small enough to balance the threads, large enough that handing one out is cheap. */
+const PIECE_CHARS = 2 ** 22;
+/** At most this many threads (this one included). */
+const MAX_THREADS = 4;
 
-/** scanPlainNumbers(text, start, opts) with the body split across `parts` threads (default: the cores, at most 4). */
+/**
+ * scanPlainNumbers(text, start, opts) on `threads` threads (default: the
+ * cores, at most 4), in pieces of about `pieceChars`; with `scanHere` false
+ * this thread only hands the pieces out (tests: every piece on a worker), and
+ * scans what is left once no worker runs.
+ */
 export async function scanPlainNumbersInParallel(
   text: string,
   start: number,
   opts: PlainNumbersOptions,
-  parts = text.length - start < PARALLEL_SCAN_CHARS ? 1 : Math.min(MAX_PARTS, availableParallelism()),
+  threads = text.length - start < PARALLEL_SCAN_CHARS ? 1 : Math.min(MAX_THREADS, availableParallelism()),
+  pieceChars = PIECE_CHARS,
+  scanHere = true,
 ): Promise<PlainNumbers | undefined> {
-  const cuts = lineCuts(text, start, parts);
-  if (cuts.length <= 2) return scanPlainNumbers(text, start, opts);
-  const others = cuts.slice(1, -1).map((from, p) => scanOnWorker(text, from, cuts[p + 2]!, opts));
-  const first = scanPlainNumbers(text, start, opts, cuts[1]);
-  // Not plain: the caller reads the text record by record; the workers end on their own.
-  if (first === undefined) return undefined;
-  return join([first, ...(await Promise.all(others))], opts.width);
+  const cuts = lineCuts(text, start, Math.max(threads, Math.ceil((text.length - start) / pieceChars)));
+  const pieces = cuts.length - 1;
+  if (threads <= 1 || pieces <= 1) return scanPlainNumbers(text, start, opts);
+  const scanned: (PlainNumbers | undefined)[] = new Array<PlainNumbers | undefined>(pieces);
+  let next = 0;
+  let notPlain = false;
+  const take = (): number => (notPlain || next >= pieces ? -1 : next++);
+  const here = (piece: number): void => {
+    const out = scanPlainNumbers(text, cuts[piece]!, opts, cuts[piece + 1]);
+    if (out === undefined) notPlain = true;
+    scanned[piece] = out;
+  };
+  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () => scanOnWorker(text, cuts, opts, take, (piece, out) => {
+    if (out === undefined) notPlain = true;
+    scanned[piece] = out;
+  }, here));
+  // This thread takes pieces too, yielding between them so the workers' answers (and their next pieces) go out.
+  for (let piece = scanHere ? take() : -1; piece >= 0; piece = take()) {
+    here(piece);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(workers);
+  // Pieces no worker took (none could start): this thread scans them.
+  for (let piece = take(); piece >= 0; piece = take()) here(piece);
+  return notPlain ? undefined : join(scanned as PlainNumbers[], opts.width);
 }
 
-/** Part boundaries [start, ..., text.length]: each inner cut just after a line feed, near an equal share. */
-function lineCuts(text: string, start: number, parts: number): number[] {
+/** Piece boundaries [start, ..., text.length]: each inner cut just after a line feed, near an equal share. */
+function lineCuts(text: string, start: number, pieces: number): number[] {
   const cuts = [start];
-  for (let p = 1; p < parts; p++) {
-    const near = start + Math.floor(((text.length - start) * p) / parts);
+  for (let p = 1; p < pieces; p++) {
+    const near = start + Math.floor(((text.length - start) * p) / pieces);
     const lf = text.indexOf('\n', Math.max(near, cuts[cuts.length - 1]!));
     if (lf < 0 || lf + 1 >= text.length) break;
-    cuts.push(lf + 1);
+    if (lf + 1 > cuts[cuts.length - 1]!) cuts.push(lf + 1);
   }
   cuts.push(text.length);
   return cuts;
 }
 
-/** One part scanned on a worker thread; scanned on this thread if the worker fails to start or run. */
-function scanOnWorker(text: string, from: number, to: number, opts: PlainNumbersOptions): Promise<PlainNumbers | undefined> {
-  const part = text.slice(from, to);
-  const here = () => scanPlainNumbers(part, 0, opts);
+/**
+ * One worker thread scanning the pieces `take` hands it until none is left;
+ * resolves once it has stopped. A piece it cannot answer (it failed to
+ * start, or died) is scanned here with `here`.
+ */
+function scanOnWorker(
+  text: string,
+  cuts: readonly number[],
+  opts: PlainNumbersOptions,
+  take: () => number,
+  done: (piece: number, out: PlainNumbers | undefined) => void,
+  here: (piece: number) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     let worker: Worker;
     try {
-      worker = new Worker(new URL('./plain-numbers-worker.js', import.meta.url), { workerData: { text: part, opts } });
+      worker = new Worker(new URL('./plain-numbers-worker.js', import.meta.url), { workerData: { opts } });
     } catch {
-      resolve(here());
+      resolve();
       return;
     }
-    let answered = false;
-    worker.once('message', (out: PlainNumbers | null) => {
-      answered = true;
-      resolve(out ?? undefined);
+    let piece = -1;
+    const send = (): void => {
+      piece = take();
+      if (piece < 0) void worker.terminate();
+      else worker.postMessage(text.slice(cuts[piece]!, cuts[piece + 1]!));
+    };
+    worker.on('message', (out: PlainNumbers | null | 'ready') => {
+      if (out !== 'ready') done(piece, out ?? undefined);
+      send();
     });
-    worker.once('error', () => {
-      if (!answered) resolve(here());
-      answered = true;
-    });
+    const failed = (): void => {
+      if (piece >= 0) here(piece);
+      piece = -1;
+    };
+    worker.once('error', failed);
     worker.once('exit', () => {
-      if (!answered) resolve(here());
+      failed();
+      resolve();
     });
   });
 }
 
-/** The parts' rows in order as one scan's result; undefined when any part is not plain. */
-function join(scanned: readonly (PlainNumbers | undefined)[], width: number): PlainNumbers | undefined {
-  if (scanned.some((s) => s === undefined)) return undefined;
-  const parts = scanned as PlainNumbers[];
+/** The pieces' rows in order as one scan's result. */
+function join(parts: readonly PlainNumbers[], width: number): PlainNumbers {
   const rows = parts.reduce((sum, s) => sum + s.rows, 0);
   const data = new Float64Array(rows * width);
   let offset = 0;
