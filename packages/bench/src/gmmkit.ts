@@ -8,6 +8,7 @@
  * when they are not built (or their API moved).
  */
 import type { Dataset, Family, InitParameters } from './data.js';
+import type { MatMulTf } from './roofline.js';
 import { median } from './stats.js';
 
 interface FitInput {
@@ -22,7 +23,7 @@ interface GaussianMixtureLike {
 interface TfjsModule {
   GaussianMixture: new (options: Record<string, unknown>) => GaussianMixtureLike;
   initBackend(name?: string): Promise<{ name: string; tfBackend: string } | string | undefined>;
-  tf?: { memory(): { numTensors: number; numBytes: number } };
+  tf?: { memory(): { numTensors: number; numBytes: number } } & MatMulTf;
 }
 interface SweepResultLike {
   best: { k: number; covarianceType: string; score: number };

@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_ROOT, type MclustEnv, type SklearnEnv } from './external.js';
+import type { Family } from './data.js';
+import { rooflineMs } from './roofline.js';
 import { ratio } from './stats.js';
 
 export const SKLEARN = 'scikit-learn';
@@ -57,6 +59,8 @@ export interface BenchResults {
     /** EM iterations per timed fit, by implementation. */
     iters: Record<string, number>;
     families: { family: string; mclustModel: string; entries: Measurement[] }[];
+    /** The main backend's matMul throughput (roofline.ts), one thread. */
+    roofline?: { backend: string; gflops: number; size: number };
   };
   peer?: { n: number; d: number; k: number; family: string; iters: number; entries: Measurement[] };
   sweep?: { n: number; d: number; ks: number[]; families: string[]; entries: Measurement[] };
@@ -123,10 +127,15 @@ export function buildTables(res: BenchResults): Table[] {
     const iters = Object.entries(p.iters)
       .map(([impl, n]) => `${impl}: ${n}`)
       .join(', ');
+    const r = p.roofline;
+    const rooflineNote =
+      r === undefined
+        ? ''
+        : ` Roofline: the iteration's flops (packages/bench/src/roofline.ts: the E-step, posterior and M-step statistics as the engine computes them) at the ${r.backend} backend's measured ${r.size} x ${r.size} matMul throughput on one thread, ${r.gflops.toFixed(1)} GFLOP/s: a floor for the "1 thread" column.`;
     tables.push({
       title: `Per-iteration EM time, ms (ratio vs ${SKLEARN}): N=${p.n}, D=${p.d}, K=${p.k}`,
-      footnote: `EM iterations per timed fit: ${iters}.`,
-      headers: ['family', ...impls],
+      footnote: `EM iterations per timed fit: ${iters}.${rooflineNote}`,
+      headers: ['family', ...impls, ...(r === undefined ? [] : ['roofline, 1 thread'])],
       rows: p.families.map((f) => {
         const ref = f.entries.find((m) => m.implementation === SKLEARN)?.msPerIter;
         const label = `${f.family} (${f.mclustModel})`;
@@ -139,6 +148,7 @@ export function buildTables(res: BenchResults): Table[] {
               ref,
             ),
           ),
+          ...(r === undefined ? [] : [fmtMs(rooflineMs(f.family as Family, p.n, p.d, p.k, r.gflops))]),
         ];
       }),
     });
@@ -343,6 +353,9 @@ export function renderMarkdown(res: BenchResults): string {
     '    (time of M iterations - time of 1) / (M - 1), median.',
     '  - `gaussian-mixture-model` (npm; full covariance only, plain JS, one row at a time): `runEM(1)` timed,',
     '    first skipped, median; at a smaller size it can finish, next to scikit-learn at that size.',
+    '  - roofline: the flops of one iteration as the engine computes it (E-step, posterior, M-step statistics;',
+    '    `emIterationFlops` in packages/bench/src/roofline.ts) over the main backend\'s measured 1024 x 1024 matMul',
+    '    throughput on one thread: the time if every flop ran at large-matMul speed, a floor for the 1-thread column.',
     '- **Sweep**: every k x family cell fitted once (nInit 1, default tol 1e-3 and maxIter 100, k-means init) and',
     '  scored by BIC; total wall time. gmmkit: `sweep()` of @gmmkit/model-selection with its default worker count and',
     '  with `workers: 1`; scikit-learn: the same loop over `GaussianMixture(...).fit(X).bic(X)`; mclust:',

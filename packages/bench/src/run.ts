@@ -17,6 +17,7 @@ import type { Loaded } from './gmmkit.js';
 import { loadModelSelection, loadTfjs, timeGmmkitPerIter, timeGmmkitSweep, useBackend } from './gmmkit.js';
 import type { BenchOptions } from './options.js';
 import { USAGE, parseArgs } from './options.js';
+import { matMulGflops } from './roofline.js';
 import type { PeerLoad } from './peer.js';
 import { loadPeer, timePeer } from './peer.js';
 import type { BenchResults, MachineInfo, Measurement } from './report.js';
@@ -185,6 +186,23 @@ async function gmmkitPerIter(
   }
 }
 
+/** The main backend's matMul throughput on one thread, for the per-iteration table's roofline column. */
+async function roofline(ctx: Context): Promise<{ roofline?: { backend: string; gflops: number; size: number } }> {
+  const tf = ctx.tfjs.ok ? ctx.tfjs.mod.tf : undefined;
+  if (!ctx.tfjs.ok || tf === undefined) return {};
+  const backend = mainBackend(ctx.opts);
+  try {
+    await useBackend(ctx.tfjs.mod, backend);
+    const size = 1024;
+    const gflops = matMulGflops(tf, size);
+    log(`roofline: ${backend} matMul ${size}x${size}: ${gflops.toFixed(1)} GFLOP/s`);
+    return { roofline: { backend, gflops, size } };
+  } catch (err) {
+    log(`roofline: not measured (${errMsg(err)})`);
+    return {};
+  }
+}
+
 async function perIterSection(ctx: Context, res: BenchResults): Promise<void> {
   const { n, d, k } = ctx.opts.sizes.perIter;
   const ds = generateDataset(n, d, k, 1);
@@ -211,7 +229,7 @@ async function perIterSection(ctx: Context, res: BenchResults): Promise<void> {
   }
   iters[SKLEARN] = ctx.opts.sizes.iters;
   iters[MCLUST] = ctx.opts.sizes.iters;
-  res.perIter = { n, d, k, iters, families };
+  res.perIter = { n, d, k, iters, families, ...(await roofline(ctx)) };
   ctx.notes.push(...sameWorkNotes(families, iters));
 }
 

@@ -6,6 +6,7 @@ import { MCLUST_SKIP, pythonEnv, sklearnAvailable } from '../src/external.js';
 import { parseArgs } from '../src/options.js';
 import type { BenchResults } from '../src/report.js';
 import { SKLEARN, buildTables, renderMarkdown, renderStdout, renderText } from '../src/report.js';
+import { emIterationFlops, rooflineMs } from '../src/roofline.js';
 import { median, ratio } from '../src/stats.js';
 
 describe('data generator', () => {
@@ -178,6 +179,20 @@ describe('report renderer', () => {
     expect(perIter!.rows[0]).toEqual(['full (VVV)', '230 (2.00x)', 'skipped', '115', 'skipped']);
     expect(perIter!.rows[2]![1]).toBe('15.5 (0.50x)');
     expect(sweep!.rows[0]).toEqual(['gmmkit (wasm, default workers)', '5000', '1.25x', '']);
+  });
+
+  it('adds a roofline column when the matMul throughput was measured: the flops at that rate', () => {
+    const res = fakeResults();
+    res.perIter!.roofline = { backend: 'wasm', gflops: 20, size: 1024 };
+    const [perIter] = buildTables(res);
+    expect(perIter!.headers.at(-1)).toBe('roofline, 1 thread');
+    const { n, d, k } = res.perIter!;
+    // full: the [x, 1] @ [U; -μU] product and the (respᵀ ⊗ xᵀ) @ x statistics dominate, 4 n k d² flops
+    expect(emIterationFlops('full', n, d, k) / (4 * n * k * d * d)).toBeGreaterThan(1);
+    expect(emIterationFlops('full', n, d, k) / (4 * n * k * d * d)).toBeLessThan(1.5);
+    expect(emIterationFlops('diag', 2 * n, d, k)).toBe(2 * emIterationFlops('diag', n, d, k));
+    expect(perIter!.rows[0]!.at(-1)).toBe(String(Number(rooflineMs('full', n, d, k, 20).toPrecision(3))));
+    expect(rooflineMs('tied', n, d, k, 20)).toBeCloseTo(emIterationFlops('tied', n, d, k) / 20e6, 9);
   });
 
   it('renders markdown with the generated-by header, machine, method and tables', () => {
