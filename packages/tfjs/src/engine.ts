@@ -632,7 +632,7 @@ export function accumulateResponsibilities(
   const { k } = ctx;
   if (family.accumulateHost !== undefined && hardAssignments(resp, k)) {
     // A hard start (k-means' one-hot responsibilities): float64 on the host, one outer product per
-    // row instead of k in float32 tensors (~7x less time at 500k x 8, k = 5), and exact.
+    // row instead of k in float32 tensors (100 against 245-354 ms at 500k x 8, k = 5), and exact.
     const w = blocks.sampleWeight;
     const r = w === undefined ? resp : resp.map((v, c) => (v === 0 ? 0 : v * w[Math.floor(c / k)]!));
     return family.accumulateHost(blocks.hostData, r, blocks.n, { ...ctx, reference });
