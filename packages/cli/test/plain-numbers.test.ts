@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanPlainNumbers } from '../src/io/plain-numbers.js';
+import type { scanPlainNumbersInParallel } from '../src/io/plain-numbers-parallel.js';
 import { parseNumber, parseTable, selectColumns, splitDelimited, tableFromRecords, toNumeric, type TextOptions } from '../src/io/read-table.js';
 
 /** The record parser's matrix for a header-less CSV text, or undefined when it refuses the text. */
@@ -143,8 +144,10 @@ describe('parseTable: the fast path gives the record parser\'s table', () => {
 });
 
 describe('scanPlainNumbersInParallel (the fast path in parts on worker threads)', () => {
-  // The built module, so its parts run on the built worker (the sources have no .js worker to start).
-  const built = import('../dist/io/plain-numbers-parallel.js');
+  // The built module, so its pieces run on the built worker (the sources have no .js worker to start);
+  // a path in a variable, so type checking (which runs before the build) does not look for it.
+  const builtPath = '../dist/io/plain-numbers-parallel.js';
+  const built = import(/* @vite-ignore */ builtPath) as Promise<{ scanPlainNumbersInParallel: typeof scanPlainNumbersInParallel }>;
   const lines = fc.array(
     fc.oneof(
       { weight: 8, arbitrary: fc.array(padded, { minLength: 3, maxLength: 3 }).map((cells) => cells.join(',')) },
