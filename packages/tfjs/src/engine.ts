@@ -465,29 +465,22 @@ export function scoreRows(
     }
     const lse = new Float64Array(m);
     const rlr = new Float64Array(m);
+    const ex = new Float64Array(k);
     for (let i = 0; i < m; i++) {
       const wi = w === undefined ? 1 : w[i]!;
       if (wi === 0) continue;
-      // As rowLogSumExp (the same max, terms and order, so the same log p(x_i) as scoreSamples), with
-      // Σ r ln r = Σ (e/Σe)(t - ln Σe) = (Σ e t)/Σe - ln Σe from the same exps (t = v - max <= 0).
-      const o = i * k;
-      let max = -Infinity;
-      for (let j = 0; j < k; j++) if (logProb[o + j]! > max) max = logProb[o + j]!;
-      if (max === -Infinity) {
-        lse[i] = -Infinity;
-        continue;
-      }
+      // log p(x_i) by scoreSamples' own rowLogSumExp; Σ r ln r = Σ e (v - l) / Σ e from its exps (one division a row).
+      const l = rowLogSumExp(logProb, i, k, ex);
+      lse[i] = wi * l;
+      if (l === -Infinity) continue;
       let sum = 0;
       let dot = 0;
       for (let j = 0; j < k; j++) {
-        const t = logProb[o + j]! - max;
-        const e = Math.exp(t);
+        const e = ex[j]!;
         sum += e;
-        if (e > 0) dot += e * t;
+        if (e > 0) dot += e * (logProb[i * k + j]! - l);
       }
-      const logSum = Math.log(sum);
-      lse[i] = wi * (max + logSum);
-      rlr[i] = wi * (dot / sum - logSum);
+      rlr[i] = wi * (dot / sum);
     }
     total.add(lse);
     entropy.add(rlr);
