@@ -39,15 +39,12 @@ export async function scanPlainNumbersInParallel(
   let next = 0;
   let notPlain = false;
   const take = (): number => (notPlain || next >= pieces ? -1 : next++);
-  const here = (piece: number): void => {
-    const out = scanPlainNumbers(text, cuts[piece]!, opts, cuts[piece + 1]);
+  const record = (piece: number, out: PlainNumbers | undefined): void => {
     if (out === undefined) notPlain = true;
     scanned[piece] = out;
   };
-  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () => scanOnWorker(text, cuts, opts, take, (piece, out) => {
-    if (out === undefined) notPlain = true;
-    scanned[piece] = out;
-  }, here));
+  const here = (piece: number): void => record(piece, scanPlainNumbers(text, cuts[piece]!, opts, cuts[piece + 1]));
+  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () => scanOnWorker(text, cuts, opts, take, record, here));
   // This thread takes pieces too, yielding between them so the workers' answers (and their next pieces) go out.
   for (let piece = scanHere ? take() : -1; piece >= 0; piece = take()) {
     here(piece);
