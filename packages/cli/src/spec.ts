@@ -488,7 +488,7 @@ export const commandSpecs: readonly CommandSpec[] = [
         name: 'workers',
         type: 'number',
         description:
-          'Worker threads (default: one per core, at most the number of fits; in-process for sweeps small enough that starting workers costs more, under 1e6 rows x columns x fits x n-init).',
+          'Fits run at once (default: one per core, at most the number of fits): this thread and N - 1 worker threads; in-process, one at a time, for sweeps small enough that starting workers costs more (under 1e6 rows x columns x fits x n-init) and for 0 or 1.',
       },
       {
         name: 'patience',

@@ -23,6 +23,8 @@ export interface FitSettings {
   missing?: 'error' | 'marginalize';
   /** Backend name; cells pass it explicitly so GMM_BACKEND cannot switch it under the sweep. */
   backend?: string;
+  /** GaussianMixture's shard workers (default 'auto'); 0 for a cell fitted beside the sweep's workers. */
+  workers?: number;
 }
 
 export interface CellSpec {
@@ -87,6 +89,8 @@ export async function fitCell(
       covarianceType: spec.covarianceType,
       seed: spec.seed,
       container,
+      // The fit stops within an iteration of an abort.
+      ...(signal === undefined ? {} : { signal }),
       // Non-convergence is a column of the sweep's table, not a warning per cell.
       convergenceWarning: false,
     });

@@ -26,13 +26,21 @@ export interface PoolOptions {
    */
   next(previous: CellSpec | undefined): CellSpec | undefined;
   onResult(result: CellResult): void;
+  /**
+   * Fits a cell on the calling thread: when given, this thread is one more
+   * lane beside the `size` workers (it would otherwise only wait), taking
+   * cells from `next` as a worker does. Its fit must stop soon after `signal`
+   * aborts (the pool settles only once it has).
+   */
+  local?: ((cell: CellSpec, signal: AbortSignal) => Promise<CellResult>) | undefined;
   signal?: AbortSignal;
 }
 
 /**
- * Fits cells on `size` worker threads, handing each idle worker the next
- * cell. Resolves when every cell is done; rejects with AbortedError on abort.
- * Either way every worker has exited before the promise settles.
+ * Fits cells on `size` worker threads (and on this thread with `local`),
+ * handing each idle lane the next cell. Resolves when every cell is done;
+ * rejects with AbortedError on abort. Either way every worker has exited and
+ * the local lane's fit has stopped before the promise settles.
  */
 export function runPool(opts: PoolOptions): Promise<void> {
   const problem = sweepWorkerProblem();
@@ -44,12 +52,17 @@ export function runPool(opts: PoolOptions): Promise<void> {
     let settled = false;
     let respawns = 0;
     const exiting: Promise<void>[] = [];
+    // the local lane: the cell it holds, and its abort (the pool's end stops its fit)
+    let localCell: CellSpec | undefined;
+    const localStop = new AbortController();
+    const idle = (): boolean => running.size === 0 && localCell === undefined;
     const stop = (w: WorkerHandle): Promise<void> => w.terminate().then(() => void live.delete(w));
 
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
+      localStop.abort();
       for (const w of workers) {
         busy.delete(w);
         exiting.push(stop(w));
@@ -77,7 +90,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
       }
       if (cell === undefined) {
         retire(w);
-        if (running.size === 0) finish();
+        if (idle()) finish();
         return;
       }
       running.set(w, cell);
@@ -158,5 +171,31 @@ export function runPool(opts: PoolOptions): Promise<void> {
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     for (let i = 0; i < opts.size; i++) spawn();
+    const local = opts.local;
+    if (local !== undefined) {
+      // Cells on this thread, one after another, until none is left or the pool ends.
+      const lane = async (): Promise<void> => {
+        let previous: CellSpec | undefined;
+        while (!settled) {
+          const cell = opts.next(previous);
+          if (cell === undefined) {
+            if (idle()) finish();
+            return;
+          }
+          localCell = cell;
+          const result = await local(cell, localStop.signal);
+          localCell = undefined;
+          if (settled) return;
+          opts.onResult(result);
+          previous = cell;
+        }
+      };
+      // Its fit was told to stop when the pool ends; the pool settles once it has.
+      const laneDone = lane().catch((err: unknown) => {
+        localCell = undefined;
+        finish(err);
+      });
+      exiting.push(laneDone);
+    }
   });
 }

@@ -12,6 +12,7 @@ import {
   type Criterion,
   type PluginSet,
 } from '@gmmkit/core';
+import { CALLING_THREAD_FITS } from '#selection-platform';
 import {
   FitCache,
   GaussianMixture,
@@ -76,12 +77,20 @@ export interface SweepOptions {
   /** Master seed (default 0). The cells of k fit with deriveSeed(seed, k), whatever their family (cellSeed). */
   seed?: number;
   /**
-   * Worker threads (default: the machine's cores, at most one per cell, or
-   * in-process when the whole sweep is small enough that starting workers
-   * costs more than it saves; see SMALL_SWEEP_WORK). 0 or 1 runs in-process.
-   * Results do not depend on it.
+   * Cells fitted at once (default: the machine's cores, at most one per
+   * cell, or in-process when the whole sweep is small enough that starting
+   * workers costs more than it saves; see SMALL_SWEEP_WORK). In Node the
+   * calling thread is one of them (N - 1 worker threads start; see
+   * `callingThread`). 0 or 1 runs in-process. Results do not depend on it.
    */
   workers?: number;
+  /**
+   * With workers, the calling thread fits cells too (one worker thread
+   * fewer, and that thread's memory saved); its event loop then runs only
+   * between EM iterations. Default: true in Node, false in browsers (a
+   * page's thread stays free); false for a server that must stay responsive.
+   */
+  callingThread?: boolean;
   /**
    * Stop growing k for a family once that many consecutive k (in increasing
    * order) failed to improve on the family's best criterion value so far; a
@@ -182,7 +191,7 @@ export interface SweepResult {
   best: SweepRow;
   /** The best row's fitted model; the caller disposes it. */
   model: GaussianMixture;
-  /** Worker threads used (0 = in-process). */
+  /** Cells fitted at once, the calling thread's included in Node (0 = in-process, one at a time). */
   workers: number;
   /** tfjs backend the fits ran on. */
   backend: string;
@@ -302,10 +311,11 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const missing = options.missing ?? 'error';
   if (missing !== 'error' && missing !== 'marginalize')
     throw new InvalidArgumentError(`missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
-  const matrix = toMatrix(options.data, { missing: missing === 'marginalize' });
-  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: Float64Array.from(matrix.data), cache: new FitCache() };
+  const matrix = toMatrix(options.data, { missing: missing === 'marginalize', borrow: true });
+  // One copy of the rows (and weights), which workers share: the caller's array is not read again.
+  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: shareableCopy(matrix.data), cache: new FitCache() };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
-  if (options.sampleWeight !== undefined) x.sampleWeight = checkSampleWeight(options.sampleWeight, x.rows);
+  if (options.sampleWeight !== undefined) x.sampleWeight = shareableCopy(checkSampleWeight(options.sampleWeight, x.rows));
   // Each component needs a row of positive weight.
   const usableRows = x.sampleWeight === undefined ? x.rows : x.sampleWeight.filter((w) => w > 0).length;
 
@@ -437,36 +447,33 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   );
   const poolSize = workersSeeBindings ? Math.min(wanted, cells.length) : 0;
   if (poolSize >= 2) {
-    const shared = shareableFloat64Array(x.data.length);
-    shared.set(x.data);
-    let sharedWeights: Float64Array | undefined;
-    if (x.sampleWeight !== undefined) {
-      sharedWeights = shareableFloat64Array(x.sampleWeight.length);
-      sharedWeights.set(x.sampleWeight);
-    }
+    // This thread fits cells too, by default in Node (one worker fewer, each holding its own tfjs and working memory).
+    const local = (options.callingThread ?? CALLING_THREAD_FITS)
+      ? (cell: CellSpec, stop: AbortSignal): Promise<CellResult> => fitCell(x, cell, { ...settings, workers: 0 }, container, stop)
+      : undefined;
     const wasmPaths = getWasmPaths();
     await runPool({
-      size: poolSize,
+      size: local === undefined ? poolSize : poolSize - 1,
       init: {
         backend: backendName,
         plugins: pluginSpecs,
         baseDir: options.pluginBaseDir ?? platform.defaultBaseDir(),
         ...(wasmPaths === undefined ? {} : { wasmPaths }),
-        data: shared.buffer as SharedArrayBuffer | ArrayBuffer,
-        sampleWeight: sharedWeights?.buffer as SharedArrayBuffer | ArrayBuffer | undefined,
+        data: x.data.buffer as SharedArrayBuffer | ArrayBuffer,
+        sampleWeight: x.sampleWeight?.buffer as SharedArrayBuffer | ArrayBuffer | undefined,
         rows: x.rows,
         cols: x.cols,
         settings,
       },
       next,
       onResult,
+      local,
       ...(signal ? { signal } : {}),
     });
   } else {
     for (let c = next(); c !== undefined; c = next()) {
-      // Fits are synchronous tfjs work: yield to the event loop between
-      // cells so an abort (or a timer) can run. In-process, an abort takes
-      // effect at the next cell boundary; workers are terminated at once.
+      // Yield to the event loop between cells so an abort (or a timer) can
+      // run; a fit also stops within an iteration of an abort.
       await platform.yieldToEventLoop();
       if (signal?.aborted) throw new AbortedError('sweep aborted');
       onResult(await fitCell(x, c, settings, container, signal));
@@ -505,6 +512,12 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     workers: poolSize >= 2 ? poolSize : 0,
     backend: backendName,
   };
+}
+
+function shareableCopy(values: Float64Array): Float64Array {
+  const copy = shareableFloat64Array(values.length);
+  copy.set(values);
+  return copy;
 }
 
 /** Default k: 1..9 as mclust's Mclust(), capped at the number of rows. */

@@ -293,6 +293,8 @@ describe('sweep mechanics', () => {
       plugins: ['./test/fixtures/crashy-plugin.js'],
       pluginBaseDir: packageDir,
       workers: 2,
+      // every cell on a worker thread, so the crashing cell is on one
+      callingThread: false,
     });
     try {
       expect(r.workers).toBe(2);

@@ -5,6 +5,9 @@ import { fromWebWorker, type WebWorkerLike, type WorkerHandle } from '@gmmkit/co
 
 declare const Worker: (new (url: URL, options: { type: 'module' }) => WebWorkerLike) | undefined;
 
+/** By default a page's thread stays free for the page: every cell runs on a Web Worker (SweepOptions.callingThread). */
+export const CALLING_THREAD_FITS = false;
+
 export function sweepWorkerProblem(): string | undefined {
   return typeof Worker === 'undefined' ? 'this runtime has no Web Workers; pass workers: 0' : undefined;
 }

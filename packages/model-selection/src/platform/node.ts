@@ -8,6 +8,12 @@ import { fromNodeWorker, type WorkerHandle } from '@gmmkit/core';
 // dist/platform/ -> dist/worker.js (tests running src/ use the built dist too).
 const url = new URL('../worker.js', import.meta.url);
 
+/**
+ * By default a sweep's calling thread fits cells too, beside its workers (SweepOptions.callingThread):
+ * in Node it would otherwise only wait, and a worker fewer saves that worker's tfjs and working memory.
+ */
+export const CALLING_THREAD_FITS = true;
+
 /** undefined when the sweep worker script exists, else why it cannot start. */
 export function sweepWorkerProblem(): string | undefined {
   if (existsSync(fileURLToPath(url))) return undefined;
