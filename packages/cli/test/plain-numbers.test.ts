@@ -25,7 +25,9 @@ const number = fc.oneof(
   fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => v.toFixed(4)),
   fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => v.toExponential(6)),
   fc.integer({ min: -1000, max: 1000 }).map((v) => String(v)),
-  fc.constantFrom('0', '-0', '+1', '1.', '.5', '007', '0.000', '1e22', '1e-22', '1E+5', '123456789012345678901234567890', '4.9e-324', '1.7976931348623157e308'),
+  fc.constantFrom('0', '-0', '+1', '1.', '.5', '007', '0.000', '1e22', '1e-22', '1E+5', '123456789012345678901234567890', '4.9e-324', '1.7976931348623157e308',
+    // the exact mantissa's edge (2^53 - 1, 2^53 + 1) and 16-17 significant digits
+    '9007199254740991', '9007199254740993', '0.9007199254740993', '900719925474099.1', '1.234567890123456e-7', '0.00000000000000000000001'),
 );
 const padded = fc.tuple(fc.constantFrom('', ' ', '  ', '\t'), number, fc.constantFrom('', ' ', '\t')).map((p) => p.join(''));
 

@@ -51,7 +51,11 @@ export interface SweepProgress {
 }
 
 export interface SweepOptions {
-  /** Training rows (validated by the engine's toMatrix: finite numbers, rectangular, non-empty). */
+  /**
+   * Training rows (validated by the engine's toMatrix: finite numbers, rectangular, non-empty).
+   * Copied once, except a flat Float64Array on a whole SharedArrayBuffer, which the workers read
+   * as it is: leave it unchanged until the sweep settles.
+   */
   data: DataInput;
   /**
    * Frequency weights, one finite number >= 0 per row, not all zero (as
@@ -312,8 +316,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   if (missing !== 'error' && missing !== 'marginalize')
     throw new InvalidArgumentError(`missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
   const matrix = toMatrix(options.data, { missing: missing === 'marginalize', borrow: true });
-  // One copy of the rows (and weights), which workers share: the caller's array is not read again.
-  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: shareableCopy(matrix.data), cache: new FitCache() };
+  // One copy of the rows, which workers share, unless they are shareable already (SweepOptions.data).
+  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: shareable(matrix.data) ? matrix.data : shareableCopy(matrix.data), cache: new FitCache() };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
   if (options.sampleWeight !== undefined) x.sampleWeight = shareableCopy(checkSampleWeight(options.sampleWeight, x.rows));
   // Each component needs a row of positive weight.
@@ -512,6 +516,12 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     workers: poolSize >= 2 ? poolSize : 0,
     backend: backendName,
   };
+}
+
+function shareable(values: Float64Array): boolean {
+  const g = globalThis as { SharedArrayBuffer?: typeof SharedArrayBuffer };
+  // the whole buffer: workers view it from offset 0
+  return g.SharedArrayBuffer !== undefined && values.buffer instanceof g.SharedArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
 }
 
 function shareableCopy(values: Float64Array): Float64Array {

@@ -710,10 +710,19 @@ export function exactPass(tf: Tf, family: CovarianceFamily, params: EStepParamet
   return { stats: family.merge(host, gaps), totalLogLikelihood: total.value };
 }
 
-/** Weighted log-probabilities log w_k + log N(x_i | θ_k) (or params.logWeights in place of log w_k) for every row, [n, k] float64 on the host. */
-export function weightedLogProb(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): Float64Array {
+/**
+ * Weighted log-probabilities log w_k + log N(x_i | θ_k) (or params.logWeights in place of log w_k) for every row, [n, k]
+ * float64 on the host, written to `out` when given (a buffer reused across calls).
+ */
+export function weightedLogProb(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: EStepParameters,
+  blocks: RowBlocks,
+  ctx: PluginContext,
+  out: Float64Array = new Float64Array(blocks.n * ctx.k),
+): Float64Array {
   const { k } = ctx;
-  const out = new Float64Array(blocks.n * k);
   const kernel = family.densityKernel(params, ctx);
   const logW = logWeightsTensor(tf, params);
   try {

@@ -6,8 +6,8 @@ const FINGERPRINT_CELLS = 257;
 
 /**
  * Work a fit does that depends only on its rows (and sample weights), kept
- * for the next fit of the same rows (FitOptions.cache): the data's moments
- * and resolution (the degeneracy rules' scale) and the guesses of reusable
+ * for the next fit of the same rows (FitOptions.cache): the centered rows,
+ * the data's moments and resolution (the degeneracy rules' scale) and the guesses of reusable
  * initializers (Initializer.reusable: 'kmeans'), per k and restart seed.
  * A sweep passes one to every cell, so the families at one k share one
  * k-means per restart, as a scikit-learn BIC loop with one random_state gets
@@ -21,6 +21,7 @@ export class FitCache {
   /** The degeneracy context's data moments and resolution. */
   readonly summaries: DataSummaries = {};
   private readonly guesses = new Map<string, Int32Array | Float64Array>();
+  private rows: { center: Float64Array; shared: boolean; centered: Float64Array } | undefined;
   private guessK = -1;
   private fingerprint: string | undefined;
 
@@ -40,6 +41,18 @@ export class FitCache {
     this.fingerprint ??= print;
     if (print !== this.fingerprint)
       throw new InvalidArgumentError('a FitCache holds the work of one data set: these rows (or sample weights) differ from its first fit\'s; use a new FitCache');
+  }
+
+  /**
+   * The rows minus `center` (make's result, kept: one [n, d] copy for every
+   * fit of these rows, not one per fit); made again for another center or
+   * sharing. Fits only read it.
+   */
+  centered(center: Float64Array, shared: boolean, make: () => Float64Array): Float64Array {
+    const kept = this.rows;
+    if (kept !== undefined && kept.shared === shared && kept.center.every((c, j) => c === center[j])) return kept.centered;
+    this.rows = { center: Float64Array.from(center), shared, centered: make() };
+    return this.rows.centered;
   }
 
   /** The guess kept under (initializer, k, seed), or the one `make` returns, kept. A fresh copy either way. */

@@ -430,7 +430,9 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const center = columnMeans(m, sampleWeight);
     const nWorkers = this.workerCount(backend.name, n, d);
     // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
-    const centered = centerRows(m.data, n, d, center, nWorkers > 0);
+    const shared = nWorkers > 0;
+    const centerData = (): Float64Array => centerRows(m.data, n, d, center, shared);
+    const centered = fitOptions.cache === undefined ? centerData() : fitOptions.cache.centered(center, shared, centerData);
     const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : sharedCopy(sampleWeight);
     // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
     const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
@@ -620,11 +622,13 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     if (this.o.degenerate !== 'reject') return result;
     const { blocks, fit } = rows;
     let spent = result.nIter;
+    // one [n, k] buffer for every re-seed: its log-probabilities, then (in place) its responsibilities
+    let buffer: Float64Array | undefined;
     for (let left = this.o.reseeds; left > 0; left--) {
       const component = result.degeneracy?.component;
       const budget = settings.maxIter - spent;
       if (component === undefined || budget <= 0) break;
-      const logProb = weightedLogProb(tf, this._family, strategy.eStep(result.params), blocks, fit.ctx);
+      const logProb = (buffer = weightedLogProb(tf, this._family, strategy.eStep(result.params), blocks, fit.ctx, buffer));
       const resp = reseedResponsibilities(logProb, fit.centered, fit.n, fit.d, fit.k, component, fit.sampleWeight);
       if (resp === undefined) break;
       let next: EmResult<P>;

@@ -13,7 +13,8 @@
 /**
  * Responsibilities [n, k] for a restart whose component `j` degenerated:
  * `logProb` [n, k] are the rows' weighted log-probabilities under the
- * degenerate state, `data` [n, d] the rows (centered), `weights` the sample
+ * degenerate state (overwritten: the result is written there and returned),
+ * `data` [n, d] the rows (centered), `weights` the sample
  * weights. j's old shares go back to the other components in proportion; then
  * the heaviest component h keeps its rows on the near side of its principal
  * axis and gives j those on the far side. Undefined when there is no other
@@ -29,8 +30,8 @@ export function reseedResponsibilities(
   weights?: ArrayLike<number>,
 ): Float64Array | undefined {
   if (k < 2) return undefined;
-  // the posterior without j: a softmax over the other components
-  const resp = responsibilities(logProb, n, k, j);
+  // the posterior without j: a softmax over the other components, written over logProb (one [n, k] array, not two)
+  const resp = responsibilities(logProb, n, k, j, logProb);
   const mass = new Float64Array(k);
   for (let i = 0; i < n; i++) {
     const w = weights === undefined ? 1 : weights[i]!;
@@ -47,9 +48,9 @@ export function reseedResponsibilities(
  * Responsibilities [n, k] from weighted log-probabilities [n, k]: the
  * row-wise softmax, over every column but `exclude` (which gets 0) when it is
  * given. A row with no finite entry goes wholly to column (exclude + 1) % k.
+ * Written to `out`, which may be logProb itself (each row is read before it is written).
  */
-export function responsibilities(logProb: Float64Array, n: number, k: number, exclude = -1): Float64Array {
-  const out = new Float64Array(n * k);
+export function responsibilities(logProb: Float64Array, n: number, k: number, exclude = -1, out: Float64Array = new Float64Array(n * k)): Float64Array {
   for (let i = 0; i < n; i++) {
     let max = -Infinity;
     for (let c = 0; c < k; c++) if (c !== exclude && logProb[i * k + c]! > max) max = logProb[i * k + c]!;

@@ -36,7 +36,9 @@ describe('reseedResponsibilities', () => {
   rows.forEach((_, i) => logProb.set(i >= 20 ? [-60, 0, -50] : [0, -40, -30], i * 3));
 
   it("gives the degenerate component the far half of the heaviest component, along its main axis", () => {
-    const resp = reseedResponsibilities(logProb, data, n, 2, 3, 1)!;
+    const given = Float64Array.from(logProb);
+    const resp = reseedResponsibilities(given, data, n, 2, 3, 1)!;
+    expect(resp).toBe(given); // written over the log-probabilities: one [n, k] array
     for (let i = 0; i < n; i++) expect(resp[i * 3]! + resp[i * 3 + 1]! + resp[i * 3 + 2]!).toBeCloseTo(1, 12);
     // the main axis of component 0 is x (spread 5 against y's 2.9): the x = +5 group moves to component 1
     for (let i = 0; i < 10; i++) expect(resp[i * 3]!).toBeGreaterThan(0.99);
@@ -49,7 +51,7 @@ describe('reseedResponsibilities', () => {
     const order = Array.from({ length: n }, (_, i) => (i * 7) % n);
     const permuted = Float64Array.from(order.flatMap((i) => rows[i]!));
     const permutedLogProb = Float64Array.from(order.flatMap((i) => Array.from(logProb.subarray(i * 3, i * 3 + 3))));
-    const a = reseedResponsibilities(logProb, data, n, 2, 3, 1)!;
+    const a = reseedResponsibilities(Float64Array.from(logProb), data, n, 2, 3, 1)!;
     const b = reseedResponsibilities(permutedLogProb, permuted, n, 2, 3, 1)!;
     order.forEach((i, r) => expect(Array.from(b.subarray(r * 3, r * 3 + 3))).toEqual(Array.from(a.subarray(i * 3, i * 3 + 3))));
   });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { shareableFloat64Array } from '@gmmkit/core';
 import { scanPlainNumbers, type PlainNumbers, type PlainNumbersOptions } from './plain-numbers.js';
 
 /**
@@ -112,10 +113,10 @@ function scanOnWorker(
   });
 }
 
-/** The pieces' rows in order as one scan's result. */
+/** The pieces' rows in order as one scan's result (shareable: a sweep's workers read it without a copy). */
 function join(parts: readonly PlainNumbers[], width: number): PlainNumbers {
   const rows = parts.reduce((sum, s) => sum + s.rows, 0);
-  const data = new Float64Array(rows * width);
+  const data = shareableFloat64Array(rows * width);
   let offset = 0;
   for (const s of parts) {
     data.set(s.data.subarray(0, s.rows * width), offset);

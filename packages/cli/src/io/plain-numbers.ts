@@ -43,8 +43,6 @@ const UPPER_E = 69;
 
 /** Powers of ten that are exact doubles (10^0..10^22). */
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-/** Significant digits kept in an exact integer mantissa (10^15 < 2^53). */
-const MAX_DIGITS = 15;
 
 /**
  * Parses the records of `text` from index `start` (the first data record) up
@@ -66,8 +64,9 @@ export function scanPlainNumbers(
   const plain = new Array<boolean>(width).fill(true);
   // Spaces and tabs around a line make it blank, unless they are the delimiter (then they hold empty fields).
   const blank = (c: number) => (c === SPACE || c === TAB) && c !== delimiter;
-  // Records ending in LF or CRLF are at most the line feeds + 1; bare-CR records grow the array.
-  let data = new Float64Array((lineFeeds(text, start, end) + 1) * d);
+  // Records ending in LF or CRLF are at most the line feeds (+ 1 without a final one); bare-CR records grow the array.
+  const finalLineFeed = end > start && text.charCodeAt(end - 1) === NL;
+  let data = new Float64Array((lineFeeds(text, start, end) + (finalLineFeed ? 0 : 1)) * d);
   const n = end;
   let rows = 0;
   let i = start;
@@ -92,7 +91,7 @@ export function scanPlainNumbers(
     for (;;) {
       if (field >= width) return undefined;
       // Parse while scanning; a cell the exact parse does not end cleanly goes to parseNumber.
-      let value: number | undefined = parseNumberAt(text, a, n, decimal, delimiter);
+      let value = parseNumberAt(text, a, decimal, delimiter);
       let b = stoppedAt;
       let c = b < n ? text.charCodeAt(b) : NL;
       if (Number.isNaN(value) || (c !== delimiter && c !== NL && c !== CR)) {
@@ -103,10 +102,11 @@ export function scanPlainNumbers(
         }
         if (b >= n) c = NL;
         // The cells the exact fast parse leaves (long mantissas, large exponents): the general reader's parse.
-        value = parseNumber(text.slice(a, b), opts.decimal);
-        if (value === undefined) plain[field] = false;
+        const parsed = parseNumber(text.slice(a, b), opts.decimal);
+        if (parsed === undefined) plain[field] = false;
+        value = parsed ?? NaN;
       }
-      data[base + field] = value ?? NaN;
+      data[base + field] = value;
       field++;
       if (c === delimiter) {
         a = b + 1;
@@ -124,63 +124,64 @@ export function scanPlainNumbers(
 /** Where parseNumberAt stopped: after the number and the spaces after it (module state, so the hot loop allocates nothing). */
 let stoppedAt = 0;
 
+/** The largest integer below which every integer is an exact double (2^53 - 1). */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+
 /**
  * The decimal number at text[i..] (spaces around it allowed) when its exact
- * value one IEEE operation rounds correctly: at most 15 significant digits
+ * value one IEEE operation rounds correctly: an integer mantissa below 2^53
  * and a power of ten up to 22 (Clinger's fast path). NaN for anything else,
- * which the caller hands to the general parser. Sets stoppedAt.
+ * which the caller hands to the general parser. Sets stoppedAt. Past the
+ * text's end charCodeAt gives NaN, which no test below accepts; a piece's
+ * end is just after a line break, where every number stops.
  */
-function parseNumberAt(text: string, i: number, n: number, decimal: number, delimiter: number): number {
-  let c = i < n ? text.charCodeAt(i) : 0;
-  while ((c === SPACE || c === TAB) && c !== delimiter) c = ++i < n ? text.charCodeAt(i) : 0;
+function parseNumberAt(text: string, i: number, decimal: number, delimiter: number): number {
+  let c = text.charCodeAt(i);
+  while ((c === SPACE || c === TAB) && c !== delimiter) c = text.charCodeAt(++i);
   let negative = false;
   if (c === MINUS || c === PLUS) {
     negative = c === MINUS;
-    c = ++i < n ? text.charCodeAt(i) : 0;
+    c = text.charCodeAt(++i);
   }
   let mantissa = 0;
-  let digits = 0;
   let exponent = 0;
-  let sawDigit = false;
+  const integer = i;
   while (c >= ZERO && c <= NINE) {
-    sawDigit = true;
-    if (mantissa !== 0 || c !== ZERO) {
-      if (++digits > MAX_DIGITS) return NaN;
-      mantissa = mantissa * 10 + (c - ZERO);
-    }
-    c = ++i < n ? text.charCodeAt(i) : 0;
+    mantissa = mantissa * 10 + (c - ZERO);
+    c = text.charCodeAt(++i);
   }
+  let digits = i - integer;
   if (c === decimal) {
-    c = ++i < n ? text.charCodeAt(i) : 0;
+    c = text.charCodeAt(++i);
+    const fraction = i;
     while (c >= ZERO && c <= NINE) {
-      sawDigit = true;
-      if (mantissa !== 0 || c !== ZERO) {
-        if (++digits > MAX_DIGITS) return NaN;
-        mantissa = mantissa * 10 + (c - ZERO);
-      }
-      exponent--;
-      c = ++i < n ? text.charCodeAt(i) : 0;
+      mantissa = mantissa * 10 + (c - ZERO);
+      c = text.charCodeAt(++i);
     }
+    exponent = fraction - i;
+    digits += i - fraction;
   }
-  if (!sawDigit) return NaN;
+  if (digits === 0) return NaN;
+  // The mantissa only grows: below 2^53 at the end, it was exact all along.
+  if (mantissa > MAX_EXACT) return NaN;
   if (c === LOWER_E || c === UPPER_E) {
-    c = ++i < n ? text.charCodeAt(i) : 0;
+    c = text.charCodeAt(++i);
     let expNegative = false;
     if (c === MINUS || c === PLUS) {
       expNegative = c === MINUS;
-      c = ++i < n ? text.charCodeAt(i) : 0;
+      c = text.charCodeAt(++i);
     }
     let e = 0;
     let expDigits = 0;
     while (c >= ZERO && c <= NINE) {
       if (++expDigits > 4) return NaN;
       e = e * 10 + (c - ZERO);
-      c = ++i < n ? text.charCodeAt(i) : 0;
+      c = text.charCodeAt(++i);
     }
     if (expDigits === 0) return NaN;
     exponent += expNegative ? -e : e;
   }
-  while ((c === SPACE || c === TAB) && c !== delimiter) c = ++i < n ? text.charCodeAt(i) : 0;
+  while ((c === SPACE || c === TAB) && c !== delimiter) c = text.charCodeAt(++i);
   stoppedAt = i;
   let value: number;
   if (mantissa === 0) value = 0;
