@@ -21,8 +21,8 @@ export interface PoolOptions {
   init: WorkerInit;
   /**
    * The next cell to fit, or undefined when nothing is left. Called on the
-   * main thread, with the cell this worker fitted last (undefined for a new
-   * worker): a worker's FitCache serves best the cells of the k it holds.
+   * main thread, with the cell last given to the same lane (undefined for a
+   * new one): a lane's FitCache serves best the cells of the k it holds.
    */
   next(previous: CellSpec | undefined): CellSpec | undefined;
   onResult(result: CellResult): void;
@@ -37,8 +37,15 @@ export interface PoolOptions {
 }
 
 /**
+ * Cells a worker holds at once: the one it fits and the next, so it never
+ * waits for this thread (busy with its own cell's fit when it has `local`)
+ * to send one.
+ */
+const WORKER_QUEUE = 2;
+
+/**
  * Fits cells on `size` worker threads (and on this thread with `local`),
- * handing each idle lane the next cell. Resolves when every cell is done;
+ * handing each lane with room the next cell. Resolves when every cell is done;
  * rejects with AbortedError on abort. Either way every worker has exited and
  * the local lane's fit has stopped before the promise settles.
  */
@@ -47,8 +54,9 @@ export function runPool(opts: PoolOptions): Promise<void> {
   if (problem !== undefined) return Promise.reject(new GmmError('INVALID_ARGUMENT', problem));
   return new Promise<void>((resolve, reject) => {
     const workers = new Set<WorkerHandle>();
-    const running = new Map<WorkerHandle, CellSpec>();
-    const fitted = new Map<WorkerHandle, CellSpec>(); // each worker's last cell
+    const running = new Map<WorkerHandle, CellSpec[]>(); // the cells sent to each worker, in order (the first is being fitted)
+    const sent = new Map<WorkerHandle, CellSpec>(); // each worker's last cell sent
+    const orphans: CellSpec[] = []; // cells queued on a worker that crashed: sent again first
     let settled = false;
     let respawns = 0;
     const exiting: Promise<void>[] = [];
@@ -56,6 +64,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
     let localCell: CellSpec | undefined;
     const localStop = new AbortController();
     const idle = (): boolean => running.size === 0 && localCell === undefined;
+    const take = (previous: CellSpec | undefined): CellSpec | undefined => orphans.shift() ?? opts.next(previous);
     const stop = (w: WorkerHandle): Promise<void> => w.terminate().then(() => void live.delete(w));
 
     const finish = (err?: unknown): void => {
@@ -79,21 +88,26 @@ export function runPool(opts: PoolOptions): Promise<void> {
       exiting.push(stop(w));
     };
 
+    // Sends w the next cell when it holds fewer than WORKER_QUEUE; retires it when none is left and it is done.
     const dispatch = (w: WorkerHandle): void => {
       if (settled) return;
+      const held = running.get(w) ?? [];
+      if (held.length >= WORKER_QUEUE) return;
       let cell: CellSpec | undefined;
       try {
-        cell = opts.next(fitted.get(w));
+        cell = take(sent.get(w));
       } catch (err) {
         finish(err);
         return;
       }
       if (cell === undefined) {
+        if (held.length > 0) return;
         retire(w);
         if (idle()) finish();
         return;
       }
-      running.set(w, cell);
+      running.set(w, [...held, cell]);
+      sent.set(w, cell);
       busy.add(w);
       w.post({ type: 'cell', cell } satisfies ToWorker);
     };
@@ -114,12 +128,14 @@ export function runPool(opts: PoolOptions): Promise<void> {
       w.onMessage((message) => {
         const msg = message as FromWorker;
         if (settled) return;
-        if (msg.type === 'ready') dispatch(w);
+        if (msg.type === 'ready') for (let i = 0; i < WORKER_QUEUE; i++) dispatch(w);
         else if (msg.type === 'result') {
-          const cell = running.get(w);
-          if (cell !== undefined) fitted.set(w, cell);
-          running.delete(w);
-          busy.delete(w);
+          const left = (running.get(w) ?? []).slice(1);
+          if (left.length > 0) running.set(w, left);
+          else {
+            running.delete(w);
+            busy.delete(w);
+          }
           try {
             opts.onResult(msg.result);
           } catch (err) {
@@ -134,7 +150,8 @@ export function runPool(opts: PoolOptions): Promise<void> {
     // A worker that dies mid-cell (out of memory, a native crash) fails that
     // cell, not the sweep; a replacement takes over the remaining cells.
     const crashed = (w: WorkerHandle, reason: string): void => {
-      const cell = running.get(w);
+      const [cell, ...queued] = running.get(w) ?? [];
+      orphans.push(...queued);
       workers.delete(w);
       running.delete(w);
       if (cell) {
@@ -177,7 +194,7 @@ export function runPool(opts: PoolOptions): Promise<void> {
       const lane = async (): Promise<void> => {
         let previous: CellSpec | undefined;
         while (!settled) {
-          const cell = opts.next(previous);
+          const cell = take(previous);
           if (cell === undefined) {
             if (idle()) finish();
             return;

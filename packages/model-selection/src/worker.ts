@@ -2,7 +2,7 @@
  * Sweep worker (a worker thread in Node, a module Web Worker in browsers).
  * Runs from the built dist only: Node cannot load .ts in a worker. It initializes the main thread's backend, loads the
  * plugin modules by specifier (a container cannot cross threads), then fits
- * the cells it is sent, one at a time.
+ * the cells it is sent, one at a time, in order.
  */
 import { loadPluginModules, platform, pluginModule } from '@gmmkit/core';
 import { FitCache, initBackend, setWasmPaths } from '@gmmkit/tfjs';
@@ -33,13 +33,17 @@ async function main(): Promise<void> {
     // This worker's cells share the data's moments and, at one k, the k-means starts.
     cache: new FitCache(),
   };
+  // The pool sends a cell ahead of time (pool.ts WORKER_QUEUE): cells are fitted one after another, in the order sent.
+  let queue = Promise.resolve();
   port.onMessage((message) => {
     const msg = message as ToWorker;
     if (msg.type !== 'cell') return;
-    fitCell(x, msg.cell, init.settings, container).then(
-      (result) => post({ type: 'result', result }),
-      (err: unknown) =>
-        post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+    queue = queue.then(() =>
+      fitCell(x, msg.cell, init.settings, container).then(
+        (result) => post({ type: 'result', result }),
+        (err: unknown) =>
+          post({ type: 'fatal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+      ),
     );
   });
   post({ type: 'ready' });
