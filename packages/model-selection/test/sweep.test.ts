@@ -126,6 +126,29 @@ describe('sweep mechanics', () => {
     }
   });
 
+  it('shares rows given on a SharedArrayBuffer with the workers as they are, and leaves them unchanged', async () => {
+    const rows = faithful();
+    const flat = new Float64Array(new SharedArrayBuffer(rows.length * 2 * 8));
+    flat.set(rows.flat());
+    const before = Float64Array.from(flat);
+    const opts = { k: '1..3', covarianceTypes: ['full', 'diag'], seed: 3 };
+    const a = await sweep({ ...opts, data: rows, workers: 0 });
+    // three lanes: the calling thread and two workers, or three workers
+    const b = await sweep({ ...opts, data: { data: flat, shape: [rows.length, 2] }, workers: 3 });
+    const c = await sweep({ ...opts, data: { data: flat, shape: [rows.length, 2] }, workers: 3, callingThread: false });
+    try {
+      expect([b.workers, c.workers]).toEqual([3, 3]);
+      expect(strip(b.rows)).toEqual(strip(a.rows));
+      expect(strip(c.rows)).toEqual(strip(a.rows));
+      expect(flat).toEqual(before);
+      expect(activeWorkerCount()).toBe(0);
+    } finally {
+      a.model.dispose();
+      b.model.dispose();
+      c.model.dispose();
+    }
+  });
+
   it('startFrom refits a family from other families\' converged partitions at the same k and keeps the better fit', async () => {
     const opts = { data: iris(), k: '2..5', covarianceTypes: ['full', 'tied', 'diag', 'spherical'], seed: 3, tol: 1e-5 };
     const plain = await sweep({ ...opts, workers: 0 });

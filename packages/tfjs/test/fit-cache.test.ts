@@ -67,6 +67,19 @@ describe('FitCache', () => {
     expect(cache.summaries.moments).toBe(moments);
   });
 
+  it('keeps one centered copy of the rows: made again only for another center or sharing', () => {
+    const cache = new FitCache();
+    let made = 0;
+    const make = () => (made++, new Float64Array(4).fill(made));
+    const center = Float64Array.from([1, 2]);
+    const first = cache.centered(center, false, make);
+    expect(cache.centered(Float64Array.from([1, 2]), false, make)).toBe(first);
+    expect(made).toBe(1);
+    expect(cache.centered(Float64Array.from([1, 2 + 1e-12]), false, make)).not.toBe(first);
+    expect(cache.centered(Float64Array.from([1, 2 + 1e-12]), true, make)[0]).toBe(3);
+    expect(made).toBe(3);
+  });
+
   it('refuses rows other than its first fit\'s, and leaves no tensors behind', async () => {
     const cache = new FitCache();
     const before = tf.memory().numTensors;
