@@ -12,6 +12,9 @@ export interface WorkerInit {
   wasmPaths?: WasmPaths;
   /** The training rows, float64 row-major [rows, cols]: shared where the runtime allows, else copied. */
   data: SharedArrayBuffer | ArrayBuffer;
+  /** The column means the fits center `data` at, and `data` centered there ([rows, cols], shared like `data`): seeds the worker's FitCache. */
+  center: Float64Array;
+  centered: SharedArrayBuffer | ArrayBuffer;
   /** Sample weights [rows], float64, shared like `data`; undefined when unweighted. */
   sampleWeight?: SharedArrayBuffer | ArrayBuffer | undefined;
   rows: number;

@@ -15,6 +15,8 @@ import {
 import { CALLING_THREAD_FITS } from '#selection-platform';
 import {
   FitCache,
+  centerRows,
+  columnMeans,
   GaussianMixture,
   createGmmContainer,
   currentBackend,
@@ -320,6 +322,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: shareable(matrix.data) ? matrix.data : shareableCopy(matrix.data), cache: new FitCache() };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
   if (options.sampleWeight !== undefined) x.sampleWeight = shareableCopy(checkSampleWeight(options.sampleWeight, x.rows));
+  // The rows as every fit centers them (at the column means), made once on shared memory: every lane's FitCache starts with them.
+  const center = columnMeans(x, x.sampleWeight);
+  const centered = centerRows(x.data, x.rows, x.cols, center, true);
+  x.cache!.centered(center, true, () => centered);
   // Each component needs a row of positive weight.
   const usableRows = x.sampleWeight === undefined ? x.rows : x.sampleWeight.filter((w) => w > 0).length;
 
@@ -464,6 +470,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         baseDir: options.pluginBaseDir ?? platform.defaultBaseDir(),
         ...(wasmPaths === undefined ? {} : { wasmPaths }),
         data: x.data.buffer as SharedArrayBuffer | ArrayBuffer,
+        center,
+        centered: centered.buffer as SharedArrayBuffer | ArrayBuffer,
         sampleWeight: x.sampleWeight?.buffer as SharedArrayBuffer | ArrayBuffer | undefined,
         rows: x.rows,
         cols: x.cols,

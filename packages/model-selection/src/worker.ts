@@ -30,9 +30,10 @@ async function main(): Promise<void> {
     cols: init.cols,
     data: new Float64Array(init.data),
     sampleWeight: init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight),
-    // This worker's cells share the data's moments and, at one k, the k-means starts.
+    // This worker's cells share the centered rows, the data's moments and, at one k, the k-means starts.
     cache: new FitCache(),
   };
+  x.cache.centered(init.center, true, () => new Float64Array(init.centered));
   // The pool sends a cell ahead of time (pool.ts WORKER_QUEUE): cells are fitted one after another, in the order sent.
   let queue = Promise.resolve();
   port.onMessage((message) => {

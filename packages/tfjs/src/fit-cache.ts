@@ -45,12 +45,15 @@ export class FitCache {
 
   /**
    * The rows minus `center` (make's result, kept: one [n, d] copy for every
-   * fit of these rows, not one per fit); made again for another center or
-   * sharing. Fits only read it.
+   * fit of these rows, not one per fit); `shared`: on shared memory (make
+   * gives such a copy then), which serves unshared requests too. Made again
+   * for another center, or when shared memory is asked for and the copy kept
+   * is not. Fits only read it. A sweep seeds every lane's cache with one
+   * shared copy this way.
    */
   centered(center: Float64Array, shared: boolean, make: () => Float64Array): Float64Array {
     const kept = this.rows;
-    if (kept !== undefined && kept.shared === shared && kept.center.every((c, j) => c === center[j])) return kept.centered;
+    if (kept !== undefined && (kept.shared || !shared) && kept.center.every((c, j) => c === center[j])) return kept.centered;
     this.rows = { center: Float64Array.from(center), shared, centered: make() };
     return this.rows.centered;
   }

@@ -78,6 +78,9 @@ describe('FitCache', () => {
     expect(cache.centered(Float64Array.from([1, 2 + 1e-12]), false, make)).not.toBe(first);
     expect(cache.centered(Float64Array.from([1, 2 + 1e-12]), true, make)[0]).toBe(3);
     expect(made).toBe(3);
+    // a shared copy serves an unshared request (not the other way round, above)
+    expect(cache.centered(Float64Array.from([1, 2 + 1e-12]), false, make)[0]).toBe(3);
+    expect(made).toBe(3);
   });
 
   it('refuses rows other than its first fit\'s, and leaves no tensors behind', async () => {
