@@ -178,6 +178,22 @@ describe('initializers', () => {
       x.dispose();
     }
   });
+
+  it('lloydTensor on more rows than one distance kernel takes (scored in pieces) agrees with the host lloyd', () => {
+    const big = blobs(150_000, [[0, 0], [8, 0], [0, 8]], 1, 9);
+    const rows = Float64Array.from(big.X.flat());
+    const m = big.X.length;
+    const x = tf.tensor2d(Float32Array.from(rows), [m, 2]);
+    try {
+      const before = tf.memory().numTensors;
+      const seeds = kmeansPlusPlusIndices(rows, m, 2, 3, createRng(2));
+      const host = lloyd(rows, m, 2, 3, gatherRows(rows, 2, seeds));
+      expect(Array.from(lloydTensor(tf, x, rows, m, 2, 3, gatherRows(rows, 2, seeds)))).toEqual(Array.from(host));
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      x.dispose();
+    }
+  });
 });
 
 /** Textbook Lloyd (every row scored against every center each iteration), same stopping rules as lloyd. */
