@@ -319,7 +319,7 @@ async function sweepSection(ctx: Context, res: BenchResults): Promise<void> {
         implementation: label,
         ms: t.ms,
         runs: t.runs,
-        note: `${t.workers === 0 ? 'in-process' : `${t.workers} worker threads`}; best ${t.best.covarianceType} k=${t.best.k}${t.failedCells > 0 ? `; ${t.failedCells} cells failed` : ''}`,
+        note: `${t.workers === 0 ? 'in-process' : `${t.workers} cells at once (this thread and ${t.workers - 1} worker${t.workers === 2 ? '' : 's'})`}; best ${t.best.covarianceType} k=${t.best.k}${t.failedCells > 0 ? `; ${t.failedCells} cells failed` : ''}`,
       });
     } catch (err) {
       entries.push({ implementation: label, skipped: errMsg(err) });

@@ -179,7 +179,7 @@ describe('initializers', () => {
     }
   });
 
-  it('lloydTensor on more rows than one distance kernel takes (scored in pieces) agrees with the host lloyd', () => {
+  it('lloydTensor on 150k rows agrees with the host lloyd', () => {
     const big = blobs(150_000, [[0, 0], [8, 0], [0, 8]], 1, 9);
     const rows = Float64Array.from(big.X.flat());
     const m = big.X.length;

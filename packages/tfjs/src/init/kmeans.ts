@@ -295,32 +295,14 @@ function nearestCenters(tf: Tf, x: Tensor2D, centers: Float64Array, k: number, d
       cT[c * k + j] = -2 * v;
       norms[j]! += v * v;
     }
-  // One fused kernel for x (-2 c)ᵀ + ‖c‖² (no [n, k] intermediates for the scaling and the bias), on
-  // NEAREST_CHUNK_ROWS rows at a time: the distances never take [n, k] of backend memory (wasm's heap
-  // keeps its largest size), and each row's are the same as in one call.
-  const n = x.shape[0];
-  const labels = new Int32Array(n);
-  const b = tf.tensor2d(cT, [d, k]);
-  const bias = tf.tensor1d(norms);
+  // One fused kernel for x (-2 c)ᵀ + ‖c‖² (no [n, k] intermediates for the scaling and the bias).
+  const t = tf.tidy(() => tf.argMin(tf.fused.matMul({ a: x, b: tf.tensor2d(cT, [d, k]), bias: tf.tensor1d(norms) }), 1));
   try {
-    for (let start = 0; start < n; start += NEAREST_CHUNK_ROWS) {
-      const rows = Math.min(NEAREST_CHUNK_ROWS, n - start);
-      const t = tf.tidy(() => tf.argMin(tf.fused.matMul({ a: rows === n ? x : tf.slice(x, [start, 0], [rows, d]), b, bias }), 1));
-      try {
-        labels.set(t.dataSync(), start);
-      } finally {
-        t.dispose();
-      }
-    }
+    return Int32Array.from(t.dataSync());
   } finally {
-    b.dispose();
-    bias.dispose();
+    t.dispose();
   }
-  return labels;
 }
-
-/** Rows per distance kernel in nearestCenters. */
-const NEAREST_CHUNK_ROWS = 65_536;
 
 /**
  * Lloyd's k-means as `lloyd`, with the assignment step in tfjs on the rows
