@@ -7,7 +7,7 @@ import {
   loadPluginModules,
   platform,
   pluginModule,
-  shareableFloat64Array,
+  shareable,
   type Container,
   type Criterion,
   type PluginSet,
@@ -319,9 +319,9 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     throw new InvalidArgumentError(`missing must be 'error' or 'marginalize', got ${JSON.stringify(missing)}`);
   const matrix = toMatrix(options.data, { missing: missing === 'marginalize', borrow: true });
   // One copy of the rows, which workers share, unless they are shareable already (SweepOptions.data).
-  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: shareable(matrix.data) ? matrix.data : shareableCopy(matrix.data), cache: new FitCache() };
+  const x: MatrixData = { rows: matrix.rows, cols: matrix.cols, data: shareable(matrix.data), cache: new FitCache() };
   if (x.rows < 1) throw new InvalidDataError('no rows to fit');
-  if (options.sampleWeight !== undefined) x.sampleWeight = shareableCopy(checkSampleWeight(options.sampleWeight, x.rows));
+  if (options.sampleWeight !== undefined) x.sampleWeight = shareable(checkSampleWeight(options.sampleWeight, x.rows));
   // The rows as every fit centers them (at the column means), made once on shared memory: every lane's FitCache starts with them.
   const center = columnMeans(x, x.sampleWeight);
   const centered = centerRows(x.data, x.rows, x.cols, center, true);
@@ -524,18 +524,6 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     workers: poolSize >= 2 ? poolSize : 0,
     backend: backendName,
   };
-}
-
-function shareable(values: Float64Array): boolean {
-  const g = globalThis as { SharedArrayBuffer?: typeof SharedArrayBuffer };
-  // the whole buffer: workers view it from offset 0
-  return g.SharedArrayBuffer !== undefined && values.buffer instanceof g.SharedArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-}
-
-function shareableCopy(values: Float64Array): Float64Array {
-  const copy = shareableFloat64Array(values.length);
-  copy.set(values);
-  return copy;
 }
 
 /** Default k: 1..9 as mclust's Mclust(), capped at the number of rows. */

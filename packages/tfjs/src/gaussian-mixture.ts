@@ -8,7 +8,7 @@ import {
   compensatedSum,
   createRng,
   deriveSeed,
-  shareableFloat64Array,
+  shareable,
   symmetricEigenvalues,
   tryCholesky,
   type Container,
@@ -433,7 +433,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const shared = nWorkers > 0;
     const centerData = (): Float64Array => centerRows(m.data, n, d, center, shared);
     const centered = fitOptions.cache === undefined ? centerData() : fitOptions.cache.centered(center, shared, centerData);
-    const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : sharedCopy(sampleWeight);
+    const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : shareable(sampleWeight);
     // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
     const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
@@ -1305,13 +1305,6 @@ export function guardUnawaited<T>(promise: Promise<T>, prototype: object, call: 
     });
   }
   return promise;
-}
-
-/** A copy of `v` in a SharedArrayBuffer where the runtime allows one (for shard workers). */
-function sharedCopy(v: Float64Array): Float64Array {
-  const out = shareableFloat64Array(v.length);
-  out.set(v);
-  return out;
 }
 
 /** One-hot responsibilities [n, k] assigning each row of data [n, d] to its nearest mean in means [k, d] (for initializers that return means). */

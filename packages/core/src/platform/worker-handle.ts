@@ -85,3 +85,17 @@ export function shareableFloat64Array(length: number): Float64Array {
     return new Float64Array(new g.SharedArrayBuffer(length * 8));
   return new Float64Array(length);
 }
+
+/**
+ * `values` as workers can read it without a copy: itself when it already
+ * spans a whole SharedArrayBuffer (workers view it from offset 0), else a
+ * copy in a shareableFloat64Array. Callers only read it.
+ */
+export function shareable(values: Float64Array): Float64Array {
+  const g = globalThis as { SharedArrayBuffer?: typeof SharedArrayBuffer };
+  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+  if (g.SharedArrayBuffer !== undefined && values.buffer instanceof g.SharedArrayBuffer && whole) return values;
+  const copy = shareableFloat64Array(values.length);
+  copy.set(values);
+  return copy;
+}
