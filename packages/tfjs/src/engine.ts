@@ -364,6 +364,31 @@ export function emPass(
   ctx: PluginContext,
   reference?: Float64Array,
 ): PassResult {
+  return blocksPass(tf, family, params, blocks, ctx, true, reference);
+}
+
+/**
+ * A fit's final scoring over its own blocks: Σ_i w_i log p(x_i) and
+ * Σ_i w_i Σ_k r_ik ln r_ik under `params` (in the blocks' coordinates), the
+ * E-step of emPass without the statistics. The rows and kernel are the
+ * pass's (its block cache), not scoreSamples' (rows re-uploaded about the
+ * mixture's mean): the sums agree with scoreSamples' to float32 precision.
+ */
+export function scorePass(tf: Tf, family: CovarianceFamily, params: EStepParameters, blocks: RowBlocks, ctx: PluginContext): ScoreResult {
+  const { totalLogLikelihood, sumRespLogResp } = blocksPass(tf, family, { ...params, entropy: true }, blocks, ctx, false);
+  return { totalLogLikelihood, sumRespLogResp: sumRespLogResp! };
+}
+
+/** emPass, or with `statistics` false its E-step alone (scorePass; rows with missing cells still get theirs). */
+function blocksPass(
+  tf: Tf,
+  family: CovarianceFamily,
+  params: EStepParameters,
+  blocks: RowBlocks,
+  ctx: PluginContext,
+  statistics: boolean,
+  reference?: Float64Array,
+): PassResult {
   const kernelCtx: EngineContext = { ...ctx, blockCache: blocks.cache };
   const kernel = family.densityKernel(params, kernelCtx);
   const accCtx: EngineContext = reference === undefined ? { ...ctx, blockCache: blocks.cache } : { ...ctx, reference, blockCache: blocks.cache };
@@ -378,8 +403,10 @@ export function emPass(
         posterior(tf, tf.add(kernel.logDensity(x), logW) as Tensor2D, rowWeight, entropy !== undefined),
       );
       try {
-        const s = family.accumulate(x, resp!, accCtx);
-        stats = stats === undefined ? s : family.merge(stats, s);
+        if (statistics) {
+          const s = family.accumulate(x, resp!, accCtx);
+          stats = stats === undefined ? s : family.merge(stats, s);
+        }
         // passWeight: the sample weights, 0 for rows with missing cells (scored by their patterns below).
         if (blocks.passWeight === undefined) {
           total.add(lse!.dataSync());
@@ -396,8 +423,8 @@ export function emPass(
     }
     if (blocks.patterns !== undefined && blocks.patterns.length > 0) {
       // Second moments about the same points as the blocks' (none when the family ignores references).
-      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, stats!.reference);
-      stats = family.merge(stats!, missing);
+      const missing = missingPass(tf, family, params, blocks.patterns, logW, total, entropy, ctx, stats?.reference);
+      if (statistics) stats = family.merge(stats!, missing);
     }
   } finally {
     kernel.dispose();
@@ -411,81 +438,14 @@ export function emPass(
 /** What scorePass returns: the pass's sums without statistics. */
 export type ScoreResult = Omit<PassResult, 'stats'> & { sumRespLogResp: number };
 
-/**
- * log Σ_k exp(v[i, k]) of row i of v [n, k], float64. With `exps` [k], its
- * terms exp(v[i, k] - max) are written there (untouched when the row is all -Infinity).
- */
-export function rowLogSumExp(v: Float64Array, i: number, k: number, exps?: Float64Array): number {
+/** log Σ_k exp(v[i, k]) of row i of v [n, k], float64. */
+export function rowLogSumExp(v: Float64Array, i: number, k: number): number {
   let max = -Infinity;
   for (let j = 0; j < k; j++) if (v[i * k + j]! > max) max = v[i * k + j]!;
   if (max === -Infinity) return -Infinity;
   let s = 0;
-  for (let j = 0; j < k; j++) {
-    const e = Math.exp(v[i * k + j]! - max);
-    if (exps !== undefined) exps[j] = e;
-    s += e;
-  }
+  for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - max);
   return max + Math.log(s);
-}
-
-/**
- * Rows [n, d] (centered at the fit's center; NaN: missing cells) scored under
- * `params` as scoreSamples scores them, in coordinates moved by `shift` [d]
- * (the fit's center minus the scoring center, so the float32 rows are
- * scoreSamples' own): block by block, weightedLogProb, then the log-sum-exp
- * and the responsibilities in float64 on the host. Σ_i w_i log p(x_i) and
- * Σ_i w_i Σ_k r_ik ln r_ik (w: the sample weights, 1 without); no statistics.
- * What a fit's final scoring needs from the rows it already holds.
- */
-export function scoreRows(
-  tf: Tf,
-  family: CovarianceFamily,
-  params: EStepParameters,
-  rows: Float64Array,
-  shift: Float64Array,
-  chunkSize: number,
-  ctx: PluginContext,
-  sampleWeight?: Float64Array,
-): ScoreResult {
-  const { k, d } = ctx;
-  const n = rows.length / d;
-  const total = new CompensatedSum();
-  const entropy = new CompensatedSum();
-  for (let start = 0; start < n; start += chunkSize) {
-    const m = Math.min(chunkSize, n - start);
-    const part = new Float64Array(m * d);
-    for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) part[i * d + j] = rows[(start + i) * d + j]! + shift[j]!;
-    const w = sampleWeight?.subarray(start, start + m);
-    const blocks = uploadCentered(tf, part, m, d, chunkSize, 0, w);
-    let logProb: Float64Array;
-    try {
-      logProb = weightedLogProb(tf, family, params, blocks, ctx);
-    } finally {
-      blocks.dispose();
-    }
-    const lse = new Float64Array(m);
-    const rlr = new Float64Array(m);
-    const ex = new Float64Array(k);
-    for (let i = 0; i < m; i++) {
-      const wi = w === undefined ? 1 : w[i]!;
-      if (wi === 0) continue;
-      // log p(x_i) by scoreSamples' own rowLogSumExp; Σ r ln r = Σ e (v - l) / Σ e from its exps (one division a row).
-      const l = rowLogSumExp(logProb, i, k, ex);
-      lse[i] = wi * l;
-      if (l === -Infinity) continue;
-      let sum = 0;
-      let dot = 0;
-      for (let j = 0; j < k; j++) {
-        const e = ex[j]!;
-        sum += e;
-        if (e > 0) dot += e * (logProb[i * k + j]! - l);
-      }
-      rlr[i] = wi * (dot / sum);
-    }
-    total.add(lse);
-    entropy.add(rlr);
-  }
-  return { totalLogLikelihood: total.value, sumRespLogResp: entropy.value };
 }
 
 /**

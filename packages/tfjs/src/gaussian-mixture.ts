@@ -23,7 +23,7 @@ import {
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { degeneracyContextFor, prepareDegeneracyContext } from './covariance/degeneracy.js';
+import { degeneracyContextFor, prepareInBackground } from './covariance/degeneracy.js';
 import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
@@ -42,7 +42,7 @@ import {
   uploadCentered,
   deferredUpload,
   rowsTensor,
-  scoreRows,
+  scorePass,
   rowLogSumExp,
   weightedLogProb,
   type DegenerateMode,
@@ -454,6 +454,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
             signal,
           });
     starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    let stopPreparing: (() => void) | undefined;
     try {
       // blocks.hostData: the centered rows with missing cells at 0, the column mean (what the
       // initializer and the first M-step see); the same array as `centered` when nothing is missing.
@@ -490,7 +491,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       };
       // This thread waits while the workers run a request: it makes the degeneracy context's data moments meanwhile.
       const meanwhile = <T>(reply: Promise<T>): Promise<T> => {
-        prepareDegeneracyContext(degeneracyContext);
+        stopPreparing ??= prepareInBackground(degeneracyContext);
         return reply;
       };
       const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
@@ -504,15 +505,14 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       };
       await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
       if (fitOptions.score === true) {
-        // scoreSamples' coordinates (centered at the mixture's mean), so the scores are its own.
-        const scoring = this.scoringCenter();
-        const params = this.scoringParameters(scoring);
-        const shift = center.map((c, j) => c - scoring[j]!);
+        // The fitted model in the blocks' coordinates (centered at `center`), scored over the blocks the passes used.
+        const params = this.scoringParameters(center);
         const shards = await ready();
-        const s = shards === undefined ? scoreRows(tf, this._family, params, centered, shift, this.o.chunkSize, ctx, weights) : await shards.score(params, shift);
+        const s = shards === undefined ? scorePass(tf, this._family, params, blocks, ctx) : await shards.score(params);
         this._trainingScore = { logLikelihood: s.totalLogLikelihood, entropy: -s.sumRespLogResp };
       }
     } finally {
+      stopPreparing?.();
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
     }

@@ -15,7 +15,7 @@ import {
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { accumulateResponsibilities, emPass, scoreRows, uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
+import { accumulateResponsibilities, emPass, scorePass, uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
 import { initBackend, setWasmPaths, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         return;
       }
       if (msg.type === 'score') {
-        post({ type: 'score', ...scoreRows(tf, family, msg.params, rows, msg.shift, init.chunkSize, ctx, weights) });
+        post({ type: 'score', ...scorePass(tf, family, msg.params, blocks, ctx) });
         return;
       }
       post({ type: 'result', ...emPass(tf, family, msg.params, blocks, ctx, msg.reference) });

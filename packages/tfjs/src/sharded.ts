@@ -47,8 +47,8 @@ export type ToShard =
   | { type: 'pass'; params: EStepParameters; reference?: Float64Array }
   /** Statistics of given responsibilities (this shard's rows, [rows, k]) about `reference` (the initial M-step). */
   | { type: 'resp'; resp: Float64Array; reference: Float64Array }
-  /** This shard's rows scored (scoreRows) under `params`, moved by `shift`. */
-  | { type: 'score'; params: EStepParameters; shift: Float64Array };
+  /** This shard's blocks scored (scorePass) under `params`. */
+  | { type: 'score'; params: EStepParameters };
 
 export type FromShard =
   | { type: 'ready' }
@@ -250,9 +250,9 @@ export class ShardPool {
     return result.stats;
   }
 
-  /** scoreRows over all shards, the sums added in shard order. */
-  async score(params: EStepParameters, shift: Float64Array): Promise<ScoreResult> {
-    const results = await this.send(() => ({ type: 'score', params, shift }));
+  /** scorePass over all shards, the sums added in shard order. */
+  async score(params: EStepParameters): Promise<ScoreResult> {
+    const results = await this.send(() => ({ type: 'score', params }));
     let totalLogLikelihood = 0;
     let sumRespLogResp = 0;
     for (const r of results) {

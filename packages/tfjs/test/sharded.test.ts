@@ -237,10 +237,10 @@ describe('fit with score: true', () => {
         }
       }
       const scored = gm.trainingScore!;
-      // The same float32 rows and kernel as scoreSamples; only the order of the float64 sums differs.
-      expect(Math.abs(scored.logLikelihood - ll)).toBeLessThan(1e-12 * Math.abs(ll));
+      // The fit's own blocks and kernel (scorePass), not scoreSamples' re-uploaded rows: equal to float32 precision.
+      expect(Math.abs(scored.logLikelihood - ll)).toBeLessThan(1e-7 * Math.abs(ll));
       expect(h).toBeGreaterThan(1);
-      expect(Math.abs(scored.entropy - h)).toBeLessThan(1e-11 * h);
+      expect(Math.abs(scored.entropy - h)).toBeLessThan(1e-5 * h);
       // A fit without score: true forgets it.
       await gm.fit(X);
       expect(gm.trainingScore).toBeUndefined();

@@ -11,6 +11,7 @@ import {
   type Degeneracy,
   type DegeneracyContext,
   type MixtureParameters,
+  platform,
 } from '@gmmkit/core';
 
 /**
@@ -78,14 +79,23 @@ function featureFloor(ctx: DegeneracyContext, resolution: Float64Array | undefin
 function withResolution(
   ctx: DegeneracyContext,
   test: (resolution: Float64Array | undefined) => Degeneracy | undefined,
-  bound = RESOLUTION_BOUNDS.get(ctx)?.(),
+  bound = PREPARATIONS.get(ctx)?.bound.value(),
 ): Degeneracy | undefined {
   if (bound !== undefined && test(bound) === undefined) return undefined;
   return test(ctx.dataResolution);
 }
 
-/** Upper bounds of contexts' dataResolution (degeneracyContextFor, made on first call), by context object. */
-const RESOLUTION_BOUNDS = new WeakMap<DegeneracyContext, () => Float64Array>();
+/**
+ * What degeneracyContextFor makes on first use, by context: the data moments
+ * and the upper bound of dataResolution, each a Stepwise so that
+ * prepareInBackground can make them in slices while a caller waits.
+ */
+interface Preparation {
+  moments: Stepwise<DataMoments>;
+  bound: Stepwise<Float64Array>;
+  started: boolean;
+}
+const PREPARATIONS = new WeakMap<DegeneracyContext, Preparation>();
 
 /** Effective points of component j (at least 1), or all n rows for a shared covariance / without weights. */
 function pointsOf(ctx: DegeneracyContext, weights: Float64Array | undefined, j: number): number {
@@ -162,7 +172,7 @@ export function pinnedMatrixDegeneracy(
   const noise = sub(dataCovariance, 0, 0).map((v) => PINNED_VARIANCE_RATIO * v);
   // The bound decides only when the noise term alone is positive definite: then every
   // floor is, and the exact test whitens with the full floor as the bound's test does.
-  const bound = tryCholesky(noise, m) === null ? undefined : RESOLUTION_BOUNDS.get(ctx)?.();
+  const bound = tryCholesky(noise, m) === null ? undefined : PREPARATIONS.get(ctx)?.bound.value();
   return withResolution(ctx, (resolution) => {
     for (let j = 0; j < count; j++) {
       const points = pointsOf(ctx, count === 1 ? undefined : weights, j);
@@ -235,61 +245,51 @@ export function dataResolution(rows: Float64Array, n: number, d: number, sampleW
  * values are all equal (over the rows that count) gets exactly 0 (not the
  * rounding of its mean).
  */
-export function dataMoments(
+export function dataMoments(centered: Float64Array, n: number, d: number, sampleWeight?: Float64Array): DataMoments {
+  return finish(dataMomentsInSteps(centered, n, d, sampleWeight));
+}
+
+export interface DataMoments {
+  dataVariance: Float64Array;
+  dataCovariance: Float64Array;
+}
+
+/** Cells (rows x features) dataMomentsInSteps passes over between two yields: a few milliseconds each. */
+const CELLS_PER_STEP = 1 << 18;
+
+/**
+ * dataMoments as a generator that yields after every slice of rows (about
+ * CELLS_PER_STEP cells), so a caller can spread it over idle time
+ * (prepareInBackground); the same arithmetic in the same order, so the
+ * same result to the bit.
+ */
+export function* dataMomentsInSteps(
   centered: Float64Array,
   n: number,
   d: number,
   sampleWeight?: Float64Array,
-): { dataVariance: Float64Array; dataCovariance: Float64Array } {
-  const sum = new Float64Array(d); // Σ w x over the rows observing each feature
-  const count = new Float64Array(d); // Σ w over the rows observing each feature
-  const first = new Float64Array(d).fill(Number.NaN); // a value of each feature: constant features equal it everywhere
-  const constant = new Uint8Array(d).fill(1);
-  let gaps = false;
-  for (let i = 0; i < n; i++) {
-    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0) continue;
-    for (let a = 0; a < d; a++) {
-      const v = centered[i * d + a]!;
-      if (Number.isNaN(v)) {
-        gaps = true;
-        continue;
-      }
-      count[a] += w;
-      sum[a] += w * v;
-      if (Number.isNaN(first[a]!)) first[a] = v;
-      else if (v !== first[a]) constant[a] = 0;
-    }
+): Generator<void, DataMoments> {
+  const slice = Math.max(1, Math.floor(CELLS_PER_STEP / d));
+  const sums: FirstPassSums = {
+    sum: new Float64Array(d), // Σ w x over the rows observing each feature
+    count: new Float64Array(d), // Σ w over the rows observing each feature
+    first: new Float64Array(d).fill(Number.NaN), // a value of each feature: constant features equal it everywhere
+    constant: new Uint8Array(d).fill(1),
+    gaps: false,
+  };
+  for (let from = 0; from < n; from += slice) {
+    sumRows(centered, d, sampleWeight, from, Math.min(n, from + slice), sums);
+    yield;
   }
-  const mean = sum.map((s, a) => (constant[a] ? first[a]! : s / count[a]!));
+  const { count, constant, first, gaps } = sums;
+  const mean = sums.sum.map((s, a) => (constant[a] ? first[a]! : s / count[a]!));
   // Σ w t tᵀ (t = x - mean, 0 for a constant feature) over the upper triangle, and the
-  // weight of the rows observing both features; no per-cell checks when nothing is missing.
+  // weight of the rows observing both features.
   const outer = new Float64Array(d * d);
   const pairs = new Float64Array(d * d);
-  const t = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0) continue;
-    const row = i * d;
-    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[row + a]! - mean[a]!;
-    if (!gaps) {
-      // The common case in a loop of its own, without the per-cell checks (a third faster).
-      for (let a = 0; a < d; a++) {
-        const wa = w * t[a]!;
-        const r = a * d;
-        for (let b = a; b < d; b++) outer[r + b] += wa * t[b]!;
-      }
-      continue;
-    }
-    for (let a = 0; a < d; a++) {
-      const wa = w * t[a]!;
-      if (Number.isNaN(wa)) continue;
-      for (let b = a; b < d; b++) {
-        if (Number.isNaN(t[b]!)) continue;
-        outer[a * d + b] += wa * t[b]!;
-        pairs[a * d + b] += w;
-      }
-    }
+  for (let from = 0; from < n; from += slice) {
+    (gaps ? outerRowsWithGaps : outerRows)(centered, d, sampleWeight, from, Math.min(n, from + slice), mean, constant, outer, pairs);
+    yield;
   }
   const cov = new Float64Array(d * d);
   for (let a = 0; a < d; a++)
@@ -302,6 +302,90 @@ export function dataMoments(
   return { dataVariance: variance, dataCovariance: cov };
 }
 
+interface FirstPassSums {
+  sum: Float64Array;
+  count: Float64Array;
+  first: Float64Array;
+  constant: Uint8Array;
+  gaps: boolean;
+}
+
+/** dataMoments' first pass over rows [from, to): weighted sums and counts, constant features, whether a cell is missing. */
+function sumRows(centered: Float64Array, d: number, sampleWeight: Float64Array | undefined, from: number, to: number, s: FirstPassSums): void {
+  const { sum, count, first, constant } = s;
+  for (let i = from; i < to; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    for (let a = 0; a < d; a++) {
+      const v = centered[i * d + a]!;
+      if (Number.isNaN(v)) {
+        s.gaps = true;
+        continue;
+      }
+      count[a] += w;
+      sum[a] += w * v;
+      if (Number.isNaN(first[a]!)) first[a] = v;
+      else if (v !== first[a]) constant[a] = 0;
+    }
+  }
+}
+
+type OuterPass = (
+  centered: Float64Array,
+  d: number,
+  sampleWeight: Float64Array | undefined,
+  from: number,
+  to: number,
+  mean: Float64Array,
+  constant: Uint8Array,
+  outer: Float64Array,
+  pairs: Float64Array,
+) => void;
+
+/** dataMoments' second pass over complete rows [from, to): no per-cell checks (a third faster). */
+const outerRows: OuterPass = (centered, d, sampleWeight, from, to, mean, constant, outer) => {
+  const t = new Float64Array(d);
+  for (let i = from; i < to; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    const row = i * d;
+    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[row + a]! - mean[a]!;
+    for (let a = 0; a < d; a++) {
+      const wa = w * t[a]!;
+      const r = a * d;
+      for (let b = a; b < d; b++) outer[r + b] += wa * t[b]!;
+    }
+  }
+};
+
+/** dataMoments' second pass over rows [from, to) with missing cells: pairs counts the weight observing both features. */
+const outerRowsWithGaps: OuterPass = (centered, d, sampleWeight, from, to, mean, constant, outer, pairs) => {
+  const t = new Float64Array(d);
+  for (let i = from; i < to; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    const row = i * d;
+    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[row + a]! - mean[a]!;
+    for (let a = 0; a < d; a++) {
+      const wa = w * t[a]!;
+      if (Number.isNaN(wa)) continue;
+      for (let b = a; b < d; b++) {
+        if (Number.isNaN(t[b]!)) continue;
+        outer[a * d + b] += wa * t[b]!;
+        pairs[a * d + b] += w;
+      }
+    }
+  }
+};
+
+/** Runs a stepwise computation to its end. */
+function finish<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
+}
+
 /** Rows sampled for the cheap upper bound of the data's resolution (degeneracyContextFor). */
 const RESOLUTION_SAMPLE_ROWS = 4096;
 
@@ -309,7 +393,7 @@ const RESOLUTION_SAMPLE_ROWS = 4096;
  * A DegeneracyContext over centered rows [n, d]: `base` (the plugin context,
  * n and regCovar), with dataMoments and dataResolution computed on first use
  * (the moments are two passes over the rows; the resolution sorts every
- * column), so a caller may make them while it waits (prepareDegeneracyContext).
+ * column), so a caller may make them while it waits (prepareInBackground).
  * Most fits never use the resolution: the rules test with a cheap upper bound
  * first (withResolution), each feature's smallest gap over a strided sample of
  * the rows capped by its range over all rows (both at least the smallest gap
@@ -324,16 +408,21 @@ export function degeneracyContextFor(
   summaries: DataSummaries = {},
 ): DegeneracyContext {
   const s = summaries;
+  const prep: Preparation = {
+    moments: new Stepwise(s.moments !== undefined ? made(s.moments) : dataMomentsInSteps(centered, n, d, sampleWeight), (m) => (s.moments ??= m)),
+    bound: new Stepwise(s.resolutionBound !== undefined ? made(s.resolutionBound) : resolutionBound(centered, n, d, sampleWeight), (b) => (s.resolutionBound ??= b)),
+    started: false,
+  };
   const lazy = (get: () => Float64Array): PropertyDescriptor => ({ get, enumerable: true });
   const ctx = Object.defineProperties(
     { ...base },
     {
-      dataVariance: lazy(() => (s.moments ??= dataMoments(centered, n, d, sampleWeight)).dataVariance),
-      dataCovariance: lazy(() => (s.moments ??= dataMoments(centered, n, d, sampleWeight)).dataCovariance),
+      dataVariance: lazy(() => prep.moments.value().dataVariance),
+      dataCovariance: lazy(() => prep.moments.value().dataCovariance),
       dataResolution: lazy(() => (s.resolution ??= dataResolution(centered, n, d, sampleWeight))),
     },
   ) as DegeneracyContext;
-  RESOLUTION_BOUNDS.set(ctx, () => (s.resolutionBound ??= resolutionBound(centered, n, d, sampleWeight)));
+  PREPARATIONS.set(ctx, prep);
   return ctx;
 }
 
@@ -342,29 +431,71 @@ export function degeneracyContextFor(
  * and kept here: one holder serves every fit of the same rows (FitCache).
  */
 export interface DataSummaries {
-  moments?: ReturnType<typeof dataMoments>;
+  moments?: DataMoments;
   resolution?: Float64Array;
   resolutionBound?: Float64Array;
 }
 
-/** Makes what every degeneracy check of `ctx` reads (the data moments and the resolution bound), if lazy and not made yet. */
-export function prepareDegeneracyContext(ctx: DegeneracyContext): void {
-  void ctx.dataVariance;
-  RESOLUTION_BOUNDS.get(ctx)?.();
+/**
+ * Makes what every degeneracy check of `ctx` reads (the data moments and the
+ * resolution bound) in slices of rows, yielding to the event loop between
+ * them, while this thread waits on workers: a reply that arrives meanwhile is
+ * handled after at most one slice, and a check that comes first finishes
+ * them at once. Once per context; the returned function stops it.
+ */
+export function prepareInBackground(ctx: DegeneracyContext): () => void {
+  const prep = PREPARATIONS.get(ctx);
+  let stopped = false;
+  if (prep !== undefined && !prep.started) {
+    prep.started = true;
+    void (async () => {
+      for (const job of [prep.moments, prep.bound]) while (!stopped && job.step()) await platform.yieldToEventLoop();
+    })();
+  }
+  return () => (stopped = true);
 }
 
-/** An upper bound of dataResolution: see degeneracyContextFor. */
-function resolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Float64Array {
+/**
+ * A value a generator makes in steps (yielding between them): step() runs
+ * one (false once done), value() runs the rest and returns it (and hands it
+ * to `keep` once). A background loop and a synchronous reader may share one.
+ */
+class Stepwise<T> {
+  private result: { value: T } | undefined;
+  constructor(
+    private readonly steps: Generator<void, T>,
+    private readonly keep: (value: T) => T,
+  ) {}
+
+  step(): boolean {
+    if (this.result !== undefined) return false;
+    const r = this.steps.next();
+    if (r.done !== true) return true;
+    this.result = { value: this.keep(r.value) };
+    return false;
+  }
+
+  value(): T {
+    while (this.step());
+    return this.result!.value;
+  }
+}
+
+/** A Stepwise's steps for a value already made. */
+// eslint-disable-next-line require-yield
+function* made<T>(value: T): Generator<void, T> {
+  return value;
+}
+
+/** An upper bound of dataResolution (see degeneracyContextFor), in steps of about CELLS_PER_STEP cells. */
+function* resolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Generator<void, Float64Array> {
   const counted = (i: number): boolean => sampleWeight === undefined || sampleWeight[i]! > 0;
   const low = new Float64Array(d).fill(Infinity);
   const high = new Float64Array(d).fill(-Infinity);
-  for (let i = 0; i < n; i++) {
-    if (!counted(i)) continue;
-    for (let a = 0; a < d; a++) {
-      const v = rows[i * d + a]!; // NaN compares false: missing cells are left out
-      if (v < low[a]!) low[a] = v;
-      if (v > high[a]!) high[a] = v;
-    }
+  const slice = Math.max(1, Math.floor(CELLS_PER_STEP / d));
+  for (let from = 0; from < n; from += slice) {
+    rangeOfRows(rows, d, sampleWeight, from, Math.min(n, from + slice), low, high);
+    yield;
   }
   const stride = Math.max(1, Math.floor(n / RESOLUTION_SAMPLE_ROWS));
   const sampled: number[] = [];
@@ -377,6 +508,18 @@ function resolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?
     const rangeBound = range > 0 ? (range * range) / 12 : 0;
     return r > 0 ? Math.min(r, rangeBound) : rangeBound;
   });
+}
+
+/** Each feature's lowest and highest value over rows [from, to) of positive weight, into low and high. */
+function rangeOfRows(rows: Float64Array, d: number, sampleWeight: Float64Array | undefined, from: number, to: number, low: Float64Array, high: Float64Array): void {
+  for (let i = from; i < to; i++) {
+    if (sampleWeight !== undefined && !(sampleWeight[i]! > 0)) continue;
+    for (let a = 0; a < d; a++) {
+      const v = rows[i * d + a]!; // NaN compares false: missing cells are left out
+      if (v < low[a]!) low[a] = v;
+      if (v > high[a]!) high[a] = v;
+    }
+  }
 }
 
 function fmt(v: number): string {

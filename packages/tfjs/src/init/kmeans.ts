@@ -1,5 +1,4 @@
 import type { InitializerInput, Rng, SyncInitializer, Tensor2D, Tf } from '@gmmkit/core';
-import { columnMeans } from '../data.js';
 import { sampleWithoutReplacement } from './random.js';
 
 /** Squared Euclidean distance between row i of a [*, d] and row j of b [*, d]. */
@@ -222,18 +221,24 @@ export function lloyd(
 
 /** tol · (mean feature variance): scikit-learn's k-means tolerance, relative to the data's scale (weighted variance with weights). */
 function shiftTolerance(data: Float64Array, n: number, d: number, tol: number, weights?: Float64Array): number {
-  // Row-major passes (each column summed in row order, as a column-at-a-time loop would).
-  const mean = columnMeans({ rows: n, cols: d, data }, weights);
+  // One pass: sums of x - x₀ and its square, x₀ the first row (a row of the data, so the
+  // difference of the two terms keeps its digits where a shift by 0 could cancel them).
   let total = 0;
-  const v = new Float64Array(d);
+  const sum = new Float64Array(d);
+  const squares = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const wi = weights === undefined ? 1 : weights[i]!;
+    if (wi === 0) continue;
     total += wi;
     const xi = i * d;
-    for (let c = 0; c < d; c++) v[c] += wi * (data[xi + c]! - mean[c]!) ** 2;
+    for (let c = 0; c < d; c++) {
+      const t = data[xi + c]! - data[c]!;
+      sum[c] += wi * t;
+      squares[c] += wi * t * t;
+    }
   }
   let varSum = 0;
-  for (let c = 0; c < d; c++) varSum += v[c]! / total;
+  for (let c = 0; c < d; c++) varSum += Math.max(0, squares[c]! / total - (sum[c]! / total) ** 2);
   return tol * (varSum / d);
 }
 
