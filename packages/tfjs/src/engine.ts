@@ -72,7 +72,13 @@ export interface RowBlocks {
   dispose(): void;
 }
 
-/** Uploads data [n, d] minus `center` [d] in blocks of `chunkSize` rows, with optional sample weights [n]. */
+/**
+ * Uploads data [n, d] minus `center` [d] in blocks of `chunkSize` rows, with
+ * optional sample weights [n]. Complete rows are centered block by block
+ * straight into float32, and the float64 centered rows (RowBlocks.hostData)
+ * made only if something reads them (impute, the M-step's float64
+ * fallback): scoring 1M x 8 rows then holds no 64 MB copy of them.
+ */
 export function uploadBlocks(
   tf: Tf,
   data: Float64Array,
@@ -82,7 +88,40 @@ export function uploadBlocks(
   chunkSize: number,
   sampleWeight?: Float64Array,
 ): RowBlocks {
-  return uploadCentered(tf, centerRows(data, n, d, center), n, d, chunkSize, 0, sampleWeight);
+  if (hasMissing(data)) return uploadCentered(tf, centerRows(data, n, d, center), n, d, chunkSize, 0, sampleWeight);
+  const tensors: Tensor2D[] = [];
+  const weightTensors: Tensor2D[] | undefined = sampleWeight === undefined ? undefined : [];
+  const starts: number[] = [];
+  for (let start = 0; start < n; start += chunkSize) {
+    const rows = Math.min(chunkSize, n - start);
+    const block = new Float32Array(rows * d);
+    for (let i = 0, from = start * d; i < rows * d; i += d, from += d) for (let j = 0; j < d; j++) block[i + j] = data[from + j]! - center[j]!;
+    tensors.push(tf.tensor2d(block, [rows, d]));
+    weightTensors?.push(tf.tensor2d(Float32Array.from(sampleWeight!.subarray(start, start + rows)), [rows, 1]));
+    starts.push(start);
+  }
+  let hostData: Float64Array | undefined;
+  return {
+    tensors,
+    starts,
+    get hostData() {
+      return (hostData ??= centerRows(data, n, d, center));
+    },
+    n,
+    d,
+    cache: undefined,
+    sampleWeight,
+    totalWeight: sampleWeight === undefined ? n : sumWeights(sampleWeight),
+    passWeight: sampleWeight,
+    weightTensors,
+    patterns: undefined,
+    dispose() {
+      for (const t of tensors) t.dispose();
+      for (const t of weightTensors ?? []) t.dispose();
+      tensors.length = 0;
+      weightTensors?.splice(0);
+    },
+  };
 }
 
 /**
@@ -195,6 +234,15 @@ export function deferredUpload(...args: Parameters<typeof uploadCentered>): RowB
     dispose() {
       blocks?.dispose();
     },
+  };
+}
+
+/** rowsTensor made on the first call of x() (an initializer that never reads InitializerInput.x costs no upload); dispose frees it if made. */
+export function lazyRowsTensor(tf: Tf, blocks: RowBlocks): { x(): Tensor2D; dispose(): void } {
+  let made: ReturnType<typeof rowsTensor> | undefined;
+  return {
+    x: () => (made ??= rowsTensor(tf, blocks)).x,
+    dispose: () => made?.dispose(),
   };
 }
 

@@ -41,6 +41,7 @@ import {
   uploadBlocks,
   uploadCentered,
   deferredUpload,
+  lazyRowsTensor,
   rowsTensor,
   scorePass,
   rowLogSumExp,
@@ -791,13 +792,13 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     if (preset !== undefined) return { init: preset, previousLowerBound: -Infinity }; // everything given: the initializer has nothing to add
     const seed = deriveSeed(this.o.seed, restart);
     const initialize = async (): Promise<InitialGuess> => {
-      // The contract hands initializers all rows as one tensor [n, d]; it lives only for this call.
-      const { x, dispose } = rowsTensor(tf, blocks);
+      // The contract hands initializers all rows as one tensor [n, d], made if the initializer reads it; it lives only for this call.
+      const rows = lazyRowsTensor(tf, blocks);
       try {
         const rng = createRng(seed);
-        return await this.initializer.initialize({ tf, x, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
+        return await this.initializer.initialize({ tf, get x() { return rows.x(); }, data: centered, n, d, k, rng, weights: blocks.sampleWeight, shortEm });
       } finally {
-        dispose();
+        rows.dispose();
       }
     };
     const { cache } = fit;
