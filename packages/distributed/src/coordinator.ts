@@ -13,6 +13,7 @@ import {
   type GmmErrorCode,
   type DegeneracyContext,
   type PluginContext,
+  type Responsibilities,
   type SufficientStatistics,
 } from '@gmmkit/core';
 import {
@@ -25,6 +26,7 @@ import {
   initBackend,
   resolveOptions,
   responsibilityMeans,
+  responsibilitiesOf,
   tf,
   uploadCentered,
   type FitData,
@@ -523,7 +525,8 @@ export class Cluster {
     // The initializer's responsibilities are over the sample. When it is every
     // row, the shards accumulate exactly those (as the single-machine fit does);
     // otherwise each shard assigns its rows to the nearest of the sample's means.
-    const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
+    const respStats = async (r: Responsibilities): Promise<SufficientStatistics> => {
+      const resp = responsibilitiesOf(r, this.sampleN, k);
       const means = encodeF64(responsibilityMeans(resp, sampleCentered, this.sampleN, d, k));
       if (this.sampleIsAll)
         return merge(

@@ -12,10 +12,12 @@ import {
   type DegeneracyContext,
   type MixtureParameters,
   type PluginContext,
+  type Responsibilities,
   type SufficientStatistics,
   type Tensor2D,
   type Tf,
 } from '@gmmkit/core';
+import { oneHot } from './init/kmeans.js';
 import { createBlockCache, type BlockCache, type EngineContext } from './covariance/common.js';
 import {
   accumulateChunk,
@@ -600,6 +602,27 @@ export function responsibilityMeans(
       nk[j] += r;
       for (let c = 0; c < d; c++) sums[j * d + c] += r * data[i * d + c]!;
     }
+  for (let j = 0; j < k; j++) if (nk[j]! > 0) for (let c = 0; c < d; c++) sums[j * d + c]! /= nk[j]!;
+  return sums;
+}
+
+/** The responsibilities [n, k] of r: its own, or one-hot from its labels. */
+export function responsibilitiesOf(r: Responsibilities, n: number, k: number): Float64Array {
+  return r.kind === 'responsibilities' ? r.resp : oneHot(r.labels, n, k);
+}
+
+/** responsibilityMeans of r; with labels without the one-hot matrix (the same sums in the same order). */
+export function assignedMeans(r: Responsibilities, data: Float64Array, n: number, d: number, k: number, sampleWeight?: Float64Array): Float64Array {
+  if (r.kind === 'responsibilities') return responsibilityMeans(r.resp, data, n, d, k, sampleWeight);
+  const sums = new Float64Array(k * d);
+  const nk = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    const j = r.labels[i]!;
+    nk[j] += w;
+    for (let c = 0; c < d; c++) sums[j * d + c] += w * data[i * d + c]!;
+  }
   for (let j = 0; j < k; j++) if (nk[j]! > 0) for (let c = 0; c < d; c++) sums[j * d + c]! /= nk[j]!;
   return sums;
 }

@@ -68,15 +68,13 @@ export class FitCache {
     let kept = this.guesses.get(key);
     if (kept === undefined) {
       const made = await make();
-      if (made.kind !== 'responsibilities') return made; // means are cheap: not worth keeping
-      kept = oneHotLabels(made.resp, n, k) ?? Float64Array.from(made.resp);
+      if (made.kind === 'means') return made; // means are cheap: not worth keeping
+      kept = made.kind === 'labels' ? Int32Array.from(made.labels) : (oneHotLabels(made.resp, n, k) ?? Float64Array.from(made.resp));
       this.guesses.set(key, kept);
       return made;
     }
     if (kept instanceof Float64Array) return { kind: 'responsibilities', resp: Float64Array.from(kept) };
-    const resp = new Float64Array(n * k);
-    for (let i = 0; i < n; i++) resp[i * k + kept[i]!] = 1;
-    return { kind: 'responsibilities', resp };
+    return { kind: 'labels', labels: Int32Array.from(kept) };
   }
 }
 

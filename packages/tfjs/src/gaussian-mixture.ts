@@ -19,6 +19,7 @@ import {
   type InitializerInput,
   type MixtureParameters,
   type PluginContext,
+  type Responsibilities,
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
@@ -28,6 +29,8 @@ import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
+  assignedMeans,
+  responsibilitiesOf,
   centerRows,
   checkSampleWeight,
   exactPass,
@@ -495,10 +498,10 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         stopPreparing ??= prepareInBackground(degeneracyContext);
         return reply;
       };
-      const respStats = async (resp: Float64Array): Promise<SufficientStatistics> => {
+      const respStats = async (r: Responsibilities): Promise<SufficientStatistics> => {
         const shards = await ready();
-        if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, resp, ctx);
-        return meanwhile(shards.statsFromResponsibilities(resp, responsibilityMeans(resp, blocks.hostData, n, d, k, weights)));
+        if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, responsibilitiesOf(r, n, k), ctx);
+        return meanwhile(shards.statsFromResponsibilities(r, assignedMeans(r, blocks.hostData, n, d, k, weights)));
       };
       const pass = async (): Promise<PassFn> => {
         const shards = await ready();
@@ -536,7 +539,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     fit: FitData,
     rows: { blocks: RowBlocks; fit: FitData },
     pass: () => PassFn | Promise<PassFn>,
-    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+    respStats: (r: Responsibilities) => Promise<SufficientStatistics>,
     exact: EmSettings['exactPass'],
     warm = false,
   ): Promise<this> {
@@ -617,7 +620,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     strategy: EmStrategy<P>,
     rows: { blocks: RowBlocks; fit: FitData },
     pass: () => PassFn | Promise<PassFn>,
-    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+    respStats: (r: Responsibilities) => Promise<SufficientStatistics>,
     settings: EmSettings,
   ): Promise<EmResult<P>> {
     if (this.o.degenerate !== 'reject') return result;
@@ -783,7 +786,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     fit: FitData,
     strategy: EmStrategy<P>,
     restart: number,
-    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+    respStats: (r: Responsibilities) => Promise<SufficientStatistics>,
     shortEm: InitializerInput['shortEm'],
     shortRuns: ReadonlyMap<InitialGuess, EmResult<P>>,
   ): Promise<{ init: P; previousLowerBound: number }> {
@@ -814,21 +817,20 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     guess: InitialGuess,
     fit: FitData,
     strategy: EmStrategy<P>,
-    respStats: (resp: Float64Array) => Promise<SufficientStatistics>,
+    respStats: (r: Responsibilities) => Promise<SufficientStatistics>,
   ): Promise<P> {
     const { k, d, n, centered } = fit;
-    let resp: Float64Array;
-    if (guess.kind === 'responsibilities') {
-      resp = guess.resp;
-      if (resp.length !== n * k) throw new InvalidArgumentError(`initializer '${this.initializer.name}' returned ${resp.length} responsibilities, expected n*k=${n * k}`);
-    } else {
-      resp = nearestMeanResponsibilities(centered, n, d, k, guess.means);
-    }
+    const r: Responsibilities =
+      guess.kind === 'means' ? { kind: 'responsibilities', resp: nearestMeanResponsibilities(centered, n, d, k, guess.means) } : guess;
+    if (r.kind === 'responsibilities' && r.resp.length !== n * k)
+      throw new InvalidArgumentError(`initializer '${this.initializer.name}' returned ${r.resp.length} responsibilities, expected n*k=${n * k}`);
+    if (r.kind === 'labels') checkLabels(this.initializer.name, r.labels, n, k);
     try {
-      return this.initialState(strategy, await respStats(resp), guess, fit);
+      return this.initialState(strategy, await respStats(r), guess, fit);
     } catch (error) {
       // As in the EM loop: a covariance float32 statistics lose is recomputed in float64 from the host rows.
       if (!(error instanceof SingularCovarianceError) || this._family.accumulateHost === undefined) throw error;
+      const resp = responsibilitiesOf(r, n, k);
       const reference = responsibilityMeans(resp, centered, n, d, k);
       return this.initialState(strategy, this._family.accumulateHost(centered, resp, n, { ...fit.ctx, reference }), guess, fit);
     }
@@ -1426,4 +1428,13 @@ function parseModelJSON(json: unknown): GaussianMixtureJSON {
       ...(missing === undefined ? {} : { missing }),
     },
   };
+}
+
+/** An initializer's labels: one per row, each a component index 0..k-1. */
+function checkLabels(initializer: string, labels: Int32Array, n: number, k: number): void {
+  if (labels.length !== n) throw new InvalidArgumentError(`initializer '${initializer}' returned ${labels.length} labels, expected one per row (${n})`);
+  for (let i = 0; i < n; i++) {
+    const label = labels[i]!;
+    if (!(label >= 0 && label < k)) throw new InvalidArgumentError(`initializer '${initializer}' labelled row ${i} with ${label}: labels must be 0..${k - 1}`);
+  }
 }

@@ -7,7 +7,7 @@ export { builtinPlugins, createGmmContainer } from './container.js';
 export * from './covariance/index.js';
 export * from './init/index.js';
 export { DEFAULT_CHUNK_SIZE, uploadBlocks, emPass, exactPass, runEm, statsFromResponsibilities, weightedLogProb, type RowBlocks, type EmResult, type EmSettings } from './engine.js';
-export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, checkSampleWeight, accumulateResponsibilities, responsibilityMeans, CompensatedSum, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
+export { runEmAsync, runStrategy, maximumLikelihood, localPass, uploadCentered, centerRows, checkSampleWeight, accumulateResponsibilities, responsibilityMeans, responsibilitiesOf, CompensatedSum, type PassFn, type PassResult, type EmStrategy, type EStepParameters, type DegenerateMode } from './engine.js';
 export { BLOCK_CACHE_BYTES } from './covariance/common.js';
 export { activeShardWorkerCount, resolveWorkerCount, shardRanges, AUTO_MIN_ROWS, AUTO_MIN_WORK } from './sharded.js';
 export * from './runtime/index.js';

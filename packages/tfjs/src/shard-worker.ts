@@ -15,7 +15,7 @@ import {
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { accumulateResponsibilities, emPass, scorePass, uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
+import { accumulateResponsibilities, emPass, responsibilitiesOf, scorePass, uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
 import { initBackend, setWasmPaths, tf } from './runtime/index.js';
 import type { FromShard, ShardInit, ToShard } from './sharded.js';
 
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const msg = message as ToShard;
     try {
       if (msg.type === 'resp') {
-        const stats = accumulateResponsibilities(tf, family, blocks, msg.resp, msg.reference, ctx);
+        const stats = accumulateResponsibilities(tf, family, blocks, responsibilitiesOf(msg.assigned, init.rows, init.k), msg.reference, ctx);
         post({ type: 'result', stats, totalLogLikelihood: 0 });
         return;
       }

@@ -12,6 +12,7 @@ import {
   type WorkerHandle,
   type CovarianceFamily,
   type GmmErrorCode,
+  type Responsibilities,
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { shardWorkerAvailable, spawnShardWorker } from '#tfjs-platform';
@@ -45,8 +46,8 @@ export interface ShardInit {
 
 export type ToShard =
   | { type: 'pass'; params: EStepParameters; reference?: Float64Array }
-  /** Statistics of given responsibilities (this shard's rows, [rows, k]) about `reference` (the initial M-step). */
-  | { type: 'resp'; resp: Float64Array; reference: Float64Array }
+  /** Statistics of given responsibilities or labels (this shard's rows) about `reference` (the initial M-step). */
+  | { type: 'resp'; assigned: Responsibilities; reference: Float64Array }
   /** This shard's blocks scored (scorePass) under `params`. */
   | { type: 'score'; params: EStepParameters };
 
@@ -240,12 +241,16 @@ export class ShardPool {
     return this.request(() => msg);
   }
 
-  /** Statistics of responsibilities resp [n, k] (all rows) about `reference` [k, d], each shard on its rows. */
-  async statsFromResponsibilities(resp: Float64Array, reference: Float64Array): Promise<SufficientStatistics> {
+  /** Statistics of responsibilities [n, k] or labels [n] (all rows) about `reference` [k, d], each shard on its rows. */
+  async statsFromResponsibilities(r: Responsibilities, reference: Float64Array): Promise<SufficientStatistics> {
     const { k } = this;
-    const result = await this.request((i) => {
+    const result = await this.request((i): ToShard => {
       const [start, rows] = this.ranges[i]!;
-      return { type: 'resp', resp: resp.slice(start * k, (start + rows) * k), reference };
+      const assigned: Responsibilities =
+        r.kind === 'labels'
+          ? { kind: 'labels', labels: r.labels.slice(start, start + rows) }
+          : { kind: 'responsibilities', resp: r.resp.slice(start * k, (start + rows) * k) };
+      return { type: 'resp', assigned, reference };
     });
     return result.stats;
   }
@@ -269,7 +274,8 @@ export class ShardPool {
     const replies = this.workers.map((w, i) => {
       const reply = this.await(w);
       const msg = message(i);
-      w.post(msg, msg.type === 'resp' ? [msg.resp.buffer as ArrayBuffer] : []);
+      const transfer = msg.type !== 'resp' ? [] : [(msg.assigned.kind === 'labels' ? msg.assigned.labels : msg.assigned.resp).buffer as ArrayBuffer];
+      w.post(msg, transfer);
       return reply;
     });
     return Promise.all(replies);

@@ -278,8 +278,8 @@ describe('bug: lloydTensor stopping after one update', () => {
     let labels: number[];
     try {
       const out = kmeansInitializer.initialize({ tf, x, data, n, d, k, rng: createRng(1) });
-      if (out.kind !== 'responsibilities') throw new Error('kmeans returns responsibilities');
-      labels = Array.from({ length: n }, (_, i) => [0, 1, 2, 3].find((j) => out.resp[i * k + j] === 1)!);
+      if (out.kind !== 'labels') throw new Error('kmeans returns labels');
+      labels = Array.from(out.labels);
     } finally {
       x.dispose();
     }

@@ -8,6 +8,7 @@ import {
   createGmmContainer,
   initBackend,
   kmeansInitializer,
+  oneHot,
   responsibilities,
   smemInitializer,
   splitMergeCandidates,
@@ -66,9 +67,9 @@ describe("initializer 'smem'", () => {
     const n = X.shape[0];
     const k = 6;
     const guess = kmeansInitializer.initialize({ tf, x: undefined as never, data: X.data, n, d: 2, k, rng: createRng(1) });
-    if (guess.kind !== 'responsibilities') throw new Error('kmeans returns responsibilities');
-    const start: InitialGuess = guess;
-    const resp = guess.resp;
+    if (guess.kind !== 'labels') throw new Error('kmeans returns labels');
+    const resp = oneHot(guess.labels, n, k);
+    const start: InitialGuess = { kind: 'responsibilities', resp };
     const logProb = new Float64Array(n * k);
     for (let i = 0; i < n * k; i++) logProb[i] = Math.log(Math.max(resp[i]!, 1e-300)) - 1;
     const refine = async (initializer: Initializer, polishBound: number) => {

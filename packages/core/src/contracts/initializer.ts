@@ -37,11 +37,16 @@ export interface InitializerInput {
 
 /**
  * Initial guess: responsibilities (the engine runs an M-step on them, as
- * scikit-learn does) or means (optionally weights) directly.
+ * scikit-learn does), labels (hard responsibilities, as k-means gives: the
+ * same M-step without the [n, k] matrix) or means (optionally weights) directly.
  */
 export type InitialGuess =
   | { kind: 'responsibilities'; /** [n, k], rows summing to 1, float64 row-major. */ resp: Float64Array }
+  | { kind: 'labels'; /** [n], each row's component, 0..k-1: responsibility 1 there, 0 elsewhere. */ labels: Int32Array }
   | { kind: 'means'; /** [k, d], centered coordinates. */ means: Float64Array; /** [k]. */ weights?: Float64Array };
+
+/** The guesses the engine runs its first M-step on: soft or hard responsibilities. */
+export type Responsibilities = Extract<InitialGuess, { kind: 'responsibilities' | 'labels' }>;
 
 /**
  * An initializer: kmeans, k-means++, random and random-from-data are built

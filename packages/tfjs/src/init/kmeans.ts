@@ -409,7 +409,7 @@ export function kmeansStartingCenters(
  */
 const HOST_LLOYD_BACKENDS = new Set(['wasm', 'cpu']);
 
-/** 'kmeans': k-means++ seeding then Lloyd iterations (on the host, or on the rows tensor where the backend's matMul pays); one-hot responsibilities (scikit-learn's default). Weighted by the sample weights. */
+/** 'kmeans': k-means++ seeding then Lloyd iterations (on the host, or on the rows tensor where the backend's matMul pays); its labels (hard responsibilities: scikit-learn's default). Weighted by the sample weights. */
 export const kmeansInitializer: SyncInitializer = {
   name: 'kmeans',
   description:
@@ -424,7 +424,7 @@ export const kmeansInitializer: SyncInitializer = {
     const labels = HOST_LLOYD_BACKENDS.has(tf.getBackend())
       ? lloyd(data, n, d, k, centers, 300, 1e-4, weights)
       : lloydTensor(tf, input.x, data, n, d, k, centers, 300, 1e-4, weights);
-    return { kind: 'responsibilities', resp: oneHot(labels, n, k) };
+    return { kind: 'labels', labels };
   },
 };
 
