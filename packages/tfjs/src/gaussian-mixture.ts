@@ -24,7 +24,7 @@ import {
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { degeneracyContextFor, prepareInBackground } from './covariance/degeneracy.js';
+import { degeneracyContextFor } from './covariance/degeneracy.js';
 import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
@@ -61,6 +61,7 @@ import { arrayShape, numberOption, rejectUnknownOptions, shapedArray } from './o
 import { builtinBackends, currentBackend, initBackend, tf } from './runtime/index.js';
 import { maximumAPosteriori, resolvePrior, validatePrior, type PriorOption } from './prior.js';
 import { ShardPool, resolveWorkerCount, shardWorkersAvailable } from './sharded.js';
+import { CALLING_THREAD_SHARD } from '#tfjs-platform';
 import type { FitCache } from './fit-cache.js';
 import type { BackendName, DataInput, FitOptions, FittedState, TrainingScore, GaussianMixtureJSON, GaussianMixtureOptions } from './types.js';
 
@@ -103,6 +104,7 @@ export interface ResolvedOptions {
   onIteration: ((iteration: number, lowerBound: number) => void) | undefined;
   backend: BackendName | undefined;
   workers: number | 'auto';
+  callingThread: boolean;
   plugins: readonly string[];
   signal: AbortSignal | undefined;
   prior: PriorOption | undefined;
@@ -142,6 +144,7 @@ export const OPTION_KEYS = {
   container: true,
   chunkSize: true,
   workers: true,
+  callingThread: true,
   plugins: true,
   signal: true,
   backend: true,
@@ -193,6 +196,9 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
   if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0)) {
     throw new InvalidArgumentError(`workers must be 'auto' or an integer >= 0, got ${String(workers)}`);
   }
+  if (o.callingThread !== undefined && typeof o.callingThread !== 'boolean') {
+    throw new InvalidArgumentError(`callingThread must be a boolean, got ${String(o.callingThread)}`);
+  }
   const plugins = o.plugins ?? [];
   if (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string' || p === '')) {
     throw new InvalidArgumentError('plugins must be an array of non-empty module specifiers');
@@ -228,6 +234,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     onIteration: o.onIteration,
     backend: o.backend,
     workers,
+    callingThread: o.callingThread ?? CALLING_THREAD_SHARD,
     plugins: [...plugins],
     signal: o.signal,
     prior: validatePrior(o.prior, covarianceType),
@@ -432,12 +439,17 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const backend = await initBackend(this.o.backend ?? currentBackend(), this.container);
     const ctx: PluginContext = { tf, k, d };
     const center = columnMeans(m, sampleWeight);
-    const nWorkers = this.workerCount(backend.name, n, d);
+    // Shards beyond one thread: worker threads, and with callingThread this thread as one of them.
+    const shards = this.workerCount(backend.name, n, d);
+    const callingThread = shards > 1 && this.o.callingThread;
+    const nWorkers = callingThread ? shards - 1 : shards;
     // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
     const shared = nWorkers > 0;
     const centerData = (): Float64Array => centerRows(m.data, n, d, center, shared);
     const centered = fitOptions.cache === undefined ? centerData() : fitOptions.cache.centered(center, shared, centerData);
     const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : shareable(sampleWeight);
+    // What the degeneracy rules read of the rows: kept across fits by a FitCache, else made for this one (by a shard worker when sharded).
+    const summaries = fitOptions.cache?.summaries ?? {};
     // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
     const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
@@ -452,19 +464,20 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
             k,
             chunkSize: this.o.chunkSize,
             workers: nWorkers,
+            callingThread,
+            summaries: summaries.moments === undefined || summaries.resolutionBound === undefined,
             backend: backend.name,
             family: this._family,
             plugins: this.o.plugins,
             signal,
           });
     starting?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-    let stopPreparing: (() => void) | undefined;
     try {
       // blocks.hostData: the centered rows with missing cells at 0, the column mean (what the
       // initializer and the first M-step see); the same array as `centered` when nothing is missing.
       // The degeneracy rules count Σ w rows and take the data's scale from the observed cells (weighted).
       const totalWeight = blocks.totalWeight;
-      const degeneracyContext = degeneracyContextFor({ ...ctx, n: totalWeight, regCovar: this.o.regCovar }, centered, n, d, weights, fitOptions.cache?.summaries);
+      const degeneracyContext = degeneracyContextFor({ ...ctx, n: totalWeight, regCovar: this.o.regCovar }, centered, n, d, weights, summaries);
       const fit: FitData = {
         n,
         d,
@@ -493,19 +506,20 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         }
         return pool;
       };
-      // This thread waits while the workers run a request: it makes the degeneracy context's data moments meanwhile.
-      const meanwhile = <T>(reply: Promise<T>): Promise<T> => {
-        stopPreparing ??= prepareInBackground(degeneracyContext);
-        return reply;
-      };
       const respStats = async (r: Responsibilities): Promise<SufficientStatistics> => {
         const shards = await ready();
         if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, responsibilitiesOf(r, n, k), ctx);
-        return meanwhile(shards.statsFromResponsibilities(r, assignedMeans(r, blocks.hostData, n, d, k, weights)));
+        return shards.statsFromResponsibilities(r, assignedMeans(r, blocks.hostData, n, d, k, weights));
       };
       const pass = async (): Promise<PassFn> => {
         const shards = await ready();
-        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => meanwhile(shards.pass(p, r));
+        if (shards === undefined) return localPass(tf, this._family, blocks, ctx);
+        // The M-step after a pass checks degeneracy: the worker's summaries are in by then.
+        return async (p, r) => {
+          const result = await shards.pass(p, r);
+          await shards.summariesInto(summaries);
+          return result;
+        };
       };
       await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
       if (fitOptions.score === true) {
@@ -516,7 +530,6 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
         this._trainingScore = { logLikelihood: s.totalLogLikelihood, entropy: -s.sumRespLogResp };
       }
     } finally {
-      stopPreparing?.();
       blocks.dispose();
       if (starting !== undefined) await starting.then((pool) => pool.close(), () => undefined);
     }

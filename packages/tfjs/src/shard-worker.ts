@@ -15,9 +15,11 @@ import {
 } from '@gmmkit/core';
 import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { accumulateResponsibilities, emPass, responsibilitiesOf, scorePass, uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
+import { uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
+import { Shard } from './shard.js';
+import { degeneracySummariesInSteps } from './covariance/degeneracy.js';
 import { initBackend, setWasmPaths, tf } from './runtime/index.js';
-import type { FromShard, ShardInit, ToShard } from './sharded.js';
+import type { FromShard, ShardInit, ToShard, WorkerSummaries } from './sharded.js';
 
 function errorMessage(err: unknown): FromShard {
   if (err instanceof Error)
@@ -37,8 +39,6 @@ async function main(): Promise<void> {
   let family: CovarianceFamily;
   let blocks: RowBlocks;
   let ctx: PluginContext;
-  let rows: Float64Array;
-  let weights: Float64Array | undefined;
   try {
     if (init.wasmPaths !== undefined) setWasmPaths(init.wasmPaths);
     const sets = await loadPluginModules(init.plugins, init.baseDir);
@@ -46,35 +46,46 @@ async function main(): Promise<void> {
     // Plugins may bring the backend, so the container comes first.
     await initBackend(init.backend, container);
     family = new PluginRegistry(container).covarianceFamily(init.family);
-    rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
-    weights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, init.weightStart * 8, init.rows);
+    const rows = new Float64Array(init.data, init.start * init.d * 8, init.rows * init.d);
+    const weights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, init.weightStart * 8, init.rows);
     blocks = uploadCentered(tf, rows, init.rows, init.d, init.chunkSize, BLOCK_CACHE_BYTES, weights);
     ctx = { tf, k: init.k, d: init.d };
   } catch (err) {
     post(errorMessage(err));
     return;
   }
+  const shard = new Shard(family, blocks, ctx);
   let asked = false;
   port.onMessage((message) => {
     asked = true;
-    const msg = message as ToShard;
     try {
-      if (msg.type === 'resp') {
-        const stats = accumulateResponsibilities(tf, family, blocks, responsibilitiesOf(msg.assigned, init.rows, init.k), msg.reference, ctx);
-        post({ type: 'result', stats, totalLogLikelihood: 0 });
-        return;
-      }
-      if (msg.type === 'score') {
-        post({ type: 'score', ...scorePass(tf, family, msg.params, blocks, ctx) });
-        return;
-      }
-      post({ type: 'result', ...emPass(tf, family, msg.params, blocks, ctx, msg.reference) });
+      post(shard.answer(message as ToShard));
     } catch (err) {
       post(errorMessage(err));
     }
   });
   post({ type: 'ready' });
-  // Idle until the main thread's initializer is done: fill the block cache meanwhile.
+  // Idle until the main thread's initializer is done: make the degeneracy summaries (if asked), then fill
+  // the block cache. Both in steps, so a request is answered after at most one step.
+  if (init.summaries !== undefined) {
+    const { n, dataStart, weightStart } = init.summaries;
+    let made: WorkerSummaries | undefined;
+    try {
+      const all = new Float64Array(init.data, dataStart * init.d * 8, n * init.d);
+      const allWeights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, weightStart * 8, n);
+      const steps = degeneracySummariesInSteps(all, n, init.d, allWeights);
+      for (let r = steps.next(); ; r = steps.next()) {
+        if (r.done === true) {
+          made = r.value;
+          break;
+        }
+        await platform.yieldToEventLoop();
+      }
+    } catch {
+      // the main thread makes them itself
+    }
+    post({ type: 'summaries', made });
+  }
   try {
     await warmBlockCache(tf, family, blocks, ctx, () => asked);
   } catch {

@@ -16,7 +16,11 @@ import {
   type SufficientStatistics,
 } from '@gmmkit/core';
 import { shardWorkerAvailable, spawnShardWorker } from '#tfjs-platform';
-import type { EStepParameters, PassResult, ScoreResult } from './engine.js';
+import { BLOCK_CACHE_BYTES } from './covariance/common.js';
+import type { DataSummaries } from './covariance/degeneracy.js';
+import { uploadCentered, type EStepParameters, type PassResult, type ScoreResult } from './engine.js';
+import { tf } from './runtime/index.js';
+import { Shard } from './shard.js';
 import { getWasmPaths, type WasmPaths } from './runtime/backends.js';
 
 /** workerData of a shard worker. */
@@ -42,7 +46,17 @@ export interface ShardInit {
   d: number;
   k: number;
   chunkSize: number;
+  /**
+   * Set for the worker that makes the fit's degeneracy summaries (dataMoments
+   * and the resolution bound of all n rows of `data`, from row `dataStart`,
+   * with their weights from `weightStart`) between requests, posted as a
+   * 'summaries' message.
+   */
+  summaries?: { n: number; dataStart: number; weightStart: number } | undefined;
 }
+
+/** What a shard worker makes of all rows for the fit's degeneracy context (ShardInit.summaries). */
+export type WorkerSummaries = Required<Pick<DataSummaries, 'moments' | 'resolutionBound'>>;
 
 export type ToShard =
   | { type: 'pass'; params: EStepParameters; reference?: Float64Array }
@@ -55,6 +69,8 @@ export type FromShard =
   | { type: 'ready' }
   | { type: 'result'; stats: SufficientStatistics; totalLogLikelihood: number; sumRespLogResp?: number }
   | ({ type: 'score' } & ScoreResult)
+  /** The summaries ShardInit.summaries asked for (undefined: the worker could not make them). */
+  | { type: 'summaries'; made: WorkerSummaries | undefined }
   | { type: 'error'; code: string | undefined; name: string; message: string };
 
 /** Shard workers alive right now (diagnostics: tests check an abort leaves none behind). */
@@ -99,21 +115,37 @@ export function resolveWorkerCount(
 
 /**
  * Contiguous shards aligned to block boundaries, so every worker's blocks are
- * exactly the single-thread engine's blocks: [start, rows] per worker.
+ * exactly the single-thread engine's blocks: [start, rows] per worker. With
+ * `firstShare` < 1 the first shard gets that fraction of an equal share of
+ * the blocks (the calling thread's: CALLING_THREAD_SHARE) and the others
+ * split the rest.
  */
-export function shardRanges(n: number, chunkSize: number, workers: number): [number, number][] {
+export function shardRanges(n: number, chunkSize: number, workers: number, firstShare = 1): [number, number][] {
   const blocks = Math.ceil(n / chunkSize);
+  const first = firstShare === 1 || workers < 2 ? undefined : Math.max(1, Math.round((blocks * firstShare) / (workers - 1 + firstShare)));
   const out: [number, number][] = [];
   let block = 0;
-  for (let w = 0; w < workers; w++) {
-    const take = Math.floor(blocks / workers) + (w < blocks % workers ? 1 : 0);
+  const take = (count: number): void => {
     const start = block * chunkSize;
-    const end = Math.min(n, (block + take) * chunkSize);
+    const end = Math.min(n, (block + count) * chunkSize);
     out.push([start, end - start]);
-    block += take;
-  }
+    block += count;
+  };
+  if (first !== undefined) take(first);
+  const rest = first === undefined ? workers : workers - 1;
+  const left = blocks - block;
+  for (let w = 0; w < rest; w++) take(Math.floor(left / rest) + (w < left % rest ? 1 : 0));
   return out.filter(([, rows]) => rows > 0);
 }
+
+/**
+ * The calling thread's shard as a fraction of a worker's
+ * (ShardPoolOptions.callingThread): it also merges the replies and runs the
+ * M-step, and its passes were ~1.3x slower a row than a worker's in profiles
+ * of the 1M x 8, k = 5 fit (0.41 against 0.31 s for two passes), so it takes
+ * 3/4 of a share.
+ */
+export const CALLING_THREAD_SHARE = 0.75;
 
 const ERRORS: Partial<Record<string, new (message: string) => GmmError>> = {
   SINGULAR_COVARIANCE: SingularCovarianceError,
@@ -142,6 +174,14 @@ export interface ShardPoolOptions {
   plugins: readonly string[];
   baseDir?: string;
   signal?: AbortSignal | undefined;
+  /**
+   * This thread takes the first shard (`workers` + 1 shards): it uploads
+   * those rows and answers for them between posting each request to the
+   * workers and collecting their replies, where it would otherwise wait.
+   */
+  callingThread?: boolean;
+  /** One worker makes the degeneracy summaries of all rows while it would otherwise wait (ShardPool.summariesInto). */
+  summaries?: boolean;
 }
 
 interface Slot {
@@ -154,7 +194,13 @@ export class ShardPool {
   private readonly workers: WorkerHandle[] = [];
   private readonly ranges: [number, number][] = [];
   private readonly slots = new Map<WorkerHandle, Slot>();
+  /** The calling thread's shard (ShardPoolOptions.callingThread): shard 0. */
+  private local: Shard | undefined;
+  /** The summaries a worker posts (ShardPoolOptions.summaries), once they arrive; undefined when none was asked for. */
+  private summaries: Promise<WorkerSummaries | undefined> | undefined;
+  private receiveSummaries: ((s: WorkerSummaries | undefined) => void) | undefined;
   private failure: Error | undefined;
+  private readonly onFailure: (() => void)[] = [];
   private closed = false;
   private readonly onAbort = (): void => this.fail(new AbortedError('fit aborted'));
 
@@ -172,7 +218,13 @@ export class ShardPool {
     if (o.signal?.aborted) throw new AbortedError('fit aborted');
     o.signal?.addEventListener('abort', pool.onAbort, { once: true });
     try {
-      for (const [start, rows] of shardRanges(o.n, o.chunkSize, o.workers)) {
+      const ranges = o.callingThread === true ? shardRanges(o.n, o.chunkSize, o.workers + 1, CALLING_THREAD_SHARE) : shardRanges(o.n, o.chunkSize, o.workers);
+      const localRange = o.callingThread === true ? ranges.shift() : undefined;
+      if (o.summaries === true && ranges.length > 0) {
+        pool.summaries = new Promise((resolve) => (pool.receiveSummaries = resolve));
+        pool.summaries.catch(() => undefined);
+      }
+      for (const [index, [start, rows]] of ranges.entries()) {
         const init: ShardInit = {
           backend: o.backend,
           family: o.family.name,
@@ -187,6 +239,11 @@ export class ShardPool {
           d: o.d,
           k: o.k,
           chunkSize: o.chunkSize,
+          // The last worker: its shard is the last, so it starts (and uploads) no later than the others.
+          summaries:
+            pool.summaries === undefined || index !== ranges.length - 1
+              ? undefined
+              : { n: o.n, dataStart: o.data.byteOffset / 8 / o.d, weightStart: (o.sampleWeight?.byteOffset ?? 0) / 8 },
         };
         const w = spawnShardWorker(init);
         live.add(w);
@@ -204,6 +261,14 @@ export class ShardPool {
             );
         });
       }
+      if (localRange !== undefined) {
+        // Uploaded while the workers start; its rows first, as shard 0.
+        const [start, rows] = localRange;
+        const weights = o.sampleWeight?.subarray(start, start + rows);
+        const blocks = uploadCentered(tf, o.data.subarray(start * o.d, (start + rows) * o.d), rows, o.d, o.chunkSize, BLOCK_CACHE_BYTES, weights);
+        pool.local = new Shard(o.family, blocks, { tf, k: o.k, d: o.d });
+        pool.ranges.unshift(localRange);
+      }
       await Promise.all(pool.workers.map((w) => pool.await(w)));
     } catch (error) {
       await pool.close();
@@ -218,6 +283,10 @@ export class ShardPool {
   }
 
   private deliver(w: WorkerHandle, msg: FromShard): void {
+    if (msg.type === 'summaries') {
+      this.receiveSummaries?.(msg.made);
+      return;
+    }
     const slot = this.slots.get(w);
     if (!slot) return;
     this.slots.delete(w);
@@ -231,6 +300,7 @@ export class ShardPool {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
+    for (const f of this.onFailure.splice(0)) f();
     for (const slot of this.slots.values()) slot.reject(err);
     this.slots.clear();
   }
@@ -268,17 +338,31 @@ export class ShardPool {
     return { totalLogLikelihood, sumRespLogResp };
   }
 
-  /** Posts one message to every shard; their replies in shard order. */
-  private send(message: (shard: number) => ToShard): Promise<FromShard[]> {
-    if (this.failure) return Promise.reject(this.failure);
+  /**
+   * Posts one message to every worker's shard, answers the calling thread's
+   * own meanwhile, and returns the replies in shard order.
+   */
+  private async send(message: (shard: number) => ToShard): Promise<FromShard[]> {
+    if (this.failure) throw this.failure;
+    const first = this.local === undefined ? 0 : 1;
     const replies = this.workers.map((w, i) => {
       const reply = this.await(w);
-      const msg = message(i);
+      const msg = message(first + i);
       const transfer = msg.type !== 'resp' ? [] : [(msg.assigned.kind === 'labels' ? msg.assigned.labels : msg.assigned.resp).buffer as ArrayBuffer];
       w.post(msg, transfer);
       return reply;
     });
-    return Promise.all(replies);
+    if (this.local === undefined) return Promise.all(replies);
+    let own: FromShard;
+    try {
+      own = this.local.answer(message(0));
+    } catch (error) {
+      // As a worker's error: the pool fails, and the workers' replies are awaited before the error goes on.
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      await Promise.allSettled(replies);
+      throw error;
+    }
+    return [own, ...(await Promise.all(replies))];
   }
 
   private async request(message: (shard: number) => ToShard): Promise<PassResult> {
@@ -298,12 +382,34 @@ export class ShardPool {
     return out;
   }
 
+  /**
+   * Fills `into` with the degeneracy summaries the pool's worker made
+   * (ShardPoolOptions.summaries), waiting for them if they have not arrived;
+   * leaves it as it is if none were asked for or the pool failed (the
+   * degeneracy context then makes them on this thread).
+   */
+  async summariesInto(into: DataSummaries): Promise<void> {
+    if (this.summaries === undefined || (into.moments !== undefined && into.resolutionBound !== undefined)) return;
+    const made = await Promise.race([this.summaries, this.failed()]);
+    if (made === undefined) return;
+    into.moments ??= made.moments;
+    into.resolutionBound ??= made.resolutionBound;
+  }
+
+  /** Resolves (to undefined) once the pool has failed or closed. */
+  private failed(): Promise<undefined> {
+    if (this.failure !== undefined) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.onFailure.push(() => resolve(undefined)));
+  }
+
   /** Terminates every worker; resolves once all have exited. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.signal?.removeEventListener('abort', this.onAbort);
     this.fail(new AbortedError('shard pool closed'));
+    this.local?.dispose();
+    this.local = undefined;
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const w of this.workers) live.delete(w);
   }

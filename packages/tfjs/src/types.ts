@@ -83,6 +83,16 @@ export interface GaussianMixtureOptions {
    */
   workers?: number | 'auto';
   /**
+   * With workers, the calling thread is one of them: it takes the first
+   * shard and answers for it while the worker threads run theirs (one worker
+   * thread fewer: `workers` counts the shards, so 2 is this thread and one
+   * worker, 1 still one worker thread, and 'auto' starts one worker fewer
+   * than the cores it uses), and
+   * its event loop then runs only between requests. Default: true in Node,
+   * false in browsers (a page's thread stays free).
+   */
+  callingThread?: boolean;
+  /**
    * Plugin module specifiers (as core's loadPluginModules: paths resolve
    * against the current directory, or package names) that shard workers load
    * so families and backends registered by plugins work in workers.

@@ -54,16 +54,23 @@ describe('shard layout', () => {
       [100, 7, 3],
       [10, 4, 4],
     ] as const) {
-      const ranges = shardRanges(n, chunk, w);
-      let next = 0;
-      for (const [start, rows] of ranges) {
-        expect(start).toBe(next);
-        expect(start % chunk).toBe(0);
-        expect(rows).toBeGreaterThan(0);
-        next = start + rows;
+      for (const share of [1, 0.75, 0.3]) {
+        const ranges = shardRanges(n, chunk, w, share);
+        let next = 0;
+        for (const [start, rows] of ranges) {
+          expect(start).toBe(next);
+          expect(start % chunk).toBe(0);
+          expect(rows).toBeGreaterThan(0);
+          next = start + rows;
+        }
+        expect(next).toBe(n);
       }
-      expect(next).toBe(n);
     }
+    // The calling thread's shard: 3/4 of an equal share of the blocks, the others split the rest.
+    const blocks = (ranges: [number, number][]) => ranges.map(([, rows]) => Math.ceil(rows / 100));
+    expect(blocks(shardRanges(2000, 100, 2, 0.75))).toEqual([9, 11]);
+    expect(blocks(shardRanges(3000, 100, 3, 0.75))).toEqual([8, 11, 11]);
+    expect(blocks(shardRanges(3000, 100, 3))).toEqual([10, 10, 10]);
   });
 
   it("'auto' stays on one thread for small data and caps explicit counts at the number of blocks", () => {
@@ -74,19 +81,21 @@ describe('shard layout', () => {
 });
 
 describe('sharded EM', () => {
-  it.each(['full', 'tied', 'diag', 'spherical'])(
-    '%s: 2 workers equal the single-thread fit (same init)',
-    async (covarianceType) => {
+  it.each(['full', 'tied', 'diag', 'spherical'].flatMap((family) => [false, true].map((callingThread) => [family, callingThread] as const)))(
+    '%s: 2 shards (callingThread %s) equal the single-thread fit (same init)',
+    async (covarianceType, callingThread) => {
       let workersSeen = 0;
       const before = tf.memory().numTensors;
       const sharded = await new GaussianMixture({
         ...base,
         covarianceType,
         workers: 2,
+        callingThread,
         onIteration: () => (workersSeen = Math.max(workersSeen, activeShardWorkerCount())),
       }).fit(X);
       expect(tf.memory().numTensors).toBe(before);
-      expect(workersSeen).toBe(2); // it really ran sharded
+      // It really ran sharded: two worker threads, or this thread and one.
+      expect(workersSeen).toBe(callingThread ? 1 : 2);
       expect(activeShardWorkerCount()).toBe(0);
       const single = await new GaussianMixture({ ...base, covarianceType, workers: 0 }).fit(X);
       expect(tf.memory().numTensors).toBe(before); // the block cache goes with the blocks
@@ -126,6 +135,7 @@ describe('sharded EM', () => {
         covarianceType: 'diag2',
         container,
         workers: 2,
+        callingThread: false,
         plugins: [file],
         onIteration: () => (workersSeen = Math.max(workersSeen, activeShardWorkerCount())),
       }).fit(X);
@@ -214,17 +224,18 @@ afterAll(() => {
 });
 
 describe('fit with score: true', () => {
-  it.each([0, 2])(
-    'workers %i: trainingScore is Σ w ln p(x) and Σ w H(r) of the fitted model on the training rows, without leaking tensors',
-    async (workers) => {
+  it.each([[0, false], [2, false], [2, true]] as const)(
+    'workers %i (callingThread %s): trainingScore is Σ w ln p(x) and Σ w H(r) of the fitted model on the training rows, without leaking tensors',
+    async (workers, callingThread) => {
       const before = tf.memory().numTensors;
       const w = Float64Array.from({ length: X.length }, (_, i) => (i % 5 === 0 ? 0 : 1 + (i % 3)));
       let during = 0;
       const onIteration = () => (during = Math.max(during, tf.memory().numTensors - before));
-      const gm = await new GaussianMixture({ ...base, covarianceType: 'full', workers, onIteration }).fit(X, { sampleWeight: w, score: true });
+      const gm = await new GaussianMixture({ ...base, covarianceType: 'full', workers, callingThread, onIteration }).fit(X, { sampleWeight: w, score: true });
       expect(tf.memory().numTensors).toBe(before);
-      // With shard workers doing the passes, this thread holds no blocks while EM runs (deferredUpload).
-      if (workers === 0) expect(during).toBeGreaterThan(0);
+      // With shard workers doing every pass, this thread holds no blocks while EM runs (deferredUpload);
+      // as one of the shards it holds its own.
+      if (workers === 0 || callingThread) expect(during).toBeGreaterThan(0);
       else expect(during).toBe(0);
       const { scores, proba } = gm.scoreSamplesAndProba(X);
       let ll = 0;

@@ -246,22 +246,19 @@ function fitContext(n: number, x: { data: Float64Array; shape: [number, number] 
   const { data } = x;
   let maxVariance = 0;
   let maxAbs = 0;
-  // Two passes over the rows (not one per column: row-major data), dividing once per column.
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) {
-      const v = data[i * d + j]!;
-      mean[j] += v;
-      if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
-    }
-  for (let j = 0; j < d; j++) mean[j]! /= n;
+  // One pass over the rows: sums of x - x₀ and its square, x₀ the first row (so the
+  // two terms of the variance keep their digits, as a shift by the mean would).
+  const sum = new Float64Array(d);
   const sq = new Float64Array(d);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < d; j++) {
-      const t = data[i * d + j]! - mean[j]!;
+      const v = data[i * d + j]!;
+      if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
+      const t = v - data[j]!;
+      sum[j] += t;
       sq[j] += t * t;
     }
-  for (let j = 0; j < d; j++) maxVariance = Math.max(maxVariance, sq[j]! / n);
+  for (let j = 0; j < d; j++) maxVariance = Math.max(maxVariance, sq[j]! / n - (sum[j]! / n) ** 2);
   return { n, maxVariance, maxAbs };
 }
 

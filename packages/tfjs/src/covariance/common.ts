@@ -474,6 +474,35 @@ export function addOuter(second: Float64Array, offset: number, dev: Float64Array
   }
 }
 
+/**
+ * hostMoments of outer products Σ r (x - m)(x - m)ᵀ: [k, d, d] (full), or
+ * one [d, d] over all components when `shared` (tied). Only the upper
+ * triangle is accumulated, then mirrored: half addOuter's multiply-adds, and
+ * exactly symmetric.
+ */
+export function hostOuterMoments(
+  rows: Float64Array,
+  resp: Float64Array,
+  n: number,
+  ctx: { k: number; d: number; reference?: Float64Array | undefined },
+  shared: boolean,
+): SufficientStatistics {
+  const { k, d } = ctx;
+  const matrices = shared ? 1 : k;
+  const stats = hostMoments(rows, resp, n, ctx, matrices * d * d, (s, j, dev, r) => {
+    const offset = shared ? 0 : j * d * d;
+    for (let a = 0; a < d; a++) {
+      const ra = r * dev[a]!;
+      const row = offset + a * d;
+      for (let b = a; b < d; b++) s[row + b] += ra * dev[b]!;
+    }
+  });
+  const { second } = stats;
+  for (let m = 0; m < matrices; m++)
+    for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) second[m * d * d + b * d + a] = second[m * d * d + a * d + b]!;
+  return stats;
+}
+
 /** hostMoments for axis-aligned second moments Σ r (x - m)², [k, d] (diag, mclust's EEI, ...). */
 export function hostDiagonalMoments(rows: Float64Array, resp: Float64Array, n: number, ctx: { k: number; d: number; reference?: Float64Array | undefined }): SufficientStatistics {
   return hostMoments(rows, resp, n, ctx, ctx.k * ctx.d, (s, j, dev, r) => {

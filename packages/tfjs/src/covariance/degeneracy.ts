@@ -11,7 +11,6 @@ import {
   type Degeneracy,
   type DegeneracyContext,
   type MixtureParameters,
-  platform,
 } from '@gmmkit/core';
 
 /**
@@ -79,23 +78,14 @@ function featureFloor(ctx: DegeneracyContext, resolution: Float64Array | undefin
 function withResolution(
   ctx: DegeneracyContext,
   test: (resolution: Float64Array | undefined) => Degeneracy | undefined,
-  bound = PREPARATIONS.get(ctx)?.bound.value(),
+  bound = RESOLUTION_BOUNDS.get(ctx)?.(),
 ): Degeneracy | undefined {
   if (bound !== undefined && test(bound) === undefined) return undefined;
   return test(ctx.dataResolution);
 }
 
-/**
- * What degeneracyContextFor makes on first use, by context: the data moments
- * and the upper bound of dataResolution, each a Stepwise so that
- * prepareInBackground can make them in slices while a caller waits.
- */
-interface Preparation {
-  moments: Stepwise<DataMoments>;
-  bound: Stepwise<Float64Array>;
-  started: boolean;
-}
-const PREPARATIONS = new WeakMap<DegeneracyContext, Preparation>();
+/** The upper bound of each context's dataResolution (degeneracyContextFor), made on first call. */
+const RESOLUTION_BOUNDS = new WeakMap<DegeneracyContext, () => Float64Array>();
 
 /** Effective points of component j (at least 1), or all n rows for a shared covariance / without weights. */
 function pointsOf(ctx: DegeneracyContext, weights: Float64Array | undefined, j: number): number {
@@ -172,7 +162,7 @@ export function pinnedMatrixDegeneracy(
   const noise = sub(dataCovariance, 0, 0).map((v) => PINNED_VARIANCE_RATIO * v);
   // The bound decides only when the noise term alone is positive definite: then every
   // floor is, and the exact test whitens with the full floor as the bound's test does.
-  const bound = tryCholesky(noise, m) === null ? undefined : PREPARATIONS.get(ctx)?.bound.value();
+  const bound = tryCholesky(noise, m) === null ? undefined : RESOLUTION_BOUNDS.get(ctx)?.();
   return withResolution(ctx, (resolution) => {
     for (let j = 0; j < count; j++) {
       const points = pointsOf(ctx, count === 1 ? undefined : weights, j);
@@ -259,9 +249,9 @@ const CELLS_PER_STEP = 1 << 18;
 
 /**
  * dataMoments as a generator that yields after every slice of rows (about
- * CELLS_PER_STEP cells), so a caller can spread it over idle time
- * (prepareInBackground); the same arithmetic in the same order, so the
- * same result to the bit.
+ * CELLS_PER_STEP cells), so a shard worker can make it between requests
+ * (degeneracySummariesInSteps); the same arithmetic in the same order, so
+ * the same result to the bit.
  */
 export function* dataMomentsInSteps(
   centered: Float64Array,
@@ -393,7 +383,7 @@ const RESOLUTION_SAMPLE_ROWS = 4096;
  * A DegeneracyContext over centered rows [n, d]: `base` (the plugin context,
  * n and regCovar), with dataMoments and dataResolution computed on first use
  * (the moments are two passes over the rows; the resolution sorts every
- * column), so a caller may make them while it waits (prepareInBackground).
+ * column); a shard worker makes both for a sharded fit (degeneracySummariesInSteps).
  * Most fits never use the resolution: the rules test with a cheap upper bound
  * first (withResolution), each feature's smallest gap over a strided sample of
  * the rows capped by its range over all rows (both at least the smallest gap
@@ -408,21 +398,18 @@ export function degeneracyContextFor(
   summaries: DataSummaries = {},
 ): DegeneracyContext {
   const s = summaries;
-  const prep: Preparation = {
-    moments: new Stepwise(s.moments !== undefined ? made(s.moments) : dataMomentsInSteps(centered, n, d, sampleWeight), (m) => (s.moments ??= m)),
-    bound: new Stepwise(s.resolutionBound !== undefined ? made(s.resolutionBound) : resolutionBound(centered, n, d, sampleWeight), (b) => (s.resolutionBound ??= b)),
-    started: false,
-  };
+  // Read when a check first needs them: a shard worker may have filled the summaries by then.
+  const moments = (): DataMoments => (s.moments ??= dataMoments(centered, n, d, sampleWeight));
   const lazy = (get: () => Float64Array): PropertyDescriptor => ({ get, enumerable: true });
   const ctx = Object.defineProperties(
     { ...base },
     {
-      dataVariance: lazy(() => prep.moments.value().dataVariance),
-      dataCovariance: lazy(() => prep.moments.value().dataCovariance),
+      dataVariance: lazy(() => moments().dataVariance),
+      dataCovariance: lazy(() => moments().dataCovariance),
       dataResolution: lazy(() => (s.resolution ??= dataResolution(centered, n, d, sampleWeight))),
     },
   ) as DegeneracyContext;
-  PREPARATIONS.set(ctx, prep);
+  RESOLUTION_BOUNDS.set(ctx, () => (s.resolutionBound ??= finish(resolutionBound(centered, n, d, sampleWeight))));
   return ctx;
 }
 
@@ -437,55 +424,21 @@ export interface DataSummaries {
 }
 
 /**
- * Makes what every degeneracy check of `ctx` reads (the data moments and the
- * resolution bound) in slices of rows, yielding to the event loop between
- * them, while this thread waits on workers: a reply that arrives meanwhile is
- * handled after at most one slice, and a check that comes first finishes
- * them at once. Once per context; the returned function stops it.
+ * The summaries every degeneracy check reads (dataMoments and the
+ * resolution bound) of centered rows [n, d], in steps: what a shard worker
+ * makes for the fit while it would otherwise wait (ShardPoolOptions.summaries).
  */
-export function prepareInBackground(ctx: DegeneracyContext): () => void {
-  const prep = PREPARATIONS.get(ctx);
-  let stopped = false;
-  if (prep !== undefined && !prep.started) {
-    prep.started = true;
-    void (async () => {
-      for (const job of [prep.moments, prep.bound]) while (!stopped && job.step()) await platform.yieldToEventLoop();
-    })();
-  }
-  return () => (stopped = true);
+export function* degeneracySummariesInSteps(
+  centered: Float64Array,
+  n: number,
+  d: number,
+  sampleWeight?: Float64Array,
+): Generator<void, Required<Pick<DataSummaries, 'moments' | 'resolutionBound'>>> {
+  const moments = yield* dataMomentsInSteps(centered, n, d, sampleWeight);
+  const bound = yield* resolutionBound(centered, n, d, sampleWeight);
+  return { moments, resolutionBound: bound };
 }
 
-/**
- * A value a generator makes in steps (yielding between them): step() runs
- * one (false once done), value() runs the rest and returns it (and hands it
- * to `keep` once). A background loop and a synchronous reader may share one.
- */
-class Stepwise<T> {
-  private result: { value: T } | undefined;
-  constructor(
-    private readonly steps: Generator<void, T>,
-    private readonly keep: (value: T) => T,
-  ) {}
-
-  step(): boolean {
-    if (this.result !== undefined) return false;
-    const r = this.steps.next();
-    if (r.done !== true) return true;
-    this.result = { value: this.keep(r.value) };
-    return false;
-  }
-
-  value(): T {
-    while (this.step());
-    return this.result!.value;
-  }
-}
-
-/** A Stepwise's steps for a value already made. */
-// eslint-disable-next-line require-yield
-function* made<T>(value: T): Generator<void, T> {
-  return value;
-}
 
 /** An upper bound of dataResolution (see degeneracyContextFor), in steps of about CELLS_PER_STEP cells. */
 function* resolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Generator<void, Float64Array> {

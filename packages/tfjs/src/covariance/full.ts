@@ -19,8 +19,7 @@ import {
   concatColumns,
   LOG_2PI,
   accumulateMoments,
-  addOuter,
-  hostMoments,
+  hostOuterMoments,
   addStatistics,
   checkValues,
   meanOffsets,
@@ -216,7 +215,7 @@ export const fullCovariance: CovarianceFamily = {
     return accumulateMoments(tf, x, resp, ctx, fullSecondMoments(tf, k, d), fullSecondMomentsAbout(tf));
   },
   // Σ r (x - m)(x - m)ᵀ per component, [k, d, d], in float64
-  accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.k * ctx.d * ctx.d, (s, j, dev, r) => addOuter(s, j * ctx.d * ctx.d, dev, r)),
+  accumulateHost: (rows, resp, n, ctx) => hostOuterMoments(rows, resp, n, ctx, false),
   merge: addStatistics,
   // Missing values: the full second moments are exactly this family's statistic.
   secondFromFull: (full) => Float64Array.from(full),

@@ -8,7 +8,7 @@ import {
   type MixtureParameters,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import { accumulateMoments, addOuter, addStatistics, hostMoments, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
+import { accumulateMoments, addStatistics, hostOuterMoments, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
 import { pinnedMatrixDegeneracy } from './degeneracy.js';
 import { fullSecondMomentsAbout, mapBlocks, matrixKernel, validateSpd } from './full.js';
 
@@ -34,7 +34,7 @@ export const tiedCovariance: CovarianceFamily = {
     );
   },
   // Σ_k Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [d, d], in float64
-  accumulateHost: (rows, resp, n, ctx) => hostMoments(rows, resp, n, ctx, ctx.d * ctx.d, (s, _j, dev, r) => addOuter(s, 0, dev, r)),
+  accumulateHost: (rows, resp, n, ctx) => hostOuterMoments(rows, resp, n, ctx, true),
   merge: addStatistics,
   // Missing values: one shared matrix, so the components' second moments add.
   secondFromFull(full, k, d) {

@@ -27,3 +27,6 @@ export function spawnShardWorker(init: unknown): WorkerHandle {
   if (typeof Worker === 'undefined') throw new Error('this runtime has no Web Workers');
   return fromWebWorker(new Worker(new URL('../shard-worker.js', import.meta.url), { type: 'module' }), init);
 }
+
+/** GaussianMixtureOptions.callingThread's default: a page's thread stays free (workers take every shard). */
+export const CALLING_THREAD_SHARD = false;

@@ -52,3 +52,6 @@ export function shardWorkerAvailable(): boolean {
 export function spawnShardWorker(init: unknown): WorkerHandle {
   return fromNodeWorker(new Worker(url, { workerData: init }));
 }
+
+/** GaussianMixtureOptions.callingThread's default: in Node the calling thread takes a shard of a sharded fit. */
+export const CALLING_THREAD_SHARD = true;
