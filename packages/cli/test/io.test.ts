@@ -6,6 +6,7 @@ import { UsageError } from '../src/errors.js';
 import { formatNumber, formatTable, toCsv } from '../src/io/format.js';
 import { progressMode } from '../src/io/process-io.js';
 import { checkDistinct, checkWritable, writeFileAtomic } from '../src/io/write-atomic.js';
+import { labelLines } from '../src/commands/predict.js';
 
 describe('writeFileAtomic', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gmm-cli-io-'));
@@ -43,6 +44,15 @@ describe('writeFileAtomic', () => {
         ['--plot', './a.svg'],
       ]),
     ).toThrow(/-o and --plot both name/);
+  });
+});
+
+describe('labelLines (gmm predict without --proba)', () => {
+  it('is the label column as the general path writes it, one- and several-digit labels alike', () => {
+    const labels = Int32Array.from([0, 12, 3, 9, 10, 105]);
+    const text = Buffer.from(labelLines(labels)).toString('latin1');
+    expect(text).toBe(['label', ...Array.from(labels, String)].join('\n') + '\n');
+    expect(Buffer.from(labelLines(new Int32Array(0))).toString('latin1')).toBe('label\n');
   });
 });
 

@@ -61,8 +61,9 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
       }
     const probability = (i: number, j: number): number => p!.data[i * k + j]!;
     const uncertainty = (i: number) => Math.max(0, 1 - probability(i, labels[i]!));
-    let text: string;
-    if (bool(args, 'json')) {
+    let text: string | Uint8Array;
+    if (!bool(args, 'json') && table.ids === undefined && !withProba && !withUncertainty) text = labelLines(labels);
+    else if (bool(args, 'json')) {
       const rows: PredictJsonRow[] = Array.from(labels, (label, i) => ({
         ...(table.ids === undefined ? {} : { id: table.ids[i]! }),
         label,
@@ -91,4 +92,25 @@ export async function predictCommand(args: Args, io: Io): Promise<number> {
   } finally {
     model.gm.dispose();
   }
+}
+
+/**
+ * The CSV of labels alone ("label", then one per row) as bytes, written
+ * digit by digit: the text the general path builds from a million strings,
+ * without them (~0.1 s less at 1M rows). Labels are component indices (>= 0).
+ */
+export function labelLines(labels: Int32Array): Uint8Array {
+  const header = 'label\n';
+  let largest = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i]! > largest) largest = labels[i]!;
+  const out = new Uint8Array(header.length + labels.length * (String(largest).length + 1));
+  let at = 0;
+  for (let c = 0; c < header.length; c++) out[at++] = header.charCodeAt(c);
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (v < 10) out[at++] = 48 + v;
+    else for (const c of String(v)) out[at++] = c.charCodeAt(0);
+    out[at++] = 10;
+  }
+  return out.subarray(0, at);
 }
