@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { shareableFloat64Array } from '@gmmkit/core';
-import { scanPlainNumbers, type PlainNumbers, type PlainNumbersOptions } from './plain-numbers.js';
+import { plainRowCapacity, scanPlainNumbers, type PlainNumbers, type PlainNumbersOptions } from './plain-numbers.js';
 
 /**
  * The fast path's scan of a large body on several threads: the body is cut
@@ -35,7 +35,8 @@ export async function scanPlainNumbersInParallel(
 ): Promise<PlainNumbers | undefined> {
   const cuts = lineCuts(text, start, Math.max(threads, Math.ceil((text.length - start) / pieceChars)));
   const pieces = cuts.length - 1;
-  if (threads <= 1 || pieces <= 1) return scanPlainNumbers(text, start, opts);
+  // One piece: this thread alone, still into a shared matrix (the sweep's workers read it without a copy).
+  if (threads <= 1 || pieces <= 1) return scanPlainNumbers(text, start, opts, text.length, shareableFloat64Array(plainRowCapacity(text, start, text.length) * opts.width));
   const scanned: (PlainNumbers | undefined)[] = new Array<PlainNumbers | undefined>(pieces);
   let next = 0;
   let notPlain = false;
@@ -44,8 +45,21 @@ export async function scanPlainNumbersInParallel(
     if (out === undefined) notPlain = true;
     scanned[piece] = out;
   };
-  const here = (piece: number): void => record(piece, scanPlainNumbers(text, cuts[piece]!, opts, cuts[piece + 1]));
-  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () => scanOnWorker(text, cuts, opts, take, record, here));
+  // One shared matrix with room for every piece's rows at its place: the pieces are parsed into it, and
+  // when each fills its room (no blank or comment lines, no bare CRs) it is the result, with no join.
+  const capacity = Array.from({ length: pieces }, (_, p) => plainRowCapacity(text, cuts[p]!, cuts[p + 1]!));
+  const firstRow: number[] = [];
+  let total = 0;
+  for (const c of capacity) {
+    firstRow.push(total);
+    total += c;
+  }
+  const matrix = shareableFloat64Array(total * opts.width);
+  const room = (piece: number): Float64Array => matrix.subarray(firstRow[piece]! * opts.width, (firstRow[piece]! + capacity[piece]!) * opts.width);
+  const here = (piece: number): void => record(piece, scanPlainNumbers(text, cuts[piece]!, opts, cuts[piece + 1], room(piece)));
+  const shared = matrix.buffer instanceof SharedArrayBuffer ? matrix.buffer : undefined;
+  const into = shared === undefined ? undefined : (piece: number): PieceRoom => ({ buffer: shared, offset: firstRow[piece]! * opts.width, length: capacity[piece]! * opts.width });
+  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () => scanOnWorker(text, cuts, opts, take, record, here, into, room));
   // This thread takes pieces too, yielding between them so the workers' answers (and their next pieces) go out.
   for (let piece = scanHere ? take() : -1; piece >= 0; piece = take()) {
     here(piece);
@@ -54,7 +68,10 @@ export async function scanPlainNumbersInParallel(
   await Promise.all(workers);
   // Pieces no worker took (none could start): this thread scans them.
   for (let piece = take(); piece >= 0; piece = take()) here(piece);
-  return notPlain ? undefined : join(scanned as PlainNumbers[], opts.width);
+  if (notPlain) return undefined;
+  const parts = scanned as PlainNumbers[];
+  const filled = parts.every((s, p) => s.rows === capacity[p] && s.data.buffer === matrix.buffer);
+  return filled ? { rows: matrix.length / opts.width, data: matrix, plain: plainColumns(parts, opts.width) } : join(parts, opts.width);
 }
 
 /** Piece boundaries [start, ..., text.length]: each inner cut just after a line feed, near an equal share. */
@@ -82,6 +99,8 @@ function scanOnWorker(
   take: () => number,
   done: (piece: number, out: PlainNumbers | undefined) => void,
   here: (piece: number) => void,
+  into: ((piece: number) => PieceRoom) | undefined,
+  room: (piece: number) => Float64Array,
 ): Promise<void> {
   return new Promise((resolve) => {
     let worker: Worker;
@@ -95,10 +114,11 @@ function scanOnWorker(
     const send = (): void => {
       piece = take();
       if (piece < 0) void worker.terminate();
-      else worker.postMessage(text.slice(cuts[piece]!, cuts[piece + 1]!));
+      else worker.postMessage({ text: text.slice(cuts[piece]!, cuts[piece + 1]!), into: into?.(piece) } satisfies PieceRequest);
     };
-    worker.on('message', (out: PlainNumbers | null | 'ready') => {
-      if (out !== 'ready') done(piece, out ?? undefined);
+    worker.on('message', (out: PieceReply | null | 'ready') => {
+      // Rows written in place come back without their numbers: the view of the shared matrix stands for them.
+      if (out !== 'ready') done(piece, out === null ? undefined : { ...out, data: out.data ?? room(piece).subarray(0, out.rows * opts.width) });
       send();
     });
     const failed = (): void => {
@@ -113,6 +133,27 @@ function scanOnWorker(
   });
 }
 
+/** Where a worker writes a piece's rows: `length` numbers of the shared matrix's `buffer` from `offset`. */
+export interface PieceRoom {
+  buffer: SharedArrayBuffer;
+  offset: number;
+  length: number;
+}
+
+/** A piece for plain-numbers-worker.ts: its text (whole lines) and, where shared memory allows, its room in the matrix. */
+export interface PieceRequest {
+  text: string;
+  into: PieceRoom | undefined;
+}
+
+/** The worker's answer: the scan, its numbers omitted (undefined) when they were written in place. */
+export type PieceReply = Omit<PlainNumbers, 'data'> & { data: Float64Array | undefined };
+
+/** Per column: plain in every piece. */
+function plainColumns(parts: readonly PlainNumbers[], width: number): boolean[] {
+  return Array.from({ length: width }, (_, j) => parts.every((s) => s.plain[j]));
+}
+
 /** The pieces' rows in order as one scan's result (shareable: a sweep's workers read it without a copy). */
 function join(parts: readonly PlainNumbers[], width: number): PlainNumbers {
   const rows = parts.reduce((sum, s) => sum + s.rows, 0);
@@ -122,6 +163,5 @@ function join(parts: readonly PlainNumbers[], width: number): PlainNumbers {
     data.set(s.data.subarray(0, s.rows * width), offset);
     offset += s.rows * width;
   }
-  const plain = Array.from({ length: width }, (_, j) => parts.every((s) => s.plain[j]));
-  return { rows, data, plain };
+  return { rows, data, plain: plainColumns(parts, width) };
 }

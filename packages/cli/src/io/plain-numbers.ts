@@ -48,13 +48,17 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
  * Parses the records of `text` from index `start` (the first data record) up
  * to `end` (the text's end, or just after a line break). Blank lines are
  * skipped, as by the general reader; CRLF, LF or CR end a record. Returns
- * undefined when the text is not plain (see the module doc).
+ * undefined when the text is not plain (see the module doc). With `into`
+ * (plainRowCapacity rows of width, e.g. a piece's place in a shared matrix)
+ * the rows are written there and `data` is a view of it, unless bare-CR
+ * records outgrow it (then `data` is an array of its own).
  */
 export function scanPlainNumbers(
   text: string,
   start: number,
   opts: PlainNumbersOptions,
   end = text.length,
+  into?: Float64Array,
 ): PlainNumbers | undefined {
   const { width } = opts;
   const delimiter = opts.delimiter.charCodeAt(0);
@@ -64,9 +68,8 @@ export function scanPlainNumbers(
   const plain = new Array<boolean>(width).fill(true);
   // Spaces and tabs around a line make it blank, unless they are the delimiter (then they hold empty fields).
   const blank = (c: number) => (c === SPACE || c === TAB) && c !== delimiter;
-  // Records ending in LF or CRLF are at most the line feeds (+ 1 without a final one); bare-CR records grow the array.
-  const finalLineFeed = end > start && text.charCodeAt(end - 1) === NL;
-  let data = new Float64Array((lineFeeds(text, start, end) + (finalLineFeed ? 0 : 1)) * d);
+  const capacity = plainRowCapacity(text, start, end) * d;
+  let data = into !== undefined && into.length === capacity ? into : new Float64Array(capacity);
   const n = end;
   let rows = 0;
   let i = start;
@@ -118,7 +121,13 @@ export function scanPlainNumbers(
     if (field !== width) return undefined;
     rows++;
   }
-  return { rows, data: rows * d === data.length ? data : data.slice(0, rows * d), plain };
+  return { rows, data: rows * d === data.length ? data : data === into ? data.subarray(0, rows * d) : data.slice(0, rows * d), plain };
+}
+
+/** Records ending in LF or CRLF in text[start, end) are at most its line feeds (+ 1 without a final one); bare-CR records may be more. */
+export function plainRowCapacity(text: string, start: number, end: number): number {
+  const finalLineFeed = end > start && text.charCodeAt(end - 1) === NL;
+  return lineFeeds(text, start, end) + (finalLineFeed ? 0 : 1);
 }
 
 /** Where parseNumberAt stopped: after the number and the spaces after it (module state, so the hot loop allocates nothing). */
