@@ -9,6 +9,7 @@ import {
   createRng,
   deriveSeed,
   shareable,
+  shareableFloat64Array,
   symmetricEigenvalues,
   tryCholesky,
   type Container,
@@ -24,14 +25,13 @@ import {
 } from '@gmmkit/core';
 import { builtinPlugins, createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import { degeneracyContextFor } from './covariance/degeneracy.js';
+import { centerAndSummarize, degeneracyContextFor } from './covariance/degeneracy.js';
 import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
   assignedMeans,
   responsibilitiesOf,
-  centerRows,
   checkSampleWeight,
   exactPass,
   imputeRows,
@@ -445,11 +445,19 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const nWorkers = callingThread ? shards - 1 : shards;
     // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
     const shared = nWorkers > 0;
-    const centerData = (): Float64Array => centerRows(m.data, n, d, center, shared);
+    // What the degeneracy rules read of the rows: kept across fits by a FitCache, else made in the pass that centers them.
+    const summaries = fitOptions.cache?.summaries ?? {};
+    const centerData = (): Float64Array => {
+      const out = shared ? shareableFloat64Array(n * d) : new Float64Array(n * d);
+      const made = centerAndSummarize(m.data, n, d, center, out, sampleWeight);
+      if (made !== undefined) {
+        summaries.moments ??= made.moments;
+        summaries.resolutionBound ??= made.resolutionBound;
+      }
+      return out;
+    };
     const centered = fitOptions.cache === undefined ? centerData() : fitOptions.cache.centered(center, shared, centerData);
     const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : shareable(sampleWeight);
-    // What the degeneracy rules read of the rows: kept across fits by a FitCache, else made for this one (by a shard worker when sharded).
-    const summaries = fitOptions.cache?.summaries ?? {};
     // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
     const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
@@ -465,7 +473,6 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
             chunkSize: this.o.chunkSize,
             workers: nWorkers,
             callingThread,
-            summaries: summaries.moments === undefined || summaries.resolutionBound === undefined,
             backend: backend.name,
             family: this._family,
             plugins: this.o.plugins,
@@ -513,13 +520,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       };
       const pass = async (): Promise<PassFn> => {
         const shards = await ready();
-        if (shards === undefined) return localPass(tf, this._family, blocks, ctx);
-        // The M-step after a pass checks degeneracy: the worker's summaries are in by then.
-        return async (p, r) => {
-          const result = await shards.pass(p, r);
-          await shards.summariesInto(summaries);
-          return result;
-        };
+        return shards === undefined ? localPass(tf, this._family, blocks, ctx) : (p, r) => shards.pass(p, r);
       };
       await this.fitRestarts(fit, { blocks, fit }, pass, respStats, (p) => exactPass(tf, this._family, p, blocks, ctx), warm);
       if (fitOptions.score === true) {

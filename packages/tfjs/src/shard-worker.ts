@@ -17,9 +17,8 @@ import { createGmmContainer } from './container.js';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
 import { uploadCentered, warmBlockCache, type RowBlocks } from './engine.js';
 import { Shard } from './shard.js';
-import { degeneracySummariesInSteps } from './covariance/degeneracy.js';
 import { initBackend, setWasmPaths, tf } from './runtime/index.js';
-import type { FromShard, ShardInit, ToShard, WorkerSummaries } from './sharded.js';
+import type { FromShard, ShardInit, ToShard } from './sharded.js';
 
 function errorMessage(err: unknown): FromShard {
   if (err instanceof Error)
@@ -65,27 +64,7 @@ async function main(): Promise<void> {
     }
   });
   post({ type: 'ready' });
-  // Idle until the main thread's initializer is done: make the degeneracy summaries (if asked), then fill
-  // the block cache. Both in steps, so a request is answered after at most one step.
-  if (init.summaries !== undefined) {
-    const { n, dataStart, weightStart } = init.summaries;
-    let made: WorkerSummaries | undefined;
-    try {
-      const all = new Float64Array(init.data, dataStart * init.d * 8, n * init.d);
-      const allWeights = init.sampleWeight === undefined ? undefined : new Float64Array(init.sampleWeight, weightStart * 8, n);
-      const steps = degeneracySummariesInSteps(all, n, init.d, allWeights);
-      for (let r = steps.next(); ; r = steps.next()) {
-        if (r.done === true) {
-          made = r.value;
-          break;
-        }
-        await platform.yieldToEventLoop();
-      }
-    } catch {
-      // the main thread makes them itself
-    }
-    post({ type: 'summaries', made });
-  }
+  // Idle until the main thread's initializer is done: fill the block cache meanwhile.
   try {
     await warmBlockCache(tf, family, blocks, ctx, () => asked);
   } catch {

@@ -17,7 +17,6 @@ import {
 } from '@gmmkit/core';
 import { shardWorkerAvailable, spawnShardWorker } from '#tfjs-platform';
 import { BLOCK_CACHE_BYTES } from './covariance/common.js';
-import type { DataSummaries } from './covariance/degeneracy.js';
 import { uploadCentered, type EStepParameters, type PassResult, type ScoreResult } from './engine.js';
 import { tf } from './runtime/index.js';
 import { Shard } from './shard.js';
@@ -46,17 +45,7 @@ export interface ShardInit {
   d: number;
   k: number;
   chunkSize: number;
-  /**
-   * Set for the worker that makes the fit's degeneracy summaries (dataMoments
-   * and the resolution bound of all n rows of `data`, from row `dataStart`,
-   * with their weights from `weightStart`) between requests, posted as a
-   * 'summaries' message.
-   */
-  summaries?: { n: number; dataStart: number; weightStart: number } | undefined;
 }
-
-/** What a shard worker makes of all rows for the fit's degeneracy context (ShardInit.summaries). */
-export type WorkerSummaries = Required<Pick<DataSummaries, 'moments' | 'resolutionBound'>>;
 
 export type ToShard =
   | { type: 'pass'; params: EStepParameters; reference?: Float64Array }
@@ -69,8 +58,6 @@ export type FromShard =
   | { type: 'ready' }
   | { type: 'result'; stats: SufficientStatistics; totalLogLikelihood: number; sumRespLogResp?: number }
   | ({ type: 'score' } & ScoreResult)
-  /** The summaries ShardInit.summaries asked for (undefined: the worker could not make them). */
-  | { type: 'summaries'; made: WorkerSummaries | undefined }
   | { type: 'error'; code: string | undefined; name: string; message: string };
 
 /** Shard workers alive right now (diagnostics: tests check an abort leaves none behind). */
@@ -180,8 +167,6 @@ export interface ShardPoolOptions {
    * workers and collecting their replies, where it would otherwise wait.
    */
   callingThread?: boolean;
-  /** One worker makes the degeneracy summaries of all rows while it would otherwise wait (ShardPool.summariesInto). */
-  summaries?: boolean;
 }
 
 interface Slot {
@@ -196,11 +181,8 @@ export class ShardPool {
   private readonly slots = new Map<WorkerHandle, Slot>();
   /** The calling thread's shard (ShardPoolOptions.callingThread): shard 0. */
   private local: Shard | undefined;
-  /** The summaries a worker posts (ShardPoolOptions.summaries), once they arrive; undefined when none was asked for. */
-  private summaries: Promise<WorkerSummaries | undefined> | undefined;
-  private receiveSummaries: ((s: WorkerSummaries | undefined) => void) | undefined;
+
   private failure: Error | undefined;
-  private readonly onFailure: (() => void)[] = [];
   private closed = false;
   private readonly onAbort = (): void => this.fail(new AbortedError('fit aborted'));
 
@@ -220,11 +202,7 @@ export class ShardPool {
     try {
       const ranges = o.callingThread === true ? shardRanges(o.n, o.chunkSize, o.workers + 1, CALLING_THREAD_SHARE) : shardRanges(o.n, o.chunkSize, o.workers);
       const localRange = o.callingThread === true ? ranges.shift() : undefined;
-      if (o.summaries === true && ranges.length > 0) {
-        pool.summaries = new Promise((resolve) => (pool.receiveSummaries = resolve));
-        pool.summaries.catch(() => undefined);
-      }
-      for (const [index, [start, rows]] of ranges.entries()) {
+      for (const [start, rows] of ranges) {
         const init: ShardInit = {
           backend: o.backend,
           family: o.family.name,
@@ -239,11 +217,6 @@ export class ShardPool {
           d: o.d,
           k: o.k,
           chunkSize: o.chunkSize,
-          // The last worker: its shard is the last, so it starts (and uploads) no later than the others.
-          summaries:
-            pool.summaries === undefined || index !== ranges.length - 1
-              ? undefined
-              : { n: o.n, dataStart: o.data.byteOffset / 8 / o.d, weightStart: (o.sampleWeight?.byteOffset ?? 0) / 8 },
         };
         const w = spawnShardWorker(init);
         live.add(w);
@@ -283,10 +256,6 @@ export class ShardPool {
   }
 
   private deliver(w: WorkerHandle, msg: FromShard): void {
-    if (msg.type === 'summaries') {
-      this.receiveSummaries?.(msg.made);
-      return;
-    }
     const slot = this.slots.get(w);
     if (!slot) return;
     this.slots.delete(w);
@@ -300,7 +269,6 @@ export class ShardPool {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const f of this.onFailure.splice(0)) f();
     for (const slot of this.slots.values()) slot.reject(err);
     this.slots.clear();
   }
@@ -380,26 +348,6 @@ export class ShardPool {
     const out: PassResult = { stats: stats!, totalLogLikelihood: total };
     if (entropy !== undefined) out.sumRespLogResp = entropy;
     return out;
-  }
-
-  /**
-   * Fills `into` with the degeneracy summaries the pool's worker made
-   * (ShardPoolOptions.summaries), waiting for them if they have not arrived;
-   * leaves it as it is if none were asked for or the pool failed (the
-   * degeneracy context then makes them on this thread).
-   */
-  async summariesInto(into: DataSummaries): Promise<void> {
-    if (this.summaries === undefined || (into.moments !== undefined && into.resolutionBound !== undefined)) return;
-    const made = await Promise.race([this.summaries, this.failed()]);
-    if (made === undefined) return;
-    into.moments ??= made.moments;
-    into.resolutionBound ??= made.resolutionBound;
-  }
-
-  /** Resolves (to undefined) once the pool has failed or closed. */
-  private failed(): Promise<undefined> {
-    if (this.failure !== undefined) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.onFailure.push(() => resolve(undefined)));
   }
 
   /** Terminates every worker; resolves once all have exited. */

@@ -6,9 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   GaussianMixture,
   PINNED_VARIANCE_RATIO,
+  centerAndSummarize,
   createGmmContainer,
   dataMoments,
   dataResolution,
+  dataResolutionBound,
   degeneracyContextFor,
   diagCovariance,
   fullCovariance,
@@ -252,6 +254,36 @@ describe('degeneracy with sample weights and missing cells: rows count by their 
     const copies = await new GaussianMixture(tied).fit([...rows, ...rows]);
     expect(weighted.state.degeneracy).not.toMatch(/rows are too few/);
     expect(shape(weighted.state.degeneracy)).toBe(shape(copies.state.degeneracy));
+  });
+
+  it('centerAndSummarize: the centered rows and, from the same pass, their dataMoments and resolution bound (weights, a grid, ties, a constant column); undefined with a missing cell', () => {
+    const rng = createRng(3);
+    const n = 5000;
+    const d = 4;
+    const data = new Float64Array(n * d);
+    const w = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      data[i * d] = 100 + 10 * rng.normal();
+      data[i * d + 1] = Math.round(4 * rng.normal()) / 2; // a 0.5 grid
+      data[i * d + 2] = 7; // constant
+      data[i * d + 3] = i % 10; // ties
+      w[i] = i % 7 === 0 ? 0 : 1 + (i % 3);
+    }
+    const total = w.reduce((a, b) => a + b, 0);
+    const center = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) center[a] += (w[i]! * data[i * d + a]!) / total;
+    const out = new Float64Array(n * d);
+    const made = centerAndSummarize(data, n, d, center, out, w)!;
+    for (let i = 0; i < n * d; i++) expect(out[i]).toBe(data[i]! - center[i % d]!);
+    const two = dataMoments(out, n, d, w);
+    for (let i = 0; i < d * d; i++) expect(Math.abs(made.moments.dataCovariance[i]! - two.dataCovariance[i]!)).toBeLessThan(1e-12 * Math.max(1, Math.abs(two.dataCovariance[i]!)));
+    expect(made.moments.dataVariance[2]).toBe(0);
+    expect(Array.from(made.moments.dataCovariance.subarray(2 * d, 3 * d))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(made.resolutionBound)).toEqual(Array.from(dataResolutionBound(out, n, d, w)));
+    data[17 * d + 1] = Number.NaN;
+    expect(centerAndSummarize(data, n, d, center, out, w)).toBeUndefined();
+    expect(Number.isNaN(out[17 * d + 1]!)).toBe(true);
+    expect(out[18 * d]).toBe(data[18 * d]! - center[0]!);
   });
 
   it("the data's scale (dataMoments): weighted = replicated rows, weight-0 rows and missing cells left out", () => {

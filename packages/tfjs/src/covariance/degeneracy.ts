@@ -236,30 +236,6 @@ export function dataResolution(rows: Float64Array, n: number, d: number, sampleW
  * rounding of its mean).
  */
 export function dataMoments(centered: Float64Array, n: number, d: number, sampleWeight?: Float64Array): DataMoments {
-  return finish(dataMomentsInSteps(centered, n, d, sampleWeight));
-}
-
-export interface DataMoments {
-  dataVariance: Float64Array;
-  dataCovariance: Float64Array;
-}
-
-/** Cells (rows x features) dataMomentsInSteps passes over between two yields: a few milliseconds each. */
-const CELLS_PER_STEP = 1 << 18;
-
-/**
- * dataMoments as a generator that yields after every slice of rows (about
- * CELLS_PER_STEP cells), so a shard worker can make it between requests
- * (degeneracySummariesInSteps); the same arithmetic in the same order, so
- * the same result to the bit.
- */
-export function* dataMomentsInSteps(
-  centered: Float64Array,
-  n: number,
-  d: number,
-  sampleWeight?: Float64Array,
-): Generator<void, DataMoments> {
-  const slice = Math.max(1, Math.floor(CELLS_PER_STEP / d));
   const sums: FirstPassSums = {
     sum: new Float64Array(d), // Σ w x over the rows observing each feature
     count: new Float64Array(d), // Σ w over the rows observing each feature
@@ -267,29 +243,89 @@ export function* dataMomentsInSteps(
     constant: new Uint8Array(d).fill(1),
     gaps: false,
   };
-  for (let from = 0; from < n; from += slice) {
-    sumRows(centered, d, sampleWeight, from, Math.min(n, from + slice), sums);
-    yield;
-  }
+  sumRows(centered, d, sampleWeight, 0, n, sums);
   const { count, constant, first, gaps } = sums;
   const mean = sums.sum.map((s, a) => (constant[a] ? first[a]! : s / count[a]!));
   // Σ w t tᵀ (t = x - mean, 0 for a constant feature) over the upper triangle, and the
   // weight of the rows observing both features.
   const outer = new Float64Array(d * d);
   const pairs = new Float64Array(d * d);
-  for (let from = 0; from < n; from += slice) {
-    (gaps ? outerRowsWithGaps : outerRows)(centered, d, sampleWeight, from, Math.min(n, from + slice), mean, constant, outer, pairs);
-    yield;
-  }
+  (gaps ? outerRowsWithGaps : outerRows)(centered, d, sampleWeight, 0, n, mean, constant, outer, pairs);
+  return covarianceOf(outer, gaps ? pairs : undefined, count, d, constant);
+}
+
+export interface DataMoments {
+  dataVariance: Float64Array;
+  dataCovariance: Float64Array;
+}
+
+/**
+ * DataMoments from Σ w t tᵀ over the upper triangle (`outer`), divided by the
+ * weight of the rows observing both features (`pairs`, or each feature's
+ * `count` when nothing is missing); a constant feature's row and column exactly 0.
+ */
+function covarianceOf(outer: Float64Array, pairs: Float64Array | undefined, count: Float64Array, d: number, constant: Uint8Array): DataMoments {
   const cov = new Float64Array(d * d);
   for (let a = 0; a < d; a++)
     for (let b = a; b < d; b++) {
-      const weight = gaps ? pairs[a * d + b]! : count[a]!;
-      cov[a * d + b] = cov[b * d + a] = weight > 0 ? outer[a * d + b]! / weight : 0;
+      const weight = pairs !== undefined ? pairs[a * d + b]! : count[a]!;
+      cov[a * d + b] = cov[b * d + a] = constant[a] || constant[b] || !(weight > 0) ? 0 : outer[a * d + b]! / weight;
     }
   const variance = new Float64Array(d);
   for (let a = 0; a < d; a++) variance[a] = cov[a * d + a]!;
   return { dataVariance: variance, dataCovariance: cov };
+}
+
+/**
+ * `data` [n, d] minus `center` [d] into `out`, and in the same pass what
+ * degeneracyContextFor reads of the centered rows (DataSummaries' moments
+ * and resolution bound, as dataMoments and the bound give them; weighted by
+ * `sampleWeight`), or undefined when a cell of a row that counts is missing
+ * (the context then makes them itself). `center` must be the rows'
+ * (weighted) mean: the moments are then Σ w c cᵀ / Σ w less the square of
+ * the mean of c (~1e-16 of the scale), so one pass loses nothing to two.
+ */
+export function centerAndSummarize(
+  data: Float64Array,
+  n: number,
+  d: number,
+  center: Float64Array,
+  out: Float64Array,
+  sampleWeight?: Float64Array,
+): Required<Pick<DataSummaries, 'moments' | 'resolutionBound'>> | undefined {
+  const sum = new Float64Array(d);
+  const outer = new Float64Array(d * d);
+  const first = new Float64Array(d);
+  const constant = new Uint8Array(d).fill(1);
+  const low = new Float64Array(d).fill(Infinity);
+  const high = new Float64Array(d).fill(-Infinity);
+  const c = new Float64Array(d);
+  let total = 0;
+  let gaps = false;
+  for (let i = 0; i < n; i++) {
+    const row = i * d;
+    for (let a = 0; a < d; a++) out[row + a] = c[a] = data[row + a]! - center[a]!;
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0 || gaps) continue;
+    if (total === 0) first.set(c);
+    total += w;
+    for (let a = 0; a < d; a++) {
+      const v = c[a]!;
+      if (Number.isNaN(v)) gaps = true;
+      if (v !== first[a]) constant[a] = 0;
+      if (v < low[a]!) low[a] = v;
+      if (v > high[a]!) high[a] = v;
+      const wv = w * v;
+      sum[a] += wv;
+      const r = a * d;
+      for (let b = a; b < d; b++) outer[r + b] += wv * c[b]!;
+    }
+  }
+  if (gaps || total === 0) return undefined;
+  const mean = sum.map((v) => v / total);
+  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) outer[a * d + b] -= total * mean[a]! * mean[b]!;
+  const moments = covarianceOf(outer, undefined, new Float64Array(d).fill(total), d, constant);
+  return { moments, resolutionBound: boundFromRange(out, n, d, sampleWeight, low, high) };
 }
 
 interface FirstPassSums {
@@ -368,13 +404,6 @@ const outerRowsWithGaps: OuterPass = (centered, d, sampleWeight, from, to, mean,
   }
 };
 
-/** Runs a stepwise computation to its end. */
-function finish<T>(steps: Generator<void, T>): T {
-  for (;;) {
-    const r = steps.next();
-    if (r.done === true) return r.value;
-  }
-}
 
 /** Rows sampled for the cheap upper bound of the data's resolution (degeneracyContextFor). */
 const RESOLUTION_SAMPLE_ROWS = 4096;
@@ -383,7 +412,7 @@ const RESOLUTION_SAMPLE_ROWS = 4096;
  * A DegeneracyContext over centered rows [n, d]: `base` (the plugin context,
  * n and regCovar), with dataMoments and dataResolution computed on first use
  * (the moments are two passes over the rows; the resolution sorts every
- * column); a shard worker makes both for a sharded fit (degeneracySummariesInSteps).
+ * column); a fit makes both while it centers its rows (centerAndSummarize).
  * Most fits never use the resolution: the rules test with a cheap upper bound
  * first (withResolution), each feature's smallest gap over a strided sample of
  * the rows capped by its range over all rows (both at least the smallest gap
@@ -409,7 +438,7 @@ export function degeneracyContextFor(
       dataResolution: lazy(() => (s.resolution ??= dataResolution(centered, n, d, sampleWeight))),
     },
   ) as DegeneracyContext;
-  RESOLUTION_BOUNDS.set(ctx, () => (s.resolutionBound ??= finish(resolutionBound(centered, n, d, sampleWeight))));
+  RESOLUTION_BOUNDS.set(ctx, () => (s.resolutionBound ??= dataResolutionBound(centered, n, d, sampleWeight)));
   return ctx;
 }
 
@@ -423,33 +452,19 @@ export interface DataSummaries {
   resolutionBound?: Float64Array;
 }
 
-/**
- * The summaries every degeneracy check reads (dataMoments and the
- * resolution bound) of centered rows [n, d], in steps: what a shard worker
- * makes for the fit while it would otherwise wait (ShardPoolOptions.summaries).
- */
-export function* degeneracySummariesInSteps(
-  centered: Float64Array,
-  n: number,
-  d: number,
-  sampleWeight?: Float64Array,
-): Generator<void, Required<Pick<DataSummaries, 'moments' | 'resolutionBound'>>> {
-  const moments = yield* dataMomentsInSteps(centered, n, d, sampleWeight);
-  const bound = yield* resolutionBound(centered, n, d, sampleWeight);
-  return { moments, resolutionBound: bound };
-}
 
 
-/** An upper bound of dataResolution (see degeneracyContextFor), in steps of about CELLS_PER_STEP cells. */
-function* resolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Generator<void, Float64Array> {
-  const counted = (i: number): boolean => sampleWeight === undefined || sampleWeight[i]! > 0;
+/** An upper bound of dataResolution (see degeneracyContextFor), what a context's pinned-variance tests try first. */
+export function dataResolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Float64Array {
   const low = new Float64Array(d).fill(Infinity);
   const high = new Float64Array(d).fill(-Infinity);
-  const slice = Math.max(1, Math.floor(CELLS_PER_STEP / d));
-  for (let from = 0; from < n; from += slice) {
-    rangeOfRows(rows, d, sampleWeight, from, Math.min(n, from + slice), low, high);
-    yield;
-  }
+  rangeOfRows(rows, d, sampleWeight, 0, n, low, high);
+  return boundFromRange(rows, n, d, sampleWeight, low, high);
+}
+
+/** resolutionBound from each feature's range over the rows (low, high): the smallest gap over a strided sample of the rows, capped by the range's. */
+function boundFromRange(rows: Float64Array, n: number, d: number, sampleWeight: Float64Array | undefined, low: Float64Array, high: Float64Array): Float64Array {
+  const counted = (i: number): boolean => sampleWeight === undefined || sampleWeight[i]! > 0;
   const stride = Math.max(1, Math.floor(n / RESOLUTION_SAMPLE_ROWS));
   const sampled: number[] = [];
   for (let i = 0; i < n; i += stride) if (counted(i)) sampled.push(i);
