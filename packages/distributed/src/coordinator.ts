@@ -18,6 +18,7 @@ import {
 } from '@gmmkit/core';
 import {
   CompensatedSum,
+  DEFAULT_CHUNK_SIZE,
   DEFAULT_SAMPLE_SIZE,
   GaussianMixture,
   covariancesFromPrecisions,
@@ -488,7 +489,7 @@ export class Cluster {
       o.precisionsInit === undefined ? undefined : covariancesFromPrecisions(family, o.precisionsInit, o.precisionsInitShape!, k, d);
     await initBackend(config.backend ?? currentBackend(), container);
     const ctx: PluginContext = { tf, k, d };
-    const setup: FitSetup = { family: family.name, k, d, center: encodeF64(center), chunkSize: o.chunkSize };
+    const setup: FitSetup = { family: family.name, k, d, center: encodeF64(center), chunkSize: o.chunkSize ?? DEFAULT_CHUNK_SIZE };
 
     const merge = (parts: readonly { stats: EncodedStats; totalLogLikelihood: number }[]): PassResult => {
       let stats: SufficientStatistics | undefined;
@@ -557,7 +558,7 @@ export class Cluster {
       totalWeight: n,
     };
     const sample: FitData = { ...all, n: this.sampleN, centered: sampleCentered, totalWeight: this.sampleN };
-    const blocks = uploadCentered(tf, sampleCentered, this.sampleN, d, o.chunkSize);
+    const blocks = uploadCentered(tf, sampleCentered, this.sampleN, d, o.chunkSize ?? DEFAULT_CHUNK_SIZE);
     try {
       await model.fitRestarts(all, { blocks, fit: sample }, () => pass, respStats, exactPass);
     } finally {

@@ -36,6 +36,24 @@ import {
 /** Default rows per block: large enough to amortize op dispatch, small enough to keep reductions over N short (tfjs-wasm). */
 export const DEFAULT_CHUNK_SIZE = 8192;
 
+/** Cells of a fit block's widest intermediate (the full kernel's [rows, k·d]) that fitChunkRows aims at. */
+const FIT_BLOCK_CELLS = 32768 * 40;
+
+/**
+ * A fit's rows per block when `chunkSize` is not given: as many as keep the
+ * density kernel's [rows, k·d] intermediate near FIT_BLOCK_CELLS (fewer tfjs
+ * ops a pass, each on more rows), a multiple of 1024 between 1024 and 32768.
+ * Measured on the 1M x 8, k = 5 full fit (wasm, a calling-thread shard and one
+ * worker; fit() alone, alternating runs): 1.85-1.92 s with 8192 rows,
+ * 1.64-1.66 with 16384, 1.57-1.59 with 32768 in one series; 1.29-1.39 against
+ * 1.22-1.40 (8192 against 32768) in another, on a faster phase of the same
+ * machine. Scoring (predict, scoreSamples) keeps DEFAULT_CHUNK_SIZE: 65536
+ * rows were slower there and 32768 no faster.
+ */
+export function fitChunkRows(k: number, d: number): number {
+  return Math.min(32768, Math.max(1024, Math.floor(FIT_BLOCK_CELLS / (k * d) / 1024) * 1024));
+}
+
 /**
  * Rows uploaded once as float32 blocks [rows_b, d], in the engine's centered
  * coordinates. Rows with missing cells (NaN, missing: 'marginalize') are in

@@ -30,6 +30,7 @@ import { reseedResponsibilities, responsibilities } from './reseed.js';
 import { checkObserved, columnMeans, toMatrix, type Matrix } from './data.js';
 import {
   DEFAULT_CHUNK_SIZE,
+  fitChunkRows,
   assignedMeans,
   responsibilitiesOf,
   checkSampleWeight,
@@ -93,7 +94,8 @@ export interface ResolvedOptions {
   initParams: string;
   seed: number;
   warmStart: boolean;
-  chunkSize: number;
+  /** undefined: fitChunkRows(k, d) for fits, DEFAULT_CHUNK_SIZE for scoring. */
+  chunkSize: number | undefined;
   weightsInit: Float64Array | undefined;
   meansInit: Float64Array | undefined;
   meansInitD: number | undefined;
@@ -224,7 +226,7 @@ export function resolveOptions(o: GaussianMixtureConfig): ResolvedOptions {
     initParams: o.initParams ?? 'kmeans',
     seed: numberOption('seed', o.seed, 0),
     warmStart: o.warmStart ?? false,
-    chunkSize: numberOption('chunkSize', o.chunkSize, DEFAULT_CHUNK_SIZE),
+    chunkSize: o.chunkSize === undefined ? undefined : numberOption('chunkSize', o.chunkSize, DEFAULT_CHUNK_SIZE),
     weightsInit,
     meansInit,
     meansInitD,
@@ -440,7 +442,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const ctx: PluginContext = { tf, k, d };
     const center = columnMeans(m, sampleWeight);
     // Shards beyond one thread: worker threads, and with callingThread this thread as one of them.
-    const shards = this.workerCount(backend.name, n, d);
+    const chunkSize = this.o.chunkSize ?? fitChunkRows(k, d);
+    const shards = this.workerCount(backend.name, n, d, chunkSize);
     const callingThread = shards > 1 && this.o.callingThread;
     const nWorkers = callingThread ? shards - 1 : shards;
     // Shared memory when sharded: workers read the centered rows (and weights) without a copy.
@@ -459,7 +462,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const centered = fitOptions.cache === undefined ? centerData() : fitOptions.cache.centered(center, shared, centerData);
     const weights = sampleWeight === undefined || nWorkers === 0 ? sampleWeight : shareable(sampleWeight);
     // With shard workers doing the passes this thread uploads its blocks only if it needs them (deferredUpload).
-    const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, this.o.chunkSize, BLOCK_CACHE_BYTES, weights);
+    const blocks = (nWorkers === 0 ? uploadCentered : deferredUpload)(tf, centered, n, d, chunkSize, BLOCK_CACHE_BYTES, weights);
     // Workers start (backend, upload) while the initializer runs here.
     const starting =
       nWorkers === 0
@@ -470,7 +473,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
             n,
             d,
             k,
-            chunkSize: this.o.chunkSize,
+            chunkSize,
             workers: nWorkers,
             callingThread,
             backend: backend.name,
@@ -763,8 +766,8 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
    * that is neither built in nor loadable from `plugins` keeps the fit on
    * this thread, as does a missing (unbuilt) worker script under 'auto'.
    */
-  private workerCount(backend: string, n: number, d: number): number {
-    const count = resolveWorkerCount(this.o.workers, n, d, this.o.k, this.o.chunkSize);
+  private workerCount(backend: string, n: number, d: number, chunkSize: number): number {
+    const count = resolveWorkerCount(this.o.workers, n, d, this.o.k, chunkSize);
     if (count === 0) return 0;
     if (this.o.plugins.length === 0) {
       const builtin = builtinPlugins.covarianceFamilies?.find((f) => f.name === this._family.name);
@@ -890,7 +893,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     const m = this.matrix(X, true);
     if (m.cols !== s.d) throw new InvalidDataError(`the model has ${s.d} features but the data has ${m.cols}`, { column: m.cols });
     const center = this.scoringCenter();
-    const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize);
+    const blocks = uploadBlocks(tf, m.data, m.rows, m.cols, center, this.o.chunkSize ?? DEFAULT_CHUNK_SIZE);
     try {
       return f(blocks, this.scoringParameters(center), { tf, k: s.k, d: s.d }, center);
     } finally {
