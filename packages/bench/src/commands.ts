@@ -203,15 +203,27 @@ async function main(argv: readonly string[]): Promise<void> {
   writeFileSync(join(resultsDir, quick ? 'commands-quick.json' : 'commands.json'), JSON.stringify({ results, load0 }, null, 2));
   if (!quick) {
     // docs/benchmarks.md includes results/commands.md (report.ts); its section is replaced in place here too.
-    const section = `## Whole commands against scikit-learn and mclust\n\n_\`pnpm --filter @gmmkit/bench run bench:commands\`._ ${md}`;
+    const section = `${COMMANDS_HEADING}\n\n_\`pnpm --filter @gmmkit/bench run bench:commands\`._ ${md}`;
     writeFileSync(join(resultsDir, 'commands.md'), section);
     const doc = join(REPO_ROOT, 'docs', 'benchmarks.md');
-    if (existsSync(doc)) {
-      const text = readFileSync(doc, 'utf8');
-      const at = text.indexOf('## Whole commands against scikit-learn and mclust');
-      writeFileSync(doc, (at >= 0 ? text.slice(0, at) : text.trimEnd() + '\n\n') + section);
-    }
+    if (existsSync(doc)) writeFileSync(doc, withCommandsSection(readFileSync(doc, 'utf8'), section));
   }
+}
+
+const COMMANDS_HEADING = '## Whole commands against scikit-learn and mclust';
+
+/**
+ * docs/benchmarks.md with its generated part of the whole-commands section
+ * (the heading through the first table after it) replaced by `section`, or
+ * `section` appended when there is none. What follows the table (notes on
+ * this and earlier runs) stays.
+ */
+export function withCommandsSection(text: string, section: string): string {
+  const at = text.indexOf(COMMANDS_HEADING);
+  if (at < 0) return text.trimEnd() + '\n\n' + section;
+  const table = text.indexOf('\n|', at);
+  const end = table < 0 ? -1 : text.indexOf('\n\n', table);
+  return text.slice(0, at) + section.trimEnd() + (end < 0 ? '\n' : text.slice(end));
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderCommandsMarkdown, type CommandResult } from '../src/commands.js';
+import { renderCommandsMarkdown, withCommandsSection, type CommandResult } from '../src/commands.js';
 
 describe('bench:commands report', () => {
   it('gives time and memory ratios against scikit-learn and mclust, and lists errors', () => {
@@ -24,5 +24,17 @@ describe('bench:commands report', () => {
     expect(rows[1]).toBe('| `gmm sweep` | another | 3.00 s | error |  | 100 MiB |  |  | 6.00 s (0.50x) |');
     expect(md).toContain('- sweep, sklearn: pandas not installed');
     expect(md.startsWith('HEADER')).toBe(true);
+  });
+});
+
+describe('withCommandsSection (docs/benchmarks.md)', () => {
+  const heading = '## Whole commands against scikit-learn and mclust';
+  it('replaces the heading through its table and keeps the notes after it and the sections before', () => {
+    const doc = `# B\n\n## Other\n\ntext\n\n${heading}\n\nold run\n\n| a |\n|---|\n| 1 |\n\nNotes on earlier runs.\n\n### older\n\nmore\n`;
+    const out = withCommandsSection(doc, `${heading}\n\nnew run\n\n| a |\n|---|\n| 2 |\n`);
+    expect(out).toBe(`# B\n\n## Other\n\ntext\n\n${heading}\n\nnew run\n\n| a |\n|---|\n| 2 |\n\nNotes on earlier runs.\n\n### older\n\nmore\n`);
+  });
+  it('appends the section when the document has none', () => {
+    expect(withCommandsSection('# B\n', `${heading}\n\n| a |\n`)).toBe(`# B\n\n${heading}\n\n| a |\n`);
   });
 });
