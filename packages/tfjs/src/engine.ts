@@ -109,39 +109,7 @@ export function uploadBlocks(
   sampleWeight?: Float64Array,
 ): RowBlocks {
   if (hasMissing(data)) return uploadCentered(tf, centerRows(data, n, d, center), n, d, chunkSize, 0, sampleWeight);
-  const tensors: Tensor2D[] = [];
-  const weightTensors: Tensor2D[] | undefined = sampleWeight === undefined ? undefined : [];
-  const starts: number[] = [];
-  for (let start = 0; start < n; start += chunkSize) {
-    const rows = Math.min(chunkSize, n - start);
-    const block = new Float32Array(rows * d);
-    for (let i = 0, from = start * d; i < rows * d; i += d, from += d) for (let j = 0; j < d; j++) block[i + j] = data[from + j]! - center[j]!;
-    tensors.push(tf.tensor2d(block, [rows, d]));
-    weightTensors?.push(tf.tensor2d(Float32Array.from(sampleWeight!.subarray(start, start + rows)), [rows, 1]));
-    starts.push(start);
-  }
-  let hostData: Float64Array | undefined;
-  return {
-    tensors,
-    starts,
-    get hostData() {
-      return (hostData ??= centerRows(data, n, d, center));
-    },
-    n,
-    d,
-    cache: undefined,
-    sampleWeight,
-    totalWeight: sampleWeight === undefined ? n : sumWeights(sampleWeight),
-    passWeight: sampleWeight,
-    weightTensors,
-    patterns: undefined,
-    dispose() {
-      for (const t of tensors) t.dispose();
-      for (const t of weightTensors ?? []) t.dispose();
-      tensors.length = 0;
-      weightTensors?.splice(0);
-    },
-  };
+  return uploadRows(tf, data, n, d, chunkSize, 0, sampleWeight, center);
 }
 
 /**
@@ -171,32 +139,53 @@ export function uploadCentered(
   cacheBytes = 0,
   sampleWeight?: Float64Array,
 ): RowBlocks {
+  return uploadRows(tf, hostData, n, d, chunkSize, cacheBytes, sampleWeight);
+}
+
+/**
+ * uploadCentered of `rows`, or with `center` uploadBlocks' complete rows:
+ * each block is `rows` minus `center` in float32 and RowBlocks.hostData the
+ * float64 centered rows, made on first read.
+ */
+function uploadRows(
+  tf: Tf,
+  rows: Float64Array,
+  n: number,
+  d: number,
+  chunkSize: number,
+  cacheBytes: number,
+  sampleWeight: Float64Array | undefined,
+  center?: Float64Array,
+): RowBlocks {
+  let hostData = center === undefined ? rows : undefined;
   let patterns: MissingPattern[] | undefined;
   let passWeight = sampleWeight;
-  if (hasMissing(hostData)) {
-    patterns = groupPatterns(tf, hostData, n, d, sampleWeight, chunkSize);
+  if (center === undefined && hasMissing(rows)) {
+    patterns = groupPatterns(tf, rows, n, d, sampleWeight, chunkSize);
     passWeight = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let complete = true;
-      for (let j = 0; j < d; j++) if (Number.isNaN(hostData[i * d + j])) complete = false;
+      for (let j = 0; j < d; j++) if (Number.isNaN(rows[i * d + j])) complete = false;
       passWeight[i] = complete ? (sampleWeight === undefined ? 1 : sampleWeight[i]!) : 0;
     }
-    hostData = hostData.map((v) => (Number.isNaN(v) ? 0 : v));
+    hostData = rows.map((v) => (Number.isNaN(v) ? 0 : v));
   }
   const tensors: Tensor2D[] = [];
   const starts: number[] = [];
   const weightTensors: Tensor2D[] | undefined = passWeight === undefined ? undefined : [];
   for (let start = 0; start < n; start += chunkSize) {
-    const rows = Math.min(chunkSize, n - start);
-    tensors.push(tf.tensor2d(Float32Array.from(hostData.subarray(start * d, (start + rows) * d)), [rows, d]));
-    weightTensors?.push(tf.tensor2d(Float32Array.from(passWeight!.subarray(start, start + rows)), [rows, 1]));
+    const count = Math.min(chunkSize, n - start);
+    tensors.push(tf.tensor2d(center === undefined ? Float32Array.from(hostData!.subarray(start * d, (start + count) * d)) : centeredBlock(rows, start, count, d, center), [count, d]));
+    weightTensors?.push(tf.tensor2d(Float32Array.from(passWeight!.subarray(start, start + count)), [count, 1]));
     starts.push(start);
   }
   const cache = cacheBytes > 0 ? createBlockCache(tf, cacheBytes) : undefined;
   return {
     tensors,
     starts,
-    hostData,
+    get hostData() {
+      return (hostData ??= centerRows(rows, n, d, center!));
+    },
     n,
     d,
     cache,
@@ -214,6 +203,13 @@ export function uploadCentered(
       if (patterns !== undefined) disposePatterns(patterns.splice(0));
     },
   };
+}
+
+/** Rows [start, start + count) of data [*, d] minus center [d], as float32. */
+function centeredBlock(data: Float64Array, start: number, count: number, d: number, center: Float64Array): Float32Array {
+  const block = new Float32Array(count * d);
+  for (let i = 0, from = start * d; i < count * d; i += d, from += d) for (let j = 0; j < d; j++) block[i + j] = data[from + j]! - center[j]!;
+  return block;
 }
 
 /**

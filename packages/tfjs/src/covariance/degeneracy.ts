@@ -236,21 +236,56 @@ export function dataResolution(rows: Float64Array, n: number, d: number, sampleW
  * rounding of its mean).
  */
 export function dataMoments(centered: Float64Array, n: number, d: number, sampleWeight?: Float64Array): DataMoments {
-  const sums: FirstPassSums = {
-    sum: new Float64Array(d), // Σ w x over the rows observing each feature
-    count: new Float64Array(d), // Σ w over the rows observing each feature
-    first: new Float64Array(d).fill(Number.NaN), // a value of each feature: constant features equal it everywhere
-    constant: new Uint8Array(d).fill(1),
-    gaps: false,
-  };
-  sumRows(centered, d, sampleWeight, 0, n, sums);
-  const { count, constant, first, gaps } = sums;
-  const mean = sums.sum.map((s, a) => (constant[a] ? first[a]! : s / count[a]!));
+  const sum = new Float64Array(d); // Σ w x over the rows observing each feature
+  const count = new Float64Array(d); // Σ w over the rows observing each feature
+  const first = new Float64Array(d).fill(Number.NaN); // a value of each feature: constant features equal it everywhere
+  const constant = new Uint8Array(d).fill(1);
+  let gaps = false;
+  for (let i = 0; i < n; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    for (let a = 0; a < d; a++) {
+      const v = centered[i * d + a]!;
+      if (Number.isNaN(v)) {
+        gaps = true;
+        continue;
+      }
+      count[a] += w;
+      sum[a] += w * v;
+      if (Number.isNaN(first[a]!)) first[a] = v;
+      else if (v !== first[a]) constant[a] = 0;
+    }
+  }
+  const mean = sum.map((s, a) => (constant[a] ? first[a]! : s / count[a]!));
   // Σ w t tᵀ (t = x - mean, 0 for a constant feature) over the upper triangle, and the
-  // weight of the rows observing both features.
+  // weight of the rows observing both features; no per-cell checks when nothing is missing.
   const outer = new Float64Array(d * d);
   const pairs = new Float64Array(d * d);
-  (gaps ? outerRowsWithGaps : outerRows)(centered, d, sampleWeight, 0, n, mean, constant, outer, pairs);
+  const t = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    const row = i * d;
+    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[row + a]! - mean[a]!;
+    if (!gaps) {
+      // The common case in a loop of its own, without the per-cell checks (a third faster).
+      for (let a = 0; a < d; a++) {
+        const wa = w * t[a]!;
+        const r = a * d;
+        for (let b = a; b < d; b++) outer[r + b] += wa * t[b]!;
+      }
+      continue;
+    }
+    for (let a = 0; a < d; a++) {
+      const wa = w * t[a]!;
+      if (Number.isNaN(wa)) continue;
+      for (let b = a; b < d; b++) {
+        if (Number.isNaN(t[b]!)) continue;
+        outer[a * d + b] += wa * t[b]!;
+        pairs[a * d + b] += w;
+      }
+    }
+  }
   return covarianceOf(outer, gaps ? pairs : undefined, count, d, constant);
 }
 
@@ -328,83 +363,6 @@ export function centerAndSummarize(
   return { moments, resolutionBound: boundFromRange(out, n, d, sampleWeight, low, high) };
 }
 
-interface FirstPassSums {
-  sum: Float64Array;
-  count: Float64Array;
-  first: Float64Array;
-  constant: Uint8Array;
-  gaps: boolean;
-}
-
-/** dataMoments' first pass over rows [from, to): weighted sums and counts, constant features, whether a cell is missing. */
-function sumRows(centered: Float64Array, d: number, sampleWeight: Float64Array | undefined, from: number, to: number, s: FirstPassSums): void {
-  const { sum, count, first, constant } = s;
-  for (let i = from; i < to; i++) {
-    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0) continue;
-    for (let a = 0; a < d; a++) {
-      const v = centered[i * d + a]!;
-      if (Number.isNaN(v)) {
-        s.gaps = true;
-        continue;
-      }
-      count[a] += w;
-      sum[a] += w * v;
-      if (Number.isNaN(first[a]!)) first[a] = v;
-      else if (v !== first[a]) constant[a] = 0;
-    }
-  }
-}
-
-type OuterPass = (
-  centered: Float64Array,
-  d: number,
-  sampleWeight: Float64Array | undefined,
-  from: number,
-  to: number,
-  mean: Float64Array,
-  constant: Uint8Array,
-  outer: Float64Array,
-  pairs: Float64Array,
-) => void;
-
-/** dataMoments' second pass over complete rows [from, to): no per-cell checks (a third faster). */
-const outerRows: OuterPass = (centered, d, sampleWeight, from, to, mean, constant, outer) => {
-  const t = new Float64Array(d);
-  for (let i = from; i < to; i++) {
-    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0) continue;
-    const row = i * d;
-    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[row + a]! - mean[a]!;
-    for (let a = 0; a < d; a++) {
-      const wa = w * t[a]!;
-      const r = a * d;
-      for (let b = a; b < d; b++) outer[r + b] += wa * t[b]!;
-    }
-  }
-};
-
-/** dataMoments' second pass over rows [from, to) with missing cells: pairs counts the weight observing both features. */
-const outerRowsWithGaps: OuterPass = (centered, d, sampleWeight, from, to, mean, constant, outer, pairs) => {
-  const t = new Float64Array(d);
-  for (let i = from; i < to; i++) {
-    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0) continue;
-    const row = i * d;
-    for (let a = 0; a < d; a++) t[a] = constant[a] ? 0 : centered[row + a]! - mean[a]!;
-    for (let a = 0; a < d; a++) {
-      const wa = w * t[a]!;
-      if (Number.isNaN(wa)) continue;
-      for (let b = a; b < d; b++) {
-        if (Number.isNaN(t[b]!)) continue;
-        outer[a * d + b] += wa * t[b]!;
-        pairs[a * d + b] += w;
-      }
-    }
-  }
-};
-
-
 /** Rows sampled for the cheap upper bound of the data's resolution (degeneracyContextFor). */
 const RESOLUTION_SAMPLE_ROWS = 4096;
 
@@ -427,7 +385,7 @@ export function degeneracyContextFor(
   summaries: DataSummaries = {},
 ): DegeneracyContext {
   const s = summaries;
-  // Read when a check first needs them: a shard worker may have filled the summaries by then.
+  // Made when a check first needs them, unless the fit's centering pass made them (centerAndSummarize).
   const moments = (): DataMoments => (s.moments ??= dataMoments(centered, n, d, sampleWeight));
   const lazy = (get: () => Float64Array): PropertyDescriptor => ({ get, enumerable: true });
   const ctx = Object.defineProperties(
@@ -452,13 +410,18 @@ export interface DataSummaries {
   resolutionBound?: Float64Array;
 }
 
-
-
 /** An upper bound of dataResolution (see degeneracyContextFor), what a context's pinned-variance tests try first. */
 export function dataResolutionBound(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Float64Array {
   const low = new Float64Array(d).fill(Infinity);
   const high = new Float64Array(d).fill(-Infinity);
-  rangeOfRows(rows, d, sampleWeight, 0, n, low, high);
+  for (let i = 0; i < n; i++) {
+    if (sampleWeight !== undefined && !(sampleWeight[i]! > 0)) continue;
+    for (let a = 0; a < d; a++) {
+      const v = rows[i * d + a]!; // NaN compares false: missing cells are left out
+      if (v < low[a]!) low[a] = v;
+      if (v > high[a]!) high[a] = v;
+    }
+  }
   return boundFromRange(rows, n, d, sampleWeight, low, high);
 }
 
@@ -476,18 +439,6 @@ function boundFromRange(rows: Float64Array, n: number, d: number, sampleWeight: 
     const rangeBound = range > 0 ? (range * range) / 12 : 0;
     return r > 0 ? Math.min(r, rangeBound) : rangeBound;
   });
-}
-
-/** Each feature's lowest and highest value over rows [from, to) of positive weight, into low and high. */
-function rangeOfRows(rows: Float64Array, d: number, sampleWeight: Float64Array | undefined, from: number, to: number, low: Float64Array, high: Float64Array): void {
-  for (let i = from; i < to; i++) {
-    if (sampleWeight !== undefined && !(sampleWeight[i]! > 0)) continue;
-    for (let a = 0; a < d; a++) {
-      const v = rows[i * d + a]!; // NaN compares false: missing cells are left out
-      if (v < low[a]!) low[a] = v;
-      if (v > high[a]!) high[a] = v;
-    }
-  }
 }
 
 function fmt(v: number): string {
