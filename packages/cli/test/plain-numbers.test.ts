@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanPlainNumbers } from '../src/io/plain-numbers.js';
-import type { scanPlainNumbersInParallel } from '../src/io/plain-numbers-parallel.js';
+import type { ScanWorkers, scanPlainNumbersInParallel } from '../src/io/plain-numbers-parallel.js';
 import { parseNumber, parseTable, selectColumns, splitDelimited, tableFromRecords, toNumeric, type TextOptions } from '../src/io/read-table.js';
 
 /** The record parser's matrix for a header-less CSV text, or undefined when it refuses the text. */
@@ -149,7 +149,7 @@ describe('scanPlainNumbersInParallel (the fast path in parts on worker threads)'
   // The built module, so its pieces run on the built worker (the sources have no .js worker to start);
   // a path in a variable, so type checking (which runs before the build) does not look for it.
   const builtPath = '../dist/io/plain-numbers-parallel.js';
-  const built = import(/* @vite-ignore */ builtPath) as Promise<{ scanPlainNumbersInParallel: typeof scanPlainNumbersInParallel }>;
+  const built = import(/* @vite-ignore */ builtPath) as Promise<{ scanPlainNumbersInParallel: typeof scanPlainNumbersInParallel; ScanWorkers: typeof ScanWorkers }>;
   const lines = fc.array(
     fc.oneof(
       { weight: 8, arbitrary: fc.array(padded, { minLength: 3, maxLength: 3 }).map((cells) => cells.join(',')) },
@@ -158,14 +158,16 @@ describe('scanPlainNumbersInParallel (the fast path in parts on worker threads)'
     { minLength: 1, maxLength: 60 },
   );
 
-  it('gives the one-thread scan, value for value, for any cut into pieces, on the workers or shared with this thread', async () => {
-    const { scanPlainNumbersInParallel } = await built;
+  it('gives the one-thread scan, value for value, for any cut into pieces, on the workers (started ahead or not) or shared with this thread', async () => {
+    const { scanPlainNumbersInParallel, ScanWorkers } = await built;
     await fc.assert(
-      fc.asyncProperty(lines, fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), fc.integer({ min: 2, max: 3 }), fc.integer({ min: 8, max: 400 }), fc.boolean(), async (rows, eol, finalEol, threads, pieceChars, scanHere) => {
+      fc.asyncProperty(lines, fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), fc.integer({ min: 2, max: 3 }), fc.integer({ min: 8, max: 400 }), fc.boolean(), fc.integer({ min: 0, max: 3 }), async (rows, eol, finalEol, threads, pieceChars, scanHere, ahead) => {
         const text = rows.join(eol) + (finalEol ? eol : '');
         const opts = { delimiter: ',', decimal: '.' as const, width: 3, comment: '#' };
         const one = scanPlainNumbers(text, 0, opts);
-        const split = await scanPlainNumbersInParallel(text, 0, opts, threads, pieceChars, scanHere);
+        // 0 to 3 workers started before the scan: fewer than it takes (it starts the rest), or more (close() ends them).
+        const prestarted = ahead === 0 ? undefined : new ScanWorkers(ahead);
+        const split = await scanPlainNumbersInParallel(text, 0, opts, threads, pieceChars, scanHere, prestarted).finally(() => prestarted?.close());
         expect(split === undefined).toBe(one === undefined);
         if (one === undefined || split === undefined) return;
         expect(split.rows).toBe(one.rows);

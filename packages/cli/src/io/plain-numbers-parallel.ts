@@ -23,7 +23,8 @@ const MAX_THREADS = 4;
  * scanPlainNumbers(text, start, opts) on `threads` threads (default: the
  * cores, at most 4), in pieces of about `pieceChars`; with `scanHere` false
  * this thread only hands the pieces out (tests: every piece on a worker), and
- * scans what is left once no worker runs.
+ * scans what is left once no worker runs. Workers come from `prestarted`
+ * (ScanWorkers) when given, else are started here.
  */
 export async function scanPlainNumbersInParallel(
   text: string,
@@ -32,6 +33,7 @@ export async function scanPlainNumbersInParallel(
   threads = text.length - start < PARALLEL_SCAN_CHARS ? 1 : Math.min(MAX_THREADS, availableParallelism()),
   pieceChars = PIECE_CHARS,
   scanHere = true,
+  prestarted?: ScanWorkers,
 ): Promise<PlainNumbers | undefined> {
   const cuts = lineCuts(text, start, Math.max(threads, Math.ceil((text.length - start) / pieceChars)));
   const pieces = cuts.length - 1;
@@ -59,7 +61,10 @@ export async function scanPlainNumbersInParallel(
   const here = (piece: number): void => record(piece, scanPlainNumbers(text, cuts[piece]!, opts, cuts[piece + 1], room(piece)));
   const shared = matrix.buffer instanceof SharedArrayBuffer ? matrix.buffer : undefined;
   const into = shared === undefined ? undefined : (piece: number): PieceRoom => ({ buffer: shared, offset: firstRow[piece]! * opts.width, length: capacity[piece]! * opts.width });
-  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () => scanOnWorker(text, cuts, opts, take, record, here, into, room));
+  const left = (): number => (notPlain ? 0 : pieces - next);
+  const workers = Array.from({ length: scanHere ? threads - 1 : threads }, () =>
+    scanOnWorker(prestarted === undefined ? startScanWorker() : prestarted.take(), text, cuts, opts, take, left, record, here, into, room),
+  );
   // This thread takes pieces too, yielding between them so the workers' answers (and their next pieces) go out.
   for (let piece = scanHere ? take() : -1; piece >= 0; piece = take()) {
     here(piece);
@@ -87,51 +92,111 @@ function lineCuts(text: string, start: number, pieces: number): number[] {
   return cuts;
 }
 
+/** A scan worker thread, started (its modules loading) before it has pieces; `ready` resolves false if it could not start. */
+interface StartedWorker {
+  worker: Worker;
+  ready: Promise<boolean>;
+  exited: () => boolean;
+}
+
+function startScanWorker(): StartedWorker | undefined {
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./plain-numbers-worker.js', import.meta.url));
+  } catch {
+    return undefined;
+  }
+  let exited = false;
+  const ready = new Promise<boolean>((resolve) => {
+    worker.once('message', () => resolve(true));
+    worker.once('error', () => resolve(false));
+    worker.once('exit', () => {
+      exited = true;
+      resolve(false);
+    });
+  });
+  return { worker, ready, exited: () => exited };
+}
+
+/**
+ * Scan workers started ahead, while the text is still being read: a worker
+ * takes ~0.1 s to load, which then overlaps the read instead of the scan
+ * (readRawTable starts them for a file large enough to be scanned in parts).
+ * The scan takes them; close() ends those it did not take.
+ */
+export class ScanWorkers {
+  private readonly idle: StartedWorker[];
+
+  constructor(count = Math.min(MAX_THREADS, availableParallelism()) - 1) {
+    this.idle = Array.from({ length: Math.max(0, count) }, startScanWorker).filter((w) => w !== undefined);
+  }
+
+  /** A started worker, or a new one when none is left. */
+  take(): StartedWorker | undefined {
+    return this.idle.pop() ?? startScanWorker();
+  }
+
+  close(): void {
+    for (const { worker } of this.idle.splice(0)) void worker.terminate();
+  }
+}
+
 /**
  * One worker thread scanning the pieces `take` hands it until none is left;
- * resolves once it has stopped. A piece it cannot answer (it failed to
- * start, or died) is scanned here with `here`.
+ * resolves once it has stopped. It holds a second piece while many are left,
+ * so it never waits for this thread (which hands pieces out only between its
+ * own) to get the next. A piece it cannot answer (it failed to start, or
+ * died) is scanned here with `here`.
  */
-function scanOnWorker(
+async function scanOnWorker(
+  started: StartedWorker | undefined,
   text: string,
   cuts: readonly number[],
   opts: PlainNumbersOptions,
   take: () => number,
+  left: () => number,
   done: (piece: number, out: PlainNumbers | undefined) => void,
   here: (piece: number) => void,
   into: ((piece: number) => PieceRoom) | undefined,
   room: (piece: number) => Float64Array,
 ): Promise<void> {
-  return new Promise((resolve) => {
-    let worker: Worker;
-    try {
-      worker = new Worker(new URL('./plain-numbers-worker.js', import.meta.url), { workerData: { opts } });
-    } catch {
-      resolve();
-      return;
-    }
-    let piece = -1;
-    const send = (): void => {
-      piece = take();
-      if (piece < 0) void worker.terminate();
-      else worker.postMessage({ text: text.slice(cuts[piece]!, cuts[piece + 1]!), into: into?.(piece) } satisfies PieceRequest);
+  // Not started, or ended before it was needed (its exit seen before the listeners below exist).
+  if (started === undefined || !(await started.ready) || started.exited()) return;
+  const { worker } = started;
+  const held: number[] = []; // pieces sent, in order: the worker answers them in turn
+  await new Promise<void>((resolve) => {
+    const send = (): boolean => {
+      const piece = take();
+      if (piece < 0) return false;
+      held.push(piece);
+      worker.postMessage({ text: text.slice(cuts[piece]!, cuts[piece + 1]!), opts, into: into?.(piece) } satisfies PieceRequest);
+      return true;
     };
-    worker.on('message', (out: PieceReply | null | 'ready') => {
+    const topUp = (): void => {
+      const depth = left() >= 2 * PREFETCH_MIN_LEFT ? 2 : 1;
+      while (held.length < depth && send());
+      if (held.length === 0) void worker.terminate();
+    };
+    worker.on('message', (out: PieceReply | null) => {
+      const piece = held.shift()!;
       // Rows written in place come back without their numbers: the view of the shared matrix stands for them.
-      if (out !== 'ready') done(piece, out === null ? undefined : { ...out, data: out.data ?? room(piece).subarray(0, out.rows * opts.width) });
-      send();
+      done(piece, out === null ? undefined : { ...out, data: out.data ?? room(piece).subarray(0, out.rows * opts.width) });
+      topUp();
     });
     const failed = (): void => {
-      if (piece >= 0) here(piece);
-      piece = -1;
+      for (const piece of held.splice(0)) here(piece);
     };
     worker.once('error', failed);
     worker.once('exit', () => {
       failed();
       resolve();
     });
+    topUp();
   });
 }
+
+/** A worker holds a second piece only while at least twice this many are left (near the end a held piece would make this thread wait). */
+const PREFETCH_MIN_LEFT = 2;
 
 /** Where a worker writes a piece's rows: `length` numbers of the shared matrix's `buffer` from `offset`. */
 export interface PieceRoom {
@@ -140,9 +205,10 @@ export interface PieceRoom {
   length: number;
 }
 
-/** A piece for plain-numbers-worker.ts: its text (whole lines) and, where shared memory allows, its room in the matrix. */
+/** A piece for plain-numbers-worker.ts: its text (whole lines), how to read it and, where shared memory allows, its room in the matrix. */
 export interface PieceRequest {
   text: string;
+  opts: PlainNumbersOptions;
   into: PieceRoom | undefined;
 }
 

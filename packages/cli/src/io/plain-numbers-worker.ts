@@ -2,13 +2,12 @@
 // scans each piece of the body it is sent (whole lines) into its room of
 // the shared matrix (or an array of its own, transferred) and posts the
 // result, or null when the piece is not plain.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { PieceReply, PieceRequest } from './plain-numbers-parallel.js';
-import { scanPlainNumbers, type PlainNumbersOptions } from './plain-numbers.js';
+import { scanPlainNumbers } from './plain-numbers.js';
 
-const { opts } = workerData as { opts: PlainNumbersOptions };
 const port = parentPort!;
-port.on('message', ({ text, into }: PieceRequest) => {
+port.on('message', ({ text, opts, into }: PieceRequest) => {
   // Into the piece's room of the shared matrix when given: nothing to send back but the row count.
   const room = into === undefined ? undefined : new Float64Array(into.buffer, into.offset * 8, into.length);
   const out = scanPlainNumbers(text, 0, opts, text.length, room);
