@@ -256,28 +256,33 @@ describe('degeneracy with sample weights and missing cells: rows count by their 
     expect(shape(weighted.state.degeneracy)).toBe(shape(copies.state.degeneracy));
   });
 
-  it('centerAndSummarize: the centered rows and, from the same pass, their dataMoments and resolution bound (weights, a grid, ties, a constant column); undefined with a missing cell', () => {
+  it.each([true, false])('centerAndSummarize: the centered rows and their dataMoments and resolution bound (weights %s, a grid, ties, a constant column); undefined with a missing cell', (weighted) => {
     const rng = createRng(3);
-    const n = 5000;
+    const n = 5003; // not a multiple of the four rows the outer products take at a time
     const d = 4;
     const data = new Float64Array(n * d);
-    const w = new Float64Array(n);
+    const w = weighted ? new Float64Array(n) : undefined;
     for (let i = 0; i < n; i++) {
       data[i * d] = 100 + 10 * rng.normal();
       data[i * d + 1] = Math.round(4 * rng.normal()) / 2; // a 0.5 grid
       data[i * d + 2] = 7; // constant
       data[i * d + 3] = i % 10; // ties
-      w[i] = i % 7 === 0 ? 0 : 1 + (i % 3);
+      if (w !== undefined) w[i] = i % 7 === 0 ? 0 : 1 + (i % 3);
     }
-    const total = w.reduce((a, b) => a + b, 0);
+    const weight = (i: number): number => (w === undefined ? 1 : w[i]!);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += weight(i);
     const center = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) center[a] += (w[i]! * data[i * d + a]!) / total;
+    for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) center[a] += (weight(i) * data[i * d + a]!) / total;
+    // A missing cell in a row of weight 0 does not count.
+    if (w !== undefined) data[14 * d] = Number.NaN;
     const out = new Float64Array(n * d);
     const made = centerAndSummarize(data, n, d, center, out, w)!;
-    for (let i = 0; i < n * d; i++) expect(out[i]).toBe(data[i]! - center[i % d]!);
+    for (let i = 0; i < n * d; i++) expect(Object.is(out[i], data[i]! - center[i % d]!)).toBe(true);
     const two = dataMoments(out, n, d, w);
     for (let i = 0; i < d * d; i++) expect(Math.abs(made.moments.dataCovariance[i]! - two.dataCovariance[i]!)).toBeLessThan(1e-12 * Math.max(1, Math.abs(two.dataCovariance[i]!)));
     expect(made.moments.dataVariance[2]).toBe(0);
+    expect(made.moments.dataVariance[0]).toBeGreaterThan(50);
     expect(Array.from(made.moments.dataCovariance.subarray(2 * d, 3 * d))).toEqual([0, 0, 0, 0]);
     expect(Array.from(made.resolutionBound)).toEqual(Array.from(dataResolutionBound(out, n, d, w)));
     data[17 * d + 1] = Number.NaN;

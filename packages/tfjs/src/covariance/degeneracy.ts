@@ -312,13 +312,16 @@ function covarianceOf(outer: Float64Array, pairs: Float64Array | undefined, coun
 }
 
 /**
- * `data` [n, d] minus `center` [d] into `out`, and in the same pass what
+ * `data` [n, d] minus `center` [d] into `out`, and with it what
  * degeneracyContextFor reads of the centered rows (DataSummaries' moments
  * and resolution bound, as dataMoments and the bound give them; weighted by
  * `sampleWeight`), or undefined when a cell of a row that counts is missing
- * (the context then makes them itself). `center` must be the rows'
+ * (the context then makes them itself): the centering pass takes each
+ * feature's sum and range, a second pass over the centered rows (just
+ * written, so cached) their outer products. `center` must be the rows'
  * (weighted) mean: the moments are then Σ w c cᵀ / Σ w less the square of
- * the mean of c (~1e-16 of the scale), so one pass loses nothing to two.
+ * the mean of c (~1e-16 of the scale), so they lose nothing to dataMoments'
+ * two passes about the mean.
  */
 export function centerAndSummarize(
   data: Float64Array,
@@ -329,38 +332,67 @@ export function centerAndSummarize(
   sampleWeight?: Float64Array,
 ): Required<Pick<DataSummaries, 'moments' | 'resolutionBound'>> | undefined {
   const sum = new Float64Array(d);
-  const outer = new Float64Array(d * d);
-  const first = new Float64Array(d);
-  const constant = new Uint8Array(d).fill(1);
   const low = new Float64Array(d).fill(Infinity);
   const high = new Float64Array(d).fill(-Infinity);
-  const c = new Float64Array(d);
   let total = 0;
-  let gaps = false;
   for (let i = 0; i < n; i++) {
     const row = i * d;
-    for (let a = 0; a < d; a++) out[row + a] = c[a] = data[row + a]! - center[a]!;
     const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
-    if (w === 0 || gaps) continue;
-    if (total === 0) first.set(c);
-    total += w;
     for (let a = 0; a < d; a++) {
-      const v = c[a]!;
-      if (Number.isNaN(v)) gaps = true;
-      if (v !== first[a]) constant[a] = 0;
+      const v = (out[row + a] = data[row + a]! - center[a]!);
+      if (w === 0) continue;
+      // A missing cell (NaN) compares false and makes its sum NaN: found after the loop.
       if (v < low[a]!) low[a] = v;
       if (v > high[a]!) high[a] = v;
-      const wv = w * v;
-      sum[a] += wv;
-      const r = a * d;
-      for (let b = a; b < d; b++) outer[r + b] += wv * c[b]!;
+      sum[a] += w * v;
     }
+    total += w;
   }
-  if (gaps || total === 0) return undefined;
+  if (total === 0 || sum.some(Number.isNaN)) return undefined;
+  const outer = outerSum(out, n, d, sampleWeight);
   const mean = sum.map((v) => v / total);
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) outer[a * d + b] -= total * mean[a]! * mean[b]!;
+  // Every counted value of a feature equal: its moments are exactly 0.
+  const constant = Uint8Array.from(low, (l, a) => (l === high[a] ? 1 : 0));
   const moments = covarianceOf(outer, undefined, new Float64Array(d).fill(total), d, constant);
   return { moments, resolutionBound: boundFromRange(out, n, d, sampleWeight, low, high) };
+}
+
+/**
+ * Σ w c cᵀ over rows c [n, d] (finite where w > 0), upper triangle of [d, d].
+ * Unweighted, four rows at a time: a quarter of the read-modify-writes of
+ * the sums, which bound the one-row loop (~45 against ~85 ms at 1M x 8).
+ */
+function outerSum(rows: Float64Array, n: number, d: number, sampleWeight?: Float64Array): Float64Array {
+  const outer = new Float64Array(d * d);
+  let i = 0;
+  if (sampleWeight === undefined)
+    for (; i + 4 <= n; i += 4) {
+      const r0 = i * d;
+      const r1 = r0 + d;
+      const r2 = r1 + d;
+      const r3 = r2 + d;
+      for (let a = 0; a < d; a++) {
+        const x0 = rows[r0 + a]!;
+        const x1 = rows[r1 + a]!;
+        const x2 = rows[r2 + a]!;
+        const x3 = rows[r3 + a]!;
+        const r = a * d;
+        for (let b = a; b < d; b++) outer[r + b] += x0 * rows[r0 + b]! + x1 * rows[r1 + b]! + x2 * rows[r2 + b]! + x3 * rows[r3 + b]!;
+      }
+    }
+  // The rest one at a time; with weights every row (a row of weight 0 may hold missing cells).
+  for (; i < n; i++) {
+    const w = sampleWeight === undefined ? 1 : sampleWeight[i]!;
+    if (w === 0) continue;
+    const row = i * d;
+    for (let a = 0; a < d; a++) {
+      const wa = w * rows[row + a]!;
+      const r = a * d;
+      for (let b = a; b < d; b++) outer[r + b] += wa * rows[row + b]!;
+    }
+  }
+  return outer;
 }
 
 /** Rows sampled for the cheap upper bound of the data's resolution (degeneracyContextFor). */
