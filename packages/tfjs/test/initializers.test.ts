@@ -110,7 +110,7 @@ describe('initializers', () => {
     }
   });
 
-  it('lloyd (bounded assignment) gives the labels of plain Lloyd on overlapping clusters', () => {
+  it('lloyd (bounded assignment, sums kept across iterations) gives the labels of plain Lloyd on overlapping clusters, also weighted', () => {
     const { X: Y } = blobs(
       2000,
       [
@@ -128,6 +128,10 @@ describe('initializers', () => {
     expect(Array.from(lloyd(m, nn, 3, 4, gatherRows(m, 3, seeds)))).toEqual(
       plainLloyd(m, nn, 3, 4, gatherRows(m, 3, seeds)),
     );
+    // Non-integer weights, some 0: the running sums' rounding does not change a label.
+    const w = Float64Array.from({ length: nn }, (_, i) => (i % 9 === 0 ? 0 : 0.1 + ((i * 37) % 17) / 7));
+    const plain = plainLloyd(m, nn, 3, 4, gatherRows(m, 3, seeds), 300, 1e-4, w);
+    expect(Array.from(lloyd(m, nn, 3, 4, gatherRows(m, 3, seeds), 300, 1e-4, w))).toEqual(plain);
   });
 
   it('kmeansStartingCenters: above sampleRows, k-means on a sample gives centers Lloyd on all rows finishes from', () => {
@@ -195,11 +199,15 @@ function plainLloyd(
   centers: Float64Array,
   maxIter = 300,
   tol = 1e-4,
+  weights?: Float64Array,
 ): number[] {
+  const w = (i: number): number => (weights === undefined ? 1 : weights[i]!);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += w(i);
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c]! += data[i * d + c]! / n;
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c]! += (w(i) * data[i * d + c]!) / total;
   let varSum = 0;
-  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) varSum += (data[i * d + c]! - mean[c]!) ** 2 / n;
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) varSum += (w(i) * (data[i * d + c]! - mean[c]!) ** 2) / total;
   const shiftTol = (tol * varSum) / d;
   let labels = new Array<number>(n).fill(-1);
   const nearest = (): number[] =>
@@ -220,10 +228,11 @@ function plainLloyd(
     if (!changed) break;
     let shift = 0;
     for (let j = 0; j < k; j++) {
-      const rows = labels.flatMap((l, i) => (l === j ? [i] : []));
+      const rows = labels.flatMap((l, i) => (l === j && w(i) > 0 ? [i] : []));
       expect(rows.length).toBeGreaterThan(0); // (no empty clusters in this data)
+      const nj = rows.reduce((s, i) => s + w(i), 0);
       for (let c = 0; c < d; c++) {
-        const v = rows.reduce((s, i) => s + data[i * d + c]!, 0) / rows.length;
+        const v = rows.reduce((s, i) => s + w(i) * data[i * d + c]!, 0) / nj;
         shift += (v - centers[j * d + c]!) ** 2;
         centers[j * d + c] = v;
       }

@@ -143,7 +143,7 @@ export function lloyd(
   const upper = new Float64Array(n);
   const lower = new Float64Array(n);
   const shiftTol = shiftTolerance(data, n, d, tol, weights);
-  const update = centerUpdater(data, n, d, k, weights);
+  const clusters = clusterSums(data, n, d, k, weights);
   const half = new Float64Array(k); // half the distance from each center to its nearest other center
   const moved = new Float64Array(k);
 
@@ -163,6 +163,7 @@ export function lloyd(
     upper[i] = Math.sqrt(bestD);
     lower[i] = Math.sqrt(second);
     if (labels[i] === best) return 0;
+    clusters.move(i, labels[i]!, best);
     labels[i] = best;
     return 1;
   };
@@ -191,7 +192,7 @@ export function lloyd(
 
   for (let iter = 0; iter < maxIter; iter++) {
     if (assign(iter === 0) === 0) break;
-    const previous = update(labels, centers);
+    const previous = clusters.update(labels, centers);
     let shift = 0;
     let most = 0;
     let mostAt = -1;
@@ -243,36 +244,44 @@ function shiftTolerance(data: Float64Array, n: number, d: number, tol: number, w
 }
 
 /**
- * Lloyd's update step (float64): centers := (weighted) means of their rows; an
- * empty cluster (no row of positive weight) moves to the row of positive weight
- * farthest from its center. Returns the previous centers.
+ * Lloyd's update step (float64) on per-cluster sums kept between iterations:
+ * `move(i, from, to)` moves row i's (weighted) sum from one cluster to
+ * another as the assignment step relabels it (from -1: not yet counted), so
+ * an iteration costs the rows that changed, not a pass over n rows (late
+ * iterations relabel few); `recount(labels)` makes the sums afresh.
+ * `update(labels, centers)` sets centers := the sums' means and returns the previous
+ * centers; an empty cluster (no row of positive weight) moves to the row of
+ * positive weight farthest from its center.
  */
-function centerUpdater(
-  data: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  weights?: Float64Array,
-): (labels: Int32Array, centers: Float64Array) => Float64Array {
+function clusterSums(data: Float64Array, n: number, d: number, k: number, weights?: Float64Array) {
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
+  const members = new Int32Array(k); // rows of positive weight: emptiness is exact, whatever the sums' rounding
   const previous = new Float64Array(k * d);
-  return (labels, centers) => {
+  const move = (i: number, from: number, to: number): void => {
+    const w = weights === undefined ? 1 : weights[i]!;
+    if (w === 0) return;
+    const xi = i * d;
+    if (from >= 0) {
+      counts[from] -= w;
+      members[from]--;
+      for (let c = 0; c < d; c++) sums[from * d + c] -= w * data[xi + c]!;
+    }
+    counts[to] += w;
+    members[to]++;
+    for (let c = 0; c < d; c++) sums[to * d + c] += w * data[xi + c]!;
+  };
+  const recount = (labels: Int32Array): void => {
     sums.fill(0);
     counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const j = labels[i]!;
-      const w = weights === undefined ? 1 : weights[i]!;
-      if (w === 0) continue;
-      counts[j] += w;
-      const sj = j * d;
-      const xi = i * d;
-      for (let c = 0; c < d; c++) sums[sj + c] += w * data[xi + c]!;
-    }
+    members.fill(0);
+    for (let i = 0; i < n; i++) move(i, -1, labels[i]!);
+  };
+  const update = (labels: Int32Array, centers: Float64Array): Float64Array => {
     previous.set(centers);
     let far: Float64Array | undefined;
     for (let j = 0; j < k; j++) {
-      if (counts[j] === 0) {
+      if (members[j] === 0) {
         // Relocate an empty cluster to the worst-fitted row (exact distances).
         if (far === undefined) {
           far = new Float64Array(n);
@@ -288,6 +297,7 @@ function centerUpdater(
     }
     return previous;
   };
+  return { move, recount, update };
 }
 
 /** Nearest center of every row by tfjs: argmin_j ‖c_j‖² - 2 x·c_j (‖x‖² is common to a row), in float32. */
@@ -328,7 +338,7 @@ export function lloydTensor(
   weights?: Float64Array,
 ): Int32Array {
   const shiftTol = shiftTolerance(data, n, d, tol, weights);
-  const update = centerUpdater(data, n, d, k, weights);
+  const clusters = clusterSums(data, n, d, k, weights);
   let labels: Int32Array = new Int32Array(n).fill(-1);
   for (let iter = 0; iter < maxIter; iter++) {
     const next = nearestCenters(tf, x, centers, k, d);
@@ -336,7 +346,8 @@ export function lloydTensor(
     for (let i = 0; i < n; i++) if (next[i] !== labels[i]) changed++;
     labels = next;
     if (changed === 0) break;
-    const previous = update(labels, centers);
+    clusters.recount(labels);
+    const previous = clusters.update(labels, centers);
     let shift = 0;
     for (let j = 0; j < k; j++) shift += sqDist(previous, j, centers, j, d);
     if (shift <= shiftTol) {
