@@ -234,7 +234,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
           'INVALID_ARGUMENT',
           `the job sent ${resp.length / k} rows of responsibilities for a shard of ${blocks.n} rows`,
         );
-      const stats = accumulateResponsibilities(tf, family, blocks, resp, reference, ctx);
+      const stats = accumulateResponsibilities(tf, family, blocks, { kind: 'responsibilities', resp }, reference, ctx);
       return { stats: { stats: encodeStats(stats), totalLogLikelihood: 0 } };
     } finally {
       if (owned) blocks.dispose();

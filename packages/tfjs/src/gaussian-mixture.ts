@@ -518,7 +518,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       };
       const respStats = async (r: Responsibilities): Promise<SufficientStatistics> => {
         const shards = await ready();
-        if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, responsibilitiesOf(r, n, k), ctx);
+        if (shards === undefined) return statsFromResponsibilities(tf, this._family, blocks, r, ctx);
         return shards.statsFromResponsibilities(r, assignedMeans(r, blocks.hostData, n, d, k, weights));
       };
       const pass = async (): Promise<PassFn> => {

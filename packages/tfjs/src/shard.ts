@@ -3,7 +3,7 @@
 // shard worker answers the main thread with it; with ShardPoolOptions.callingThread
 // the calling thread answers for its own shard with the same code.
 import type { CovarianceFamily, PluginContext } from '@gmmkit/core';
-import { accumulateResponsibilities, emPass, responsibilitiesOf, scorePass, type RowBlocks } from './engine.js';
+import { accumulateResponsibilities, emPass, scorePass, type RowBlocks } from './engine.js';
 import type { FromShard, ToShard } from './sharded.js';
 
 export class Shard {
@@ -18,8 +18,7 @@ export class Shard {
     const { family, blocks, ctx } = this;
     const { tf } = ctx;
     if (msg.type === 'resp') {
-      const resp = responsibilitiesOf(msg.assigned, blocks.n, ctx.k);
-      return { type: 'result', stats: accumulateResponsibilities(tf, family, blocks, resp, msg.reference, ctx), totalLogLikelihood: 0 };
+      return { type: 'result', stats: accumulateResponsibilities(tf, family, blocks, msg.assigned, msg.reference, ctx), totalLogLikelihood: 0 };
     }
     if (msg.type === 'score') return { type: 'score', ...scorePass(tf, family, msg.params, blocks, ctx) };
     return { type: 'result', ...emPass(tf, family, msg.params, blocks, ctx, msg.reference) };

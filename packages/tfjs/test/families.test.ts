@@ -98,6 +98,23 @@ describe.each(families.map((f) => [f.name, f] as const))('covariance family %s',
     expect(maxAbsDiff(m.second, all.second)).toBeLessThan(1e-3);
   });
 
+  it('accumulateHostLabels gives accumulateHost of the one-hot responsibilities (weights, a weight 0, about a reference)', () => {
+    const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % k);
+    const weights = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : 1 + (i % 3)));
+    const reference = Float64Array.from({ length: k * d }, (_, i) => 0.5 * i - 1);
+    for (const w of [undefined, weights])
+      for (const ref of [undefined, reference]) {
+        const ctx = { tf, k, d, reference: ref };
+        const oneHot = new Float64Array(n * k);
+        labels.forEach((j, i) => (oneHot[i * k + j] = w === undefined ? 1 : w[i]!));
+        const expected = family.accumulateHost!(X, oneHot, n, ctx);
+        const got = family.accumulateHostLabels!(X, labels, w, n, ctx);
+        for (const key of ['nk', 'sumX', 'second'] as const) expect(Array.from(got[key])).toEqual(Array.from(expected[key]));
+        expect(got.n).toBe(expected.n);
+        expect(got.reference === undefined ? undefined : Array.from(got.reference)).toEqual(ref === undefined ? undefined : Array.from(ref));
+      }
+  });
+
   it('mStep matches a direct float64 computation, with or without a reference point', () => {
     const reg = 1e-3;
     const p = directParameters(reg);

@@ -72,7 +72,7 @@ describe('float64 fallback of the M-step', () => {
   });
 
   it('without accumulateHost the same fit fails (the test has teeth), and the error says why', async () => {
-    const { accumulateHost: _, ...noHost } = fullCovariance as CovarianceFamily & { accumulateHost: unknown };
+    const { accumulateHost: _, accumulateHostLabels: __, ...noHost } = fullCovariance as CovarianceFamily & { accumulateHost: unknown; accumulateHostLabels: unknown };
     const family: CovarianceFamily = { ...noHost, name: 'full-no-host' };
     const container = createGmmContainer();
     registerPlugins(container, { covarianceFamilies: [family] });
@@ -92,7 +92,7 @@ describe('float64 fallback with sample weights and missing cells', () => {
   /** fullCovariance under another name, counting its accumulateHost calls (or without accumulateHost). */
   function variant(host: boolean): { config: { container: ReturnType<typeof createGmmContainer>; covarianceType: string }; calls: () => number } {
     let calls = 0;
-    const { accumulateHost, ...rest } = fullCovariance as CovarianceFamily & { accumulateHost: NonNullable<CovarianceFamily['accumulateHost']> };
+    const { accumulateHost, accumulateHostLabels: _, ...rest } = fullCovariance as CovarianceFamily & { accumulateHost: NonNullable<CovarianceFamily['accumulateHost']> };
     const family: CovarianceFamily = host
       ? { ...rest, name: 'full-counted', accumulateHost: (...a) => (calls++, accumulateHost(...a)) }
       : { ...rest, name: 'full-no-host' };

@@ -122,6 +122,14 @@ export interface CovarianceFamily {
    * only its own rows. Without it such a restart fails.
    */
   accumulateHost?(rows: Float64Array, resp: Float64Array, n: number, ctx: PluginContext): SufficientStatistics;
+  /**
+   * Optional: accumulateHost of hard assignments, the first M-step from
+   * k-means: each row's responsibility is 1 at labels[i] (0..k-1), times its
+   * sample weight (weights [n], or 1 when undefined). The same statistics as
+   * accumulateHost of the one-hot [n, k] matrix, which the engine builds when
+   * a family has no such method.
+   */
+  accumulateHostLabels?(rows: Float64Array, labels: Int32Array, weights: Float64Array | undefined, n: number, ctx: PluginContext): SufficientStatistics;
   /** Statistics of the union of two disjoint blocks (usually element-wise sums). */
   merge(a: SufficientStatistics, b: SufficientStatistics): SufficientStatistics;
   /**

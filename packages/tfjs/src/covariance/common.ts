@@ -428,16 +428,23 @@ export function diagonalSecondMomentsAbout(tf: Tf, b: BlockTensors & { dev: Tens
   return tf.sum(tf.mul(tf.square(b.dev), tf.expandDims(b.respT, 2)), 1);
 }
 
+/** Hard assignments on the host: row i's responsibility is 1 at labels[i], times weights[i] (1 without weights). */
+export interface LabelAssignment {
+  labels: Int32Array;
+  weights?: Float64Array | undefined;
+}
+
 /**
  * Float64 statistics of host rows [n, d] under responsibilities resp [n, k]
- * (CovarianceFamily.accumulateHost): n, Σ r and Σ r x are common; `add(second,
- * j, dev, r)` adds row deviation dev = x_i - m_j (m_j = ctx.reference's row j,
- * or 0) with weight r to the family's `secondLength` second moments.
- * Pairs with r = 0 are skipped.
+ * or hard assignments (CovarianceFamily.accumulateHost and
+ * accumulateHostLabels): n, Σ r and Σ r x are common; `add(second, j, dev,
+ * r)` adds row deviation dev = x_i - m_j (m_j = ctx.reference's row j, or 0)
+ * with weight r to the family's `secondLength` second moments. Pairs with r
+ * = 0 are skipped; labels visit one component a row, with no [n, k] matrix.
  */
 export function hostMoments(
   rows: Float64Array,
-  resp: Float64Array,
+  resp: Float64Array | LabelAssignment,
   n: number,
   ctx: { k: number; d: number; reference?: Float64Array | undefined },
   secondLength: number,
@@ -448,18 +455,28 @@ export function hostMoments(
   const sumX = new Float64Array(k * d);
   const second = new Float64Array(secondLength);
   const dev = new Float64Array(d);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < k; j++) {
-      const r = resp[i * k + j]!;
-      if (r === 0) continue;
-      nk[j] += r;
-      for (let c = 0; c < d; c++) {
-        const x = rows[i * d + c]!;
-        sumX[j * d + c] += r * x;
-        dev[c] = reference === undefined ? x : x - reference[j * d + c]!;
-      }
-      add(second, j, dev, r);
+  const addRow = (i: number, j: number, r: number): void => {
+    nk[j] += r;
+    for (let c = 0; c < d; c++) {
+      const x = rows[i * d + c]!;
+      sumX[j * d + c] += r * x;
+      dev[c] = reference === undefined ? x : x - reference[j * d + c]!;
     }
+    add(second, j, dev, r);
+  };
+  if (resp instanceof Float64Array) {
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < k; j++) {
+        const r = resp[i * k + j]!;
+        if (r !== 0) addRow(i, j, r);
+      }
+  } else {
+    const { labels, weights } = resp;
+    for (let i = 0; i < n; i++) {
+      const r = weights === undefined ? 1 : weights[i]!;
+      if (r !== 0) addRow(i, labels[i]!, r);
+    }
+  }
   const stats: SufficientStatistics = { n, nk, sumX, second };
   if (reference !== undefined) stats.reference = Float64Array.from(reference);
   return stats;
@@ -482,7 +499,7 @@ export function addOuter(second: Float64Array, offset: number, dev: Float64Array
  */
 export function hostOuterMoments(
   rows: Float64Array,
-  resp: Float64Array,
+  resp: Float64Array | LabelAssignment,
   n: number,
   ctx: { k: number; d: number; reference?: Float64Array | undefined },
   shared: boolean,
@@ -504,7 +521,7 @@ export function hostOuterMoments(
 }
 
 /** hostMoments for axis-aligned second moments Σ r (x - m)², [k, d] (diag, mclust's EEI, ...). */
-export function hostDiagonalMoments(rows: Float64Array, resp: Float64Array, n: number, ctx: { k: number; d: number; reference?: Float64Array | undefined }): SufficientStatistics {
+export function hostDiagonalMoments(rows: Float64Array, resp: Float64Array | LabelAssignment, n: number, ctx: { k: number; d: number; reference?: Float64Array | undefined }): SufficientStatistics {
   return hostMoments(rows, resp, n, ctx, ctx.k * ctx.d, (s, j, dev, r) => {
     for (let c = 0; c < dev.length; c++) s[j * dev.length + c] += r * dev[c]! * dev[c]!;
   });

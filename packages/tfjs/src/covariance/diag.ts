@@ -44,6 +44,7 @@ export const diagCovariance: CovarianceFamily = {
     return axisAlignedMoments(tf, x, resp, ctx, (diagonal) => diagonal, (b) => diagonalSecondMomentsAbout(tf, b));
   },
   accumulateHost: hostDiagonalMoments,
+  accumulateHostLabels: (rows, labels, weights, n, ctx) => hostDiagonalMoments(rows, { labels, weights }, n, ctx),
   merge: addStatistics,
   // Missing values: only the diagonal of each component's second moments (the conditional variances).
   secondFromFull: (full, k, d) => diagonalsOf(full, k, d),

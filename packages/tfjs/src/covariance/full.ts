@@ -216,6 +216,7 @@ export const fullCovariance: CovarianceFamily = {
   },
   // Σ r (x - m)(x - m)ᵀ per component, [k, d, d], in float64
   accumulateHost: (rows, resp, n, ctx) => hostOuterMoments(rows, resp, n, ctx, false),
+  accumulateHostLabels: (rows, labels, weights, n, ctx) => hostOuterMoments(rows, { labels, weights }, n, ctx, false),
   merge: addStatistics,
   // Missing values: the full second moments are exactly this family's statistic.
   secondFromFull: (full) => Float64Array.from(full),

@@ -2,6 +2,7 @@ import type { CovarianceFamily, MixtureParameters, SufficientStatistics } from '
 import {
   axisAlignedMoments,
   hostMoments,
+  type LabelAssignment,
   addStatistics,
   axisAlignedKernel,
   checkPositive,
@@ -17,6 +18,13 @@ import { diagonalsOf, inverseSqrt, inverseSquare } from './diag.js';
 import { fewPointsDegeneracy, pinnedVarianceDegeneracy } from './degeneracy.js';
 
 /** 'spherical' (mclust VII): each component has its own single variance σ_k² I. Layout [k]. */
+/** Σ r ‖x - m‖² per component, [k], in float64 (accumulateHost, accumulateHostLabels). */
+function sphericalHostMoments(rows: Float64Array, resp: Float64Array | LabelAssignment, n: number, ctx: { k: number; d: number; reference?: Float64Array | undefined }): SufficientStatistics {
+  return hostMoments(rows, resp, n, ctx, ctx.k, (s, j, dev, r) => {
+    for (let c = 0; c < dev.length; c++) s[j] += r * dev[c]! * dev[c]!;
+  });
+}
+
 export const sphericalCovariance: CovarianceFamily = {
   name: 'spherical',
   description: 'each component has its own single variance, σ²·I (mclust VII)',
@@ -41,11 +49,8 @@ export const sphericalCovariance: CovarianceFamily = {
       (b) => tf.sum(diagonalSecondMomentsAbout(tf, b), 1),
     );
   },
-  // Σ r ‖x - m‖² per component, [k], in float64
-  accumulateHost: (rows, resp, n, ctx) =>
-    hostMoments(rows, resp, n, ctx, ctx.k, (s, j, dev, r) => {
-      for (let c = 0; c < dev.length; c++) s[j] += r * dev[c]! * dev[c]!;
-    }),
+  accumulateHost: sphericalHostMoments,
+  accumulateHostLabels: (rows, labels, weights, n, ctx) => sphericalHostMoments(rows, { labels, weights }, n, ctx),
   merge: addStatistics,
   // Missing values: only the trace of each component's second moments.
   secondFromFull(full, k, d) {

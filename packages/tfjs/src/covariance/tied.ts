@@ -35,6 +35,7 @@ export const tiedCovariance: CovarianceFamily = {
   },
   // Σ_k Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [d, d], in float64
   accumulateHost: (rows, resp, n, ctx) => hostOuterMoments(rows, resp, n, ctx, true),
+  accumulateHostLabels: (rows, labels, weights, n, ctx) => hostOuterMoments(rows, { labels, weights }, n, ctx, true),
   merge: addStatistics,
   // Missing values: one shared matrix, so the components' second moments add.
   secondFromFull(full, k, d) {
