@@ -182,3 +182,32 @@ describe('helpers', () => {
     expect(t.columns).toEqual(['a', 'b']);
   });
 });
+
+describe('files read whole', () => {
+  it('a regular file gives the table of its text, as stdin does (UTF-8 BOM, multi-byte labels, CRLF), and a NUL past the first MiB is a cell error, not "not text"', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'gmm-whole-'));
+    try {
+      // ~1.5 MiB: rows of numbers and a label column with two- and three-byte characters.
+      const lines = ['\uFEFFx,y,name'];
+      for (let i = 0; i < 40000; i++) lines.push(`${i / 7},${(i * 13) % 101},é€${i % 3}`);
+      const text = lines.join('\r\n') + '\r\n';
+      const file = join(dir, 't.csv');
+      writeFileSync(file, text);
+      const fromFile = await readTable(file, { columns: 'x,y' });
+      const fromStdin = await readTable('-', { columns: 'x,y', stdinText: text });
+      expect(fromFile.n).toBe(40000);
+      expect(fromFile.columns).toEqual(['x', 'y']);
+      expect(Array.from(fromFile.data)).toEqual(Array.from(fromStdin.data));
+      const nul = join(dir, 'nul.csv');
+      const body = ['a,b', ...Array.from({ length: 200000 }, (_, i) => `${i},${i % 9}`)];
+      body[150000] = '1,\u00002';
+      writeFileSync(nul, body.join('\n') + '\n');
+      await expect(readTable(nul)).rejects.toThrow(/row 150000|line 150001/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
