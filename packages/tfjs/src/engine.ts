@@ -926,7 +926,7 @@ export function maximumLikelihood(
 /** A pass the EM loop asks its driver for: under `params`, second moments about `reference` when given. */
 interface PassRequest {
   params: EStepParameters;
-  /** Set only for the M-step fallback; undefined for the pass that starts an iteration. */
+  /** Set for the M-step fallback, and after it for every pass of the run; undefined before. */
   reference: Float64Array | undefined;
 }
 
@@ -943,7 +943,8 @@ interface PassRequest {
  * The M-step runs on the fast (raw float32 moment) statistics; when it finds a
  * covariance that is not positive definite, the pass is redone with second
  * moments about the current means (ctx.reference), which removes the float32
- * cancellation of tiny components (k close to n, duplicate rows); when
+ * cancellation of tiny components (k close to n, duplicate rows), and the
+ * run's later passes take them about the means from the start; when
  * that still fails, settings.exactPass recomputes the statistics in float64
  * from the host rows (a component of a few rows in units of ~100 loses its
  * covariance to float32 rounding even about its mean), and only then does a
@@ -982,18 +983,24 @@ function* emLoop<S>(
     const bound = strategy.lowerBound(pass, state, state);
     return { params: state, lowerBound: bound, lowerBoundHistory: history, nIter, converged, degeneracy: degeneracyOf(state) };
   }
+  // Once the raw moments have failed in this run, later passes take their moments about the means at
+  // once: the components that needed it still need it, and the failed raw pass would be redone every
+  // iteration (27 of the 200k x 8 sweep's 169 iterations were).
+  let aboutMeans = false;
   for (let iter = 1; iter <= settings.maxIter; iter++) {
     const previous = lowerBound;
     const params = strategy.eStep(state);
-    const pass = scored(yield { params, reference: undefined }, iter);
+    const pass = scored(yield { params, reference: aboutMeans ? params.means : undefined }, iter);
     let next: S;
     try {
       next = strategy.mStep(pass.stats, state);
     } catch (error) {
-      if (!(error instanceof SingularCovarianceError) || pass.stats.reference !== undefined) throw error;
-      const accurate = (yield { params, reference: params.means }).stats;
+      if (!(error instanceof SingularCovarianceError)) throw error;
       try {
+        if (pass.stats.reference !== undefined) throw error; // already about the means
+        const accurate = (yield { params, reference: params.means }).stats;
         if (accurate.reference === undefined) throw error; // the family ignores references
+        aboutMeans = true;
         next = strategy.mStep(accurate, state);
       } catch (again) {
         // Still singular about the means: float32 itself is the limit; recompute in float64 from the host rows.

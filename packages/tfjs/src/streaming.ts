@@ -49,7 +49,11 @@ export interface RowSource {
 export interface StreamOptions {
   /** Rows kept (reservoir sample, seeded) for the initialization (default: defaultSampleSize(k, d)). */
   sampleSize?: number;
-  /** Called after each pass over the source: which pass (1-based), what it was for, and the rows read. */
+  /**
+   * Called after each pass over the source: which pass (1-based), what it was for, and the rows read.
+   * 'accurate-moments': second moments about the current means, the M-step's fallback when the raw
+   * moments give a singular covariance, and every later pass of that run.
+   */
   onPass?: (pass: number, purpose: 'statistics' | 'em' | 'accurate-moments', rows: number) => void;
 }
 
