@@ -111,7 +111,13 @@ async function fitOnce(c: Case, init: string): Promise<Outcome> {
     onIteration: () => iterations++,
   });
   const t0 = performance.now();
-  await gm.fit(X);
+  try {
+    await gm.fit(X);
+  } catch (err) {
+    // A fit that fails where scikit-learn's completed is a miss (and a finding): reported, not fatal.
+    console.log(`${label(c)} ${init}: failed: ${err instanceof Error ? err.message : String(err)}`);
+    return { score: -Infinity, seconds: (performance.now() - t0) / 1000, iterations };
+  }
   const seconds = (performance.now() - t0) / 1000;
   return { score: gm.score(X), seconds, iterations };
 }
