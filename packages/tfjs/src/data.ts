@@ -100,6 +100,12 @@ function badValue(i: number, j: number, v: unknown): InvalidDataError {
 function checkValues(m: Matrix, missing: boolean): Matrix {
   if (m.rows === 0) throw new InvalidDataError('data is empty: no rows');
   if (m.cols === 0) throw new InvalidDataError('data has no columns');
+  if (!missing) {
+    // v * 0 is 0 for every finite v and NaN for ±Infinity and NaN: one sum tells, the loop below names the cell.
+    let probe = 0;
+    for (let i = 0; i < m.data.length; i++) probe += m.data[i]! * 0;
+    if (probe === 0) return m;
+  }
   for (let i = 0; i < m.data.length; i++) {
     const v = m.data[i]!;
     if (!Number.isFinite(v) && !(missing && Number.isNaN(v))) throw badValue(Math.floor(i / m.cols), i % m.cols, v);
