@@ -6,7 +6,7 @@ const FINGERPRINT_CELLS = 257;
 
 /**
  * Work a fit does that depends only on its rows (and sample weights), kept
- * for the next fit of the same rows (FitOptions.cache): the centered rows,
+ * for the next fit of the same rows (FitOptions.cache): the column means and the centered rows,
  * the data's moments and resolution (the degeneracy rules' scale) and the guesses of reusable
  * initializers (Initializer.reusable: 'kmeans'), per k and restart seed.
  * A sweep passes one to every cell, so the families at one k share one
@@ -22,6 +22,7 @@ export class FitCache {
   readonly summaries: DataSummaries = {};
   private readonly guesses = new Map<string, Int32Array | Float64Array>();
   private rows: { center: Float64Array; shared: boolean; centered: Float64Array } | undefined;
+  private columnMeans: Float64Array | undefined;
   private guessK = -1;
   private fingerprint: string | undefined;
 
@@ -41,6 +42,12 @@ export class FitCache {
     this.fingerprint ??= print;
     if (print !== this.fingerprint)
       throw new InvalidArgumentError('a FitCache holds the work of one data set: these rows (or sample weights) differ from its first fit\'s; use a new FitCache');
+  }
+
+  /** The rows' (weighted) column means: make's result, kept (a fresh copy each time). */
+  center(make: () => Float64Array): Float64Array {
+    this.columnMeans ??= make();
+    return Float64Array.from(this.columnMeans);
   }
 
   /**

@@ -440,7 +440,7 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
     // The backend already initialized wins over GMM_BACKEND unless one is named explicitly.
     const backend = await initBackend(this.o.backend ?? currentBackend(), this.container);
     const ctx: PluginContext = { tf, k, d };
-    const center = columnMeans(m, sampleWeight);
+    const center = fitOptions.cache === undefined ? columnMeans(m, sampleWeight) : fitOptions.cache.center(() => columnMeans(m, sampleWeight));
     // Shards beyond one thread: worker threads, and with callingThread this thread as one of them.
     const chunkSize = this.o.chunkSize ?? fitChunkRows(k, d);
     const shards = this.workerCount(backend.name, n, d, chunkSize);

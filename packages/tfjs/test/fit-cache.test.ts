@@ -67,6 +67,16 @@ describe('FitCache', () => {
     expect(cache.summaries.moments).toBe(moments);
   });
 
+  it('keeps the column means: made once, handed out as copies', () => {
+    const cache = new FitCache();
+    let made = 0;
+    const make = () => (made++, Float64Array.from([1, 2]));
+    const first = cache.center(make);
+    first[0] = 99; // a caller's copy: the kept means stay
+    expect(Array.from(cache.center(make))).toEqual([1, 2]);
+    expect(made).toBe(1);
+  });
+
   it('keeps one centered copy of the rows: made again only for another center or sharing', () => {
     const cache = new FitCache();
     let made = 0;

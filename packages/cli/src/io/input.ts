@@ -68,14 +68,14 @@ export async function* readBytes(file: string, options: InputOptions = {}): Asyn
   }
 }
 
-/** A regular file's size, or Infinity for '-', FIFOs, devices and what cannot be statted (readBytes reports that). */
-function wholeFileSize(file: string): number {
-  if (file === '-') return Infinity;
+/** A regular file's size in bytes; undefined for '-', FIFOs, devices and what cannot be statted (readBytes reports that). */
+export function regularFileSize(file: string): number | undefined {
+  if (file === '-') return undefined;
   try {
     const st = statSync(file);
-    return st.isFile() ? st.size : Infinity;
+    return st.isFile() ? st.size : undefined;
   } catch {
-    return Infinity;
+    return undefined;
   }
 }
 
@@ -203,8 +203,8 @@ const ARROW_STREAM = [0xff, 0xff, 0xff, 0xff]; // continuation marker of an IPC 
  * binary table format. `source` names it in errors.
  */
 export async function openInput(file: string, source: string, options: InputOptions = {}): Promise<OpenedInput> {
-  const size = wholeFileSize(file);
-  let bytes: AsyncIterable<Uint8Array> = size <= WHOLE_FILE_BYTES ? readWhole(file, options, size) : readBytes(file, options);
+  const size = regularFileSize(file);
+  let bytes: AsyncIterable<Uint8Array> = size !== undefined && size <= WHOLE_FILE_BYTES ? readWhole(file, options, size) : readBytes(file, options);
   let it = bytes[Symbol.asyncIterator]();
   let { head, done } = await peek(it, 8);
   let gzip = false;

@@ -173,7 +173,7 @@ async function scanOnWorker(
       return true;
     };
     const topUp = (): void => {
-      const depth = left() >= 2 * PREFETCH_MIN_LEFT ? 2 : 1;
+      const depth = left() >= PREFETCH_WHILE_LEFT ? 2 : 1;
       while (held.length < depth && send());
       if (held.length === 0) void worker.terminate();
     };
@@ -195,8 +195,8 @@ async function scanOnWorker(
   });
 }
 
-/** A worker holds a second piece only while at least twice this many are left (near the end a held piece would make this thread wait). */
-const PREFETCH_MIN_LEFT = 2;
+/** A worker holds a second piece while at least this many are left untaken (near the end a held piece would make this thread wait for it). */
+const PREFETCH_WHILE_LEFT = 4;
 
 /** Where a worker writes a piece's rows: `length` numbers of the shared matrix's `buffer` from `offset`. */
 export interface PieceRoom {

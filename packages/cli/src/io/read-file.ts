@@ -3,11 +3,10 @@
 // Parquet and Arrow, plain-numbers-parallel.ts scans large CSV bodies on
 // worker threads. The text parsing lives in read-table.ts and
 // model-file.ts, which run in browsers too.
-import { statSync } from 'node:fs';
 import { ModelFormatError } from '@gmmkit/core';
 import { parseModelFile, type LoadedModelFile } from '../model-file.js';
 import { readBinaryTable } from './binary-table.js';
-import { openInput, type InputOptions } from './input.js';
+import { openInput, regularFileSize, type InputOptions } from './input.js';
 import type { PlainNumbersOptions } from './plain-numbers.js';
 import { PARALLEL_SCAN_CHARS, ScanWorkers, scanPlainNumbersInParallel } from './plain-numbers-parallel.js';
 import {
@@ -59,22 +58,12 @@ export async function readRawTable(file: string, options: ReadTableOptions = {})
   }
   const named = options.format ?? formatFromName(isStdin ? '' : file);
   // A file large enough to be scanned in parts: its scan workers load while it is read.
-  const early = !isStdin && (named === undefined || named === 'csv' || named === 'tsv') && fileSize(file) >= PARALLEL_SCAN_CHARS ? new ScanWorkers() : undefined;
+  const early = !isStdin && (named === undefined || named === 'csv' || named === 'tsv') && (regularFileSize(file) ?? 0) >= PARALLEL_SCAN_CHARS ? new ScanWorkers() : undefined;
   try {
     const scan = (text: string, start: number, opts: PlainNumbersOptions) => scanPlainNumbersInParallel(text, start, opts, undefined, undefined, undefined, early);
     return await parseTextChunks(input.chunks, { ...options, source, format: named, scan });
   } finally {
     early?.close();
-  }
-}
-
-/** The size of a regular file in bytes, else 0 (a FIFO, a device). */
-function fileSize(file: string): number {
-  try {
-    const st = statSync(file);
-    return st.isFile() ? st.size : 0;
-  } catch {
-    return 0;
   }
 }
 
