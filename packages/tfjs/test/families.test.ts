@@ -104,7 +104,7 @@ describe.each(families.map((f) => [f.name, f] as const))('covariance family %s',
     const reference = Float64Array.from({ length: k * d }, (_, i) => 0.5 * i - 1);
     for (const w of [undefined, weights])
       for (const ref of [undefined, reference]) {
-        const ctx = { tf, k, d, reference: ref };
+        const ctx = ref === undefined ? { tf, k, d } : { tf, k, d, reference: ref };
         const oneHot = new Float64Array(n * k);
         labels.forEach((j, i) => (oneHot[i * k + j] = w === undefined ? 1 : w[i]!));
         const expected = family.accumulateHost!(X, oneHot, n, ctx);

@@ -396,6 +396,12 @@ export function axisAlignedMoments(
   return { n: x.shape[0], nk, sumX, second: second(diagonal) };
 }
 
+/** xᵀ of a block ([d, n], the row axis last for the second-moment matMuls) from the cache (made once per block), else made here. */
+export function transposedRows(tf: Tf, x: Tensor2D, cache: BlockCache | undefined): Tensor2D {
+  const make = (): Tensor2D => tf.transpose(x);
+  return (cache?.get('x.T', x, x.shape[0] * x.shape[1] * 4, make) as Tensor2D | undefined) ?? make();
+}
+
 /** x² of a block ([n, d]) from the cache (made once per block), or undefined without one. */
 export function squaredRows(tf: Tf, x: Tensor2D, cache: BlockCache | undefined): Tensor2D | undefined {
   return cache?.get('x2', x, x.shape[0] * x.shape[1] * 4, () => tf.square(x)) as Tensor2D | undefined;

@@ -20,6 +20,7 @@ import {
   LOG_2PI,
   accumulateMoments,
   hostOuterMoments,
+  transposedRows,
   addStatistics,
   checkValues,
   meanOffsets,
@@ -35,10 +36,10 @@ import { fewPointsDegeneracy, pinnedMatrixDegeneracy } from './degeneracy.js';
  * Σ_i r_ik x_i x_iᵀ for all k at once, [k*d, d]: (respᵀ ⊗ xᵀ) [k*d, n] @ x [n, d],
  * one plain matMul with the row axis already last.
  */
-export function fullSecondMoments(tf: Tf, k: number, d: number): (b: BlockTensors) => Tensor {
+export function fullSecondMoments(tf: Tf, k: number, d: number, cache?: BlockCache): (b: BlockTensors) => Tensor {
   return ({ x, respT }) => {
     const n = x.shape[0];
-    const rxT = tf.reshape(tf.mul(tf.expandDims(respT, 1), tf.expandDims(tf.transpose(x), 0)), [k * d, n]);
+    const rxT = tf.reshape(tf.mul(tf.expandDims(respT, 1), tf.expandDims(transposedRows(tf, x, cache), 0)), [k * d, n]);
     return tf.matMul(rxT, x);
   };
 }
@@ -212,7 +213,7 @@ export const fullCovariance: CovarianceFamily = {
     const { tf, k, d } = ctx;
     // No block cache of the rows' outer products: on wasm it made the iteration no faster at d = 8,
     // k = 5 (~10% faster at d = 16, k = 8) for d(d+1)/2 floats a row held per thread.
-    return accumulateMoments(tf, x, resp, ctx, fullSecondMoments(tf, k, d), fullSecondMomentsAbout(tf));
+    return accumulateMoments(tf, x, resp, ctx, fullSecondMoments(tf, k, d, (ctx as EngineContext).blockCache), fullSecondMomentsAbout(tf));
   },
   // Σ r (x - m)(x - m)ᵀ per component, [k, d, d], in float64
   accumulateHost: (rows, resp, n, ctx) => hostOuterMoments(rows, resp, n, ctx, false),

@@ -8,7 +8,7 @@ import {
   type MixtureParameters,
   type SufficientStatistics,
 } from '@gmmkit/core';
-import { accumulateMoments, addStatistics, hostOuterMoments, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
+import { accumulateMoments, addStatistics, hostOuterMoments, transposedRows, type EngineContext, checkValues, meanOffsets, singularCovarianceError, weightsAndMeans } from './common.js';
 import { pinnedMatrixDegeneracy } from './degeneracy.js';
 import { fullSecondMomentsAbout, mapBlocks, matrixKernel, validateSpd } from './full.js';
 
@@ -28,7 +28,7 @@ export const tiedCovariance: CovarianceFamily = {
       resp,
       ctx,
       // Σ_i (Σ_k r_ik) x_i x_iᵀ, [d, d] (the row weight is 1 for normalized responsibilities)
-      ({ x, respT }) => tf.matMul(tf.mul(tf.transpose(x), tf.sum(respT, 0, true)), x),
+      ({ x, respT }) => tf.matMul(tf.mul(transposedRows(tf, x, (ctx as EngineContext).blockCache), tf.sum(respT, 0, true)), x),
       // Σ_k Σ_i r_ik (x_i - m_k)(x_i - m_k)ᵀ, [d, d]
       (b) => tf.sum(fullSecondMomentsAbout(tf)(b), 0),
     );
