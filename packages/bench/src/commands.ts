@@ -221,9 +221,25 @@ const COMMANDS_HEADING = '## Whole commands against scikit-learn and mclust';
 export function withCommandsSection(text: string, section: string): string {
   const at = text.indexOf(COMMANDS_HEADING);
   if (at < 0) return text.trimEnd() + '\n\n' + section;
-  const table = text.indexOf('\n|', at);
+  return text.slice(0, at) + section.trimEnd() + (notesAfterCommands(text) || '\n');
+}
+
+/**
+ * `generated` (`pnpm bench`'s docs/benchmarks.md, whose whole-commands
+ * section comes from results/commands.md) with the notes that follow that
+ * section's table in `previous` (the file it replaces) kept after it.
+ */
+export function withCommandsNotes(generated: string, previous: string): string {
+  const notes = notesAfterCommands(previous);
+  return notes === '' ? generated : generated.trimEnd() + notes;
+}
+
+/** What follows the whole-commands section's first table in `text` (from the blank line after it), or ''. */
+function notesAfterCommands(text: string): string {
+  const at = text.indexOf(COMMANDS_HEADING);
+  const table = at < 0 ? -1 : text.indexOf('\n|', at);
   const end = table < 0 ? -1 : text.indexOf('\n\n', table);
-  return text.slice(0, at) + section.trimEnd() + (end < 0 ? '\n' : text.slice(end));
+  return end < 0 ? '' : text.slice(end);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {

@@ -4,11 +4,12 @@
  * packages/bench/results/latest.json and docs/benchmarks.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset, Family, TempDir } from './data.js';
+import { withCommandsNotes } from './commands.js';
 import { runDistributedBench } from './distributed.js';
 import { FAMILIES, MCLUST_MODEL, createTempDir, generateDataset, initialParameters } from './data.js';
 import type { MclustEnv, SklearnEnv, SklearnTaskResult } from './external.js';
@@ -515,7 +516,9 @@ async function main(): Promise<void> {
   if (opts.docs) {
     const mdPath = join(REPO_ROOT, 'docs', 'benchmarks.md');
     mkdirSync(dirname(mdPath), { recursive: true });
-    writeFileSync(mdPath, renderMarkdown(res));
+    // The notes after the whole-commands table (this and earlier sessions' runs) are not in the results: kept.
+    const generated = renderMarkdown(res);
+    writeFileSync(mdPath, existsSync(mdPath) ? withCommandsNotes(generated, readFileSync(mdPath, 'utf8')) : generated);
     process.stdout.write(`wrote ${mdPath}\n`);
   }
   // Worker pools or tfjs backends may keep handles open.

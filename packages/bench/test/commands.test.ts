@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderCommandsMarkdown, withCommandsSection, type CommandResult } from '../src/commands.js';
+import { renderCommandsMarkdown, withCommandsNotes, withCommandsSection, type CommandResult } from '../src/commands.js';
 
 describe('bench:commands report', () => {
   it('gives time and memory ratios against scikit-learn and mclust, and lists errors', () => {
@@ -36,5 +36,15 @@ describe('withCommandsSection (docs/benchmarks.md)', () => {
   });
   it('appends the section when the document has none', () => {
     expect(withCommandsSection('# B\n', `${heading}\n\n| a |\n`)).toBe(`# B\n\n${heading}\n\n| a |\n`);
+  });
+});
+
+describe('withCommandsNotes (pnpm bench --docs)', () => {
+  const heading = '## Whole commands against scikit-learn and mclust';
+  it('keeps the notes after the previous whole-commands table behind the regenerated document', () => {
+    const previous = `# B\n\nold sections\n\n${heading}\n\n| a |\n|---|\n| 1 |\n\nNotes on earlier runs.\n\n### older\n\nmore\n`;
+    const generated = `# B\n\nnew sections\n\n${heading}\n\n| a |\n|---|\n| 2 |\n`;
+    expect(withCommandsNotes(generated, previous)).toBe(`# B\n\nnew sections\n\n${heading}\n\n| a |\n|---|\n| 2 |\n\nNotes on earlier runs.\n\n### older\n\nmore\n`);
+    expect(withCommandsNotes(generated, '# B\n\nno commands section\n')).toBe(generated);
   });
 });
