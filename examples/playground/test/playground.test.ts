@@ -324,7 +324,9 @@ describe('playground in headless chromium', () => {
     await page.click('#run');
     // Mid-fit (the first EM iteration reported, 40 to go): a click is answered while the workers compute.
     await page.waitForSelector('body[data-phase=sharded][data-iteration]', { timeout: 120_000 });
-    await page.click('#ping');
+    // The click as a DOM event, run by the page's own thread as soon as it is free: page.click first waits
+    // for the button to hold still over animation frames, and once let the 40 iterations end before it clicked.
+    await page.locator('#ping').dispatchEvent('click');
     await page.waitForSelector('#ping[data-count="1"]');
     await page.waitForSelector('body[data-phase=done]', { timeout: 180_000 });
     const ping = await page.locator('#ping').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
