@@ -669,18 +669,15 @@ export function accumulateResponsibilities(
   ctx: PluginContext,
 ): SufficientStatistics {
   const { k } = ctx;
+  const host = (assigned: Responsibilities): SufficientStatistics =>
+    hostStatistics(family, blocks.hostData, assigned, blocks.n, blocks.sampleWeight, reference, ctx)!;
   // Labels (k-means' start): one row at a time on the host, without the one-hot [n, k] matrix (~35
   // against 50-80 ms at 500k x 8, k = 5), where the family can; else as their one-hot responsibilities.
-  if (r.kind === 'labels' && family.accumulateHostLabels !== undefined)
-    return family.accumulateHostLabels(blocks.hostData, r.labels, blocks.sampleWeight, blocks.n, { ...ctx, reference });
+  if (r.kind === 'labels' && family.accumulateHostLabels !== undefined) return host(r);
   const resp = responsibilitiesOf(r, blocks.n, k);
-  if (family.accumulateHost !== undefined && hardAssignments(resp, k)) {
-    // A hard start (k-means' one-hot responsibilities): float64 on the host, one outer product per
-    // row instead of k in float32 tensors (100 against 245-354 ms at 500k x 8, k = 5), and exact.
-    const w = blocks.sampleWeight;
-    const r = w === undefined ? resp : resp.map((v, c) => (v === 0 ? 0 : v * w[Math.floor(c / k)]!));
-    return family.accumulateHost(blocks.hostData, r, blocks.n, { ...ctx, reference });
-  }
+  // A hard start (one-hot responsibilities): float64 on the host, one outer product per row instead
+  // of k in float32 tensors (100 against 245-354 ms at 500k x 8, k = 5), and exact.
+  if (family.accumulateHost !== undefined && hardAssignments(resp, k)) return host({ kind: 'responsibilities', resp });
   let stats: SufficientStatistics | undefined;
   const accCtx: PluginContext = { ...ctx, reference };
   blocks.tensors.forEach((x, b) => {
@@ -698,6 +695,30 @@ export function accumulateResponsibilities(
     }
   });
   return stats!;
+}
+
+/**
+ * Statistics of r over host rows [n, d] in float64, each row's
+ * responsibilities scaled by its sample weight, second moments about
+ * `reference`: the family's accumulateHostLabels for labels where it has one,
+ * else its accumulateHost; undefined when it has neither.
+ */
+export function hostStatistics(
+  family: CovarianceFamily,
+  rows: Float64Array,
+  r: Responsibilities,
+  n: number,
+  sampleWeight: Float64Array | undefined,
+  reference: Float64Array,
+  ctx: PluginContext,
+): SufficientStatistics | undefined {
+  const at = { ...ctx, reference };
+  if (r.kind === 'labels' && family.accumulateHostLabels !== undefined) return family.accumulateHostLabels(rows, r.labels, sampleWeight, n, at);
+  if (family.accumulateHost === undefined) return undefined;
+  const { k } = ctx;
+  const resp = responsibilitiesOf(r, n, k);
+  const w = sampleWeight;
+  return family.accumulateHost(rows, w === undefined ? resp : resp.map((v, c) => (v === 0 ? 0 : v * w[Math.floor(c / k)]!)), n, at);
 }
 
 /** At most one nonzero responsibility per row on average: what the host's sparse accumulation is cheap for. */

@@ -32,12 +32,11 @@ import {
   DEFAULT_CHUNK_SIZE,
   fitChunkRows,
   assignedMeans,
-  responsibilitiesOf,
+  hostStatistics,
   checkSampleWeight,
   exactPass,
   imputeRows,
   localPass,
-  responsibilityMeans,
   maximumLikelihood,
   runStrategy,
   statsFromResponsibilities,
@@ -846,10 +845,11 @@ export abstract class BaseMixture<P, S extends FittedState = FittedState> {
       return this.initialState(strategy, await respStats(r), guess, fit);
     } catch (error) {
       // As in the EM loop: a covariance float32 statistics lose is recomputed in float64 from the host rows.
-      if (!(error instanceof SingularCovarianceError) || this._family.accumulateHost === undefined) throw error;
-      const resp = responsibilitiesOf(r, n, k);
-      const reference = responsibilityMeans(resp, centered, n, d, k);
-      return this.initialState(strategy, this._family.accumulateHost(centered, resp, n, { ...fit.ctx, reference }), guess, fit);
+      if (!(error instanceof SingularCovarianceError)) throw error;
+      const reference = assignedMeans(r, centered, n, d, k, fit.sampleWeight);
+      const exact = hostStatistics(this._family, centered, r, n, fit.sampleWeight, reference, fit.ctx);
+      if (exact === undefined) throw error;
+      return this.initialState(strategy, exact, guess, fit);
     }
   }
 

@@ -1,6 +1,7 @@
 import { aat, createRng, SingularCovarianceError, InvalidArgumentError, tryCholesky, logDetFromCholesky, trySpdInverse, type CovarianceFamily, type PluginContext, type Tensor2D } from '@gmmkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diagCovariance, fullCovariance, initBackend, sphericalCovariance, tf, tiedCovariance } from '../src/index.js';
+import { hostStatistics } from '../src/engine.js';
 import { maxAbsDiff } from './helpers.js';
 
 const families: CovarianceFamily[] = [fullCovariance, tiedCovariance, diagCovariance, sphericalCovariance];
@@ -113,6 +114,24 @@ describe.each(families.map((f) => [f.name, f] as const))('covariance family %s',
         expect(got.n).toBe(expected.n);
         expect(got.reference === undefined ? undefined : Array.from(got.reference)).toEqual(ref === undefined ? undefined : Array.from(ref));
       }
+  });
+
+  it('hostStatistics: weighted responsibilities or labels give the statistics of the rows replicated by their integer weights', () => {
+    const weights = Float64Array.from({ length: n }, (_, i) => i % 4);
+    const replicated = Array.from(weights).flatMap((w, i) => Array.from({ length: w }, () => i));
+    const rowsOf = (idx: number[]) => Float64Array.from(idx.flatMap((i) => Array.from(X.subarray(i * d, (i + 1) * d))));
+    const respOf = (idx: number[]) => Float64Array.from(idx.flatMap((i) => Array.from(R.subarray(i * k, (i + 1) * k))));
+    const reference = Float64Array.from({ length: k * d }, (_, i) => 0.25 * i);
+    const labels = Int32Array.from({ length: n }, (_, i) => (i * 5) % k);
+    const cases = [
+      [{ kind: 'responsibilities', resp: R }, { kind: 'responsibilities', resp: respOf(replicated) }],
+      [{ kind: 'labels', labels }, { kind: 'labels', labels: Int32Array.from(replicated, (i) => labels[i]!) }],
+    ] as const;
+    for (const [weighted, copies] of cases) {
+      const got = hostStatistics(family, X, weighted, n, weights, reference, { tf, k, d })!;
+      const expected = hostStatistics(family, rowsOf(replicated), copies, replicated.length, undefined, reference, { tf, k, d })!;
+      for (const key of ['nk', 'sumX', 'second'] as const) expect(maxAbsDiff(got[key], expected[key])).toBeLessThan(1e-9);
+    }
   });
 
   it('mStep matches a direct float64 computation, with or without a reference point', () => {
