@@ -44,7 +44,8 @@ function setPhase(p: string): void {
   delete document.body.dataset['iteration'];
 }
 
-// A click during the fit is answered at once, with what the page was doing at that moment.
+// A click during the fit is answered at once, with what the page was doing at that moment; the first
+// answered mid-way through the sharded fit (its first iteration reported) is also kept.
 ui.ping.addEventListener('click', () => {
   const count = Number(ui.ping.dataset['count']) + 1;
   Object.assign(ui.ping.dataset, {
@@ -53,6 +54,8 @@ ui.ping.addEventListener('click', () => {
     iteration: String(iteration),
     frames: String(frames),
   });
+  if (phase === 'sharded' && iteration >= 1 && ui.ping.dataset['shardedIteration'] === undefined)
+    Object.assign(ui.ping.dataset, { shardedIteration: String(iteration), shardedFrames: String(frames) });
   ui.ping.textContent = `clicked ${count}× (last: ${phase}, EM iteration ${iteration})`;
 });
 
